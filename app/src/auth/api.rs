@@ -1,0 +1,146 @@
+//! Server functions for signing in and out.
+
+use leptos::prelude::*;
+
+use super::Me;
+use crate::error::AppError;
+
+/// Signs in with username and password. Public: anyone may try.
+///
+/// Unknown usernames and wrong passwords get the same answer, after the same amount of work.
+#[server(endpoint = "auth/login")]
+pub async fn login(username: String, password: String) -> Result<(), AppError> {
+    // Public: this is how a caller becomes someone.
+    let state = crate::state::AppState::current()?;
+    if username.trim().is_empty() {
+        return Err(AppError::validation("username", "Enter your username."));
+    }
+    if password.is_empty() {
+        return Err(AppError::validation("password", "Enter your password."));
+    }
+    if username.len() > 254 || password.chars().count() > crate::validation::MAX_PASSWORD_CHARS {
+        return Err(AppError::validation(
+            "form",
+            "That username and password do not match an account.",
+        ));
+    }
+    let signed_in = service::sign_in(&state, &username, password).await?;
+    let options = expect_context::<leptos_axum::ResponseOptions>();
+    let cookie = super::session::set_cookie(
+        &signed_in.token,
+        state.auth.secure_cookies,
+        state.auth.session_absolute_ms / 1000,
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        options.append_header(axum::http::header::SET_COOKIE, value);
+    }
+    leptos_axum::redirect(if signed_in.is_admin {
+        "/admin/users"
+    } else {
+        "/"
+    });
+    Ok(())
+}
+
+/// Ends the caller's session, if there is one. Public: signing out needs no permission.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    // Public: a caller without a session is simply signed out already.
+    let state = crate::state::AppState::current()?;
+    if let Some(token) = super::guard::current_token() {
+        super::session::end(&state.db, &token).await?;
+    }
+    let options = expect_context::<leptos_axum::ResponseOptions>();
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&super::session::clear_cookie(state.auth.secure_cookies))
+    {
+        options.append_header(axum::http::header::SET_COOKIE, value);
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Who is signed in, or `None`. Public: it only ever describes the caller.
+#[server(endpoint = "auth/me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    // Public: answers about the caller's own session only.
+    let Some(user) = super::guard::current_session().await? else {
+        return Ok(None);
+    };
+    let state = crate::state::AppState::current()?;
+    service::describe(&state.db, &user).await.map(Some)
+}
+
+#[cfg(feature = "ssr")]
+mod service {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::auth::Me;
+    use crate::auth::session::{self, SessionUser};
+    use crate::entities::{clinic, user};
+    use crate::error::AppError;
+    use crate::members::{Status, UserType};
+    use crate::state::{AppState, now_ms};
+
+    pub struct SignedIn {
+        pub token: String,
+        pub is_admin: bool,
+    }
+
+    const NO_MATCH: &str = "That username and password do not match an account.";
+
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in(
+        state: &AppState,
+        username: &str,
+        password: String,
+    ) -> Result<SignedIn, AppError> {
+        let account = user::Entity::find()
+            .filter(user::Column::UsernameLower.eq(username.trim().to_lowercase()))
+            .one(&state.db)
+            .await?;
+        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        let matches = state.hasher.verify(password, stored).await?;
+        let account = match account {
+            Some(account) if matches => account,
+            _ => return Err(AppError::validation("form", NO_MATCH)),
+        };
+        if Status::from_db(&account.status) != Some(Status::Active) {
+            tracing::info!(user_id = account.id, "sign-in refused: account not active");
+            return Err(AppError::validation(
+                "form",
+                "This account is not active. Please contact your clinic.",
+            ));
+        }
+        let is_admin = UserType::from_db(&account.user_type) == Some(UserType::ClinicAdmin);
+        let token = session::create(&state.db, account.id, state.auth.session_absolute_ms).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::LastLoginAt, now_ms().into())
+            .filter(user::Column::Id.eq(account.id))
+            .exec(&state.db)
+            .await?;
+        tracing::info!(user_id = account.id, "signed in");
+        Ok(SignedIn { token, is_admin })
+    }
+
+    pub async fn describe(
+        db: &sea_orm::DatabaseConnection,
+        who: &SessionUser,
+    ) -> Result<Me, AppError> {
+        let account = user::Entity::find_by_id(who.user_id)
+            .one(db)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let clinic_name = clinic::Entity::find_by_id(account.clinic_id)
+            .one(db)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        Ok(Me {
+            user_id: account.id,
+            display_name: format!("{} {}", account.first_name, account.last_name),
+            is_admin: !who.admin_of.is_empty(),
+            clinic_name,
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! The checks that open every server function: who is calling, and may they?
+
+use crate::auth::session::{self, SessionUser};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The signed-in user of the current request, if any.
+pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
+    let state = AppState::current()?;
+    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+        return Ok(None);
+    };
+    let Some(token) = parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::token_from_cookie_header)
+    else {
+        return Ok(None);
+    };
+    session::lookup(&state.db, token).await
+}
+
+/// The session token sent with the current request, if any.
+pub fn current_token() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::token_from_cookie_header)
+        .map(str::to_owned)
+}
+
+/// A Clinic Admin, with the clinics they administer.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    pub user_id: i64,
+    pub clinic_ids: Vec<i64>,
+}
+
+/// Succeeds only for a signed-in Clinic Admin of at least one clinic.
+/// Anonymous callers get `Unauthorized`, everyone else `Forbidden`.
+pub async fn require_admin() -> Result<Admin, AppError> {
+    let user = current_session().await?.ok_or(AppError::Unauthorized)?;
+    if user.admin_of.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Admin {
+        user_id: user.user_id,
+        clinic_ids: user.admin_of,
+    })
+}
+
+/// Succeeds for any signed-in user.
+pub async fn require_user() -> Result<SessionUser, AppError> {
+    current_session().await?.ok_or(AppError::Unauthorized)
+}

@@ -1,0 +1,95 @@
+//! The sign-in page. Works with and without JavaScript: without it, the form posts to the
+//! server function, which answers with a redirect (and, after a failure, the error in the URL).
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos::server_fn::error::ServerFnUrlError;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::Login;
+use crate::error::AppError;
+
+/// Messages the sign-in page may show. An error decoded from the URL is shown only when its
+/// text is one of these, so a crafted link cannot put words of its own on this page.
+const KNOWN_MESSAGES: &[&str] = &[
+    "Enter your username.",
+    "Enter your password.",
+    "That username and password do not match an account.",
+    "This account is not active. Please contact your clinic.",
+];
+
+fn shown(err: &AppError) -> String {
+    let text = err.to_string();
+    if KNOWN_MESSAGES.contains(&text.as_str()) {
+        text
+    } else if matches!(err, AppError::RateLimited) {
+        AppError::RateLimited.to_string()
+    } else {
+        "Sign-in failed. Please try again.".to_owned()
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let error = move || {
+        if let Some(result) = action.value().get() {
+            return result.err();
+        }
+        let q = query.read();
+        match (q.get("__path"), q.get("__err")) {
+            (Some(path), Some(err)) if path == Login::PATH => {
+                Some(ServerFnUrlError::<AppError>::decode_err(&err))
+            }
+            _ => None,
+        }
+    };
+    let field_error = move |field: &'static str| {
+        error().and_then(|e| match &e {
+            AppError::Validation { field: f, .. } if f == field => Some(shown(&e)),
+            _ => None,
+        })
+    };
+    let form_error = move || {
+        error().and_then(|e| match &e {
+            AppError::Validation { field, .. } if field != "form" => None,
+            _ => Some(shown(&e)),
+        })
+    };
+
+    view! {
+        <Title text="Sign in · Frontdesk"/>
+        <main class="auth-page">
+            <div class="card">
+                <p class="brand">"Frontdesk"</p>
+                <h1>"Sign in"</h1>
+                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    {move || form_error().map(|msg| view! {
+                        <p class="form-error" role="alert">{msg}</p>
+                    })}
+                    <div class="field">
+                        <label for="username">"Username"</label>
+                        <input id="username" name="username" type="text" autocomplete="username"
+                            autocapitalize="none" spellcheck="false" required
+                            aria-invalid=move || field_error("username").is_some().to_string()
+                            aria-describedby="username-error"/>
+                        <p id="username-error" class="field-error">{move || field_error("username")}</p>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password"
+                            autocomplete="current-password" required
+                            aria-invalid=move || field_error("password").is_some().to_string()
+                            aria-describedby="password-error"/>
+                        <p id="password-error" class="field-error">{move || field_error("password")}</p>
+                    </div>
+                    <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}

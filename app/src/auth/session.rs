@@ -1,0 +1,201 @@
+//! Database-backed sessions.
+//!
+//! The cookie holds 256 random bits; the database holds only their SHA-256, so a leaked
+//! database does not hand out live sessions. A session ends at sign-out, after the clinic's
+//! idle time, or at the absolute limit, whichever comes first.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{clinic, clinic_admin, session, user};
+use crate::error::AppError;
+use crate::members::{Status, UserType};
+use crate::state::now_ms;
+
+/// Name of the session cookie over plain HTTP (localhost).
+pub const COOKIE: &str = "frontdesk_session";
+/// Name of the session cookie over HTTPS: the `__Host-` prefix pins it to this host and path.
+pub const SECURE_COOKIE: &str = "__Host-frontdesk_session";
+
+/// Don't write `last_seen_at` more often than this; idle timeouts are minutes long.
+const TOUCH_EVERY_MS: i64 = 30_000;
+
+/// A fresh random session token, as sent in the cookie.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Who is behind a valid session.
+#[derive(Clone, Debug)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub clinic_id: i64,
+    pub user_type: UserType,
+    /// Clinics this user administers (empty for everyone but Clinic Admins).
+    pub admin_of: Vec<i64>,
+}
+
+/// Starts a session for `user_id` and returns the token for the cookie.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    absolute_ms: i64,
+) -> Result<String, AppError> {
+    let token = new_token();
+    let now = now_ms();
+    session::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + absolute_ms),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The user behind `token`, if the session is live; expired sessions are removed.
+pub async fn lookup(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let Some(found) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(account) = user::Entity::find_by_id(found.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    let idle_minutes = clinic::Entity::find_by_id(account.clinic_id)
+        .select_only()
+        .column(clinic::Column::IdleTimeoutMinutes)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?
+        .unwrap_or(30);
+    let now = now_ms();
+    let idle_deadline = found.last_seen_at + i64::from(idle_minutes) * 60_000;
+    let active = Status::from_db(&account.status) == Some(Status::Active);
+    if now >= found.expires_at || now >= idle_deadline || !active {
+        session::Entity::delete_by_id(found.id).exec(db).await?;
+        return Ok(None);
+    }
+    if now - found.last_seen_at >= TOUCH_EVERY_MS {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, now.into())
+            .filter(session::Column::Id.eq(found.id))
+            .exec(db)
+            .await?;
+    }
+    let user_type = UserType::from_db(&account.user_type)
+        .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", account.id)))?;
+    let admin_of = if user_type == UserType::ClinicAdmin {
+        clinic_admin::Entity::find()
+            .filter(clinic_admin::Column::UserId.eq(account.id))
+            .select_only()
+            .column(clinic_admin::Column::ClinicId)
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(SessionUser {
+        user_id: account.id,
+        clinic_id: account.clinic_id,
+        user_type,
+        admin_of,
+    }))
+}
+
+/// Ends the session behind `token`, if any.
+pub async fn end(db: &impl ConnectionTrait, token: &str) -> Result<(), AppError> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The session token in a `Cookie` header, under either cookie name.
+pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// `Set-Cookie` value that stores `token`.
+pub fn set_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
+    if secure {
+        format!(
+            "{SECURE_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_s}"
+        )
+    } else {
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
+    }
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    set_cookie("", secure, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hash_to_hex() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "256 bits in unpadded base64url");
+        let h = hash_token(&a);
+        assert_eq!(h.len(), 64);
+        assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(h, a);
+    }
+
+    #[test]
+    fn finds_the_token_among_other_cookies() {
+        assert_eq!(
+            token_from_cookie_header("theme=dark; frontdesk_session=abc; x=1"),
+            Some("abc")
+        );
+        assert_eq!(
+            token_from_cookie_header("__Host-frontdesk_session=xyz"),
+            Some("xyz")
+        );
+        assert_eq!(token_from_cookie_header("frontdesk_session="), None);
+        assert_eq!(token_from_cookie_header("other=1"), None);
+    }
+
+    #[test]
+    fn cookie_flags() {
+        let plain = set_cookie("t", false, 60);
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"));
+        assert!(!plain.contains("Secure"));
+        let secure = set_cookie("t", true, 60);
+        assert!(secure.starts_with("__Host-frontdesk_session=t;"));
+        assert!(secure.contains("Secure") && secure.contains("Path=/"));
+    }
+}

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clinics")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub signup_allowed: bool,
+    pub guest_allowed: bool,
+    pub pw_min_length: i32,
+    pub pw_require_upper: bool,
+    pub pw_require_lower: bool,
+    pub pw_require_digit: bool,
+    pub pw_require_symbol: bool,
+    pub pw_history_count: i32,
+    pub delete_grace_days: i32,
+    pub idle_timeout_minutes: i32,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

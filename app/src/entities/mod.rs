@@ -1,0 +1,11 @@
+//! SeaORM entities: the database's shape, used only on the server.
+//!
+//! These are not the types sent to the browser; each domain module maps them into its own
+//! serde types (`MemberRow`, …), so password hashes and token hashes never leave the server.
+
+pub mod clinic;
+pub mod clinic_admin;
+pub mod room;
+pub mod session;
+pub mod user;
+pub mod user_room;

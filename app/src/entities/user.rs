@@ -1,0 +1,44 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub clinic_id: i64,
+    pub user_type: String,
+    pub provider_role: Option<String>,
+    pub username: String,
+    #[sea_orm(unique)]
+    pub username_lower: String,
+    pub email: String,
+    pub email_lower: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub search_first: String,
+    pub search_last: String,
+    pub search_full: String,
+    pub password_hash: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    pub country: String,
+    pub phone: Option<String>,
+    pub pcp_name: Option<String>,
+    pub pcp_phone: Option<String>,
+    pub timezone: String,
+    pub status: String,
+    pub delete_after: Option<i64>,
+    pub email_confirmed_at: Option<i64>,
+    pub last_login_at: Option<i64>,
+    pub signed_up_at: i64,
+    pub updated_at: i64,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

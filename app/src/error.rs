@@ -1,0 +1,133 @@
+//! The one error type every server function returns.
+//!
+//! Variants other than [`AppError::Internal`] carry words a person may read. `Internal`
+//! carries nothing: its cause is logged on the server (by ID, never by patient data) and the
+//! browser only learns that something went wrong. The HTTP status for each variant is chosen
+//! in one place, [`AppError::status`], and applied by the server's error-status layer.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppError {
+    /// A field of the input was rejected; `field` names the form field it belongs next to.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("Please sign in.")]
+    Unauthorized,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("Too many attempts. Wait a moment and try again.")]
+    RateLimited,
+    /// Transport or codec problems reported by the server-function machinery itself.
+    #[error("The request could not be completed.")]
+    Request { message: String },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error is answered with (to clients that are not a plain form post).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Validation { .. } => 422,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict { .. } => 409,
+            Self::RateLimited => 429,
+            Self::Request { .. } => 400,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The message for `field`, when this error belongs next to that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Validation { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// Logs the cause of an internal failure and returns the opaque error sent to clients.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::Internal
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::MiddlewareError(_) => {
+                Self::Internal
+            }
+            other => Self::Request {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_client_errors_except_internal() {
+        assert_eq!(AppError::validation("email", "x").status(), 422);
+        assert_eq!(AppError::Unauthorized.status(), 401);
+        assert_eq!(AppError::Forbidden.status(), 403);
+        assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn serializes_with_a_kind_tag_and_no_internal_details() {
+        let json = serde_json_like(&AppError::Internal);
+        assert_eq!(json, r#"{"kind":"internal"}"#);
+        let json = serde_json_like(&AppError::validation("email", "Enter an email"));
+        assert_eq!(
+            json,
+            r#"{"kind":"validation","field":"email","message":"Enter an email"}"#
+        );
+    }
+
+    fn serde_json_like(err: &AppError) -> String {
+        let bytes = <AppError as FromServerFnError>::ser(err);
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[test]
+    fn field_message_only_for_its_field() {
+        let err = AppError::validation("email", "Enter an email");
+        assert_eq!(
+            err.field_message("email").as_deref(),
+            Some("Enter an email")
+        );
+        assert_eq!(err.field_message("username"), None);
+    }
+}

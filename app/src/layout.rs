@@ -1,0 +1,120 @@
+//! The document shell, the router, and the frame around admin pages.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::auth::{LoginPage, Logout, current_user};
+use crate::members::UsersPage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/frontdesk.css"/>
+        <Link rel="icon" href="/favicon.ico" type_="image/x-icon"/>
+        <Title text="Frontdesk"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Home ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The frame of every admin page: brand, clinic, navigation and sign-out.
+#[component]
+pub fn AdminLayout(children: Children) -> impl IntoView {
+    let who = Resource::new(|| (), |_| current_user());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/admin/users">"Frontdesk"</a>
+            <nav aria-label="Admin">
+                <A href="/admin/users">"Users"</A>
+            </nav>
+            <div class="who">
+                <Suspense>
+                    {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
+                        <span class="clinic">{me.clinic_name}</span>
+                        <span class="name">{me.display_name}</span>
+                    })}
+                </Suspense>
+                <ActionForm action=logout attr:class="inline">
+                    <button type="submit" class="link-button">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <main class="admin">{children()}</main>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let who = Resource::new(|| (), |_| current_user());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <main class="auth-page">
+            <div class="card">
+                <p class="brand">"Frontdesk"</p>
+                <Suspense>
+                    {move || who.get().map(|r| match r.ok().flatten() {
+                        Some(me) if me.is_admin => view! {
+                            <h1>"Welcome back"</h1>
+                            <p><a class="button primary" href="/admin/users">"Open the admin panel"</a></p>
+                        }.into_any(),
+                        Some(me) => view! {
+                            <h1>{format!("Signed in as {}", me.display_name)}</h1>
+                            <ActionForm action=logout>
+                                <button type="submit" class="button">"Sign out"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        None => view! {
+                            <h1>"Patient accounts for your clinic"</h1>
+                            <p><a class="button primary" href="/login">"Sign in"</a></p>
+                        }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Not found · Frontdesk"/>
+        <main class="auth-page">
+            <div class="card">
+                <h1>"Page not found"</h1>
+                <p><a href="/">"Go to the start page"</a></p>
+            </div>
+        </main>
+    }
+}

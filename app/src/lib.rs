@@ -1,0 +1,22 @@
+//! Frontdesk's application: shared types, validation, server functions and components.
+//! Compiled into the server (`ssr`) and into the browser bundle (`hydrate`).
+
+pub mod auth;
+pub mod error;
+mod layout;
+pub mod members;
+pub mod text;
+pub mod validation;
+
+#[cfg(feature = "ssr")]
+pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use layout::{App, shell};
+
+/// Called by the browser bundle once the page has loaded.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,47 @@
+//! What server functions and the server share: the database, the password hasher and the
+//! settings that change behaviour. Handed to server functions through Leptos context.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::password::PasswordHasher;
+
+/// Settings the application code reads (the server crate loads them from the environment).
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Mark cookies `Secure` and use the `__Host-` prefix (everywhere but plain-HTTP localhost).
+    pub secure_cookies: bool,
+    /// A session ends this long after sign-in, however active it is.
+    pub session_absolute_ms: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_absolute_ms: 12 * 60 * 60 * 1000,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub hasher: PasswordHasher,
+    pub auth: Arc<AuthSettings>,
+}
+
+impl AppState {
+    /// The state of the current request, or an internal error when it was not provided.
+    pub fn current() -> Result<Self, crate::error::AppError> {
+        leptos::prelude::use_context::<Self>()
+            .ok_or_else(|| crate::error::AppError::internal("AppState missing from context"))
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -1,0 +1,55 @@
+//! Text normalisation shared by search and storage.
+//!
+//! Names and emails are stored twice: as typed, for display, and folded (lower case, accents
+//! removed, spaces collapsed) in search columns. Queries are folded the same way, so
+//! "gomez" finds "Gómez" with a plain index on either database.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Lower-cases, strips accents and collapses runs of whitespace to one space.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.nfkd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// The portal ID the article shows for a member: `cmouser` followed by the numeric ID.
+pub fn portal_id(id: i64) -> String {
+    format!("cmouser{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_and_accents() {
+        assert_eq!(fold("Gómez"), "gomez");
+        assert_eq!(fold("ÉLODIE Müller"), "elodie muller");
+        assert_eq!(fold("Jane.Gomez@Me.com"), "jane.gomez@me.com");
+    }
+
+    #[test]
+    fn collapses_and_trims_whitespace() {
+        assert_eq!(fold("  jane \t  gom "), "jane gom");
+        assert_eq!(fold(""), "");
+        assert_eq!(fold("   "), "");
+    }
+
+    #[test]
+    fn portal_id_prefixes_the_numeric_id() {
+        assert_eq!(portal_id(21408246), "cmouser21408246");
+    }
+}

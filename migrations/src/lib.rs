@@ -1,0 +1,18 @@
+//! Frontdesk's schema, portable between SQLite and Postgres.
+//!
+//! Times are stored as BIGINT milliseconds since the Unix epoch (UTC): the same type, the
+//! same ordering and the same keyset comparisons on both databases. Names and emails have
+//! folded copies (`search_*`, `*_lower`) that the users table searches with plain indexes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_create_domain;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261130_000001_create_domain::Migration)]
+    }
+}

@@ -1,0 +1,136 @@
+//! `frontdesk`: serve the app, run migrations, or seed demo data.
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use server::seed::{self, AdminPassword};
+use server::{ServerState, Settings, app_state, leptos_options, prepare, router};
+
+#[derive(Parser)]
+#[command(name = "frontdesk", about = "Patient accounts for telehealth clinics")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed the demo clinic into an empty database, and serve (the default).
+    Serve,
+    /// Run database migrations and exit.
+    Migrate,
+    /// Add generated members to the demo clinic (seeding it first if the database is empty).
+    SeedDemo {
+        /// How many members to add.
+        #[arg(long, default_value_t = 1000)]
+        members: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("FRONTDESK_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            prepare(&settings).await?;
+            println!("Migrations are up to date.");
+        }
+        Command::SeedDemo { members } => {
+            let db = prepare(&settings).await?;
+            let state = app_state(db.clone(), &settings);
+            let password = settings
+                .demo_admin_password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned());
+            let outcome = seed::demo_if_empty(&db, &state.hasher, password.as_deref()).await?;
+            print_sign_in(&settings, &outcome);
+            let (clinic, rooms) = seed::demo_clinic(&db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the demo clinic is missing"))?;
+            let started = std::time::Instant::now();
+            seed::members(&db, clinic, &rooms, members, rand::random()).await?;
+            println!(
+                "Added {members} members in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Serve => serve(settings).await?,
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = prepare(&settings).await?;
+    let state = app_state(db.clone(), &settings);
+    if settings.seed_demo {
+        let password = settings
+            .demo_admin_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned());
+        let outcome = seed::demo_if_empty(&db, &state.hasher, password.as_deref()).await?;
+        print_sign_in(&settings, &outcome);
+    }
+    let listener = TcpListener::bind(settings.bind).await?;
+    let addr = listener.local_addr()?;
+    let app = router(ServerState {
+        leptos_options: leptos_options(&settings),
+        app: state,
+    });
+    tracing::info!(%addr, "listening");
+    println!("Frontdesk is ready on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    Ok(())
+}
+
+fn print_sign_in(settings: &Settings, outcome: &AdminPassword) {
+    let url = format!("{}/login", settings.public_url.trim_end_matches('/'));
+    match outcome {
+        AdminPassword::Generated(password) => println!(
+            "\nDemo clinic seeded. Sign in at {url}\n  username: {}\n  password: {password}\n(This password is shown only once. Set FRONTDESK_DEMO_ADMIN_PASSWORD to choose your own.)\n",
+            seed::DEMO_ADMIN
+        ),
+        AdminPassword::FromSettings => println!(
+            "\nSign in at {url}\n  username: {}\n  password: the value of FRONTDESK_DEMO_ADMIN_PASSWORD\n",
+            seed::DEMO_ADMIN
+        ),
+        AdminPassword::Unchanged => println!(
+            "\nSign in at {url}\n  username: {}\n  password: the one printed when the demo clinic was first seeded\n  (or restart with FRONTDESK_DEMO_ADMIN_PASSWORD=… to set a new one)\n",
+            seed::DEMO_ADMIN
+        ),
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

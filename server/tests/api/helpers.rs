@@ -1,0 +1,403 @@
+//! `spawn_app()` and one helper per endpoint.
+
+use std::net::SocketAddr;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, ORIGIN, REFERER};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+
+use app::auth::password::PasswordHasher;
+use app::entities::{clinic_admin, user, user_room};
+use app::members::{Status, UserType};
+use server::{ServerState, Settings, app_state, db, leptos_options, router, seed};
+
+pub const PASSWORD: &str = "Correct-Horse-42";
+pub const ADMIN_A: &str = "admin@clinic-a.test";
+pub const ADMIN_B: &str = "admin@clinic-b.test";
+pub const PATIENT_A: &str = "pat.patient@example.com";
+pub const JANE_ID: i64 = 21_408_246;
+/// 2022-04-08 14:23:38 UTC
+pub const JANE_SIGNED_UP: i64 = 1_649_427_818_000;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    /// Cleans up the database when the test ends.
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; use a runtime of its own on a plain thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    let db = sea_orm::Database::connect(&admin_url).await?;
+                    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .join();
+        }
+    }
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("FRONTDESK_TEST_POSTGRES") {
+        Ok(base) if !base.is_empty() => {
+            let base = base.trim_end_matches('/').to_owned();
+            let name = format!("frontdesk_test_{:016x}", rand::random::<u64>());
+            let admin_url = format!("{base}/postgres");
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("connect to Postgres");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            (
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// Starts the server over a fresh database holding two clinics (A and B), each with an
+/// admin and members, and clinic A's patient with a password.
+pub async fn spawn_app() -> TestApp {
+    let (url, database) = fresh_database().await;
+    let settings = Settings {
+        database_url: url,
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        site_root: "target/site".into(),
+        public_url: "http://127.0.0.1".into(),
+        demo_admin_password: None,
+        seed_demo: false,
+        db_pool: 5,
+    };
+    let conn = db::connect(&settings.database_url, settings.db_pool)
+        .await
+        .expect("connect");
+    db::migrate(&conn).await.expect("migrate");
+    let hasher = PasswordHasher::new(2);
+    fixtures(&conn, &hasher).await;
+
+    let state = app_state(conn.clone(), &settings);
+    let app = router(ServerState {
+        leptos_options: leptos_options(&settings),
+        app: state,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    TestApp {
+        addr,
+        db: conn,
+        _database: database,
+    }
+}
+
+async fn fixtures(db: &DatabaseConnection, hasher: &PasswordHasher) {
+    let hash = hasher.hash(PASSWORD.into()).await.expect("hash");
+    let (a, a_rooms) = seed::insert_clinic(
+        db,
+        "Clinic Portal",
+        &[
+            ("Jessica Laynes' Clinic", "TVJC-jessica", "jessica"),
+            ("Northside Pediatrics", "TVNP-northside", "northside"),
+        ],
+    )
+    .await
+    .expect("clinic a");
+    let (b, b_rooms) = seed::insert_clinic(
+        db,
+        "Riverside Health",
+        &[("Riverside Urgent Care", "TVRU-riverside", "riverside")],
+    )
+    .await
+    .expect("clinic b");
+    let t0 = JANE_SIGNED_UP;
+    let rows = [
+        // (id, clinic, type, username, first, last, signed_up, password, room)
+        (
+            21_400_001,
+            a,
+            UserType::ClinicAdmin,
+            ADMIN_A,
+            "Alex",
+            "Morgan",
+            t0 - 1000,
+            Some(hash.clone()),
+            None,
+        ),
+        (
+            21_400_002,
+            b,
+            UserType::ClinicAdmin,
+            ADMIN_B,
+            "Robin",
+            "Hale",
+            t0 - 1000,
+            Some(hash.clone()),
+            None,
+        ),
+        (
+            JANE_ID,
+            a,
+            UserType::Member,
+            "jane.gomez@me.com",
+            "Jane",
+            "Gomez",
+            t0,
+            None,
+            Some(a_rooms[0]),
+        ),
+        (
+            21_408_300,
+            a,
+            UserType::Member,
+            "jose.gomez@example.com",
+            "José",
+            "Gómez",
+            t0 + 1000,
+            None,
+            Some(a_rooms[1]),
+        ),
+        (
+            21_408_301,
+            a,
+            UserType::Member,
+            "sam.smith@example.com",
+            "Sam",
+            "Smith",
+            t0 + 2000,
+            None,
+            Some(a_rooms[1]),
+        ),
+        (
+            21_408_302,
+            a,
+            UserType::Member,
+            PATIENT_A,
+            "Pat",
+            "Patient",
+            t0 + 3000,
+            Some(hash.clone()),
+            Some(a_rooms[0]),
+        ),
+        (
+            21_408_303,
+            a,
+            UserType::Member,
+            "bob.tags@example.com",
+            "<b>Bob</b>",
+            "O'Tag & Co",
+            t0 + 4000,
+            None,
+            Some(a_rooms[0]),
+        ),
+        (
+            21_408_304,
+            b,
+            UserType::Member,
+            "gloria.gomez@example.com",
+            "Gloria",
+            "Gomez",
+            t0 + 5000,
+            None,
+            Some(b_rooms[0]),
+        ),
+    ];
+    for (id, clinic, kind, username, first, last, signed_up, password, room) in rows {
+        user::Entity::insert(seed::user_model(
+            id,
+            clinic,
+            kind,
+            username,
+            username,
+            first,
+            last,
+            Status::Active,
+            signed_up,
+            None,
+            password,
+        ))
+        .exec(db)
+        .await
+        .expect("insert user");
+        if kind == UserType::ClinicAdmin {
+            clinic_admin::Entity::insert(clinic_admin::ActiveModel {
+                user_id: Set(id),
+                clinic_id: Set(clinic),
+            })
+            .exec(db)
+            .await
+            .expect("insert admin");
+        }
+        if let Some(room) = room {
+            user_room::Entity::insert(user_room::ActiveModel {
+                user_id: Set(id),
+                room_id: Set(room),
+                assigned_at: Set(signed_up),
+            })
+            .exec(db)
+            .await
+            .expect("insert room");
+        }
+    }
+    seed::sync_user_sequence(db).await.expect("sequence");
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Calls a server function the way the app's own wasm does (no `Accept: text/html`).
+    pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(encode(form))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
+        self.call(
+            client,
+            "auth/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    /// A client signed in as `username`.
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let client = self.client();
+        let response = self.login(&client, username, PASSWORD).await;
+        assert_eq!(response.status(), 200, "sign-in as {username} failed");
+        client
+    }
+
+    /// Signs in the way a browser without JavaScript does: a form post that wants HTML.
+    pub async fn login_as_browser(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &str,
+    ) -> Response {
+        client
+            .post(self.url("/api/auth/login"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, self.url("/login"))
+            .header(ORIGIN, format!("http://{}", self.addr))
+            .body(encode(&[("username", username), ("password", password)]))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn list_members(&self, client: &Client, q: &str) -> Response {
+        self.call(client, "members/list", &[("q", q)]).await
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.expect("request")
+    }
+}
+
+pub fn encode(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// The JSON body of a server function's answer.
+pub async fn json(response: Response) -> serde_json::Value {
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// IDs of the rows in a `members/list` answer.
+pub async fn ids(response: Response) -> Vec<i64> {
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    body["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// A page's HTML without the comment markers hydration leaves between text nodes, so that
+/// "Sign up: " and the date read as one line, as a person sees them.
+pub async fn page_text(response: Response) -> String {
+    let html = response.text().await.expect("html").replace("<!>", "");
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("-->") {
+            Some(end) => rest = &rest[start + end + 3..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

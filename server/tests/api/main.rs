@@ -1,0 +1,6 @@
+//! API tests: the real server on a free port, over a fresh database per test (a temporary
+//! SQLite file, or a fresh Postgres database when FRONTDESK_TEST_POSTGRES is set).
+
+mod auth;
+mod helpers;
+mod users;

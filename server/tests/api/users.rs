@@ -1,0 +1,172 @@
+//! The users page and its search: rows as the article shows them, and only the admin's own
+//! clinic.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_users_page_shows_janes_row_as_the_article_does() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    let response = app.get(&client, "/admin/users").await;
+
+    assert_eq!(response.status(), 200);
+    let html = page_text(response).await;
+    for line in [
+        "Last login",
+        "Not logged in!",
+        "Sign up: 2022-04-08 14:23:38",
+        "Status: Active",
+        "Jane Gomez",
+        "ID: 21408246",
+        "User name: jane.gomez@me.com",
+        "Email: jane.gomez@me.com",
+        "Portal ID: cmouser21408246",
+        "Type: Member",
+    ] {
+        assert!(html.contains(line), "missing {line:?}");
+    }
+    assert!(html.contains("Code: TVJC-jessica"));
+    assert!(html.contains("Link: /u/jessica"));
+}
+
+#[tokio::test]
+async fn the_page_search_is_a_plain_get_form() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    let html = app.get(&client, "/admin/users?q=gom").await;
+    let html = page_text(html).await;
+
+    assert!(html.contains(r#"method="get""#));
+    assert!(html.contains(r#"name="q""#));
+    assert!(html.contains("Jane Gomez"));
+    assert!(html.contains("José Gómez"), "accent-insensitive");
+    assert!(!html.contains("Sam Smith"));
+    assert!(!html.contains("Gloria Gomez"), "another clinic's member");
+}
+
+#[tokio::test]
+async fn search_matches_prefixes_of_names_email_and_username() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    assert_eq!(
+        ids(app.list_members(&client, "gom").await).await,
+        vec![21_408_300, JANE_ID],
+        "newest sign-up first"
+    );
+    assert_eq!(
+        ids(app.list_members(&client, "GÓMEZ").await).await,
+        vec![21_408_300, JANE_ID]
+    );
+    assert_eq!(
+        ids(app.list_members(&client, "jane gom").await).await,
+        vec![JANE_ID]
+    );
+    assert_eq!(
+        ids(app.list_members(&client, "sam.smith@").await).await,
+        vec![21_408_301]
+    );
+    assert_eq!(
+        ids(app.list_members(&client, "  smi ").await).await,
+        vec![21_408_301]
+    );
+    assert!(
+        ids(app.list_members(&client, "omez").await)
+            .await
+            .is_empty(),
+        "prefix, not substring"
+    );
+}
+
+#[tokio::test]
+async fn search_finds_an_id_and_a_portal_id() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    assert_eq!(
+        ids(app.list_members(&client, "21408246").await).await,
+        vec![JANE_ID]
+    );
+    assert_eq!(
+        ids(app.list_members(&client, "cmouser21408246").await).await,
+        vec![JANE_ID]
+    );
+    assert!(
+        ids(app.list_members(&client, "21408304").await)
+            .await
+            .is_empty(),
+        "another clinic's member by ID"
+    );
+}
+
+#[tokio::test]
+async fn each_admin_sees_only_their_clinic() {
+    let app = spawn_app().await;
+    let a = app.signed_in(ADMIN_A).await;
+    let b = app.signed_in(ADMIN_B).await;
+
+    let seen_by_a = ids(app.list_members(&a, "").await).await;
+    let seen_by_b = ids(app.list_members(&b, "").await).await;
+
+    assert_eq!(seen_by_a.len(), 6);
+    assert!(!seen_by_a.contains(&21_408_304));
+    assert_eq!(seen_by_b, vec![21_408_304, 21_400_002]);
+    assert_eq!(
+        ids(app.list_members(&b, "gom").await).await,
+        vec![21_408_304]
+    );
+}
+
+#[tokio::test]
+async fn like_metacharacters_match_only_themselves() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    assert!(ids(app.list_members(&client, "%").await).await.is_empty());
+    assert!(ids(app.list_members(&client, "_").await).await.is_empty());
+    assert!(
+        ids(app.list_members(&client, "' OR 1=1 --").await)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_search_is_a_field_error_not_a_500() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    let response = app.list_members(&client, &"a".repeat(5000)).await;
+
+    assert_eq!(response.status(), 422);
+    let body = json(response).await;
+    assert_eq!(body["kind"], "validation");
+    assert_eq!(body["field"], "q");
+}
+
+#[tokio::test]
+async fn names_are_escaped_in_the_page() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    let html = app.get(&client, "/admin/users?q=bob").await;
+    let html = page_text(html).await;
+
+    assert!(!html.contains("<b>Bob</b>"));
+    assert!(html.contains("&lt;b&gt;Bob&lt;/b&gt;"));
+}
+
+#[tokio::test]
+async fn rows_list_each_room_with_code_and_link() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+
+    let body = json(app.list_members(&client, "jane").await).await;
+
+    let rooms = &body["rows"][0]["rooms"];
+    assert_eq!(rooms[0]["name"], "Jessica Laynes' Clinic");
+    assert_eq!(rooms[0]["code"], "TVJC-jessica");
+    assert_eq!(rooms[0]["slug"], "jessica");
+}
