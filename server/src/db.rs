@@ -9,12 +9,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout, so readers never wait for the
 /// writer and writers queue briefly instead of failing with "database is locked".
 pub async fn connect(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_file(url) {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(e.to_string()))?;
-            }
-        }
+    if let Some(dir) = sqlite_file(url).and_then(|path| std::path::Path::new(path).parent())
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

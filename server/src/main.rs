@@ -99,7 +99,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn print_sign_in(settings: &Settings, outcome: &AdminPassword) {
-    let url = format!("{}/login", settings.public_url.trim_end_matches('/'));
+    let url = format!("{}/login", settings.public_url());
     match outcome {
         AdminPassword::Generated(password) => println!(
             "\nDemo clinic seeded. Sign in at {url}\n  username: {}\n  password: {password}\n(This password is shown only once. Set FRONTDESK_DEMO_ADMIN_PASSWORD to choose your own.)\n",

@@ -248,18 +248,16 @@ pub async fn demo_if_empty(
             .filter(user::Column::UsernameLower.eq(DEMO_ADMIN))
             .one(db)
             .await?
-        {
-            if !hasher
+            && !hasher
                 .verify(password.to_owned(), admin.password_hash.clone())
                 .await?
-            {
-                let hash = hasher.hash(password.to_owned()).await?;
-                user::Entity::update_many()
-                    .col_expr(user::Column::PasswordHash, Some(hash).into())
-                    .filter(user::Column::Id.eq(admin.id))
-                    .exec(db)
-                    .await?;
-            }
+        {
+            let hash = hasher.hash(password.to_owned()).await?;
+            user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Some(hash).into())
+                .filter(user::Column::Id.eq(admin.id))
+                .exec(db)
+                .await?;
         }
         return Ok(AdminPassword::FromSettings);
     }
@@ -357,7 +355,9 @@ pub async fn members(
     const BATCH: u32 = 500;
     let mut rng = StdRng::seed_from_u64(seed ^ u64::from(count));
     let now = now_ms();
-    let start = 1_609_459_200_000; // 2021-01-01
+    // Generated members signed up between 2019-01-01 and the day before Jane Gomez, so the
+    // article's example is the first row of the demo's default view (newest sign-up first).
+    let (start, end) = (1_546_300_800_000, JANE_SIGNED_UP - 86_400_000);
     let mut next_id = next_user_id(db).await?;
     let mut done = 0;
     while done < count {
@@ -380,7 +380,7 @@ pub async fn members(
             } else {
                 UserType::Member
             };
-            let signed_up = rng.random_range(start..now);
+            let signed_up = rng.random_range(start..end);
             let last_login =
                 (rng.random_range(0..100) < 70).then(|| rng.random_range(signed_up..now));
             users.push(user_model(

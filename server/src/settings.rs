@@ -23,14 +23,10 @@ pub struct Settings {
     #[arg(long, env = "FRONTDESK_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
-    /// The address people use to reach Frontdesk. Cookies are marked Secure unless this is
-    /// plain HTTP.
-    #[arg(
-        long,
-        env = "FRONTDESK_PUBLIC_URL",
-        default_value = "http://127.0.0.1:3000"
-    )]
-    pub public_url: String,
+    /// The address people use to reach Frontdesk (default: http:// and the bind address).
+    /// Cookies are marked Secure unless this is plain HTTP.
+    #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// The demo admin's password; generated (and printed once) when unset.
     #[arg(long, env = "FRONTDESK_DEMO_ADMIN_PASSWORD", hide_env_values = true)]
@@ -46,7 +42,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
-        !self.public_url.starts_with("http://")
+        !self.public_url().starts_with("http://")
     }
 }

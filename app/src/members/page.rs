@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::location::Url;
 
 use super::{MemberPage, MemberRow, list_members};
 use crate::layout::AdminLayout;
@@ -14,6 +14,13 @@ pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let page = Resource::new(q, list_members);
+    let input = NodeRef::<leptos::html::Input>::new();
+    let navigate = use_navigate();
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = input.get().map(|el| el.value()).unwrap_or_default();
+        navigate(&users_url(&text), Default::default());
+    };
 
     view! {
         <Title text="Users · Frontdesk"/>
@@ -21,12 +28,14 @@ pub fn UsersPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"Users"</h1>
             </div>
-            <Form method="get" action="" attr:role="search" attr:class="search">
+            // A plain GET form: without JavaScript the browser submits it; with JavaScript the
+            // router navigates to the same URL without reloading the page.
+            <form method="get" action="/admin/users" role="search" class="search" on:submit=search>
                 <label for="q" class="visually-hidden">"Search users"</label>
-                <input id="q" type="search" name="q" prop:value=q value=q
+                <input id="q" type="search" name="q" prop:value=q value=q node_ref=input
                     placeholder="Search by name, email, username or ID" autocomplete="off"/>
                 <button type="submit" class="button">"Search"</button>
-            </Form>
+            </form>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
                 {move || page.get().map(|result| match result {
                     Ok(page) => view! { <MembersTable page query=q()/> }.into_any(),
@@ -34,6 +43,16 @@ pub fn UsersPage() -> impl IntoView {
                 })}
             </Transition>
         </AdminLayout>
+    }
+}
+
+/// The users page's URL for a search.
+fn users_url(q: &str) -> String {
+    let q = q.trim();
+    if q.is_empty() {
+        "/admin/users".to_owned()
+    } else {
+        format!("/admin/users?q={}", Url::escape(q))
     }
 }
 

@@ -27,30 +27,16 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
+/// Keeps a test's database alive for as long as the test runs. Postgres test databases
+/// (`frontdesk_test_*`) are dropped by `make api-postgres` before and after the suite:
+/// dropping them here would block the test's runtime while its own pool still holds
+/// connections.
 enum TestDatabase {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            // Drop runs outside async; use a runtime of its own on a plain thread.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                rt.block_on(async {
-                    let db = sea_orm::Database::connect(&admin_url).await?;
-                    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await?;
-                    Ok::<_, anyhow::Error>(())
-                })
-            })
-            .join();
-        }
-    }
+    Sqlite(
+        #[expect(dead_code, reason = "held for its Drop, which deletes the files")]
+        tempfile::TempDir,
+    ),
+    Postgres,
 }
 
 async fn fresh_database() -> (String, TestDatabase) {
@@ -58,18 +44,15 @@ async fn fresh_database() -> (String, TestDatabase) {
         Ok(base) if !base.is_empty() => {
             let base = base.trim_end_matches('/').to_owned();
             let name = format!("frontdesk_test_{:016x}", rand::random::<u64>());
-            let admin_url = format!("{base}/postgres");
-            let admin = sea_orm::Database::connect(&admin_url)
+            let admin = sea_orm::Database::connect(format!("{base}/postgres"))
                 .await
                 .expect("connect to Postgres");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
-            (
-                format!("{base}/{name}"),
-                TestDatabase::Postgres { admin_url, name },
-            )
+            admin.close().await.expect("close");
+            (format!("{base}/{name}"), TestDatabase::Postgres)
         }
         _ => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -87,7 +70,7 @@ pub async fn spawn_app() -> TestApp {
         database_url: url,
         bind: "127.0.0.1:0".parse().expect("addr"),
         site_root: "target/site".into(),
-        public_url: "http://127.0.0.1".into(),
+        public_url: None,
         demo_admin_password: None,
         seed_demo: false,
         db_pool: 5,

@@ -1,0 +1,92 @@
+# Frontdesk: `make run` serves the demo clinic, `make test` runs every suite.
+# Both install what is missing first (Rust target, cargo-leptos, wasm-bindgen, npm tools).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+LEPTOS_VERSION       := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+
+# Build outputs live outside the clone, so a fresh clone on a machine that has built
+# before reuses them. Release (served) and test builds use different flags: separate dirs.
+CACHE            ?= $(HOME)/.cache/frontdesk
+RELEASE_TARGET   ?= $(CACHE)/target
+TEST_TARGET      ?= $(CACHE)/target-test
+export PATH      := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+BIN      := $(RELEASE_TARGET)/server-release/frontdesk
+PG_URL   ?= postgres://postgres@127.0.0.1:5432
+
+.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean
+
+## run: build the release, migrate, seed the demo clinic on first start, serve on :3000
+run: build
+	@mkdir -p data
+	FRONTDESK_SITE_ROOT=target/site $(BIN) serve
+
+## dev: rebuild and restart on every change (debug build)
+dev: tools
+	@mkdir -p data
+	CARGO_TARGET_DIR=$(CACHE)/target-dev cargo leptos watch
+
+build: tools
+	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo leptos build --release
+
+tools: npm
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q " $(LEPTOS_VERSION)" \
+	  || cargo install cargo-leptos --locked --version $(LEPTOS_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)" \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+# wasm-opt (npm's binaryen) for release builds, and Playwright for the browser tests.
+npm: end2end/node_modules/.package-lock.json
+end2end/node_modules/.package-lock.json: end2end/package-lock.json
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+## test: formatting, clippy, unit and API tests (SQLite, then Postgres), browser tests
+test: lint unit-and-api api-postgres e2e
+	@echo "make test: every suite passed"
+
+lint: fmt-check clippy
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy: tools
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy -p app --features ssr --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy -p server -p migrations --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit-and-api:
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo test -p app -p server -p migrations --features app/ssr
+
+# The API suite again, each test over a fresh Postgres database. Skipped (and said so) when
+# no Postgres answers, unless FRONTDESK_REQUIRE_POSTGRES=1 (as in CI).
+api-postgres:
+	@if psql "$(PG_URL)/postgres" -Atqc 'select 1' >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory drop-test-databases; \
+	  trap '$(MAKE) --no-print-directory drop-test-databases' EXIT; \
+	  CARGO_TARGET_DIR=$(TEST_TARGET) FRONTDESK_TEST_POSTGRES=$(PG_URL) \
+	    cargo test -p app -p server -p migrations --features app/ssr --test api; \
+	elif [ "$${FRONTDESK_REQUIRE_POSTGRES:-0}" = 1 ]; then \
+	  echo "Postgres is required but does not answer at $(PG_URL)"; exit 1; \
+	else \
+	  echo "SKIPPED: API tests over Postgres (no Postgres answers at $(PG_URL))"; \
+	fi
+
+# Each Postgres API test creates a database named frontdesk_test_<random>.
+drop-test-databases:
+	@for db in $$(psql "$(PG_URL)/postgres" -Atqc \
+	    "select datname from pg_database where datname like 'frontdesk\_test\_%'"); do \
+	  psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)" >/dev/null; \
+	done
+
+e2e: build
+	BIN=$(BIN) end2end/run.sh
+
+clean:
+	rm -rf target data end2end/test-results

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the browser tests against the release build: a fresh SQLite file, a free port,
+# Debian's chromium. Stops the server it started, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "chromium is missing: install Debian's chromium package (apt-get install chromium)"; exit 1
+  fi
+fi
+
+BIN=${BIN:?set BIN to the frontdesk binary}
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+password="E2e-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-9"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+DATABASE_URL="sqlite://$work/frontdesk.db?mode=rwc" \
+FRONTDESK_BIND="127.0.0.1:$port" \
+FRONTDESK_PUBLIC_URL="http://127.0.0.1:$port" \
+FRONTDESK_SITE_ROOT="$(cd .. && pwd)/target/site" \
+FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+  "$BIN" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/login" 2>/dev/null; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then cat "$work/server.log"; echo "server exited"; exit 1; fi
+  sleep 0.1
+done
+
+FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+  npx playwright test "$@"

@@ -1,0 +1,78 @@
+import { test, expect } from "@playwright/test";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+
+for (const js of [true, false]) {
+  test.describe(js ? "with JavaScript" : "without JavaScript", () => {
+    test.use({ javaScriptEnabled: js });
+
+    test("the demo admin signs in and sees Jane Gomez's row", async ({ page }) => {
+      const login = new LoginPage(page, js);
+      await login.open();
+      await login.signIn(ADMIN, ADMIN_PASSWORD);
+
+      await expect(page).toHaveURL(/\/admin\/users$/);
+      const users = new UsersPage(page, js);
+      const jane = users.row("Jane Gomez");
+      await expect(jane).toHaveCount(1);
+      await expect(jane).toContainText("ID: 21408246");
+      await expect(jane).toContainText("Portal ID: cmouser21408246");
+      await expect(jane).toContainText("Code: TVJC-jessica");
+      await expect(jane).toContainText("Link: /u/jessica");
+      await expect(jane).toContainText("Sign up: 2022-04-08 14:23:38");
+      await expect(jane).toContainText("Status: Active");
+      await expect(page.getByRole("columnheader")).toHaveText(["Last login", "User", "Room", "Action"]);
+    });
+
+    test("searching \"gom\" shows only matching rows", async ({ page }) => {
+      const login = new LoginPage(page, js);
+      await login.open();
+      await login.signIn(ADMIN, ADMIN_PASSWORD);
+      await expect(page).toHaveURL(/\/admin\/users$/);
+      if (js) await hydrated(page);
+
+      const users = new UsersPage(page, js);
+      await users.search("gom");
+
+      await expect(page).toHaveURL(/\/admin\/users\?q=gom$/);
+      await expect(users.row("Jane Gomez")).toHaveCount(1);
+      const rows = users.rows();
+      const count = await rows.count();
+      expect(count).toBeGreaterThan(1);
+      for (let i = 0; i < count; i++) {
+        const userCell = rows.nth(i).getByRole("cell").nth(1);
+        const text = (await userCell.innerText()).normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+        expect(text).toMatch(/(^|\s|:\s|\.)gom/);
+      }
+      await expect(users.searchBox()).toHaveValue("gom");
+    });
+
+    test("a wrong password is refused with a message", async ({ page }) => {
+      const login = new LoginPage(page, js);
+      await login.open();
+      await login.signIn(ADMIN, "Not-The-Password-1");
+
+      await expect(login.alert()).toHaveText("That username and password do not match an account.");
+      await expect(page).toHaveURL(/\/login/);
+    });
+
+    test("signing out ends the session", async ({ page }) => {
+      const login = new LoginPage(page, js);
+      await login.open();
+      await login.signIn(ADMIN, ADMIN_PASSWORD);
+      await expect(page).toHaveURL(/\/admin\/users$/);
+      if (js) await hydrated(page);
+
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await expect(page).toHaveURL(/\/login$/);
+
+      await page.goto("/admin/users");
+      await expect(page).toHaveURL(/\/login$/);
+    });
+  });
+}
+
+test("anonymous visitors of the users page are sent to sign in", async ({ page }) => {
+  await page.goto("/admin/users");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
