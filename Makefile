@@ -18,7 +18,7 @@ export PATH      := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 BIN      := $(RELEASE_TARGET)/server-release/frontdesk
 PG_URL   ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean
+.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean
 
 ## run: build the release, migrate, seed the demo clinic on first start, serve on :3000
 run: build
@@ -90,3 +90,22 @@ e2e: build
 
 clean:
 	rm -rf target data end2end/test-results
+
+## bench: the users table at scale (1,000,000 members) on SQLite and Postgres; see BENCHMARKS.md
+BENCH_MEMBERS ?= 1000000
+BENCH_DIR     ?= $(CACHE)/bench
+bench: build
+	@mkdir -p $(BENCH_DIR)
+	FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "sqlite://$(BENCH_DIR)/frontdesk-bench.db?mode=rwc" \
+	  bench --members $(BENCH_MEMBERS) --label "SQLite ($(BENCH_MEMBERS) members)" | tee $(BENCH_DIR)/sqlite.md
+	@if psql "$(PG_URL)/postgres" -Atqc 'select 1' >/dev/null 2>&1; then \
+	  psql "$(PG_URL)/postgres" -Atqc "select 1 from pg_database where datname = 'frontdesk_bench'" | grep -q 1 \
+	    || psql "$(PG_URL)/postgres" -qc "CREATE DATABASE frontdesk_bench"; \
+	  FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "$(PG_URL)/frontdesk_bench" \
+	    bench --members $(BENCH_MEMBERS) --label "Postgres ($(BENCH_MEMBERS) members)" | tee $(BENCH_DIR)/postgres.md; \
+	else echo "SKIPPED: Postgres benchmark (no Postgres answers at $(PG_URL))"; fi
+
+## bench-clean: forget the seeded benchmark databases
+bench-clean:
+	rm -rf $(BENCH_DIR)
+	psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" || true

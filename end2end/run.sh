@@ -38,5 +38,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+status=0
 FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
-  npx playwright test "$@"
+  npx playwright test "$@" || status=$?
+if [ "$status" != 0 ]; then
+  echo "--- server log (last 60 lines) ---"; tail -n 60 "$work/server.log"
+fi
+exit "$status"

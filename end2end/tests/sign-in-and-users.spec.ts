@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
 
 for (const js of [true, false]) {
@@ -33,7 +33,8 @@ for (const js of [true, false]) {
       const users = new UsersPage(page, js);
       await users.search("gom");
 
-      await expect(page).toHaveURL(/\/admin\/users\?q=gom$/);
+      // Without JavaScript the browser sends every toolbar field; with it the URL is minimal.
+      await expect(page).toHaveURL(js ? /\/admin\/users\?q=gom$/ : /\/admin\/users\?q=gom&/);
       await expect(users.row("Jane Gomez")).toHaveCount(1);
       const rows = users.rows();
       const count = await rows.count();

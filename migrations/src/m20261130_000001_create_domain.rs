@@ -269,7 +269,8 @@ impl MigrationTrait for Migration {
                 .col(string_len(Users::Status, 20).default("active"))
                 .col(big_integer_null(Users::DeleteAfter))
                 .col(big_integer_null(Users::EmailConfirmedAt))
-                .col(big_integer_null(Users::LastLoginAt))
+                // 0 means "never signed in": a NOT NULL key keeps keyset paging simple.
+                .col(big_integer(Users::LastLoginAt).default(0))
                 .col(big_integer(Users::SignedUpAt))
                 .col(big_integer(Users::UpdatedAt))
                 .col(integer(Users::Version).default(1))
@@ -563,6 +564,21 @@ impl MigrationTrait for Migration {
         let db = m.get_connection();
         match db.get_database_backend() {
             DbBackend::Postgres => {
+                // Byte-order comparison for the folded search columns, as SQLite's BINARY
+                // collation does: prefix searches become index range scans
+                // (`col >= 'jo' AND col < 'jo\u{10FFFF}'`) with the same meaning on both.
+                for (col, len) in [
+                    ("search_first", 100),
+                    ("search_last", 100),
+                    ("search_full", 201),
+                    ("email_lower", 254),
+                    ("username_lower", 254),
+                ] {
+                    db.execute_unprepared(&format!(
+                        r#"ALTER TABLE users ALTER COLUMN {col} TYPE varchar({len}) COLLATE "C""#
+                    ))
+                    .await?;
+                }
                 db.execute_unprepared(&format!(
                     "ALTER SEQUENCE users_id_seq RESTART WITH {FIRST_USER_ID}"
                 ))

@@ -1,6 +1,7 @@
 //! Frontdesk's server: wires axum, the database, background work and the command line
 //! around the `app` crate.
 
+pub mod bench;
 pub mod db;
 mod middleware;
 pub mod seed;

@@ -29,6 +29,19 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         members: u32,
     },
+    /// Measure the users table's query shapes over a seeded database (see BENCHMARKS.md).
+    /// Uses --database-url; seeds it first when it holds fewer than --members users.
+    Bench {
+        /// Members to seed (over several clinics; 70 % in the demo clinic).
+        #[arg(long, default_value_t = 1_000_000)]
+        members: u32,
+        /// Timed runs of each query shape.
+        #[arg(long, default_value_t = 200)]
+        iterations: u32,
+        /// A heading for the results.
+        #[arg(long, default_value = "SQLite")]
+        label: String,
+    },
 }
 
 #[tokio::main]
@@ -66,6 +79,17 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Serve => serve(settings).await?,
+        Command::Bench {
+            members,
+            iterations,
+            label,
+        } => {
+            let options = server::bench::Options {
+                members,
+                iterations,
+            };
+            server::bench::run(&label, &settings.database_url, &options).await?;
+        }
     }
     Ok(())
 }

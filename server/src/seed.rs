@@ -149,7 +149,7 @@ pub fn user_model(
         status: Set(status.as_db().to_owned()),
         delete_after: Set((status == Status::PendingDelete).then(|| now + 30 * 86_400_000)),
         email_confirmed_at: Set(Some(signed_up_at)),
-        last_login_at: Set(last_login_at),
+        last_login_at: Set(last_login_at.unwrap_or(0)),
         signed_up_at: Set(signed_up_at),
         updated_at: Set(now),
         version: Set(1),

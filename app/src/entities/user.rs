@@ -32,7 +32,8 @@ pub struct Model {
     pub status: String,
     pub delete_after: Option<i64>,
     pub email_confirmed_at: Option<i64>,
-    pub last_login_at: Option<i64>,
+    /// Milliseconds of the last sign-in; 0 when the user never signed in.
+    pub last_login_at: i64,
     pub signed_up_at: i64,
     pub updated_at: i64,
     pub version: i32,

@@ -2,11 +2,13 @@
 
 mod api;
 mod page;
+pub mod query;
 #[cfg(feature = "ssr")]
 pub mod service;
 
 pub use api::*;
 pub use page::*;
+pub use query::{ParsedQuery, UsersQuery};
 
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +87,13 @@ pub struct RoomRef {
     pub slug: String,
 }
 
+/// A room in the users table's room filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomOption {
+    pub id: i64,
+    pub name: String,
+}
+
 /// One row of the users table, with each cell's lines as the article shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRow {
@@ -112,8 +121,38 @@ impl MemberRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberPage {
     pub rows: Vec<MemberRow>,
-    /// Whether more rows follow this page.
-    pub has_more: bool,
+    /// Cursor for the next page (`after=`), when there is one.
+    pub next: Option<String>,
+    /// Cursor for the previous page (`before=`), when there is one.
+    pub prev: Option<String>,
+    /// How many users match, counted up to [`query::COUNT_CAP`].
+    pub count: u64,
+    /// Whether more than `count` match ("10,000+").
+    pub count_capped: bool,
+}
+
+impl MemberPage {
+    /// "1 user", "2,345 users", "10,000+ users".
+    pub fn count_label(&self) -> String {
+        let n = group_thousands(self.count);
+        match (self.count, self.count_capped) {
+            (_, true) => format!("{n}+ users"),
+            (1, false) => "1 user".to_owned(),
+            _ => format!("{n} users"),
+        }
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Formats stored milliseconds as the article does: "2022-04-08 14:23:38" (UTC).
@@ -133,6 +172,21 @@ mod tests {
     fn formats_like_the_article() {
         // 2022-04-08 14:23:38 UTC
         assert_eq!(format_time(1_649_427_818_000), "2022-04-08 14:23:38");
+    }
+
+    #[test]
+    fn counts_read_like_the_spec() {
+        let page = |count, count_capped| MemberPage {
+            rows: vec![],
+            next: None,
+            prev: None,
+            count,
+            count_capped,
+        };
+        assert_eq!(page(10_000, true).count_label(), "10,000+ users");
+        assert_eq!(page(2345, false).count_label(), "2,345 users");
+        assert_eq!(page(1, false).count_label(), "1 user");
+        assert_eq!(page(0, false).count_label(), "0 users");
     }
 
     #[test]

@@ -1,25 +1,100 @@
-//! The users page: the article's table with a search bar that works as a plain GET form.
+//! The users page: the article's table, with search, filters, sort and keyset paging that
+//! all live in the URL. Without JavaScript the toolbar is a plain GET form and the pager
+//! plain links; with it, typing searches as you type and nothing reloads.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
-use super::{MemberPage, MemberRow, list_members};
+use super::query::{PAGE_SIZES, Sort};
+use super::{MemberPage, MemberRow, Status, UserType, UsersQuery, list_members, list_rooms};
 use crate::layout::AdminLayout;
 use crate::text::portal_id;
 
+/// Milliseconds of quiet typing before the search runs.
+const SEARCH_DEBOUNCE_MS: u32 = 250;
+
+/// The users page's URL for a view.
+pub fn users_url(query: &UsersQuery) -> String {
+    let pairs = query.pairs();
+    if pairs.is_empty() {
+        return "/admin/users".to_owned();
+    }
+    let encoded: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", Url::escape(v)))
+        .collect();
+    format!("/admin/users?{}", encoded.join("&"))
+}
+
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let page = Resource::new(q, list_members);
-    let input = NodeRef::<leptos::html::Input>::new();
+    let params = use_query_map();
+    let view_query = Memo::new(move |_| {
+        let params = params.read();
+        UsersQuery::from_lookup(|name| params.get(name))
+    });
+    let page = Resource::new(move || view_query.get(), list_members);
+    let rooms = Resource::new(|| (), |_| list_rooms());
+    let (pending, set_pending) = signal(false);
+
     let navigate = use_navigate();
-    let search = move |ev: leptos::ev::SubmitEvent| {
+    let go = {
+        let navigate = navigate.clone();
+        move |query: UsersQuery, replace: bool| {
+            navigate(
+                &users_url(&query),
+                NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+
+    // Typing: wait for a pause, then show the first page of the new search.
+    let typed = RwSignal::new(None::<String>);
+    // Each keystroke starts a timer and bumps the generation; a timer searches only if no
+    // keystroke came after it, so only the last pause in typing searches.
+    let generation = StoredValue::new(0_u64);
+    let refs = ToolbarRefs::default();
+    let on_input = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            typed.set(Some(text.clone()));
+            generation.update_value(|g| *g += 1);
+            let mine = generation.get_value();
+            let go = go.clone();
+            gloo_timers::callback::Timeout::new(SEARCH_DEBOUNCE_MS, move || {
+                if generation.get_value() != mine {
+                    return;
+                }
+                let query = UsersQuery {
+                    q: text,
+                    ..view_query.get_untracked().first_page()
+                };
+                go(query, true);
+            })
+            .forget();
+        }
+    };
+    let on_change = {
+        let go = go.clone();
+        move |_: leptos::ev::Event| go(refs.query(), false)
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let text = input.get().map(|el| el.value()).unwrap_or_default();
-        navigate(&users_url(&text), Default::default());
+        generation.update_value(|g| *g += 1);
+        go(refs.query(), false);
+    };
+
+    let q_value = move || typed.get().unwrap_or_else(|| view_query.get().q);
+    let selected = move |field: fn(&UsersQuery) -> String, value: String| {
+        move || field(&view_query.get()) == value
     };
 
     view! {
@@ -28,58 +103,160 @@ pub fn UsersPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"Users"</h1>
             </div>
-            // A plain GET form: without JavaScript the browser submits it; with JavaScript the
-            // router navigates to the same URL without reloading the page.
-            <form method="get" action="/admin/users" role="search" class="search" on:submit=search>
-                <label for="q" class="visually-hidden">"Search users"</label>
-                <input id="q" type="search" name="q" prop:value=q value=q node_ref=input
-                    placeholder="Search by name, email, username or ID" autocomplete="off"/>
-                <button type="submit" class="button">"Search"</button>
+            <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
+                <div role="search" class="search">
+                    <label for="q" class="visually-hidden">"Search users"</label>
+                    <input id="q" type="search" name="q" prop:value=q_value value=move || view_query.get().q
+                        placeholder="Search by name, email, username or ID" autocomplete="off"
+                        node_ref=refs.q on:input=on_input on:change=|ev| ev.stop_propagation()/>
+                    <button type="submit" class="button">"Search"</button>
+                </div>
+                <div class="filters">
+                    <label>
+                        <span>"User type"</span>
+                        <select name="type" node_ref=refs.user_type>
+                            <option value="" selected=selected(|q| q.user_type.clone(), String::new())>"All types"</option>
+                            {UserType::ALL.into_iter().map(|t| view! {
+                                <option value=t.as_db() selected=selected(|q| q.user_type.clone(), t.as_db().to_owned())>{t.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        <span>"Status"</span>
+                        <select name="status" node_ref=refs.status>
+                            <option value="" selected=selected(|q| q.status.clone(), String::new())>"All statuses"</option>
+                            {Status::ALL.into_iter().map(|s| view! {
+                                <option value=s.as_db() selected=selected(|q| q.status.clone(), s.as_db().to_owned())>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        <span>"Room"</span>
+                        <select name="room" node_ref=refs.room>
+                            <option value="" selected=selected(|q| q.room.clone(), String::new())>"All rooms"</option>
+                            <Suspense>
+                                {move || rooms.get().and_then(Result::ok).map(|rooms| rooms.into_iter().map(|r| {
+                                    let id = r.id.to_string();
+                                    view! {
+                                        <option value=id.clone() selected=selected(|q| q.room.clone(), id.clone())>{r.name}</option>
+                                    }
+                                }).collect_view())}
+                            </Suspense>
+                        </select>
+                    </label>
+                    <label>
+                        <span>"Sort by"</span>
+                        <select name="sort" node_ref=refs.sort>
+                            {Sort::ALL.into_iter().map(|s| view! {
+                                <option value=s.param() selected=move || view_query.get().parse().map(|p| p.sort == s).unwrap_or(s == Sort::SignedUp)>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        <span>"Order"</span>
+                        <select name="dir" node_ref=refs.dir>
+                            <option value="" selected=selected(|q| q.dir.clone(), String::new())>"Default"</option>
+                            <option value="asc" selected=selected(|q| q.dir.clone(), "asc".to_owned())>"Ascending"</option>
+                            <option value="desc" selected=selected(|q| q.dir.clone(), "desc".to_owned())>"Descending"</option>
+                        </select>
+                    </label>
+                    <label>
+                        <span>"Per page"</span>
+                        <select name="size" node_ref=refs.size>
+                            {PAGE_SIZES.into_iter().map(|n| {
+                                let v = n.to_string();
+                                view! {
+                                    <option value=v.clone() selected=move || view_query.get().parse().map(|p| p.size == n).unwrap_or(n == 25)>{v.clone()}</option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" class="button">"Apply"</button>
+                </div>
             </form>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
+            // Always present, shown by attribute: its markup never differs between the server's
+            // render and hydration.
+            <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
+            <Transition
+                fallback=|| view! { <p class="loading">"Loading users…"</p> }
+                set_pending=set_pending
+            >
                 {move || page.get().map(|result| match result {
-                    Ok(page) => view! { <MembersTable page query=q()/> }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(page) => view! { <MembersTable page query=view_query.get()/> }.into_any(),
+                    Err(err) => view! {
+                        <div class="form-error" role="alert">
+                            <p>{err.to_string()}</p>
+                            <a href="/admin/users">"Show all users"</a>
+                        </div>
+                    }.into_any(),
                 })}
             </Transition>
         </AdminLayout>
     }
 }
 
-/// The users page's URL for a search.
-fn users_url(q: &str) -> String {
-    let q = q.trim();
-    if q.is_empty() {
-        "/admin/users".to_owned()
-    } else {
-        format!("/admin/users?q={}", Url::escape(q))
+/// The toolbar's fields, read when the admin changes one.
+#[derive(Clone, Copy, Default)]
+struct ToolbarRefs {
+    q: NodeRef<leptos::html::Input>,
+    user_type: NodeRef<leptos::html::Select>,
+    status: NodeRef<leptos::html::Select>,
+    room: NodeRef<leptos::html::Select>,
+    sort: NodeRef<leptos::html::Select>,
+    dir: NodeRef<leptos::html::Select>,
+    size: NodeRef<leptos::html::Select>,
+}
+
+impl ToolbarRefs {
+    /// The view the toolbar describes (its first page).
+    fn query(&self) -> UsersQuery {
+        let select =
+            |r: NodeRef<leptos::html::Select>| r.get().map(|el| el.value()).unwrap_or_default();
+        UsersQuery {
+            q: self.q.get().map(|el| el.value()).unwrap_or_default(),
+            user_type: select(self.user_type),
+            status: select(self.status),
+            room: select(self.room),
+            sort: select(self.sort),
+            dir: select(self.dir),
+            size: select(self.size),
+            ..UsersQuery::default()
+        }
     }
 }
 
 #[component]
-fn MembersTable(page: MemberPage, query: String) -> impl IntoView {
+fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
     if page.rows.is_empty() {
-        let message = if query.trim().is_empty() {
-            "No users yet.".to_owned()
+        let message = if query.is_filtered() {
+            "No users match this search and these filters."
         } else {
-            format!("No users match “{}”.", query.trim())
+            "No users yet."
         };
         return view! {
             <div class="empty" role="status">
                 <p>{message}</p>
-                <a href="/admin/users" class="button">"Clear search"</a>
+                {query.is_filtered().then(|| view! {
+                    <a href="/admin/users" class="button">"Clear search and filters"</a>
+                })}
             </div>
         }
         .into_any();
     }
-    let count = page.rows.len();
-    let summary = if page.has_more {
-        format!("Showing the first {count} users")
-    } else {
-        format!("{count} users")
-    };
+    let prev_url = page.prev.as_ref().map(|cursor| {
+        users_url(&UsersQuery {
+            before: cursor.clone(),
+            ..query.first_page()
+        })
+    });
+    let next_url = page.next.as_ref().map(|cursor| {
+        users_url(&UsersQuery {
+            after: cursor.clone(),
+            ..query.first_page()
+        })
+    });
     view! {
-        <p class="summary" role="status">{summary}</p>
+        <p class="summary">{page.count_label()}</p>
         <table class="users">
             <thead>
                 <tr>
@@ -93,6 +270,16 @@ fn MembersTable(page: MemberPage, query: String) -> impl IntoView {
                 {page.rows.into_iter().map(|row| view! { <MemberRowView row/> }).collect_view()}
             </tbody>
         </table>
+        <nav class="pager" aria-label="Pages">
+            {match prev_url {
+                Some(url) => view! { <a class="button" href=url rel="prev">"Previous"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"Previous"</span> }.into_any(),
+            }}
+            {match next_url {
+                Some(url) => view! { <a class="button" href=url rel="next">"Next"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"Next"</span> }.into_any(),
+            }}
+        </nav>
     }
     .into_any()
 }

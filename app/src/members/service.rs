@@ -1,34 +1,23 @@
 //! The users table's queries: plain async functions over a database connection.
+//!
+//! Every shape is an index range scan on both databases: prefix search compares folded
+//! columns with `>= q AND < q + U+10FFFF` (byte order: SQLite's BINARY, Postgres's "C"
+//! collation on those columns), and pages continue from the edge row's `(key, id)` with a
+//! row-value comparison. The count stops at [`COUNT_CAP`] rows.
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::LikeExpr;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
+use super::query::{COUNT_CAP, Cursor, Dir, ParsedQuery, Position, Sort};
 use super::{MemberPage, MemberRow, RoomRef, Status, UserType, format_time};
 use crate::entities::{room, user, user_room};
 use crate::error::AppError;
 use crate::text::fold;
-
-/// Rows per page of the users table.
-pub const PAGE_SIZE: u64 = 25;
-/// Longest search accepted; longer input cannot match a stored name or email.
-pub const MAX_QUERY_CHARS: usize = 254;
-
-/// Escapes LIKE's metacharacters so user input only ever matches literally.
-fn like_prefix(folded: &str) -> LikeExpr {
-    let mut pattern = String::with_capacity(folded.len() + 1);
-    for c in folded.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    LikeExpr::new(pattern).escape('\\')
-}
 
 /// A numeric ID or a portal ID ("cmouser21408246") in the search box.
 fn id_in_query(folded: &str) -> Option<i64> {
@@ -39,42 +28,147 @@ fn id_in_query(folded: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// The users of `clinic_ids` matching `query` (prefix of first, last or full name, email or
-/// username, or an exact ID), newest sign-up first.
-#[tracing::instrument(skip(db, query))]
-pub async fn list(
-    db: &impl ConnectionTrait,
-    clinic_ids: &[i64],
-    query: &str,
-) -> Result<MemberPage, AppError> {
-    if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::validation(
-            "q",
-            format!("Search for at most {MAX_QUERY_CHARS} characters."),
-        ));
-    }
-    let folded = fold(query);
-    let mut select = user::Entity::find().filter(user::Column::ClinicId.is_in(clinic_ids.to_vec()));
+/// `col` starts with `prefix`, as an index range.
+fn starts_with(col: user::Column, prefix: &str) -> Condition {
+    let upper = format!("{prefix}\u{10FFFF}");
+    Condition::all()
+        .add(col.gte(prefix.to_owned()))
+        .add(col.lt(upper))
+}
+
+/// Every filter of the view, without position or order.
+fn filtered(clinic_ids: &[i64], query: &ParsedQuery) -> Select<user::Entity> {
+    let mut select = match clinic_ids {
+        [one] => user::Entity::find().filter(user::Column::ClinicId.eq(*one)),
+        many => user::Entity::find().filter(user::Column::ClinicId.is_in(many.to_vec())),
+    };
+    let folded = fold(&query.q);
     if !folded.is_empty() {
         let mut any = Condition::any()
-            .add(user::Column::SearchFirst.like(like_prefix(&folded)))
-            .add(user::Column::SearchLast.like(like_prefix(&folded)))
-            .add(user::Column::SearchFull.like(like_prefix(&folded)))
-            .add(user::Column::EmailLower.like(like_prefix(&folded)))
-            .add(user::Column::UsernameLower.like(like_prefix(&folded)));
+            .add(starts_with(user::Column::SearchFirst, &folded))
+            .add(starts_with(user::Column::SearchLast, &folded))
+            .add(starts_with(user::Column::SearchFull, &folded))
+            .add(starts_with(user::Column::EmailLower, &folded))
+            .add(starts_with(user::Column::UsernameLower, &folded));
         if let Some(id) = id_in_query(&folded) {
             any = any.add(user::Column::Id.eq(id));
         }
         select = select.filter(any);
     }
-    let mut users = select
-        .order_by_desc(user::Column::SignedUpAt)
-        .order_by_desc(user::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(db)
+    if let Some(t) = query.user_type {
+        select = select.filter(user::Column::UserType.eq(t.as_db()));
+    }
+    if let Some(s) = query.status {
+        select = select.filter(user::Column::Status.eq(s.as_db()));
+    }
+    if let Some(room_id) = query.room {
+        select = select.filter(
+            user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_room::Column::UserId)
+                    .from(user_room::Entity)
+                    .and_where(user_room::Column::RoomId.eq(room_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    select
+}
+
+fn sort_column(sort: Sort) -> user::Column {
+    match sort {
+        Sort::SignedUp => user::Column::SignedUpAt,
+        Sort::LastLogin => user::Column::LastLoginAt,
+        Sort::Name => user::Column::SearchFull,
+    }
+}
+
+fn cursor_of(sort: Sort, u: &user::Model) -> Cursor {
+    match sort {
+        Sort::SignedUp => Cursor::Time {
+            at: u.signed_up_at,
+            id: u.id,
+        },
+        Sort::LastLogin => Cursor::Time {
+            at: u.last_login_at,
+            id: u.id,
+        },
+        Sort::Name => Cursor::Name {
+            name: u.search_full.clone(),
+            id: u.id,
+        },
+    }
+}
+
+/// `(key, id) > cursor` (or `<`), as one row-value comparison.
+fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
+    let (key, id): (SimpleExpr, i64) = match cursor {
+        Cursor::Time { at, id } => (Expr::val(*at), *id),
+        Cursor::Name { name, id } => (Expr::val(name.clone()), *id),
+    };
+    let left = Expr::tuple([Expr::col(sort_column(sort)), Expr::col(user::Column::Id)]);
+    let right = Expr::tuple([key, Expr::val(id)]);
+    if ascending {
+        left.gt(right)
+    } else {
+        left.lt(right)
+    }
+}
+
+/// One page of the users of `clinic_ids` in the view `query`.
+#[tracing::instrument(skip(db, query), fields(sort = ?query.sort, size = query.size))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+    query: &ParsedQuery,
+) -> Result<MemberPage, AppError> {
+    if clinic_ids.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let base = filtered(clinic_ids, query);
+    let ascending = query.dir == Dir::Asc;
+    // Walking backwards (Previous) reads in the opposite order, then flips the rows.
+    let backwards = matches!(query.position, Position::Before(_));
+    let read_ascending = ascending != backwards;
+    let mut select = base.clone();
+    match &query.position {
+        Position::First => {}
+        Position::After(c) | Position::Before(c) => {
+            select = select.filter(beyond(query.sort, c, read_ascending));
+        }
+    }
+    let col = sort_column(query.sort);
+    select = if read_ascending {
+        select.order_by_asc(col).order_by_asc(user::Column::Id)
+    } else {
+        select.order_by_desc(col).order_by_desc(user::Column::Id)
+    };
+    let size = u64::from(query.size);
+    let mut users = select.limit(size + 1).all(db).await?;
+    let more_this_way = users.len() as u64 > size;
+    users.truncate(size as usize);
+    if backwards {
+        users.reverse();
+    }
+    let (has_next, has_prev) = match query.position {
+        Position::First => (more_this_way, false),
+        Position::After(_) => (more_this_way, true),
+        Position::Before(_) => (true, more_this_way),
+    };
+    let next = has_next
+        .then(|| users.last().map(|u| cursor_of(query.sort, u).encode()))
+        .flatten();
+    let prev = has_prev
+        .then(|| users.first().map(|u| cursor_of(query.sort, u).encode()))
+        .flatten();
+
+    let counted = base
+        .select_only()
+        .column(user::Column::Id)
+        .limit(COUNT_CAP + 1)
+        .count(db)
         .await?;
-    let has_more = users.len() as u64 > PAGE_SIZE;
-    users.truncate(PAGE_SIZE as usize);
+
     let rooms = rooms_of(db, users.iter().map(|u| u.id).collect()).await?;
     let rows = users
         .into_iter()
@@ -83,7 +177,13 @@ pub async fn list(
             to_row(u, rooms)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(MemberPage { rows, has_more })
+    Ok(MemberPage {
+        rows,
+        next,
+        prev,
+        count: std::cmp::min(counted, COUNT_CAP),
+        count_capped: counted > COUNT_CAP,
+    })
 }
 
 /// Each user's rooms, by name.
@@ -122,6 +222,24 @@ async fn rooms_of(
     Ok(by_user)
 }
 
+/// The rooms of `clinic_ids`, for the room filter.
+pub async fn rooms(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+) -> Result<Vec<super::RoomOption>, AppError> {
+    Ok(room::Entity::find()
+        .filter(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
+        .order_by_asc(room::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| super::RoomOption {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
 fn to_row(u: user::Model, rooms: Vec<RoomRef>) -> Result<MemberRow, AppError> {
     let user_type = UserType::from_db(&u.user_type)
         .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", u.id)))?;
@@ -135,7 +253,7 @@ fn to_row(u: user::Model, rooms: Vec<RoomRef>) -> Result<MemberRow, AppError> {
         email: u.email,
         user_type,
         status,
-        last_login: u.last_login_at.map(format_time),
+        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at)),
         signed_up: format_time(u.signed_up_at),
         rooms,
     })

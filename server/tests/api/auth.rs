@@ -117,7 +117,7 @@ async fn sign_out_ends_the_session_on_the_server() {
         .post(app.url("/api/members/list"))
         .header(COOKIE, pair)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("q=")
+        .body("query[q]=")
         .send()
         .await
         .expect("request");
@@ -246,7 +246,7 @@ async fn sign_in_records_the_last_login() {
         .await
         .expect("query")
         .expect("admin");
-    assert_eq!(before.last_login_at, None);
+    assert_eq!(before.last_login_at, 0, "never signed in");
 
     app.signed_in(ADMIN_A).await;
 
@@ -255,5 +255,5 @@ async fn sign_in_records_the_last_login() {
         .await
         .expect("query")
         .expect("admin");
-    assert!(after.last_login_at.is_some());
+    assert!(after.last_login_at > 0);
 }

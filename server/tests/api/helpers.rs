@@ -313,8 +313,72 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A search of the users table.
     pub async fn list_members(&self, client: &Client, q: &str) -> Response {
-        self.call(client, "members/list", &[("q", q)]).await
+        self.list(client, &[("q", q)]).await
+    }
+
+    /// The users table in the view given by URL-style pairs (`status`, `sort`, `after`, …).
+    pub async fn list(&self, client: &Client, view: &[(&str, &str)]) -> Response {
+        let fields: Vec<(String, &str)> = view
+            .iter()
+            .map(|(k, v)| (format!("query[{k}]"), *v))
+            .collect();
+        let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        self.call(client, "members/list", &form).await
+    }
+
+    /// Adds `n` members to clinic A's first room, all named `first last` and signed up at
+    /// `signed_up` (ties on purpose), with IDs from `first_id`.
+    pub async fn add_members(
+        &self,
+        n: i64,
+        first_id: i64,
+        first: &str,
+        last: &str,
+        signed_up: i64,
+    ) {
+        let room: i64 = app::entities::room::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("rooms")
+            .into_iter()
+            .find(|r| r.code == "TVJC-jessica")
+            .expect("room")
+            .id;
+        let clinic = 1;
+        for i in 0..n {
+            let id = first_id + i;
+            let email = format!(
+                "{}.{}{id}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
+            user::Entity::insert(seed::user_model(
+                id,
+                clinic,
+                UserType::Member,
+                &email,
+                &email,
+                first,
+                last,
+                Status::Active,
+                signed_up,
+                None,
+                None,
+            ))
+            .exec(&self.db)
+            .await
+            .expect("insert");
+            user_room::Entity::insert(user_room::ActiveModel {
+                user_id: Set(id),
+                room_id: Set(room),
+                assigned_at: Set(signed_up),
+            })
+            .exec(&self.db)
+            .await
+            .expect("room");
+        }
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
@@ -352,6 +416,41 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
 pub async fn json(response: Response) -> serde_json::Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// Follows `next` (or `prev`) cursors from the view until the end, collecting IDs.
+pub async fn walk(
+    app: &TestApp,
+    client: &Client,
+    view: &[(&str, &str)],
+    key: &str,
+) -> Vec<Vec<i64>> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut pairs: Vec<(&str, &str)> = view.to_vec();
+        let edge = if key == "next" { "after" } else { "before" };
+        if let Some(c) = cursor.as_deref() {
+            pairs.push((edge, c));
+        }
+        let response = app.list(client, &pairs).await;
+        assert_eq!(response.status(), 200);
+        let body = json(response).await;
+        pages.push(
+            body["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["id"].as_i64().expect("id"))
+                .collect(),
+        );
+        match body[key].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages.len() < 100, "paging does not end");
+    }
+    pages
 }
 
 /// IDs of the rows in a `members/list` answer.

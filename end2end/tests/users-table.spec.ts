@@ -1,0 +1,104 @@
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+
+async function signIn(page: Page, js: boolean) {
+  const login = new LoginPage(page, js);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  if (js) await hydrated(page);
+  return new UsersPage(page, js);
+}
+
+async function firstUserCell(users: UsersPage) {
+  return users.rows().first().getByRole("cell").nth(1).innerText();
+}
+
+test.describe("with JavaScript", () => {
+  test("typing searches as you type, without a reload", async ({ page }) => {
+    const users = await signIn(page, true);
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+    await users.searchBox().pressSequentially("gom", { delay: 30 });
+
+    await expect(page).toHaveURL(/\/admin\/users\?q=gom$/);
+    await expect(users.row("Jane Gomez")).toHaveCount(1);
+    await expect(users.rows().filter({ hasText: "Sign up:" })).not.toHaveCount(0);
+    const marker = await page.evaluate(() => (window as unknown as { marker?: number }).marker);
+    expect(marker, "the page did not reload").toBe(42);
+  });
+
+  test("a filter applies at once and lands in the URL", async ({ page }) => {
+    const users = await signIn(page, true);
+
+    await page.getByLabel("Status").selectOption("suspended");
+
+    await expect(page).toHaveURL(/status=suspended/);
+    const statuses = users.rows().getByText(/^Status: /);
+    await expect(statuses.first()).toHaveText("Status: Suspended");
+    for (const text of await statuses.allInnerTexts()) expect(text).toBe("Status: Suspended");
+  });
+
+  test("Next and Previous page through the table; reload keeps the view", async ({ page }) => {
+    const users = await signIn(page, true);
+    await page.getByLabel("Sort by").selectOption("name");
+    await expect(page).toHaveURL(/sort=name/);
+    // Read the first page as the server renders it for this URL.
+    await page.reload();
+    await hydrated(page);
+    const first = await firstUserCell(users);
+
+    await page.getByRole("link", { name: "Next" }).click();
+    await expect(page).toHaveURL(/after=/);
+    await expect.poll(() => firstUserCell(users)).not.toBe(first);
+    const second = await firstUserCell(users);
+
+    await page.reload();
+    await hydrated(page);
+    expect(await firstUserCell(users)).toBe(second);
+    await expect(page.getByLabel("Sort by")).toHaveValue("name");
+
+    await page.getByRole("link", { name: "Previous" }).click();
+    await expect(page).toHaveURL(/before=/);
+    await expect.poll(() => firstUserCell(users)).toBe(first);
+
+    await page.goBack();
+    await expect.poll(() => firstUserCell(users)).toBe(second);
+  });
+
+  test("an empty result says so and offers to clear the filters", async ({ page }) => {
+    const users = await signIn(page, true);
+
+    await users.searchBox().fill("zzzz-nobody");
+
+    await expect(page.getByText("No users match this search and these filters.")).toBeVisible();
+    await page.getByRole("link", { name: "Clear search and filters" }).click();
+    await expect(page).toHaveURL(/\/admin\/users$/);
+    await expect(users.row("Jane Gomez")).toHaveCount(1);
+  });
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("filters apply with the Apply button and paging follows links", async ({ page }) => {
+    const users = await signIn(page, false);
+
+    await page.getByLabel("Status").selectOption("suspended");
+    await page.getByRole("button", { name: "Apply" }).click();
+
+    await expect(page).toHaveURL(/status=suspended/);
+    for (const text of await users.rows().getByText(/^Status: /).allInnerTexts()) {
+      expect(text).toBe("Status: Suspended");
+    }
+
+    await page.goto("/admin/users?sort=name");
+    const first = await firstUserCell(users);
+    await page.getByRole("link", { name: "Next" }).click();
+    await expect(page).toHaveURL(/after=/);
+    expect(await firstUserCell(users)).not.toBe(first);
+    await page.getByRole("link", { name: "Previous" }).click();
+    expect(await firstUserCell(users)).toBe(first);
+  });
+});

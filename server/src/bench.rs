@@ -1,0 +1,296 @@
+//! `frontdesk bench`: the users table at scale, measured through the server's own code.
+//!
+//! Seeds (or reuses) a database of N members spread over several clinics and rooms, then
+//! times each query shape many times through the same service function the server function
+//! calls, and the first page's full server-rendered HTML over HTTP. Prints a Markdown table.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+use app::auth::password::PasswordHasher;
+use app::entities::{clinic, user};
+use app::members::UsersQuery;
+use app::members::service;
+
+use crate::{ServerState, Settings, app_state, db, leptos_options, router, seed};
+
+/// The clinics besides the demo clinic, each with three rooms.
+const EXTRA_CLINICS: &[&str] = &[
+    "Eastside Family Care",
+    "Summit Pediatrics",
+    "Bayview Health",
+];
+/// Share of the members in the demo clinic (the one the benchmark queries).
+const DEMO_SHARE: f64 = 0.7;
+
+pub struct Options {
+    pub members: u32,
+    pub iterations: u32,
+}
+
+struct Stats {
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    Stats {
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// Seeds `members` members unless the database already holds them; returns the seconds
+/// seeding took, or `None` when the data was reused.
+async fn ensure_seeded(db: &DatabaseConnection, members: u32) -> anyhow::Result<Option<f64>> {
+    let have = user::Entity::find().count(db).await?;
+    if have >= u64::from(members) {
+        return Ok(None);
+    }
+    if have > 0 {
+        anyhow::bail!(
+            "the bench database holds {have} users, fewer than {members}: remove it (make bench-clean) and run again"
+        );
+    }
+    let started = Instant::now();
+    let hasher = PasswordHasher::new(2);
+    seed::demo_if_empty(db, &hasher, Some(BENCH_PASSWORD)).await?;
+    let (demo, demo_rooms) = seed::demo_clinic(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
+    let demo_members = (f64::from(members) * DEMO_SHARE) as u32;
+    seed::members(db, demo, &demo_rooms, demo_members, 1).await?;
+    let rest = members - demo_members;
+    for (i, name) in EXTRA_CLINICS.iter().enumerate() {
+        let rooms: Vec<(String, String, String)> = (1..=3)
+            .map(|r| {
+                let slug = format!("c{i}r{r}");
+                (format!("{name} Room {r}"), format!("TV{i}{r}-{slug}"), slug)
+            })
+            .collect();
+        let refs: Vec<(&str, &str, &str)> = rooms
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        let (clinic_id, room_ids) = seed::insert_clinic(db, name, &refs).await?;
+        let share = rest / EXTRA_CLINICS.len() as u32;
+        seed::members(db, clinic_id, &room_ids, share, 10 + i as u64).await?;
+    }
+    Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+const BENCH_PASSWORD: &str = "Bench-Admin-Pass-1";
+
+fn view(pairs: &[(&'static str, &str)]) -> UsersQuery {
+    UsersQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())))
+}
+
+async fn time_shape(
+    db: &DatabaseConnection,
+    clinics: &[i64],
+    query: &UsersQuery,
+    iterations: u32,
+) -> anyhow::Result<(Stats, usize)> {
+    let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut rows = 0;
+    for _ in 0..5 {
+        rows = service::list(db, clinics, &parsed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .rows
+            .len();
+    }
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        service::list(db, clinics, &parsed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        samples.push(t.elapsed());
+    }
+    Ok((stats(samples), rows))
+}
+
+/// Runs every shape against `url`; prints one Markdown section.
+pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()> {
+    let conn = db::connect(url, 8).await?;
+    db::migrate(&conn).await?;
+    let seeded = ensure_seeded(&conn, options.members).await?;
+    let total = user::Entity::find().count(&conn).await?;
+    let (demo, rooms) = seed::demo_clinic(&conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
+    let demo_count = user::Entity::find()
+        .filter(user::Column::ClinicId.eq(demo))
+        .count(&conn)
+        .await?;
+    let clinics = clinic::Entity::find().count(&conn).await?;
+
+    println!("\n### {label}\n");
+    match seeded {
+        Some(secs) => println!("Seeded {total} users over {clinics} clinics in {secs:.1} s."),
+        None => println!("Reused {total} users over {clinics} clinics (seeded earlier)."),
+    }
+    println!(
+        "Queries run as the demo clinic's admin ({demo_count} users in that clinic), {} times each.\n",
+        options.iterations
+    );
+    println!("| shape | rows | p50 ms | p95 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+
+    let room = rooms.get(1).copied().unwrap_or(rooms[0]).to_string();
+    let shapes: Vec<(&str, UsersQuery)> = vec![
+        ("first page, newest sign-up", view(&[])),
+        ("common short prefix \"jo\"", view(&[("q", "jo")])),
+        ("rare prefix \"hiroshi y\"", view(&[("q", "hiroshi y")])),
+        ("full name \"jane gomez\"", view(&[("q", "jane gomez")])),
+        ("exact email", view(&[("q", "jane.gomez@me.com")])),
+        ("exact ID", view(&[("q", "21408246")])),
+        ("portal ID", view(&[("q", "cmouser21408246")])),
+        (
+            "status + room filter",
+            view(&[("status", "suspended"), ("room", &room)]),
+        ),
+        (
+            "sort sign-up, oldest first",
+            view(&[("sort", "signed_up"), ("dir", "asc")]),
+        ),
+        (
+            "sort last login, recent first",
+            view(&[("sort", "last_login")]),
+        ),
+        (
+            "sort last login, oldest first",
+            view(&[("sort", "last_login"), ("dir", "asc")]),
+        ),
+        ("sort name A–Z", view(&[("sort", "name")])),
+        ("sort name Z–A", view(&[("sort", "name"), ("dir", "desc")])),
+        (
+            "prefix \"jo\", sorted by name",
+            view(&[("q", "jo"), ("sort", "name")]),
+        ),
+    ];
+    for (name, query) in &shapes {
+        let (s, rows) = time_shape(&conn, &[demo], query, options.iterations).await?;
+        println!(
+            "| {name} | {rows} | {} | {} | {} |",
+            ms(s.p50),
+            ms(s.p95),
+            ms(s.p99)
+        );
+    }
+
+    // Page 500, reached by following Next 499 times (untimed), then timed.
+    let mut query = view(&[]);
+    for _ in 0..499 {
+        let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let page = service::list(&conn, &[demo], &parsed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let Some(next) = page.next else { break };
+        query.after = next;
+    }
+    let (s, rows) = time_shape(&conn, &[demo], &query, options.iterations).await?;
+    println!(
+        "| page 500 by keyset | {rows} | {} | {} | {} |",
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99)
+    );
+
+    // The first page's full HTML over HTTP, as a signed-in admin.
+    let settings = Settings {
+        database_url: url.to_owned(),
+        bind: "127.0.0.1:0".parse()?,
+        site_root: "target/site".into(),
+        public_url: None,
+        demo_admin_password: None,
+        seed_demo: false,
+        db_pool: 8,
+    };
+    let state = app_state(conn.clone(), &settings);
+    let app = router(ServerState {
+        leptos_options: leptos_options(&settings),
+        app: state,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let cookie = sign_in(addr).await?;
+    let html_samples = time_http(addr, &cookie, options.iterations).await?;
+    let s = stats(html_samples);
+    println!(
+        "| first page, full HTML over HTTP | 25 | {} | {} | {} |",
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99)
+    );
+    server.abort();
+    Ok(())
+}
+
+/// Minimal HTTP/1.1 over a TCP socket, so the measurement includes no client library.
+async fn request(addr: std::net::SocketAddr, raw: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(raw.as_bytes()).await?;
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+async fn sign_in(addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    let body = format!(
+        "username={}&password={BENCH_PASSWORD}",
+        seed::DEMO_ADMIN.replace('@', "%40")
+    );
+    let response = request(
+        addr,
+        &format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await?;
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("sign-in failed: {}", response.lines().next().unwrap_or("")))
+}
+
+async fn time_http(
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    iterations: u32,
+) -> anyhow::Result<Vec<Duration>> {
+    let raw = format!(
+        "GET /admin/users HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    for _ in 0..5 {
+        request(addr, &raw).await?;
+    }
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let response = request(addr, &raw).await?;
+        samples.push(t.elapsed());
+        if !response.starts_with("HTTP/1.1 200") || !response.contains("Portal ID: ") {
+            anyhow::bail!(
+                "the users page did not render: {}",
+                response.lines().next().unwrap_or("")
+            );
+        }
+    }
+    Ok(samples)
+}
