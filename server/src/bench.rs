@@ -122,7 +122,7 @@ async fn time_shape(
 
 /// Runs every shape against `url`; prints one Markdown section.
 pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()> {
-    let conn = db::connect(url, 8).await?;
+    let conn = db::connect_with_cache(url, 8, Some(256)).await?;
     db::migrate(&conn).await?;
     let seeded = ensure_seeded(&conn, options.members).await?;
     let total = user::Entity::find().count(&conn).await?;

@@ -9,6 +9,16 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout, so readers never wait for the
 /// writer and writers queue briefly instead of failing with "database is locked".
 pub async fn connect(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with_cache(url, pool, None).await
+}
+
+/// As [`connect`], with SQLite's page cache per connection set to `cache_mib` (the default
+/// is 2 MiB; bulk loads of a million rows want more).
+pub async fn connect_with_cache(
+    url: &str,
+    pool: u32,
+    cache_mib: Option<u32>,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(dir) = sqlite_file(url).and_then(|path| std::path::Path::new(path).parent())
         && !dir.as_os_str().is_empty()
     {
@@ -21,12 +31,17 @@ pub async fn connect(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> 
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-                .create_if_missing(true)
+                .create_if_missing(true);
+            match cache_mib {
+                Some(mib) => o.pragma("cache_size", format!("-{}", u64::from(mib) * 1024)),
+                None => o,
+            }
         });
     Database::connect(options).await
 }

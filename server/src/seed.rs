@@ -352,7 +352,12 @@ pub async fn members(
     count: u32,
     seed: u64,
 ) -> anyhow::Result<()> {
-    const BATCH: u32 = 500;
+    // Rows per INSERT: as many as the bound-parameter limit allows (SQLite: 32,766;
+    // Postgres: 65,535; a user row binds 32 values).
+    let batch: u32 = match db.get_database_backend() {
+        DbBackend::Postgres => 2000,
+        _ => 1000,
+    };
     let mut rng = StdRng::seed_from_u64(seed ^ u64::from(count));
     let now = now_ms();
     // Generated members signed up between 2019-01-01 and the day before Jane Gomez, so the
@@ -361,7 +366,7 @@ pub async fn members(
     let mut next_id = next_user_id(db).await?;
     let mut done = 0;
     while done < count {
-        let n = BATCH.min(count - done);
+        let n = batch.min(count - done);
         let mut users = Vec::with_capacity(n as usize);
         let mut links = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -369,7 +374,7 @@ pub async fn members(
             next_id += 1;
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-            let email = format!("{}{}@example.com", email_local(first, last), id % 100_000);
+            let email = format!("{}{id}@example.com", email_local(first, last));
             let status = match rng.random_range(0..100) {
                 0..85 => Status::Active,
                 85..95 => Status::Suspended,

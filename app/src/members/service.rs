@@ -62,15 +62,18 @@ fn filtered(clinic_ids: &[i64], query: &ParsedQuery) -> Select<user::Entity> {
         select = select.filter(user::Column::Status.eq(s.as_db()));
     }
     if let Some(room_id) = query.room {
-        select = select.filter(
-            user::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(user_room::Column::UserId)
-                    .from(user_room::Entity)
-                    .and_where(user_room::Column::RoomId.eq(room_id))
-                    .to_owned(),
-            ),
-        );
+        // A primary-key probe per candidate row, not a materialised list of the room.
+        select = select.filter(Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(user_room::Entity)
+                .and_where(
+                    Expr::col((user_room::Entity, user_room::Column::UserId))
+                        .equals((user::Entity, user::Column::Id)),
+                )
+                .and_where(user_room::Column::RoomId.eq(room_id))
+                .to_owned(),
+        ));
     }
     select
 }
