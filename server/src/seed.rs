@@ -416,6 +416,8 @@ pub async fn members(
         done += n;
     }
     sync_user_sequence(db).await?;
+    // Fresh statistics, so the query planner knows how selective each index is.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(())
 }
 

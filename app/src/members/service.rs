@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
 use super::query::{COUNT_CAP, Cursor, Dir, ParsedQuery, Position, Sort};
@@ -28,16 +28,35 @@ fn id_in_query(folded: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// `col` starts with `prefix`, as an index range.
-fn starts_with(col: user::Column, prefix: &str) -> Condition {
+/// Matches at or above which a search is "dense": reading the sort order's index and
+/// testing each row finds a page sooner than collecting every match and sorting them.
+const DENSE_MATCHES: u64 = 3_000;
+
+/// How the search conditions may use indexes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Range scans on the search columns' indexes, then sort the matches (few matches).
+    SearchIndexes,
+    /// Walk the sort order's index and test each row; the search columns are wrapped
+    /// (`col || ''`) so that neither database picks their indexes (many matches).
+    SortIndex,
+}
+
+/// `col` starts with `prefix`, as an index range (or, under [`Plan::SortIndex`], as a
+/// plain test of each row).
+fn starts_with(col: user::Column, prefix: &str, plan: Plan) -> Condition {
     let upper = format!("{prefix}\u{10FFFF}");
+    let target: SimpleExpr = match plan {
+        Plan::SearchIndexes => Expr::col(col),
+        Plan::SortIndex => Expr::cust(format!("(\"{}\" || '')", col.as_str())),
+    };
     Condition::all()
-        .add(col.gte(prefix.to_owned()))
-        .add(col.lt(upper))
+        .add(target.clone().gte(prefix.to_owned()))
+        .add(target.lt(upper))
 }
 
 /// Every filter of the view, without position or order.
-fn filtered(clinic_ids: &[i64], query: &ParsedQuery) -> Select<user::Entity> {
+fn filtered(clinic_ids: &[i64], query: &ParsedQuery, plan: Plan) -> Select<user::Entity> {
     let mut select = match clinic_ids {
         [one] => user::Entity::find().filter(user::Column::ClinicId.eq(*one)),
         many => user::Entity::find().filter(user::Column::ClinicId.is_in(many.to_vec())),
@@ -45,11 +64,11 @@ fn filtered(clinic_ids: &[i64], query: &ParsedQuery) -> Select<user::Entity> {
     let folded = fold(&query.q);
     if !folded.is_empty() {
         let mut any = Condition::any()
-            .add(starts_with(user::Column::SearchFirst, &folded))
-            .add(starts_with(user::Column::SearchLast, &folded))
-            .add(starts_with(user::Column::SearchFull, &folded))
-            .add(starts_with(user::Column::EmailLower, &folded))
-            .add(starts_with(user::Column::UsernameLower, &folded));
+            .add(starts_with(user::Column::SearchFirst, &folded, plan))
+            .add(starts_with(user::Column::SearchLast, &folded, plan))
+            .add(starts_with(user::Column::SearchFull, &folded, plan))
+            .add(starts_with(user::Column::EmailLower, &folded, plan))
+            .add(starts_with(user::Column::UsernameLower, &folded, plan));
         if let Some(id) = id_in_query(&folded) {
             any = any.add(user::Column::Id.eq(id));
         }
@@ -103,6 +122,20 @@ fn cursor_of(sort: Sort, u: &user::Model) -> Cursor {
     }
 }
 
+/// The sort key to order by. When the search indexes find the matches, the key is wrapped
+/// (`+ 0`, `|| ''`) so the planner cannot choose to walk the sort index instead: with a
+/// LIMIT it likes to avoid the sort, and would then test every row of the clinic.
+fn sort_key(sort: Sort, plan: Plan, searching: bool) -> SimpleExpr {
+    let col = sort_column(sort);
+    if !(searching && plan == Plan::SearchIndexes) {
+        return Expr::col(col);
+    }
+    match sort {
+        Sort::Name => Expr::cust(format!("(\"{}\" || '')", col.as_str())),
+        Sort::SignedUp | Sort::LastLogin => Expr::cust(format!("(\"{}\" + 0)", col.as_str())),
+    }
+}
+
 /// `(key, id) > cursor` (or `<`), as one row-value comparison.
 fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
     let (key, id): (SimpleExpr, i64) = match cursor {
@@ -128,24 +161,41 @@ pub async fn list(
     if clinic_ids.is_empty() {
         return Err(AppError::Forbidden);
     }
-    let base = filtered(clinic_ids, query);
+    // Count first (it stops at the cap and uses the search indexes); how many match decides
+    // how the page itself is best read.
+    let counted = filtered(clinic_ids, query, Plan::SearchIndexes)
+        .select_only()
+        .column(user::Column::Id)
+        .limit(COUNT_CAP + 1)
+        .count(db)
+        .await?;
+    let plan = if !query.q.trim().is_empty() && counted >= DENSE_MATCHES {
+        Plan::SortIndex
+    } else {
+        Plan::SearchIndexes
+    };
     let ascending = query.dir == Dir::Asc;
     // Walking backwards (Previous) reads in the opposite order, then flips the rows.
     let backwards = matches!(query.position, Position::Before(_));
     let read_ascending = ascending != backwards;
-    let mut select = base.clone();
+    let mut select = filtered(clinic_ids, query, plan);
     match &query.position {
         Position::First => {}
         Position::After(c) | Position::Before(c) => {
             select = select.filter(beyond(query.sort, c, read_ascending));
         }
     }
-    let col = sort_column(query.sort);
-    select = if read_ascending {
-        select.order_by_asc(col).order_by_asc(user::Column::Id)
+    let order = if read_ascending {
+        Order::Asc
     } else {
-        select.order_by_desc(col).order_by_desc(user::Column::Id)
+        Order::Desc
     };
+    select = select
+        .order_by(
+            sort_key(query.sort, plan, !query.q.trim().is_empty()),
+            order.clone(),
+        )
+        .order_by(user::Column::Id, order);
     let size = u64::from(query.size);
     let mut users = select.limit(size + 1).all(db).await?;
     let more_this_way = users.len() as u64 > size;
@@ -164,13 +214,6 @@ pub async fn list(
     let prev = has_prev
         .then(|| users.first().map(|u| cursor_of(query.sort, u).encode()))
         .flatten();
-
-    let counted = base
-        .select_only()
-        .column(user::Column::Id)
-        .limit(COUNT_CAP + 1)
-        .count(db)
-        .await?;
 
     let rooms = rooms_of(db, users.iter().map(|u| u.id).collect()).await?;
     let rows = users

@@ -347,37 +347,41 @@ impl TestApp {
             .expect("room")
             .id;
         let clinic = 1;
-        for i in 0..n {
-            let id = first_id + i;
-            let email = format!(
-                "{}.{}{id}@example.com",
-                first.to_lowercase(),
-                last.to_lowercase()
-            );
-            user::Entity::insert(seed::user_model(
-                id,
-                clinic,
-                UserType::Member,
-                &email,
-                &email,
-                first,
-                last,
-                Status::Active,
-                signed_up,
-                None,
-                None,
-            ))
-            .exec(&self.db)
-            .await
-            .expect("insert");
-            user_room::Entity::insert(user_room::ActiveModel {
+        let ids: Vec<i64> = (first_id..first_id + n).collect();
+        for chunk in ids.chunks(500) {
+            let users = chunk.iter().map(|&id| {
+                let email = format!(
+                    "{}.{}{id}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                );
+                seed::user_model(
+                    id,
+                    clinic,
+                    UserType::Member,
+                    &email,
+                    &email,
+                    first,
+                    last,
+                    Status::Active,
+                    signed_up,
+                    None,
+                    None,
+                )
+            });
+            user::Entity::insert_many(users)
+                .exec(&self.db)
+                .await
+                .expect("insert");
+            let links = chunk.iter().map(|&id| user_room::ActiveModel {
                 user_id: Set(id),
                 room_id: Set(room),
                 assigned_at: Set(signed_up),
-            })
-            .exec(&self.db)
-            .await
-            .expect("room");
+            });
+            user_room::Entity::insert_many(links)
+                .exec(&self.db)
+                .await
+                .expect("rooms");
         }
     }
 

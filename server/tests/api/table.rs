@@ -1,6 +1,6 @@
 //! The users table at work: filters, sorts, keyset paging with ties, counts and bad input.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::*;
 
@@ -206,6 +206,51 @@ async fn counts_stop_at_ten_thousand() {
     assert_eq!(body["count_capped"], true);
     assert_eq!(filtered["count"], 1);
     assert_eq!(filtered["count_capped"], false);
+}
+
+#[tokio::test]
+async fn a_search_matching_thousands_pages_like_one_matching_few() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+    bulk_members(&app, 2_000).await;
+    app.add_members(3_200, 21_600_000, "Ann", "Lee", T0).await;
+    // Spread the sign-up times so the order is not just by ID.
+    app.db
+        .execute_unprepared("UPDATE users SET signed_up_at = signed_up_at + (id * 7919) % 100000 WHERE id >= 21600000")
+        .await
+        .expect("spread");
+    // Every row of clinic A, filtered and ordered here, by the rule the table promises.
+    let mut expected: Vec<(i64, i64)> = app::entities::user::Entity::find()
+        .filter(app::entities::user::Column::ClinicId.eq(1))
+        .all(&app.db)
+        .await
+        .expect("users")
+        .into_iter()
+        .filter(|u| {
+            [
+                &u.search_first,
+                &u.search_last,
+                &u.search_full,
+                &u.email_lower,
+                &u.username_lower,
+            ]
+            .iter()
+            .any(|c| c.starts_with("ann"))
+        })
+        .map(|u| (u.signed_up_at, u.id))
+        .collect();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    assert!(
+        expected.len() >= 3_000,
+        "dense enough to read by the sort index: {}",
+        expected.len()
+    );
+
+    let pages = walk(&app, &client, &[("q", "ann"), ("size", "100")], "next").await;
+
+    let seen: Vec<i64> = pages.concat();
+    let wanted: Vec<i64> = expected.iter().map(|(_, id)| *id).collect();
+    assert_eq!(seen, wanted);
 }
 
 async fn bulk_members(app: &TestApp, n: u32) {
