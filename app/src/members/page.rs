@@ -93,9 +93,13 @@ pub fn UsersPage() -> impl IntoView {
     };
 
     let q_value = move || typed.get().unwrap_or_else(|| view_query.get().q);
-    let selected = move |field: fn(&UsersQuery) -> String, value: String| {
-        move || field(&view_query.get()) == value
-    };
+    // The server renders each field's current value as plain attributes (read once, so the
+    // page works without JavaScript); in the browser `prop:value` keeps the fields in step
+    // with the URL as it changes.
+    let initial = view_query.get_untracked();
+    let parsed = initial.parse().ok();
+    let sort_now = parsed.as_ref().map(|p| p.sort).unwrap_or_default();
+    let size_now = parsed.as_ref().map_or(PAGE_SIZES[0], |p| p.size);
 
     view! {
         <Title text="Users · Frontdesk"/>
@@ -106,7 +110,7 @@ pub fn UsersPage() -> impl IntoView {
             <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
                 <div role="search" class="search">
                     <label for="q" class="visually-hidden">"Search users"</label>
-                    <input id="q" type="search" name="q" prop:value=q_value value=move || view_query.get().q
+                    <input id="q" type="search" name="q" prop:value=q_value value=initial.q.clone()
                         placeholder="Search by name, email, username or ID" autocomplete="off"
                         node_ref=refs.q on:input=on_input on:change=|ev| ev.stop_propagation()/>
                     <button type="submit" class="button">"Search"</button>
@@ -114,60 +118,65 @@ pub fn UsersPage() -> impl IntoView {
                 <div class="filters">
                     <label>
                         <span>"User type"</span>
-                        <select name="type" node_ref=refs.user_type>
-                            <option value="" selected=selected(|q| q.user_type.clone(), String::new())>"All types"</option>
+                        <select name="type" node_ref=refs.user_type prop:value=move || view_query.get().user_type>
+                            <option value="" selected=initial.user_type.is_empty()>"All types"</option>
                             {UserType::ALL.into_iter().map(|t| view! {
-                                <option value=t.as_db() selected=selected(|q| q.user_type.clone(), t.as_db().to_owned())>{t.label()}</option>
+                                <option value=t.as_db() selected=initial.user_type == t.as_db()>{t.label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
                     <label>
                         <span>"Status"</span>
-                        <select name="status" node_ref=refs.status>
-                            <option value="" selected=selected(|q| q.status.clone(), String::new())>"All statuses"</option>
+                        <select name="status" node_ref=refs.status prop:value=move || view_query.get().status>
+                            <option value="" selected=initial.status.is_empty()>"All statuses"</option>
                             {Status::ALL.into_iter().map(|s| view! {
-                                <option value=s.as_db() selected=selected(|q| q.status.clone(), s.as_db().to_owned())>{s.label()}</option>
+                                <option value=s.as_db() selected=initial.status == s.as_db()>{s.label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
                     <label>
                         <span>"Room"</span>
-                        <select name="room" node_ref=refs.room>
-                            <option value="" selected=selected(|q| q.room.clone(), String::new())>"All rooms"</option>
+                        <select name="room" node_ref=refs.room prop:value=move || view_query.get().room>
+                            <option value="" selected=initial.room.is_empty()>"All rooms"</option>
                             <Suspense>
-                                {move || rooms.get().and_then(Result::ok).map(|rooms| rooms.into_iter().map(|r| {
-                                    let id = r.id.to_string();
-                                    view! {
-                                        <option value=id.clone() selected=selected(|q| q.room.clone(), id.clone())>{r.name}</option>
+                                {
+                                    let room_now = initial.room.clone();
+                                    move || {
+                                        let room_now = room_now.clone();
+                                        rooms.get().and_then(Result::ok).map(move |rooms| rooms.into_iter().map(|r| {
+                                            let id = r.id.to_string();
+                                            let selected = id == room_now;
+                                            view! { <option value=id selected=selected>{r.name}</option> }
+                                        }).collect_view())
                                     }
-                                }).collect_view())}
+                                }
                             </Suspense>
                         </select>
                     </label>
                     <label>
                         <span>"Sort by"</span>
-                        <select name="sort" node_ref=refs.sort>
+                        <select name="sort" node_ref=refs.sort
+                            prop:value=move || view_query.get().parse().map(|p| p.sort).unwrap_or_default().param()>
                             {Sort::ALL.into_iter().map(|s| view! {
-                                <option value=s.param() selected=move || view_query.get().parse().map(|p| p.sort == s).unwrap_or(s == Sort::SignedUp)>{s.label()}</option>
+                                <option value=s.param() selected=s == sort_now>{s.label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
                     <label>
                         <span>"Order"</span>
-                        <select name="dir" node_ref=refs.dir>
-                            <option value="" selected=selected(|q| q.dir.clone(), String::new())>"Default"</option>
-                            <option value="asc" selected=selected(|q| q.dir.clone(), "asc".to_owned())>"Ascending"</option>
-                            <option value="desc" selected=selected(|q| q.dir.clone(), "desc".to_owned())>"Descending"</option>
+                        <select name="dir" node_ref=refs.dir prop:value=move || view_query.get().dir>
+                            <option value="" selected=initial.dir.is_empty()>"Default"</option>
+                            <option value="asc" selected=initial.dir == "asc">"Ascending"</option>
+                            <option value="desc" selected=initial.dir == "desc">"Descending"</option>
                         </select>
                     </label>
                     <label>
                         <span>"Per page"</span>
-                        <select name="size" node_ref=refs.size>
+                        <select name="size" node_ref=refs.size
+                            prop:value=move || view_query.get().parse().map_or(PAGE_SIZES[0], |p| p.size).to_string()>
                             {PAGE_SIZES.into_iter().map(|n| {
                                 let v = n.to_string();
-                                view! {
-                                    <option value=v.clone() selected=move || view_query.get().parse().map(|p| p.size == n).unwrap_or(n == 25)>{v.clone()}</option>
-                                }
+                                view! { <option value=v.clone() selected=n == size_now>{v.clone()}</option> }
                             }).collect_view()}
                         </select>
                     </label>
