@@ -7,12 +7,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_create_domain;
+mod m20261130_000002_index_users_by_status;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261130_000001_create_domain::Migration)]
+        vec![
+            Box::new(m20261130_000001_create_domain::Migration),
+            Box::new(m20261130_000002_index_users_by_status::Migration),
+        ]
     }
 }

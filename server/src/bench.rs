@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use app::auth::password::PasswordHasher;
 use app::entities::{clinic, user};
@@ -125,6 +127,8 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
     let conn = db::connect_with_cache(url, 8, Some(256)).await?;
     db::migrate(&conn).await?;
     let seeded = ensure_seeded(&conn, options.members).await?;
+    // Current statistics for every run, including on a database seeded by an older build.
+    conn.execute_unprepared("ANALYZE").await?;
     let total = user::Entity::find().count(&conn).await?;
     let (demo, rooms) = seed::demo_clinic(&conn)
         .await?
