@@ -17,13 +17,7 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     if path != "/admin" && !path.starts_with("/admin/") {
         return next.run(req).await;
     }
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(session::token_from_cookie_header)
-        .map(str::to_owned);
+    let token = session::token_from_headers(req.headers()).map(str::to_owned);
     let allowed = match token {
         Some(token) => match session::lookup(&state.db, &token).await {
             Ok(Some(user)) => !user.admin_of.is_empty(),

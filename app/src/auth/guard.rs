@@ -7,31 +7,16 @@ use crate::state::AppState;
 /// The signed-in user of the current request, if any.
 pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
     let state = AppState::current()?;
-    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+    let Some(token) = current_token() else {
         return Ok(None);
     };
-    let Some(token) = parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(session::token_from_cookie_header)
-    else {
-        return Ok(None);
-    };
-    session::lookup(&state.db, token).await
+    session::lookup(&state.db, &token).await
 }
 
 /// The session token sent with the current request, if any.
 pub fn current_token() -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(session::token_from_cookie_header)
-        .map(str::to_owned)
+    session::token_from_headers(&parts.headers).map(str::to_owned)
 }
 
 /// A Clinic Admin, with the clinics they administer.

@@ -143,6 +143,15 @@ pub fn token_from_cookie_header(header: &str) -> Option<&str> {
         .filter(|value| !value.is_empty())
 }
 
+/// The session token among a request's `Cookie` headers.
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(token_from_cookie_header)
+}
+
 /// `Set-Cookie` value that stores `token`.
 pub fn set_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
     if secure {
