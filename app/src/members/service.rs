@@ -55,21 +55,38 @@ fn starts_with(col: user::Column, prefix: &str, plan: Plan) -> Condition {
         .add(target.lt(upper))
 }
 
+/// The columns a search looks in, by prefix.
+const SEARCH_COLUMNS: [user::Column; 5] = [
+    user::Column::SearchFirst,
+    user::Column::SearchLast,
+    user::Column::SearchFull,
+    user::Column::EmailLower,
+    user::Column::UsernameLower,
+];
+
 /// Every filter of the view, without position or order.
 fn filtered(clinic_ids: &[i64], query: &ParsedQuery, plan: Plan) -> Select<user::Entity> {
+    filtered_on(clinic_ids, query, &SEARCH_COLUMNS, plan)
+}
+
+/// [`filtered`], with the search looking only in `columns`.
+fn filtered_on(
+    clinic_ids: &[i64],
+    query: &ParsedQuery,
+    columns: &[user::Column],
+    plan: Plan,
+) -> Select<user::Entity> {
     let mut select = match clinic_ids {
         [one] => user::Entity::find().filter(user::Column::ClinicId.eq(*one)),
         many => user::Entity::find().filter(user::Column::ClinicId.is_in(many.to_vec())),
     };
     let folded = fold(&query.q);
     if !folded.is_empty() {
-        let mut any = Condition::any()
-            .add(starts_with(user::Column::SearchFirst, &folded, plan))
-            .add(starts_with(user::Column::SearchLast, &folded, plan))
-            .add(starts_with(user::Column::SearchFull, &folded, plan))
-            .add(starts_with(user::Column::EmailLower, &folded, plan))
-            .add(starts_with(user::Column::UsernameLower, &folded, plan));
-        if let Some(id) = id_in_query(&folded) {
+        let mut any = Condition::any();
+        for &col in columns {
+            any = any.add(starts_with(col, &folded, plan));
+        }
+        if let Some(id) = id_in_query(&folded).filter(|_| columns.len() == SEARCH_COLUMNS.len()) {
             any = any.add(user::Column::Id.eq(id));
         }
         select = select.filter(any);
@@ -163,12 +180,7 @@ pub async fn list(
     }
     // Count first (it stops at the cap and uses the search indexes); how many match decides
     // how the page itself is best read.
-    let counted = filtered(clinic_ids, query, Plan::SearchIndexes)
-        .select_only()
-        .column(user::Column::Id)
-        .limit(COUNT_CAP + 1)
-        .count(db)
-        .await?;
+    let counted = capped_count(db, clinic_ids, query).await?;
     let plan = if !query.q.trim().is_empty() && counted >= DENSE_MATCHES {
         Plan::SortIndex
     } else {
@@ -230,6 +242,35 @@ pub async fn list(
         count: std::cmp::min(counted, COUNT_CAP),
         count_capped: counted > COUNT_CAP,
     })
+}
+
+/// How many users the view matches, up to `COUNT_CAP + 1`.
+///
+/// A search matches at least as many rows as any one of its columns does, so when one
+/// column alone reaches the cap (a quick index range count) the search does too, and the
+/// union of all five, which a database collects in full before counting, is skipped.
+async fn capped_count(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+    query: &ParsedQuery,
+) -> Result<u64, AppError> {
+    let cap = COUNT_CAP + 1;
+    let count = |select: Select<user::Entity>| {
+        select
+            .select_only()
+            .column(user::Column::Id)
+            .limit(cap)
+            .count(db)
+    };
+    if !fold(&query.q).is_empty() {
+        for col in SEARCH_COLUMNS {
+            let one = filtered_on(clinic_ids, query, &[col], Plan::SearchIndexes);
+            if count(one).await? >= cap {
+                return Ok(cap);
+            }
+        }
+    }
+    Ok(count(filtered(clinic_ids, query, Plan::SearchIndexes)).await?)
 }
 
 /// Each user's rooms, by name.

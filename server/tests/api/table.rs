@@ -253,6 +253,38 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
     assert_eq!(seen, wanted);
 }
 
+#[tokio::test]
+async fn a_search_past_ten_thousand_says_so() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+    app.add_members(10_020, 21_600_000, "Ann", "Lee", T0).await;
+
+    let many = json(app.list(&client, &[("q", "ann")]).await).await;
+    let suspended = json(
+        app.list(&client, &[("q", "ann"), ("status", "suspended")])
+            .await,
+    )
+    .await;
+    let one = json(app.list(&client, &[("q", "ann.lee21600007@")]).await).await;
+
+    assert_eq!(
+        (many["count"].as_u64(), many["count_capped"].as_bool()),
+        (Some(10_000), Some(true))
+    );
+    assert_eq!(many["rows"].as_array().map(Vec::len), Some(25));
+    assert_eq!(
+        (
+            suspended["count"].as_u64(),
+            suspended["count_capped"].as_bool()
+        ),
+        (Some(0), Some(false))
+    );
+    assert_eq!(
+        (one["count"].as_u64(), one["count_capped"].as_bool()),
+        (Some(1), Some(false))
+    );
+}
+
 async fn bulk_members(app: &TestApp, n: u32) {
     let room = app::entities::room::Entity::find()
         .all(&app.db)
