@@ -6,6 +6,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod idens;
 mod m20261130_000001_create_domain;
 mod m20261130_000002_index_users_by_status;
 

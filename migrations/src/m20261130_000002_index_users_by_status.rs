@@ -2,17 +2,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::idens::Users;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    ClinicId,
-    Status,
-    SignedUpAt,
-    Id,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -313,6 +313,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The ID of the room whose link is `/u/{slug}`.
+    pub async fn room_id(&self, slug: &str) -> i64 {
+        app::entities::room::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("rooms")
+            .into_iter()
+            .find(|r| r.slug == slug)
+            .unwrap_or_else(|| panic!("no room {slug}"))
+            .id
+    }
+
     /// A search of the users table.
     pub async fn list_members(&self, client: &Client, q: &str) -> Response {
         self.list(client, &[("q", q)]).await
@@ -338,14 +350,7 @@ impl TestApp {
         last: &str,
         signed_up: i64,
     ) {
-        let room: i64 = app::entities::room::Entity::find()
-            .all(&self.db)
-            .await
-            .expect("rooms")
-            .into_iter()
-            .find(|r| r.code == "TVJC-jessica")
-            .expect("room")
-            .id;
+        let room = self.room_id("jessica").await;
         let clinic = 1;
         let ids: Vec<i64> = (first_id..first_id + n).collect();
         for chunk in ids.chunks(500) {

@@ -19,16 +19,7 @@ async fn filters_by_status_type_and_room() {
 
     let suspended = ids(app.list(&client, &[("status", "suspended")]).await).await;
     let admins = ids(app.list(&client, &[("type", "clinic_admin")]).await).await;
-    let rooms = app::entities::room::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("rooms");
-    let northside = rooms
-        .iter()
-        .find(|r| r.slug == "northside")
-        .expect("room")
-        .id
-        .to_string();
+    let northside = app.room_id("northside").await.to_string();
     let in_northside = ids(app.list(&client, &[("room", &northside)]).await).await;
     let combined = ids(app
         .list(&client, &[("room", &northside), ("status", "active")])
@@ -45,16 +36,7 @@ async fn filters_by_status_type_and_room() {
 async fn another_clinics_room_filters_to_nothing() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
-    let rooms = app::entities::room::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("rooms");
-    let riverside = rooms
-        .iter()
-        .find(|r| r.slug == "riverside")
-        .expect("room")
-        .id
-        .to_string();
+    let riverside = app.room_id("riverside").await.to_string();
 
     let seen = ids(app.list(&client, &[("room", &riverside)]).await).await;
 
@@ -286,14 +268,7 @@ async fn a_search_past_ten_thousand_says_so() {
 }
 
 async fn bulk_members(app: &TestApp, n: u32) {
-    let room = app::entities::room::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("rooms")
-        .into_iter()
-        .find(|r| r.code == "TVJC-jessica")
-        .expect("room")
-        .id;
+    let room = app.room_id("jessica").await;
     server::seed::members(&app.db, 1, &[room], n, 3)
         .await
         .expect("seed");
