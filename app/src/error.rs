@@ -9,12 +9,31 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+/// Why one field of a form was rejected; `field` names the form field it belongs next to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
     /// A field of the input was rejected; `field` names the form field it belongs next to.
     #[error("{message}")]
     Validation { field: String, message: String },
+    /// Several fields of a form were rejected at once.
+    #[error("Some fields need your attention.")]
+    Invalid { errors: Vec<FieldError> },
     #[error("Please sign in.")]
     Unauthorized,
     #[error("You are not allowed to do that.")]
@@ -40,10 +59,28 @@ impl AppError {
         }
     }
 
+    /// Several rejected fields as one error; a single one stays a plain `Validation`.
+    pub fn fields(mut errors: Vec<FieldError>) -> Self {
+        if errors.len() == 1 {
+            let FieldError { field, message } = errors.remove(0);
+            return Self::Validation { field, message };
+        }
+        Self::Invalid { errors }
+    }
+
+    /// Every field message this error carries.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::Validation { field, message } => vec![FieldError::new(field, message.clone())],
+            Self::Invalid { errors } => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The HTTP status this error is answered with (to clients that are not a plain form post).
     pub fn status(&self) -> u16 {
         match self {
-            Self::Validation { .. } => 422,
+            Self::Validation { .. } | Self::Invalid { .. } => 422,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
@@ -58,6 +95,10 @@ impl AppError {
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {
             Self::Validation { field: f, message } if f == field => Some(message.clone()),
+            Self::Invalid { errors } => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@ use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::audit::AuditLogPage;
 use crate::auth::{LoginPage, Logout, current_user};
 use crate::members::UsersPage;
 
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -59,6 +61,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
             <a class="brand" href="/admin/users">"Frontdesk"</a>
             <nav aria-label="Admin">
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/audit">"Audit"</A>
             </nav>
             <div class="who">
                 <Suspense>

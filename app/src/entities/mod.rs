@@ -3,9 +3,12 @@
 //! These are not the types sent to the browser; each domain module maps them into its own
 //! serde types (`MemberRow`, …), so password hashes and token hashes never leave the server.
 
+pub mod audit_event;
 pub mod clinic;
 pub mod clinic_admin;
+pub mod password_history;
 pub mod room;
 pub mod session;
 pub mod user;
 pub mod user_room;
+pub mod visit;

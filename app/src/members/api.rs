@@ -1,7 +1,11 @@
-//! Server functions of the users table.
+//! Server functions of the users table, the Create a Member form and the Member Detail modal.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
+use super::detail::{MemberDetail, MemberHistory, NewMember};
+use super::options::FormOptions;
+use super::profile::ProfileInput;
 use super::{MemberPage, RoomOption, UsersQuery};
 use crate::error::AppError;
 
@@ -20,4 +24,73 @@ pub async fn list_rooms() -> Result<Vec<RoomOption>, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::service::rooms(&state.db, &admin.clinic_ids).await
+}
+
+/// The clinics, rooms and lists the Create a Member form and the Profile tab offer.
+#[server(endpoint = "members/form")]
+pub async fn member_form_options() -> Result<FormOptions, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::form_options(&state.db, &admin.clinic_ids).await
+}
+
+/// Creates a member in one of the caller's clinics; answers the new member's ID.
+#[server(endpoint = "members/create", input = Json)]
+pub async fn create_member(member: NewMember) -> Result<i64, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::create(&state, &admin, member).await
+}
+
+/// Opens a member's detail (recorded in the audit trail).
+#[server(endpoint = "members/detail")]
+pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::open(&state.db, &admin, id).await
+}
+
+/// The member's audit history, newest first (the Management tab).
+#[server(endpoint = "members/history")]
+pub async fn load_member_history(id: i64) -> Result<MemberHistory, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::history(&state.db, &admin, id).await
+}
+
+/// Saves the Profile tab against the version the admin read.
+#[server(endpoint = "members/save_profile", input = Json)]
+pub async fn save_member_profile(
+    id: i64,
+    version: i32,
+    profile: ProfileInput,
+) -> Result<MemberDetail, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::save_profile(&state.db, &admin, id, version, profile).await
+}
+
+/// Replaces the member's rooms (the Rooms tab) against the version the admin read.
+#[server(endpoint = "members/save_rooms", input = Json)]
+pub async fn save_member_rooms(
+    id: i64,
+    version: i32,
+    room_ids: Vec<i64>,
+) -> Result<MemberDetail, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::save_rooms(&state.db, &admin, id, version, room_ids).await
+}
+
+/// Changes the member's user type and provider role (the Other tab).
+#[server(endpoint = "members/save_type", input = Json)]
+pub async fn save_member_type(
+    id: i64,
+    version: i32,
+    user_type: String,
+    #[server(default)] provider_role: String,
+) -> Result<MemberDetail, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::manage::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
 }

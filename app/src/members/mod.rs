@@ -1,7 +1,16 @@
 //! Members (patients) and the other users of a clinic: the admin's users table.
 
 mod api;
+mod create;
+pub mod detail;
+mod dialog;
+mod form;
+#[cfg(feature = "ssr")]
+pub mod manage;
+mod member_detail;
+pub mod options;
 mod page;
+pub mod profile;
 pub mod query;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -8,6 +8,8 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
+use super::create::CreateMemberDialog;
+use super::member_detail::{MemberDetailDialog, Tab};
 use super::query::{PAGE_SIZES, Sort};
 use super::{MemberPage, MemberRow, Status, UserType, UsersQuery, list_members, list_rooms};
 use crate::layout::AdminLayout;
@@ -15,6 +17,28 @@ use crate::text::portal_id;
 
 /// Milliseconds of quiet typing before the search runs.
 const SEARCH_DEBOUNCE_MS: u32 = 250;
+
+/// `url` with one more query pair.
+fn with_param(url: String, pair: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{pair}")
+}
+
+/// The URL of a view with a member's detail open on `tab`.
+pub fn member_url(query: &UsersQuery, id: i64, tab: Tab) -> String {
+    with_param(
+        users_url(query),
+        &format!("member={id}&tab={}", tab.param()),
+    )
+}
+
+/// Which modal the URL opens over the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Modal {
+    None,
+    Create,
+    Member(i64),
+}
 
 /// The users page's URL for a view.
 pub fn users_url(query: &UsersQuery) -> String {
@@ -36,7 +60,24 @@ pub fn UsersPage() -> impl IntoView {
         let params = params.read();
         UsersQuery::from_lookup(|name| params.get(name))
     });
-    let page = Resource::new(move || view_query.get(), list_members);
+    // Bumped after a create or a save, so the table shows the change at once.
+    let refresh = RwSignal::new(0_u32);
+    let page = Resource::new(
+        move || (view_query.get(), refresh.get()),
+        |(query, _)| list_members(query),
+    );
+    let modal = Memo::new(move |_| {
+        let params = params.read();
+        if params.get("new").is_some() {
+            Modal::Create
+        } else if let Some(id) = params.get("member").and_then(|m| m.parse().ok()) {
+            Modal::Member(id)
+        } else {
+            Modal::None
+        }
+    });
+    let tab = Signal::derive(move || Tab::from_param(params.read().get("tab").as_deref()));
+    let notice = RwSignal::new(None::<(i64, String)>);
     let rooms = Resource::new(|| (), |_| list_rooms());
     let (pending, set_pending) = signal(false);
 
@@ -54,6 +95,55 @@ pub fn UsersPage() -> impl IntoView {
             );
         }
     };
+
+    let close_modal = {
+        let navigate = navigate.clone();
+        Callback::new(move |()| {
+            let back_to = match modal.get_untracked() {
+                Modal::Member(id) => format!("edit-{id}"),
+                _ => "new-member".to_owned(),
+            };
+            navigate(
+                &users_url(&view_query.get_untracked()),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+            super::dialog::focus_later(back_to);
+        })
+    };
+    let on_created = {
+        let navigate = navigate.clone();
+        Callback::new(move |(id, name): (i64, String)| {
+            notice.set(Some((id, name)));
+            refresh.update(|n| *n += 1);
+            navigate(
+                &users_url(&view_query.get_untracked()),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+            super::dialog::focus_later("created-notice".to_owned());
+        })
+    };
+    let select_tab = {
+        let navigate = navigate.clone();
+        Callback::new(move |t: Tab| {
+            if let Modal::Member(id) = modal.get_untracked() {
+                navigate(
+                    &member_url(&view_query.get_untracked(), id, t),
+                    NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                );
+            }
+        })
+    };
+    let on_changed = Callback::new(move |()| refresh.update(|n| *n += 1));
 
     // Typing: wait for a pause, then show the first page of the new search.
     let typed = RwSignal::new(None::<String>);
@@ -106,7 +196,15 @@ pub fn UsersPage() -> impl IntoView {
         <AdminLayout>
             <div class="page-head">
                 <h1>"Users"</h1>
+                <a id="new-member" class="button primary"
+                    href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
             </div>
+            {move || notice.get().map(|(id, name)| view! {
+                <p class="notice" role="status" id="created-notice" tabindex="-1">
+                    {format!("{name} was created (ID: {id}). ")}
+                    <a href=member_url(&view_query.get_untracked(), id, Tab::Profile)>"Open"</a>
+                </p>
+            })}
             <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
                 <div role="search" class="search">
                     <label for="q" class="visually-hidden">"Search users"</label>
@@ -200,6 +298,17 @@ pub fn UsersPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
+            {move || match modal.get() {
+                Modal::None => ().into_any(),
+                Modal::Create => view! {
+                    <CreateMemberDialog on_close=close_modal on_created/>
+                }.into_any(),
+                Modal::Member(id) => view! {
+                    <MemberDetailDialog id tab
+                        tab_url=Callback::new(move |t: Tab| member_url(&view_query.get_untracked(), id, t))
+                        on_select=select_tab on_close=close_modal on_changed/>
+                }.into_any(),
+            }}
         </AdminLayout>
     }
 }
@@ -276,7 +385,10 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {page.rows.into_iter().map(|row| view! { <MemberRowView row/> }).collect_view()}
+                {page.rows.into_iter().map(|row| {
+                    let edit_url = member_url(&query, row.id, Tab::Profile);
+                    view! { <MemberRowView row edit_url/> }
+                }).collect_view()}
             </tbody>
         </table>
         <nav class="pager" aria-label="Pages">
@@ -294,7 +406,7 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
 }
 
 #[component]
-fn MemberRowView(row: MemberRow) -> impl IntoView {
+fn MemberRowView(row: MemberRow, edit_url: String) -> impl IntoView {
     let name = row.full_name();
     let last_login = match row.last_login.clone() {
         Some(at) => view! { <span>{at}</span> }.into_any(),
@@ -330,13 +442,13 @@ fn MemberRowView(row: MemberRow) -> impl IntoView {
             </td>
             <td>{rooms}</td>
             <td class="actions">
-                <button type="button" class="icon-button" disabled
+                <a id=format!("edit-{}", row.id) class="icon-button" href=edit_url
                     aria-label=format!("Edit {name}") title="Edit">
                     <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16">
                         <path d="M3 17.25V21h3.75L17.81 9.94l-3.75-3.75L3 17.25zm17.71-10.21a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z" fill="currentColor"/>
                     </svg>
                     " Edit"
-                </button>
+                </a>
                 <button type="button" class="link-button danger" disabled>"Delete"</button>
                 <button type="button" class="link-button" disabled>"Set password"</button>
             </td>

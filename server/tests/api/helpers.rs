@@ -492,3 +492,82 @@ pub async fn page_text(response: Response) -> String {
     out.push_str(rest);
     out
 }
+
+impl TestApp {
+    /// Calls a server function that takes JSON, as the app's wasm does for its forms.
+    pub async fn call_json(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a member through `members/create`.
+    pub async fn create_member(&self, client: &Client, member: serde_json::Value) -> Response {
+        self.call_json(
+            client,
+            "members/create",
+            serde_json::json!({ "member": member }),
+        )
+        .await
+    }
+
+    /// Opens a member's detail (`members/detail`).
+    pub async fn detail(&self, client: &Client, id: i64) -> Response {
+        self.call(client, "members/detail", &[("id", &id.to_string())])
+            .await
+    }
+
+    /// The audit events about `member_id`, oldest first, as (action, changes JSON).
+    pub async fn audit_of(&self, member_id: i64) -> Vec<(String, serde_json::Value)> {
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+        app::entities::audit_event::Entity::find()
+            .filter(app::entities::audit_event::Column::MemberId.eq(member_id))
+            .order_by_asc(app::entities::audit_event::Column::Id)
+            .all(&self.db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| (e.action, serde_json::from_str(&e.changes).expect("json")))
+            .collect()
+    }
+}
+
+/// The article's example member, in clinic A's first room, with an address of `email`.
+pub fn new_member(clinic_id: i64, room_id: i64, email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "clinic_id": clinic_id,
+        "room_ids": [room_id],
+        "user_type": "member",
+        "password": "",
+        "confirm_password": "",
+        "profile": {
+            "username": email, "first_name": "Jane", "last_name": "Gomez", "email": email,
+            "dob_month": "", "dob_day": "", "dob_year": "", "address": "", "city": "",
+            "state": "", "zip": "", "country": "US", "phone": "", "pcp_name": "",
+            "pcp_phone": "", "timezone": "America/Los_Angeles"
+        }
+    })
+}
+
+/// The field names of a 422 answer's messages.
+pub fn rejected_fields(body: &serde_json::Value) -> Vec<String> {
+    match body["kind"].as_str() {
+        Some("validation") => vec![body["field"].as_str().unwrap_or_default().to_owned()],
+        Some("invalid") => body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+            .collect(),
+        _ => panic!("not a field error: {body}"),
+    }
+}

@@ -3,5 +3,6 @@
 
 mod auth;
 mod helpers;
+mod members;
 mod table;
 mod users;

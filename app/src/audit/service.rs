@@ -1,0 +1,153 @@
+//! Writing and reading audit events.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::{
+    AUDIT_PAGE_SIZE, Action, AuditPage, AuditQuery, AuditRow, Change, cursor, parse_cursor,
+};
+use crate::entities::{audit_event, user};
+use crate::error::AppError;
+use crate::members::format_time;
+use crate::state::now_ms;
+
+/// Writes one event; call it on the transaction that makes the change.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    actor_user_id: i64,
+    member_id: i64,
+    action: Action,
+    changes: &[Change],
+) -> Result<(), AppError> {
+    let changes = serde_json::to_string(changes).map_err(AppError::internal)?;
+    audit_event::ActiveModel {
+        clinic_id: Set(clinic_id),
+        actor_user_id: Set(Some(actor_user_id)),
+        member_id: Set(Some(member_id)),
+        action: Set(action.as_db().to_owned()),
+        changes: Set(changes),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A page of events of `clinic_ids`, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+    query: &AuditQuery,
+) -> Result<AuditPage, AppError> {
+    let mut select = audit_event::Entity::find()
+        .filter(audit_event::Column::ClinicId.is_in(clinic_ids.to_vec()));
+    let member = query.member.trim();
+    let member = member.strip_prefix("cmouser").unwrap_or(member);
+    if !member.is_empty() {
+        let id: i64 = member
+            .parse()
+            .map_err(|_| AppError::validation("member", "Enter a member's numeric ID."))?;
+        select = select.filter(audit_event::Column::MemberId.eq(id));
+    }
+    if !query.action.is_empty() {
+        let action = Action::from_db(&query.action)
+            .ok_or_else(|| AppError::validation("action", "Choose an action from the list."))?;
+        select = select.filter(audit_event::Column::Action.eq(action.as_db()));
+    }
+    if !query.before.is_empty() {
+        let (at, id) = parse_cursor(&query.before)
+            .ok_or_else(|| AppError::validation("before", "That page link is not valid."))?;
+        select = select.filter(
+            Expr::tuple([
+                Expr::col(audit_event::Column::CreatedAt),
+                Expr::col(audit_event::Column::Id),
+            ])
+            .lt(Expr::tuple([Expr::val(at), Expr::val(id)])),
+        );
+    }
+    let mut events = select
+        .order_by_desc(audit_event::Column::CreatedAt)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(AUDIT_PAGE_SIZE + 1)
+        .all(db)
+        .await?;
+    let next = if events.len() as u64 > AUDIT_PAGE_SIZE {
+        events.truncate(AUDIT_PAGE_SIZE as usize);
+        events.last().map(|e| cursor(e.created_at, e.id))
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        rows: rows(db, events).await?,
+        next,
+    })
+}
+
+/// The newest events about one member (the Management tab's history).
+pub async fn for_member(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    limit: u64,
+) -> Result<Vec<AuditRow>, AppError> {
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::MemberId.eq(member_id))
+        .order_by_desc(audit_event::Column::CreatedAt)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    rows(db, events).await
+}
+
+async fn rows(
+    db: &impl ConnectionTrait,
+    events: Vec<audit_event::Model>,
+) -> Result<Vec<AuditRow>, AppError> {
+    let mut actor_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_user_id).collect();
+    actor_ids.sort_unstable();
+    actor_ids.dedup();
+    let names: HashMap<i64, String> = if actor_ids.is_empty() {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::FirstName)
+            .column(user::Column::LastName)
+            .filter(user::Column::Id.is_in(actor_ids))
+            .into_tuple::<(i64, String, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, first, last)| (id, format!("{first} {last}")))
+            .collect()
+    };
+    Ok(events
+        .into_iter()
+        .filter_map(|e| {
+            let action = Action::from_db(&e.action)?;
+            let actor = match e.actor_user_id {
+                Some(id) => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("ID: {id}")),
+                None => "Frontdesk".to_owned(),
+            };
+            Some(AuditRow {
+                id: e.id,
+                at: format_time(e.created_at),
+                actor,
+                member_id: e.member_id,
+                action,
+                changes: serde_json::from_str(&e.changes).unwrap_or_default(),
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,107 @@
+//! What the Create a Member form sends and what the Member Detail modal shows.
+
+use serde::{Deserialize, Serialize};
+
+use super::profile::ProfileInput;
+use super::{Status, UserType};
+use crate::audit::AuditRow;
+
+/// The Create a Member form. `password` is plain text on its way to be hashed: the type has
+/// no `Debug` that would print it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMember {
+    pub clinic_id: i64,
+    pub room_ids: Vec<i64>,
+    /// `member`, `provider` or `clinic_admin` (as [`UserType::as_db`]).
+    pub user_type: String,
+    pub password: String,
+    pub confirm_password: String,
+    pub profile: ProfileInput,
+}
+
+impl std::fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMember")
+            .field("clinic_id", &self.clinic_id)
+            .field("room_ids", &self.room_ids)
+            .field("user_type", &self.user_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A room a member is assigned to, or may be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedRoom {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
+    pub slug: String,
+}
+
+/// One visit in the Management tab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRow {
+    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    pub at: String,
+    pub room: String,
+    pub reason: String,
+    pub status: String,
+}
+
+/// Everything the Member Detail modal shows about one member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDetail {
+    pub id: i64,
+    pub clinic_id: i64,
+    pub clinic_name: String,
+    /// Sent back with every save: a save against an older version is refused.
+    pub version: i32,
+    pub user_type: UserType,
+    pub provider_role: Option<String>,
+    pub status: Status,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    pub email: String,
+    /// The Profile tab's fields, as the form holds them.
+    pub profile: ProfileInput,
+    pub rooms: Vec<AssignedRoom>,
+    /// The clinic's active rooms, for adding.
+    pub clinic_rooms: Vec<AssignedRoom>,
+    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    pub signed_up: String,
+    /// `None` for "Not logged in!".
+    pub last_login: Option<String>,
+    /// The newest visits, and how many there are in all.
+    pub visits: Vec<VisitRow>,
+    pub visit_count: u64,
+    /// Whether this detail belongs to the admin looking at it.
+    pub is_self: bool,
+}
+
+impl MemberDetail {
+    /// "JANE GOMEZ", as the modal's title shows it.
+    pub fn title_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).to_uppercase()
+    }
+
+    /// "Member", or "Provider (Doctor)".
+    pub fn type_label(&self) -> String {
+        match &self.provider_role {
+            Some(role) if self.user_type == UserType::Provider => {
+                format!("{} ({role})", self.user_type.label())
+            }
+            _ => self.user_type.label().to_owned(),
+        }
+    }
+}
+
+/// The Management tab's audit history of a member, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberHistory {
+    pub rows: Vec<AuditRow>,
+}
+
+/// The message a save gets when another admin saved the member in between.
+pub const CONFLICT_MESSAGE: &str =
+    "This member was changed by someone else — reload to see their changes";
