@@ -20,7 +20,16 @@ async function noAxeViolations(page: Page, what: string) {
   expect(found, `accessibility violations on ${what}`).toEqual([]);
 }
 
-const field = (page: Page, name: string) => page.getByLabel(name, { exact: true });
+/** A form field by its accessible name (a required field's " *" is not part of it). */
+/** Waits until the detail's tabs answer the keyboard (the browser has taken them over). */
+async function detailReady(page: Page) {
+  await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+}
+
+const field = (page: Page, name: string) =>
+  page
+    .getByRole("textbox", { name, exact: true })
+    .or(page.getByRole("combobox", { name, exact: true }));
 
 test("an admin creates Jane Gomez, finds her, edits her city and rooms, and sees it all in the history", async ({ page }) => {
   const users = await signIn(page);
@@ -30,7 +39,7 @@ test("an admin creates Jane Gomez, finds her, edits her city and rooms, and sees
   await expect(dialog).toBeVisible();
   await expect(page).toHaveURL(/new=1/);
   await expect(field(page, "Clinic")).toHaveValue(/\d+/);
-  await expect(dialog.getByLabel("Clinic")).toContainText("Clinic Portal");
+  await expect(field(page, "Clinic").locator("option:checked")).toHaveText("Clinic Portal");
   await expect(field(page, "User Type (optional)")).toHaveValue("member");
   await expect(field(page, "Country (optional)").locator("option:checked")).toHaveText("United States");
   await expect(field(page, "Timezone (optional)").locator("option:checked")).toHaveText(
@@ -85,6 +94,7 @@ test("an admin creates Jane Gomez, finds her, edits her city and rooms, and sees
   const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: JANE GOMEZ" });
   await expect(detail).toBeVisible();
   await expect(page).toHaveURL(/member=\d+&tab=profile/);
+  await detailReady(page);
 
   // Profile: the city.
   await expect(field(page, "Phone (optional)")).toHaveValue("+1 415-555-0123");
@@ -123,6 +133,7 @@ test("the detail's tabs follow the arrow keys, and a reload reopens the modal on
   await hydrated(page);
   const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: JANE GOMEZ" });
   await expect(detail).toBeVisible();
+  await detailReady(page);
 
   await detail.getByRole("tab", { name: "Profile" }).focus();
   await page.keyboard.press("ArrowRight");
@@ -136,6 +147,7 @@ test("the detail's tabs follow the arrow keys, and a reload reopens the modal on
 
   await page.reload();
   await hydrated(page);
+  await detailReady(page);
   await expect(detail.getByRole("tab", { name: "Other" })).toHaveAttribute("aria-selected", "true");
   await expect(detail.getByText("Login detail")).toBeVisible();
 

@@ -4,12 +4,12 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use app::auth::password::PasswordHasher;
-use app::entities::{clinic, clinic_admin, room, user, user_room};
+use app::entities::{clinic, clinic_admin, room, user, user_room, visit};
 use app::members::{Status, UserType};
 use app::state::now_ms;
 use app::text::fold;
@@ -336,6 +336,22 @@ pub async fn demo_if_empty(
     })
     .exec(&txn)
     .await?;
+    // Two past visits, so her Management tab has something to show.
+    for (days_after, reason) in [(3, "Follow-up on lab results"), (40, "Seasonal allergies")] {
+        let entered = JANE_SIGNED_UP + days_after * 86_400_000;
+        visit::ActiveModel {
+            clinic_id: Set(clinic_id),
+            room_id: Set(room_ids[0]),
+            user_id: Set(JANE_ID),
+            reason: Set(reason.to_owned()),
+            status: Set("completed".to_owned()),
+            entered_at: Set(entered),
+            ended_at: Set(Some(entered + 20 * 60_000)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     txn.commit().await?;
 
     members(db, clinic_id, &room_ids, DEMO_MEMBERS, 7).await?;

@@ -73,12 +73,6 @@ fn CreateMemberForm(
     let fields = ProfileFields::new(&ProfileInput::new_member());
     // Username follows Email until the admin types in it.
     let username_edited = RwSignal::new(false);
-    Effect::new(move |_| {
-        let email = fields.email.get();
-        if !username_edited.get_untracked() {
-            fields.username.set(email);
-        }
-    });
 
     let local = local_checks(fields, move || {
         let mut errors = Vec::new();
@@ -94,6 +88,13 @@ fn CreateMemberForm(
         errors
     });
     let form = FormState::new(local);
+    Effect::new(move |_| {
+        let email = fields.email.get();
+        if !username_edited.get_untracked() {
+            fields.username.set(email);
+            form.edited(field::USERNAME);
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -36,21 +36,30 @@ pub fn Modal(
 }
 
 /// Moves focus to the element with `id` once the page has settled (after a dialog closes,
-/// back to the button that opened it).
+/// back to the button that opened it). Tries for a moment: the element may still be behind
+/// a closing dialog, or not rendered yet.
 pub fn focus_later(id: String) {
     #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        gloo_timers::callback::Timeout::new(30, move || {
-            if let Some(el) = document()
-                .get_element_by_id(&id)
-                .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-            {
-                let _ = el.focus();
-            }
-        })
-        .forget();
-    }
+    try_focus(id, 20);
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
+}
+
+#[cfg(feature = "hydrate")]
+fn try_focus(id: String, tries_left: u32) {
+    use leptos::wasm_bindgen::JsCast;
+    gloo_timers::callback::Timeout::new(25, move || {
+        let doc = document();
+        let focused = doc
+            .get_element_by_id(&id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            .is_some_and(|el| {
+                let _ = el.focus();
+                doc.active_element().is_some_and(|active| active.id() == id)
+            });
+        if !focused && tries_left > 0 {
+            try_focus(id, tries_left - 1);
+        }
+    })
+    .forget();
 }

@@ -283,6 +283,7 @@ pub fn SelectField(
         <div class="field" class:invalid=invalid>
             <FieldLabel for_id=id.clone() label required/>
             <select id=id.clone() name=name prop:value=move || value.get()
+                aria-required=required.then_some("true")
                 aria-invalid=move || invalid().to_string()
                 aria-describedby=format!("{id}-error")
                 on:change=move |ev| {

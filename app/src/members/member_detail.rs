@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::detail::{MemberDetail, MemberHistory};
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
-use super::options::PROVIDER_ROLES;
+use super::options::{FormOptions, PROVIDER_ROLES};
 use super::{
     UserType, load_member_history, member_form_options, open_member, save_member_profile,
     save_member_rooms, save_member_type,
@@ -99,9 +99,12 @@ pub fn MemberDetailDialog(
     #[prop(into)]
     on_changed: Callback<()>,
 ) -> impl IntoView {
+    // Both loads at this level, read in one Suspense: one deferred hydration, not nested ones.
     let loaded = Resource::new(|| (), move |_| open_member(id));
-    let detail = RwSignal::new(None::<MemberDetail>);
+    let options = Resource::new(|| (), |_| member_form_options());
     let saves = RwSignal::new(0_u32);
+    let history = Resource::new(move || saves.get(), move |_| load_member_history(id));
+    let detail = RwSignal::new(None::<MemberDetail>);
     // After a conflict: load the member again (another view, recorded as such), so the
     // form shows the other admin's values and the history their change.
     let reload = Callback::new(move |()| {
@@ -121,13 +124,14 @@ pub fn MemberDetailDialog(
     view! {
         <Modal labelled_by="member-detail-title" on_close wide=true>
             <Suspense fallback=|| view! { <h2 id="member-detail-title">"MEMBER DETAIL"</h2><p class="loading">"Loading…"</p> }>
-                {move || loaded.get().map(|result| match result {
+                {move || loaded.get().zip(options.get()).map(|(result, options)| match result {
                     Ok(first) => {
                         if detail.read_untracked().is_none() {
                             detail.set(Some(first.clone()));
                         }
+                        let options = options.ok();
                         view! {
-                            <DetailBody first id tab tab_url on_select shared/>
+                            <DetailBody first id tab tab_url on_select shared options history/>
                         }.into_any()
                     }
                     Err(err) => view! {
@@ -151,7 +155,25 @@ fn DetailBody(
     tab_url: Callback<Tab, String>,
     on_select: Callback<Tab>,
     shared: Shared,
+    options: Option<FormOptions>,
+    history: Resource<Result<MemberHistory, AppError>>,
 ) -> impl IntoView {
+    // Marks the tabs once the browser has taken them over (tests wait for it).
+    let tablist = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = tablist.get() {
+            let _ = el.set_attribute("data-ready", "");
+        }
+    });
+    let options = StoredValue::new(options);
+    // The open tab is this dialog's own state; the address bar follows it (replaced, not
+    // pushed) so that a reload reopens the same tab, without a router navigation.
+    let tab = RwSignal::new(tab.get_untracked());
+    let select = move |t: Tab| {
+        tab.set(t);
+        on_select.run(t);
+    };
     let title = move || {
         shared
             .detail
@@ -162,7 +184,7 @@ fn DetailBody(
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if let Some(next) = tab.get_untracked().step(&ev.key()) {
             ev.prevent_default();
-            on_select.run(next);
+            select(next);
             super::dialog::focus_later(format!("tab-{}", next.param()));
         }
     };
@@ -170,7 +192,7 @@ fn DetailBody(
     view! {
         <h2 id="member-detail-title">"MEMBER DETAIL: "{title}</h2>
         <p class="detail-ids">"ID: "{id}" · Portal ID: "{portal_id(id)}</p>
-        <div role="tablist" aria-label="Member detail" class="tabs" on:keydown=on_keydown>
+        <div role="tablist" aria-label="Member detail" class="tabs" node_ref=tablist on:keydown=on_keydown>
             {Tab::ALL.into_iter().map(|t| {
                 let selected = move || tab.get() == t;
                 view! {
@@ -180,7 +202,7 @@ fn DetailBody(
                         tabindex=move || if selected() { "0" } else { "-1" }
                         autofocus=t == initial_tab
                         class:active=selected
-                        on:click=move |ev| { ev.prevent_default(); on_select.run(t); }>
+                        on:click=move |ev| { ev.prevent_default(); select(t); }>
                         {t.label()}
                     </a>
                 }
@@ -189,9 +211,9 @@ fn DetailBody(
         <div role="tabpanel" id="member-panel" tabindex="0"
             aria-labelledby=move || format!("tab-{}", tab.get().param())>
             {move || match tab.get() {
-                Tab::Profile => view! { <ProfileTab shared/> }.into_any(),
+                Tab::Profile => view! { <ProfileTab shared options=options.get_value()/> }.into_any(),
                 Tab::Rooms => view! { <RoomsTab shared/> }.into_any(),
-                Tab::Management => view! { <ManagementTab id shared/> }.into_any(),
+                Tab::Management => view! { <ManagementTab shared history/> }.into_any(),
                 Tab::Other => view! { <OtherTab shared/> }.into_any(),
             }}
         </div>
@@ -212,8 +234,7 @@ fn ConflictAlert(form: FormState, shared: Shared) -> impl IntoView {
 }
 
 #[component]
-fn ProfileTab(shared: Shared) -> impl IntoView {
-    let options = Resource::new(|| (), |_| member_form_options());
+fn ProfileTab(shared: Shared, options: Option<FormOptions>) -> impl IntoView {
     let start = shared.detail.get_untracked();
     let Some(start) = start else {
         return ().into_any();
@@ -271,26 +292,23 @@ fn ProfileTab(shared: Shared) -> impl IntoView {
         }
         version
     });
+    let Some(options) = options else {
+        return view! { <p class="form-error" role="alert">"The form could not be loaded. Please reload."</p> }
+            .into_any();
+    };
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || options.get().map(|result| match result {
-                Ok(options) => view! {
-                    <form class="member-form" novalidate on:submit=submit>
-                        <ConflictAlert form shared/>
-                        <UsernameField form fields/>
-                        <PersonFields form fields options/>
-                        <p class="saved" role="status">{move || saved_note.get().then_some("Saved.")}</p>
-                        <div class="form-actions">
-                            <button type="button" class="button" on:click=cancel>"Cancel"</button>
-                            <button type="submit" class="button primary" disabled=move || form.busy.get()>
-                                {move || if form.busy.get() { "Saving…" } else { "Save" }}
-                            </button>
-                        </div>
-                    </form>
-                }.into_any(),
-                Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        <form class="member-form" novalidate on:submit=submit>
+            <ConflictAlert form shared/>
+            <UsernameField form fields/>
+            <PersonFields form fields options/>
+            <p class="saved" role="status">{move || saved_note.get().then_some("Saved.")}</p>
+            <div class="form-actions">
+                <button type="button" class="button" on:click=cancel>"Cancel"</button>
+                <button type="submit" class="button primary" disabled=move || form.busy.get()>
+                    {move || if form.busy.get() { "Saving…" } else { "Save" }}
+                </button>
+            </div>
+        </form>
     }
     .into_any()
 }
@@ -377,8 +395,10 @@ fn RoomsTab(shared: Shared) -> impl IntoView {
 }
 
 #[component]
-fn ManagementTab(id: i64, shared: Shared) -> impl IntoView {
-    let history = Resource::new(move || shared.saves.get(), move |_| load_member_history(id));
+fn ManagementTab(
+    shared: Shared,
+    history: Resource<Result<MemberHistory, AppError>>,
+) -> impl IntoView {
     let d = move || shared.detail.get();
     view! {
         <dl class="facts">

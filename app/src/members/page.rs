@@ -40,6 +40,16 @@ enum Modal {
     Member(i64),
 }
 
+/// Rewrites the address bar in place (no navigation, no history entry).
+fn replace_address(url: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}
+
 /// The users page's URL for a view.
 pub fn users_url(query: &UsersQuery) -> String {
     let pairs = query.pairs();
@@ -128,21 +138,12 @@ pub fn UsersPage() -> impl IntoView {
             super::dialog::focus_later("created-notice".to_owned());
         })
     };
-    let select_tab = {
-        let navigate = navigate.clone();
-        Callback::new(move |t: Tab| {
-            if let Modal::Member(id) = modal.get_untracked() {
-                navigate(
-                    &member_url(&view_query.get_untracked(), id, t),
-                    NavigateOptions {
-                        replace: true,
-                        scroll: false,
-                        ..Default::default()
-                    },
-                );
-            }
-        })
-    };
+    // The detail's tab changes the address without a navigation (see MemberDetailDialog).
+    let select_tab = Callback::new(move |t: Tab| {
+        if let Modal::Member(id) = modal.get_untracked() {
+            replace_address(&member_url(&view_query.get_untracked(), id, t));
+        }
+    });
     let on_changed = Callback::new(move |()| refresh.update(|n| *n += 1));
 
     // Typing: wait for a pause, then show the first page of the new search.
