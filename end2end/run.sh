@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the browser tests against the release build: a fresh SQLite file, a free port,
-# Debian's chromium. Stops the server it started, whatever happens.
+# Runs the browser tests against the release build: a fresh SQLite file, a free port, a real
+# SMTP server (maildev, from npm) on free ports, Debian's chromium. Stops what it started,
+# whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,20 +16,36 @@ fi
 
 BIN=${BIN:?set BIN to the frontdesk binary}
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+smtp_port=$(free_port)
+mail_web_port=$(free_port)
 password="E2e-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-9"
 server_pid=""
+maildev_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for pid in $server_pid $maildev_pid; do
+    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+node_modules/.bin/maildev --ip 127.0.0.1 --smtp "$smtp_port" --web-ip 127.0.0.1 --web "$mail_web_port" \
+  >"$work/maildev.log" 2>&1 &
+maildev_pid=$!
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$mail_web_port/api/healthz" 2>/dev/null; then break; fi
+  if ! kill -0 "$maildev_pid" 2>/dev/null; then cat "$work/maildev.log"; echo "maildev exited"; exit 1; fi
+  sleep 0.1
+done
 
 DATABASE_URL="sqlite://$work/frontdesk.db?mode=rwc" \
 FRONTDESK_BIND="127.0.0.1:$port" \
 FRONTDESK_PUBLIC_URL="http://127.0.0.1:$port" \
 FRONTDESK_SITE_ROOT="$(cd .. && pwd)/target/site" \
 FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+FRONTDESK_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
   "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 
@@ -40,6 +57,7 @@ done
 
 status=0
 FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+FRONTDESK_MAILDEV_URL="http://127.0.0.1:$mail_web_port" \
   npx playwright test "$@" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- server log (last 60 lines) ---"; tail -n 60 "$work/server.log"

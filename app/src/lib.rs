@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 mod layout;
+pub mod mail;
 pub mod members;
 pub mod text;
 pub mod validation;

@@ -14,6 +14,8 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// A session ends this long after sign-in, however active it is.
     pub session_absolute_ms: i64,
+    /// How people reach Frontdesk ("https://frontdesk.example.org"): links in emails.
+    pub public_url: String,
 }
 
 impl Default for AuthSettings {
@@ -21,6 +23,7 @@ impl Default for AuthSettings {
         Self {
             secure_cookies: false,
             session_absolute_ms: 12 * 60 * 60 * 1000,
+            public_url: "http://127.0.0.1:3000".to_owned(),
         }
     }
 }

@@ -155,7 +155,7 @@ test("the detail's tabs follow the arrow keys, and a reload reopens the modal on
   await detail.getByRole("button", { name: "Edit" }).click();
   await detail.getByLabel("User type").selectOption("provider");
   await detail.getByLabel("Role").selectOption("Nurse");
-  await detail.getByRole("button", { name: "Save" }).click();
+  await detail.getByRole("button", { name: "Save", exact: true }).click();
   await expect(detail.getByText("Provider (Nurse)")).toBeVisible();
 
   await detail.getByRole("button", { name: "Close" }).click();

@@ -220,6 +220,9 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         demo_admin_password: None,
         seed_demo: false,
         db_pool: 8,
+        smtp_url: None,
+        mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
+        mail_dir: "data/mail".into(),
     };
     let state = app_state(conn.clone(), &settings);
     let app = router(ServerState {

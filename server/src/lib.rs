@@ -17,6 +17,8 @@ use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 
 use app::auth::password::PasswordHasher;
+use app::mail::mailer::Mailer;
+use app::mail::outbox::{self, OutboxSettings};
 use app::state::{AppState, AuthSettings};
 use app::{App, shell};
 
@@ -48,6 +50,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
         hasher: PasswordHasher::for_this_machine(),
         auth: Arc::new(AuthSettings {
             secure_cookies: settings.secure_cookies(),
+            public_url: settings.public_url(),
             ..AuthSettings::default()
         }),
     }
@@ -85,9 +88,61 @@ pub fn router(state: ServerState) -> Router {
         .with_state(state)
 }
 
+/// How often each server looks for pending-delete accounts whose grace period is over.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts the background work every server runs: the mail outbox worker and the
+/// pending-delete purge. Both are safe with several servers on one database.
+pub fn start_background(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    production: bool,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    check_mailer(&mailer, production)?;
+    let outbox = tokio::spawn(outbox::run_forever(
+        db.clone(),
+        mailer,
+        OutboxSettings::default(),
+    ));
+    let purge = tokio::spawn(async move {
+        loop {
+            match app::members::lifecycle::purge_due(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "pending-delete purge"),
+                Err(err) => tracing::warn!(error = %err, "pending-delete purge failed"),
+            }
+            tokio::time::sleep(PURGE_EVERY).await;
+        }
+    });
+    Ok(vec![outbox, purge])
+}
+
+/// The in-memory mailer loses every message: a server that people reach over HTTPS refuses it.
+pub fn check_mailer(mailer: &Mailer, production: bool) -> anyhow::Result<()> {
+    if production && mailer.is_memory() {
+        anyhow::bail!("the in-memory mailer is for tests only; set FRONTDESK_SMTP_URL");
+    }
+    Ok(())
+}
+
 /// Connects, migrates and (on an empty database) seeds, as `frontdesk serve` does at start.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = db::connect(&settings.database_url, settings.db_pool).await?;
     db::migrate(&db).await?;
     Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_the_memory_mailer() {
+        let from = "Frontdesk <no-reply@frontdesk.test>";
+        let memory = Mailer::memory(from).expect("mailer");
+        assert!(check_mailer(&memory, true).is_err());
+        assert!(check_mailer(&memory, false).is_ok());
+        let files = Mailer::files("data/mail".into(), from).expect("mailer");
+        assert!(check_mailer(&files, true).is_ok());
+    }
 }

@@ -105,6 +105,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let outcome = seed::demo_if_empty(&db, &state.hasher, password.as_deref()).await?;
         print_sign_in(&settings, &outcome);
     }
+    let mailer = settings.mailer()?;
+    if settings.smtp_url.is_none() {
+        println!(
+            "Mail is written to {}/ (set FRONTDESK_SMTP_URL to send it)",
+            settings.mail_dir
+        );
+    }
+    let _background = server::start_background(db.clone(), mailer, settings.secure_cookies())?;
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
     let app = router(ServerState {

@@ -39,9 +39,37 @@ pub struct Settings {
     /// Largest database connection pool.
     #[arg(long, env = "FRONTDESK_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
+
+    /// Where mail goes: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host` (TLS), or `smtp://127.0.0.1:1025` (a local server without
+    /// TLS). Unset: each message is written as a file under the mail folder.
+    #[arg(long, env = "FRONTDESK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of every message.
+    #[arg(
+        long,
+        env = "FRONTDESK_MAIL_FROM",
+        default_value = "Frontdesk <no-reply@frontdesk.test>"
+    )]
+    pub mail_from: String,
+
+    /// Where messages are written when no SMTP server is set.
+    #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
+    pub mail_dir: String,
 }
 
 impl Settings {
+    /// The mailer these settings describe: SMTP when a URL is set, files otherwise.
+    pub fn mailer(&self) -> anyhow::Result<app::mail::mailer::Mailer> {
+        use secrecy::ExposeSecret;
+        let mailer = match &self.smtp_url {
+            Some(url) => app::mail::mailer::Mailer::smtp(url.expose_secret(), &self.mail_from),
+            None => app::mail::mailer::Mailer::files(self.mail_dir.clone().into(), &self.mail_from),
+        };
+        mailer.map_err(anyhow::Error::msg)
+    }
+
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),

@@ -19,15 +19,23 @@ pub enum Action {
     RoomsChanged,
     TypeChanged,
     Viewed,
+    StatusChanged,
+    PasswordSet,
+    ResetSent,
+    Deleted,
 }
 
 impl Action {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 9] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
         Self::TypeChanged,
         Self::Viewed,
+        Self::StatusChanged,
+        Self::PasswordSet,
+        Self::ResetSent,
+        Self::Deleted,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -37,6 +45,10 @@ impl Action {
             Self::RoomsChanged => "rooms_changed",
             Self::TypeChanged => "type_changed",
             Self::Viewed => "viewed",
+            Self::StatusChanged => "status_changed",
+            Self::PasswordSet => "password_set",
+            Self::ResetSent => "reset_sent",
+            Self::Deleted => "deleted",
         }
     }
 
@@ -51,6 +63,10 @@ impl Action {
             Self::RoomsChanged => "Rooms changed",
             Self::TypeChanged => "User type changed",
             Self::Viewed => "Detail viewed",
+            Self::StatusChanged => "Status changed",
+            Self::PasswordSet => "Password set",
+            Self::ResetSent => "Reset email sent",
+            Self::Deleted => "Deleted",
         }
     }
 }

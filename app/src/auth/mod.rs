@@ -2,9 +2,11 @@
 
 mod api;
 mod page;
+mod reset;
 
 pub use api::*;
 pub use page::*;
+pub use reset::*;
 
 #[cfg(feature = "ssr")]
 pub mod guard;
@@ -12,6 +14,8 @@ pub mod guard;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 

@@ -65,6 +65,9 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card">
                 <p class="brand">"Frontdesk"</p>
                 <h1>"Sign in"</h1>
+                <p class="notice" role="status" hidden=move || query.read().get("reset").is_none()>
+                    "Your password is set. Sign in with it."
+                </p>
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     {move || form_error().map(|msg| view! {
                         <p class="form-error" role="alert">{msg}</p>
@@ -89,6 +92,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="below-form"><a href="/forgot-password">"Forgot password?"</a></p>
             </div>
         </main>
     }

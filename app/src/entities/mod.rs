@@ -6,7 +6,9 @@
 pub mod audit_event;
 pub mod clinic;
 pub mod clinic_admin;
+pub mod mail_outbox;
 pub mod password_history;
+pub mod password_token;
 pub mod room;
 pub mod session;
 pub mod user;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::detail::{MemberDetail, MemberHistory, NewMember};
+use super::detail::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::options::FormOptions;
 use super::profile::ProfileInput;
 use super::{MemberPage, RoomOption, UsersQuery};
@@ -93,4 +93,69 @@ pub async fn save_member_type(
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::manage::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
+}
+
+/// Saves the status from the Other tab (Active, Suspended, Pending delete).
+#[server(endpoint = "members/save_status", input = Json)]
+pub async fn save_member_status(
+    id: i64,
+    version: i32,
+    status: String,
+) -> Result<MemberDetail, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::save_status(&state.db, &admin, id, version, &status).await
+}
+
+/// Whose password the Set password dialog sets, and the policy it must meet.
+#[server(endpoint = "members/password_info")]
+pub async fn load_password_info(id: i64) -> Result<PasswordInfo, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::password_info(&state.db, &admin, id).await
+}
+
+/// Sets a member's password (the Set password row action).
+#[server(endpoint = "members/set_password", input = Json)]
+pub async fn set_member_password(
+    id: i64,
+    password: String,
+    confirm_password: String,
+    sign_out_everywhere: bool,
+) -> Result<(), AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::set_password(
+        &state,
+        &admin,
+        id,
+        &password,
+        &confirm_password,
+        sign_out_everywhere,
+    )
+    .await
+}
+
+/// Emails the member a 72-hour link to set a new password.
+#[server(endpoint = "members/send_reset")]
+pub async fn send_member_reset(id: i64) -> Result<(), AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::send_reset(&state, &admin, id).await
+}
+
+/// What deleting a member will remove.
+#[server(endpoint = "members/delete_preview")]
+pub async fn load_delete_preview(id: i64) -> Result<DeletePreview, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::delete_preview(&state.db, &admin, id).await
+}
+
+/// Deletes a member for good, confirmed by their username.
+#[server(endpoint = "members/delete", input = Json)]
+pub async fn delete_member(id: i64, confirm_username: String) -> Result<(), AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::lifecycle::delete(&state.db, &admin, id, &confirm_username).await
 }

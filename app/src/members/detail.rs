@@ -77,6 +77,28 @@ pub struct MemberDetail {
     pub visit_count: u64,
     /// Whether this detail belongs to the admin looking at it.
     pub is_self: bool,
+    /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" (UTC).
+    pub delete_on: Option<String>,
+}
+
+/// What the delete confirmation shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletePreview {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    /// Visit records that go with the account.
+    pub visits: u64,
+    pub is_self: bool,
+}
+
+/// What the Set password dialog needs: whose password, and the policy it must meet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordInfo {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub policy: crate::validation::PasswordPolicy,
 }
 
 impl MemberDetail {

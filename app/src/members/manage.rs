@@ -353,6 +353,18 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     if !input.password.is_empty() {
         changes.push(Change::new("Password", "", "set"));
     }
+    if input.password.is_empty() {
+        // No password yet: a welcome email with a link to set one, in this transaction.
+        super::lifecycle::queue_link(
+            &txn,
+            &state.auth.public_url,
+            &clinic.name,
+            &created,
+            crate::auth::tokens::Purpose::Welcome,
+        )
+        .await?;
+        changes.push(Change::new("Welcome email", "", "sent"));
+    }
     audit::service::record(
         &txn,
         clinic.id,
@@ -385,7 +397,7 @@ async fn active_rooms(
 }
 
 /// The member with `id` among the admin's clinics.
-async fn find_member(
+pub(crate) async fn find_member(
     db: &impl ConnectionTrait,
     admin: &Admin,
     id: i64,
@@ -522,6 +534,10 @@ async fn detail_of(
             .collect(),
         visit_count,
         is_self: u.id == admin.user_id,
+        delete_on: u
+            .delete_after
+            .filter(|_| status == Status::PendingDelete)
+            .map(format_time),
     })
 }
 
@@ -553,7 +569,7 @@ pub async fn history(
 
 /// Claims the member's next version inside `txn`: the first write of every change. Fails
 /// with the conflict message when someone saved since `version` was read.
-async fn claim_version(
+pub(crate) async fn claim_version(
     txn: &impl ConnectionTrait,
     id: i64,
     version: i32,
@@ -584,7 +600,7 @@ async fn claim_version(
     }
 }
 
-fn stale(version: i32, u: &user::Model) -> Result<(), AppError> {
+pub(crate) fn stale(version: i32, u: &user::Model) -> Result<(), AppError> {
     if u.version == version {
         Ok(())
     } else {
@@ -711,7 +727,11 @@ pub async fn save_profile(
     reload(db, admin, id).await
 }
 
-async fn reload(db: &DatabaseConnection, admin: &Admin, id: i64) -> Result<MemberDetail, AppError> {
+pub(crate) async fn reload(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<MemberDetail, AppError> {
     let u = find_member(db, admin, id).await?;
     detail_of(db, admin, u).await
 }

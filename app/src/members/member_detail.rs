@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::account::{ResetEmailButton, StatusEditor};
 use super::detail::{MemberDetail, MemberHistory};
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
@@ -74,8 +75,10 @@ struct Shared {
     /// Bumped after every save: the history reloads and the users table refreshes.
     saves: RwSignal<u32>,
     on_changed: Callback<()>,
-    /// Loads the member again (after a conflict), without recording another view.
+    /// Loads the member again (after a conflict).
     reload: Callback<()>,
+    /// Where "Disable And Remove Log In Detail" leads: the delete confirmation.
+    delete_url: StoredValue<String>,
 }
 
 impl Shared {
@@ -98,6 +101,8 @@ pub fn MemberDetailDialog(
     /// Called after every save (the users table refreshes).
     #[prop(into)]
     on_changed: Callback<()>,
+    /// The delete confirmation's URL.
+    delete_url: String,
 ) -> impl IntoView {
     // Both loads at this level, read in one Suspense: one deferred hydration, not nested ones.
     let loaded = Resource::new(|| (), move |_| open_member(id));
@@ -120,6 +125,7 @@ pub fn MemberDetailDialog(
         saves,
         on_changed,
         reload,
+        delete_url: StoredValue::new(delete_url),
     };
     view! {
         <Modal labelled_by="member-detail-title" on_close wide=true>
@@ -487,8 +493,10 @@ fn OtherTab(shared: Shared) -> impl IntoView {
             <dt>"Username"</dt><dd>{move || d().map(|d| d.username)}</dd>
             <dt>"Password"</dt><dd>"xxxxxxxxxxxx"</dd>
             <dt>"Email"</dt><dd>{move || d().map(|d| d.email)}</dd>
-            <dt>"Status"</dt><dd>{move || d().map(|d| d.status.label())}</dd>
         </dl>
+        <StatusEditor detail=shared.detail
+            on_saved=Callback::new(move |d| shared.saved(d))
+            on_conflict=shared.reload/>
         <h3>"User type"</h3>
         {move || if editing.get() {
             view! {
@@ -525,5 +533,11 @@ fn OtherTab(shared: Shared) -> impl IntoView {
                 </p>
             }.into_any()
         }}
+        {move || d().filter(|d| d.user_type != UserType::Guest).map(|d| view! {
+            <ResetEmailButton id=d.id email=d.email.clone()/>
+        })}
+        <p>
+            <a class="button danger" href=shared.delete_url.get_value()>"Disable And Remove Log In Detail"</a>
+        </p>
     }
 }

@@ -1,10 +1,13 @@
 //! Members (patients) and the other users of a clinic: the admin's users table.
 
+mod account;
 mod api;
 mod create;
 pub mod detail;
 mod dialog;
 mod form;
+#[cfg(feature = "ssr")]
+pub mod lifecycle;
 #[cfg(feature = "ssr")]
 pub mod manage;
 mod member_detail;

@@ -8,6 +8,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
+use super::account::{DeleteDialog, SetPasswordDialog};
 use super::create::CreateMemberDialog;
 use super::member_detail::{MemberDetailDialog, Tab};
 use super::query::{PAGE_SIZES, Sort};
@@ -38,6 +39,20 @@ enum Modal {
     None,
     Create,
     Member(i64),
+    Delete(i64),
+    SetPassword(i64),
+}
+
+/// A view with the delete confirmation (or the Set password dialog) open for a member.
+pub fn action_url(query: &UsersQuery, action: &str, id: i64) -> String {
+    with_param(users_url(query), &format!("{action}={id}"))
+}
+
+/// The message over the table after an action: what happened, and whom to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Notice {
+    text: String,
+    open: Option<i64>,
 }
 
 /// Rewrites the address bar in place (no navigation, no history entry).
@@ -82,12 +97,16 @@ pub fn UsersPage() -> impl IntoView {
             Modal::Create
         } else if let Some(id) = params.get("member").and_then(|m| m.parse().ok()) {
             Modal::Member(id)
+        } else if let Some(id) = params.get("delete").and_then(|m| m.parse().ok()) {
+            Modal::Delete(id)
+        } else if let Some(id) = params.get("password").and_then(|m| m.parse().ok()) {
+            Modal::SetPassword(id)
         } else {
             Modal::None
         }
     });
     let tab = Signal::derive(move || Tab::from_param(params.read().get("tab").as_deref()));
-    let notice = RwSignal::new(None::<(i64, String)>);
+    let notice = RwSignal::new(None::<Notice>);
     let rooms = Resource::new(|| (), |_| list_rooms());
     let (pending, set_pending) = signal(false);
 
@@ -111,6 +130,8 @@ pub fn UsersPage() -> impl IntoView {
         Callback::new(move |()| {
             let back_to = match modal.get_untracked() {
                 Modal::Member(id) => format!("edit-{id}"),
+                Modal::Delete(id) => format!("delete-{id}"),
+                Modal::SetPassword(id) => format!("password-{id}"),
                 _ => "new-member".to_owned(),
             };
             navigate(
@@ -123,10 +144,11 @@ pub fn UsersPage() -> impl IntoView {
             super::dialog::focus_later(back_to);
         })
     };
-    let on_created = {
+    // After an action: say what happened over the table, refresh it, close the dialog.
+    let after_action = {
         let navigate = navigate.clone();
-        Callback::new(move |(id, name): (i64, String)| {
-            notice.set(Some((id, name)));
+        Callback::new(move |done: Notice| {
+            notice.set(Some(done));
             refresh.update(|n| *n += 1);
             navigate(
                 &users_url(&view_query.get_untracked()),
@@ -135,9 +157,27 @@ pub fn UsersPage() -> impl IntoView {
                     ..Default::default()
                 },
             );
-            super::dialog::focus_later("created-notice".to_owned());
+            super::dialog::focus_later("action-notice".to_owned());
         })
     };
+    let on_created = Callback::new(move |(id, name): (i64, String)| {
+        after_action.run(Notice {
+            text: format!("{name} was created (ID: {id})."),
+            open: Some(id),
+        })
+    });
+    let on_deleted = Callback::new(move |name: String| {
+        after_action.run(Notice {
+            text: format!("{name} was deleted."),
+            open: None,
+        })
+    });
+    let on_password = Callback::new(move |name: String| {
+        after_action.run(Notice {
+            text: format!("Password set for {name}."),
+            open: None,
+        })
+    });
     // The detail's tab changes the address without a navigation (see MemberDetailDialog).
     let select_tab = Callback::new(move |t: Tab| {
         if let Modal::Member(id) = modal.get_untracked() {
@@ -200,10 +240,12 @@ pub fn UsersPage() -> impl IntoView {
                 <a id="new-member" class="button primary"
                     href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
             </div>
-            {move || notice.get().map(|(id, name)| view! {
-                <p class="notice" role="status" id="created-notice" tabindex="-1">
-                    {format!("{name} was created (ID: {id}). ")}
-                    <a href=member_url(&view_query.get_untracked(), id, Tab::Profile)>"Open"</a>
+            {move || notice.get().map(|n| view! {
+                <p class="notice" role="status" id="action-notice" tabindex="-1">
+                    {n.text}" "
+                    {n.open.map(|id| view! {
+                        <a href=member_url(&view_query.get_untracked(), id, Tab::Profile)>"Open"</a>
+                    })}
                 </p>
             })}
             <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
@@ -307,7 +349,14 @@ pub fn UsersPage() -> impl IntoView {
                 Modal::Member(id) => view! {
                     <MemberDetailDialog id tab
                         tab_url=Callback::new(move |t: Tab| member_url(&view_query.get_untracked(), id, t))
-                        on_select=select_tab on_close=close_modal on_changed/>
+                        on_select=select_tab on_close=close_modal on_changed
+                        delete_url=action_url(&view_query.get_untracked(), "delete", id)/>
+                }.into_any(),
+                Modal::Delete(id) => view! {
+                    <DeleteDialog id on_close=close_modal on_deleted/>
+                }.into_any(),
+                Modal::SetPassword(id) => view! {
+                    <SetPasswordDialog id on_close=close_modal on_done=on_password/>
                 }.into_any(),
             }}
         </AdminLayout>
@@ -388,7 +437,9 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
             <tbody>
                 {page.rows.into_iter().map(|row| {
                     let edit_url = member_url(&query, row.id, Tab::Profile);
-                    view! { <MemberRowView row edit_url/> }
+                    let delete_url = action_url(&query, "delete", row.id);
+                    let password_url = action_url(&query, "password", row.id);
+                    view! { <MemberRowView row edit_url delete_url password_url/> }
                 }).collect_view()}
             </tbody>
         </table>
@@ -407,7 +458,12 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
 }
 
 #[component]
-fn MemberRowView(row: MemberRow, edit_url: String) -> impl IntoView {
+fn MemberRowView(
+    row: MemberRow,
+    edit_url: String,
+    delete_url: String,
+    password_url: String,
+) -> impl IntoView {
     let name = row.full_name();
     let last_login = match row.last_login.clone() {
         Some(at) => view! { <span>{at}</span> }.into_any(),
@@ -450,8 +506,10 @@ fn MemberRowView(row: MemberRow, edit_url: String) -> impl IntoView {
                     </svg>
                     " Edit"
                 </a>
-                <button type="button" class="link-button danger" disabled>"Delete"</button>
-                <button type="button" class="link-button" disabled>"Set password"</button>
+                <a id=format!("delete-{}", row.id) class="link-button danger" href=delete_url
+                    aria-label=format!("Delete {name}")>"Delete"</a>
+                <a id=format!("password-{}", row.id) class="link-button" href=password_url
+                    aria-label=format!("Set password for {name}")>"Set password"</a>
             </td>
         </tr>
     }

@@ -9,6 +9,10 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait
 
 use app::auth::password::PasswordHasher;
 use app::entities::{clinic_admin, user, user_room};
+use app::mail::mailer::Mailer;
+use app::mail::outbox::{self, OutboxSettings};
+
+use crate::smtp::SmtpServer;
 use app::members::{Status, UserType};
 use server::{ServerState, Settings, app_state, db, leptos_options, router, seed};
 
@@ -23,8 +27,32 @@ pub const JANE_SIGNED_UP: i64 = 1_649_427_818_000;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
+    /// The SMTP server the outbox worker sends to.
+    pub smtp: SmtpServer,
+    mailer: Mailer,
+    workers: Vec<tokio::task::JoinHandle<()>>,
     /// Cleans up the database when the test ends.
     _database: TestDatabase,
+}
+
+/// The outbox paced for tests: quick polls and retries, and a short lease (a message held
+/// by a worker that was stopped mid-send is taken over after it).
+fn test_outbox() -> OutboxSettings {
+    OutboxSettings {
+        lease_ms: 3_000,
+        poll: std::time::Duration::from_millis(40),
+        first_retry_ms: 100,
+        max_retry_ms: 400,
+        ..OutboxSettings::default()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            worker.abort();
+        }
+    }
 }
 
 /// Keeps a test's database alive for as long as the test runs. Postgres test databases
@@ -63,17 +91,26 @@ async fn fresh_database() -> (String, TestDatabase) {
 }
 
 /// Starts the server over a fresh database holding two clinics (A and B), each with an
-/// admin and members, and clinic A's patient with a password.
+/// admin and members, and clinic A's patient with a password; mail goes to a fresh SMTP
+/// server.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_smtp(SmtpServer::start().await).await
+}
+
+/// [`spawn_app`], sending mail to `smtp` (which may be down).
+pub async fn spawn_app_with_smtp(smtp: SmtpServer) -> TestApp {
     let (url, database) = fresh_database().await;
     let settings = Settings {
         database_url: url,
         bind: "127.0.0.1:0".parse().expect("addr"),
         site_root: "target/site".into(),
-        public_url: None,
+        public_url: Some("http://frontdesk.test".into()),
         demo_admin_password: None,
         seed_demo: false,
         db_pool: 5,
+        smtp_url: None,
+        mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
+        mail_dir: "data/mail".into(),
     };
     let conn = db::connect(&settings.database_url, settings.db_pool)
         .await
@@ -94,11 +131,17 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
     });
-    TestApp {
+    let mailer = Mailer::smtp(&smtp.url(), "Frontdesk <no-reply@frontdesk.test>").expect("mailer");
+    let mut app = TestApp {
         addr,
         db: conn,
+        smtp,
+        mailer,
+        workers: Vec::new(),
         _database: database,
-    }
+    };
+    app.start_workers(1);
+    app
 }
 
 async fn fixtures(db: &DatabaseConnection, hasher: &PasswordHasher) {
@@ -253,6 +296,40 @@ async fn fixtures(db: &DatabaseConnection, hasher: &PasswordHasher) {
 }
 
 impl TestApp {
+    /// Starts `n` more outbox workers, as `n` servers would.
+    pub fn start_workers(&mut self, n: usize) {
+        for _ in 0..n {
+            let (db, mailer) = (self.db.clone(), self.mailer.clone());
+            self.workers
+                .push(tokio::spawn(outbox::run_forever(db, mailer, test_outbox())));
+        }
+    }
+
+    /// Stops every outbox worker, as if the servers went away.
+    pub fn stop_worker(&mut self) {
+        for worker in self.workers.drain(..) {
+            worker.abort();
+        }
+    }
+
+    /// Stops the outbox worker and starts a new one, as a server restart does.
+    pub fn restart_worker(&mut self) {
+        self.stop_worker();
+        self.start_workers(1);
+    }
+
+    /// Runs the pending-delete purge once; returns how many accounts it deleted.
+    pub async fn purge(&self) -> usize {
+        app::members::lifecycle::purge_due(&self.db)
+            .await
+            .expect("purge")
+    }
+
+    /// A link relative to this server, for a link from an email.
+    pub fn local(&self, link: &str) -> String {
+        link.replace("http://frontdesk.test", "")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -262,6 +339,7 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("client")
     }

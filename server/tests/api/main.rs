@@ -3,6 +3,8 @@
 
 mod auth;
 mod helpers;
+mod lifecycle;
 mod members;
+mod smtp;
 mod table;
 mod users;

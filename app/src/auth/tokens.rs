@@ -1,0 +1,96 @@
+//! Single-use password links: 256 random bits in the link, their SHA-256 in the database,
+//! an expiry, and dead once used or once the password changes another way.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+use super::session::{hash_token, new_token};
+use crate::entities::password_token;
+use crate::error::AppError;
+use crate::state::now_ms;
+
+/// What a link is for, and how long it lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sent when an admin creates a member without a password.
+    Welcome,
+    /// Sent by an admin ("Send Reset Password Email").
+    AdminReset,
+    /// Asked for by the patient ("Forgot password").
+    SelfReset,
+}
+
+impl Purpose {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Welcome => "welcome",
+            Self::AdminReset | Self::SelfReset => "reset",
+        }
+    }
+
+    pub fn hours(self) -> i64 {
+        match self {
+            Self::Welcome | Self::AdminReset => 72,
+            Self::SelfReset => 1,
+        }
+    }
+}
+
+/// Stores a new link for `user_id` and returns the token to put in it.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    purpose: Purpose,
+) -> Result<String, AppError> {
+    let token = new_token();
+    let now = now_ms();
+    password_token::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        user_id: Set(user_id),
+        purpose: Set(purpose.as_db().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + purpose.hours() * 3_600_000),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The live link behind `token`: unused and unexpired.
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<password_token::Model>, AppError> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let now = now_ms();
+    Ok(password_token::Entity::find()
+        .filter(password_token::Column::TokenHash.eq(hash_token(token)))
+        .filter(password_token::Column::UsedAt.is_null())
+        .filter(password_token::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// Uses up every outstanding link of `user_id` (after any password change).
+pub async fn kill_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    password_token::Entity::update_many()
+        .col_expr(password_token::Column::UsedAt, now_ms().into())
+        .filter(password_token::Column::UserId.eq(user_id))
+        .filter(password_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The link a token goes into.
+pub fn link(public_url: &str, token: &str) -> String {
+    format!(
+        "{}/reset-password?token={token}",
+        public_url.trim_end_matches('/')
+    )
+}

@@ -1,0 +1,105 @@
+//! The messages Frontdesk sends. Each names the clinic, greets by first name, and carries
+//! nothing else about the patient.
+
+use super::Message;
+
+/// Escapes text for the HTML part.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_page(clinic: &str, paragraphs: &[String], link: Option<(&str, &str)>) -> String {
+    let mut body = String::new();
+    for p in paragraphs {
+        body.push_str(&format!("<p>{}</p>\n", esc(p)));
+    }
+    if let Some((label, url)) = link {
+        body.push_str(&format!(
+            "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 18px;background:#0f766e;color:#ffffff;border-radius:6px;text-decoration:none;font-weight:600\">{}</a></p>\n<p style=\"color:#52606d;font-size:13px\">Or open this link: {}</p>\n",
+            esc(url),
+            esc(label),
+            esc(url)
+        ));
+    }
+    format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2933\">\n<p style=\"color:#0f766e;font-weight:700\">{}</p>\n{body}</body></html>\n",
+        esc(clinic)
+    )
+}
+
+/// To a member created by an admin without a password: set one to sign in.
+pub fn welcome(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64) -> Message {
+    let lines = [
+        format!("Hello {first_name},"),
+        format!("{clinic} has created an account for you. Set your password to sign in."),
+        format!("This link works once and expires in {hours} hours."),
+    ];
+    Message {
+        to: to.to_owned(),
+        subject: format!("Welcome to {clinic}: set your password"),
+        text: format!(
+            "{}\n\n{}\n\nSet Password Now: {link}\n\n{}\n",
+            lines[0], lines[1], lines[2]
+        ),
+        html: html_page(clinic, &lines, Some(("Set Password Now", link))),
+    }
+}
+
+/// A password reset link, sent by an admin or asked for by the patient.
+pub fn reset(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64) -> Message {
+    let validity = if hours == 1 {
+        "1 hour".to_owned()
+    } else {
+        format!("{hours} hours")
+    };
+    let lines = [
+        format!("Hello {first_name},"),
+        format!("A password reset was requested for your {clinic} account."),
+        format!(
+            "This link works once and expires in {validity}. If you did not ask for it, you can ignore this email."
+        ),
+    ];
+    Message {
+        to: to.to_owned(),
+        subject: format!("{clinic}: reset your password"),
+        text: format!(
+            "{}\n\n{}\n\nSet Password Now: {link}\n\n{}\n",
+            lines[0], lines[1], lines[2]
+        ),
+        html: html_page(clinic, &lines, Some(("Set Password Now", link))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_have_both_parts_with_the_link_and_the_clinic() {
+        let m = reset(
+            "a@b.co",
+            "Clinic <Portal>",
+            "Jane",
+            "https://x.test/reset-password?token=abc",
+            72,
+        );
+        assert!(m.subject.contains("Clinic <Portal>"));
+        assert!(m.text.contains("https://x.test/reset-password?token=abc"));
+        assert!(m.html.contains("Clinic &lt;Portal&gt;"), "escaped in HTML");
+        assert!(m.html.contains("Set Password Now"));
+        assert!(m.text.contains("72 hours"));
+        let w = welcome("a@b.co", "Clinic Portal", "Jane", "https://x.test/r", 72);
+        assert!(w.text.contains("Hello Jane,"));
+    }
+}

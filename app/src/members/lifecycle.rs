@@ -1,0 +1,451 @@
+//! An account's life after creation: status, passwords, reset links, deletion, and the
+//! background purge of accounts whose pending-delete grace period is over.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::detail::{DeletePreview, MemberDetail};
+use super::manage::{claim_version, find_member, policy_of, reload, stale};
+use super::profile::{check_new_password, field};
+use super::{Status, UserType};
+use crate::audit::{self, Action, Change};
+use crate::auth::guard::Admin;
+use crate::auth::tokens::{self, Purpose};
+use crate::entities::{
+    audit_event, clinic, clinic_admin, mail_outbox, password_history, password_token, session,
+    user, user_room, visit,
+};
+use crate::error::AppError;
+use crate::mail::{outbox, templates};
+use crate::state::{AppState, now_ms};
+use crate::validation::PasswordPolicy;
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn clinic_of(db: &impl ConnectionTrait, u: &user::Model) -> Result<clinic::Model, AppError> {
+    clinic::Entity::find_by_id(u.clinic_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Ends every session of `user_id`: their next request is signed out.
+pub async fn end_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Saves the status from the Other tab. Suspended and Pending delete sign the member out
+/// everywhere; Pending delete schedules the deletion after the clinic's grace period, and
+/// Active (before then) cancels it with the account untouched.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn save_status(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    version: i32,
+    status: &str,
+) -> Result<MemberDetail, AppError> {
+    let old = find_member(db, admin, id).await?;
+    let Some(new_status) = Status::from_db(status) else {
+        return Err(AppError::validation(
+            "status",
+            "Choose a status from the list.",
+        ));
+    };
+    if id == admin.user_id && new_status != Status::Active {
+        return Err(AppError::validation(
+            "status",
+            "You cannot suspend or delete your own account.",
+        ));
+    }
+    stale(version, &old)?;
+    let old_status = Status::from_db(&old.status);
+    if old_status == Some(new_status) {
+        return reload(db, admin, id).await;
+    }
+    let clinic = clinic_of(db, &old).await?;
+    let delete_after = (new_status == Status::PendingDelete)
+        .then(|| now_ms() + i64::from(clinic.delete_grace_days.max(1)) * DAY_MS);
+    let am = user::ActiveModel {
+        status: Set(new_status.as_db().to_owned()),
+        delete_after: Set(delete_after),
+        ..<user::ActiveModel as Default>::default()
+    };
+    let txn = db.begin().await?;
+    claim_version(&txn, id, version, am).await?;
+    if new_status != Status::Active {
+        end_sessions(&txn, id).await?;
+    }
+    let from = old_status.map(Status::label).unwrap_or_default();
+    audit::service::record(
+        &txn,
+        old.clinic_id,
+        admin.user_id,
+        id,
+        Action::StatusChanged,
+        &[Change::new("Status", from, new_status.label())],
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(status = new_status.as_db(), "member status changed");
+    reload(db, admin, id).await
+}
+
+/// Checks a new password against the clinic's policy and the member's recent passwords;
+/// returns its hash.
+pub async fn new_password_hash(
+    state: &AppState,
+    member: &user::Model,
+    policy: &PasswordPolicy,
+    password: &str,
+    confirm: &str,
+) -> Result<String, AppError> {
+    if password.is_empty() {
+        return Err(AppError::validation(
+            field::PASSWORD,
+            "Enter a new password.",
+        ));
+    }
+    let errors = check_new_password(password, confirm, &member.username, policy);
+    if !errors.is_empty() {
+        return Err(AppError::fields(errors));
+    }
+    let recent: Vec<String> = password_history::Entity::find()
+        .filter(password_history::Column::UserId.eq(member.id))
+        .order_by_desc(password_history::Column::CreatedAt)
+        .order_by_desc(password_history::Column::Id)
+        .limit(u64::from(policy.history_count.max(1)))
+        .select_only()
+        .column(password_history::Column::PasswordHash)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    for old in recent {
+        if state.hasher.verify(password.to_owned(), Some(old)).await? {
+            return Err(AppError::validation(
+                field::PASSWORD,
+                format!(
+                    "That password was used recently. Choose one that is not among the last {}.",
+                    policy.history_count.max(1)
+                ),
+            ));
+        }
+    }
+    state.hasher.hash(password.to_owned()).await
+}
+
+/// Stores a new password hash inside `txn`: the history keeps it, every outstanding link
+/// dies, and (when asked) every session ends.
+pub async fn store_password(
+    txn: &impl ConnectionTrait,
+    member_id: i64,
+    hash: String,
+    end_all_sessions: bool,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::val(Some(hash.clone())),
+        )
+        .col_expr(user::Column::UpdatedAt, now.into())
+        .filter(user::Column::Id.eq(member_id))
+        .exec(txn)
+        .await?;
+    password_history::ActiveModel {
+        user_id: Set(member_id),
+        password_hash: Set(hash),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    tokens::kill_all(txn, member_id).await?;
+    if end_all_sessions {
+        end_sessions(txn, member_id).await?;
+    }
+    Ok(())
+}
+
+/// The Set password row action.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn set_password(
+    state: &AppState,
+    admin: &Admin,
+    id: i64,
+    password: &str,
+    confirm: &str,
+    sign_out_everywhere: bool,
+) -> Result<(), AppError> {
+    let member = find_member(&state.db, admin, id).await?;
+    if member.user_type == UserType::Guest.as_db() {
+        return Err(AppError::validation(
+            field::PASSWORD,
+            "A guest has no login to set a password for.",
+        ));
+    }
+    let clinic = clinic_of(&state.db, &member).await?;
+    let hash = new_password_hash(state, &member, &policy_of(&clinic), password, confirm).await?;
+    let txn = state.db.begin().await?;
+    store_password(&txn, id, hash, sign_out_everywhere).await?;
+    let mut changes = vec![Change::new("Password", "", "set by an admin")];
+    if sign_out_everywhere {
+        changes.push(Change::new("Sessions", "", "signed out everywhere"));
+    }
+    audit::service::record(
+        &txn,
+        member.clinic_id,
+        admin.user_id,
+        id,
+        Action::PasswordSet,
+        &changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Queues a set-password link to the member: a welcome for a new account, a reset later.
+pub async fn queue_link(
+    txn: &impl ConnectionTrait,
+    public_url: &str,
+    clinic_name: &str,
+    member: &user::Model,
+    purpose: Purpose,
+) -> Result<(), AppError> {
+    let token = tokens::issue(txn, member.id, purpose).await?;
+    let link = tokens::link(public_url, &token);
+    let message = match purpose {
+        Purpose::Welcome => templates::welcome(
+            &member.email,
+            clinic_name,
+            &member.first_name,
+            &link,
+            purpose.hours(),
+        ),
+        Purpose::AdminReset | Purpose::SelfReset => templates::reset(
+            &member.email,
+            clinic_name,
+            &member.first_name,
+            &link,
+            purpose.hours(),
+        ),
+    };
+    outbox::enqueue(txn, Some(member.clinic_id), Some(member.id), &message).await
+}
+
+/// "Send Reset Password Email": a 72-hour link, queued with its token in one transaction.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn send_reset(state: &AppState, admin: &Admin, id: i64) -> Result<(), AppError> {
+    let member = find_member(&state.db, admin, id).await?;
+    if member.user_type == UserType::Guest.as_db() {
+        return Err(AppError::validation(
+            "reset",
+            "A guest has no login to reset.",
+        ));
+    }
+    let clinic = clinic_of(&state.db, &member).await?;
+    let txn = state.db.begin().await?;
+    queue_link(
+        &txn,
+        &state.auth.public_url,
+        &clinic.name,
+        &member,
+        Purpose::AdminReset,
+    )
+    .await?;
+    audit::service::record(
+        &txn,
+        member.clinic_id,
+        admin.user_id,
+        id,
+        Action::ResetSent,
+        &[Change::new("Reset email", "", "sent")],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What the Set password dialog shows.
+pub async fn password_info(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<super::detail::PasswordInfo, AppError> {
+    let member = find_member(db, admin, id).await?;
+    let clinic = clinic_of(db, &member).await?;
+    Ok(super::detail::PasswordInfo {
+        id,
+        name: format!("{} {}", member.first_name, member.last_name),
+        username: member.username,
+        policy: policy_of(&clinic),
+    })
+}
+
+/// What the delete confirmation shows.
+pub async fn delete_preview(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<DeletePreview, AppError> {
+    let member = find_member(db, admin, id).await?;
+    let visits = visit::Entity::find()
+        .filter(visit::Column::UserId.eq(id))
+        .count(db)
+        .await?;
+    Ok(DeletePreview {
+        id,
+        name: format!("{} {}", member.first_name, member.last_name),
+        username: member.username,
+        visits,
+        is_self: id == admin.user_id,
+    })
+}
+
+/// Removes the member and everything that refers to them, inside `txn`. The audit trail
+/// keeps one event with the member's ID and username only. Returns false when the member
+/// was already gone.
+pub async fn erase(
+    txn: &impl ConnectionTrait,
+    member: &user::Model,
+    actor: Option<i64>,
+    reason: &str,
+    only_if_due: bool,
+) -> Result<bool, AppError> {
+    let id = member.id;
+    // The member's row first: the first write takes SQLite's write lock, and a second
+    // deleter (another server's purge) finds nothing to do. The purge deletes only an
+    // account still pending and due: an admin may have set Active meanwhile.
+    let mut delete = user::Entity::delete_many().filter(user::Column::Id.eq(id));
+    if only_if_due {
+        delete = delete
+            .filter(user::Column::Status.eq(Status::PendingDelete.as_db()))
+            .filter(user::Column::DeleteAfter.lte(now_ms()));
+    }
+    let gone = delete.exec(txn).await?;
+    if gone.rows_affected == 0 {
+        return Ok(false);
+    }
+    user_room::Entity::delete_many()
+        .filter(user_room::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    visit::Entity::delete_many()
+        .filter(visit::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    password_token::Entity::delete_many()
+        .filter(password_token::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    password_history::Entity::delete_many()
+        .filter(password_history::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    clinic_admin::Entity::delete_many()
+        .filter(clinic_admin::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+    // The trail keeps one event about a deleted member: its deletion, with ID and username.
+    audit_event::Entity::delete_many()
+        .filter(audit_event::Column::MemberId.eq(id))
+        .exec(txn)
+        .await?;
+    let changes = [
+        Change::new("Username", member.username.clone(), ""),
+        Change::new("Reason", "", reason),
+    ];
+    let changes = serde_json::to_string(&changes).map_err(AppError::internal)?;
+    audit_event::ActiveModel {
+        clinic_id: Set(member.clinic_id),
+        actor_user_id: Set(actor),
+        member_id: Set(Some(id)),
+        action: Set(Action::Deleted.as_db().to_owned()),
+        changes: Set(changes),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(true)
+}
+
+/// Delete (row action) and Disable And Remove Log In Detail: the admin confirms by typing
+/// the member's username.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn delete(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    confirm_username: &str,
+) -> Result<(), AppError> {
+    let member = find_member(db, admin, id).await?;
+    if id == admin.user_id {
+        return Err(AppError::validation(
+            "confirm",
+            "You cannot delete your own account.",
+        ));
+    }
+    if confirm_username.trim().to_lowercase() != member.username.to_lowercase() {
+        return Err(AppError::validation(
+            "confirm",
+            "Type the member's username exactly to confirm.",
+        ));
+    }
+    let txn = db.begin().await?;
+    erase(
+        &txn,
+        &member,
+        Some(admin.user_id),
+        "deleted by an admin",
+        false,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!("member deleted");
+    Ok(())
+}
+
+/// Deletes every account whose pending-delete grace period is over; safe to run on several
+/// servers at once and to run again. Returns how many it deleted.
+pub async fn purge_due(db: &DatabaseConnection) -> Result<usize, AppError> {
+    let due = user::Entity::find()
+        .filter(user::Column::Status.eq(Status::PendingDelete.as_db()))
+        .filter(user::Column::DeleteAfter.lte(now_ms()))
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut deleted = 0;
+    for member in due {
+        let txn = db.begin().await?;
+        if erase(
+            &txn,
+            &member,
+            None,
+            "pending delete: grace period over",
+            true,
+        )
+        .await?
+        {
+            deleted += 1;
+            tracing::info!(member_id = member.id, "pending-delete account removed");
+        }
+        txn.commit().await?;
+    }
+    Ok(deleted)
+}

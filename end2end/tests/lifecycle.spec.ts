@@ -1,0 +1,158 @@
+import { type Page, type Browser } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+
+const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
+const JANE = "jane.gomez@me.com";
+
+async function signIn(page: Page, username = ADMIN, password = ADMIN_PASSWORD) {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(username, password);
+}
+
+async function signInAdmin(page: Page) {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await hydrated(page);
+  return new UsersPage(page, true);
+}
+
+type Mail = { subject: string; text: string; to: { address: string }[] };
+
+/** The newest message maildev received for `to` whose subject matches. */
+async function mailTo(to: string, subject: RegExp): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(
+      async () => {
+        const response = await fetch(`${MAILDEV}/api/email`);
+        const all = (await response.json()) as Mail[];
+        found = all.reverse().find((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
+        return found !== undefined;
+      },
+      { timeout: 15_000, message: `an email to ${to}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/** Forgets every message maildev holds, so a test reads only its own. */
+async function clearMail() {
+  await fetch(`${MAILDEV}/api/email/all`, { method: "DELETE" });
+}
+
+async function newPage(browser: Browser) {
+  const context = await browser.newContext();
+  return context.newPage();
+}
+
+test("a reset email reaches the patient, whose link sets a password to sign in with; suspension then locks them out", async ({ page, browser }) => {
+  await clearMail();
+  await signInAdmin(page);
+  await page.goto("/admin/users?member=21408246&tab=other");
+  await hydrated(page);
+  await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: JANE GOMEZ" });
+  await detail.getByRole("button", { name: "Send Reset Password Email" }).click();
+  await expect(detail.getByText(`A reset link was sent to ${JANE}`)).toBeVisible();
+
+  const mail = await mailTo(JANE, /reset your password/);
+  expect(mail.subject).toContain("Clinic Portal");
+  const link = mail.text.match(/https?:\/\/\S+\/reset-password\?token=\S+/)![0];
+
+  // The patient, in their own browser.
+  const patient = await newPage(browser);
+  await patient.goto(link);
+  await hydrated(patient);
+  await expect(patient.getByRole("heading", { name: "Set Password Now" })).toBeVisible();
+  await patient.getByLabel("New password").fill("Jane-Harbor-2026!");
+  await patient.getByLabel("Confirm password").fill("Jane-Harbor-2026!");
+  await patient.getByRole("button", { name: "Set Password Now" }).click();
+  await expect(patient).toHaveURL(/\/login\?reset=1/);
+  await expect(patient.getByText("Your password is set. Sign in with it.")).toBeVisible();
+  await signIn(patient, JANE, "Jane-Harbor-2026!");
+  await expect(patient).toHaveURL(/\/$/);
+  await expect(patient.getByRole("heading", { name: "Signed in as Jane Gomez" })).toBeVisible();
+
+  // The link works once.
+  await patient.goto(link);
+  await expect(patient.getByText("This link has expired or was already used.")).toBeVisible();
+
+  // Suspended: signed out at once, and refused with the right password.
+  await detail.getByLabel("Status").selectOption("suspended");
+  await detail.getByRole("button", { name: "Save User Status" }).click();
+  await expect(detail.getByText("Status saved: Suspended.")).toBeVisible();
+  await patient.goto("/");
+  await expect(patient.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await signIn(patient, JANE, "Jane-Harbor-2026!");
+  await expect(patient.getByRole("alert")).toHaveText("This account is not active. Please contact your clinic.");
+
+  // Active again, for the other tests.
+  await detail.getByLabel("Status").selectOption("active");
+  await detail.getByRole("button", { name: "Save User Status" }).click();
+  await expect(detail.getByText("Status saved: Active.")).toBeVisible();
+});
+
+test("forgot password answers the same for anyone, and mails a known address", async ({ page }) => {
+  await clearMail();
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Forgot password?" }).click();
+  await expect(page).toHaveURL(/\/forgot-password/);
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill("nobody@example.com");
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  const answer = page.getByRole("status").filter({ hasText: "If an account matches" });
+  await expect(answer).toBeVisible();
+
+  await page.getByLabel("Username or email").fill(JANE);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(answer).toBeVisible();
+  const mail = await mailTo(JANE, /reset your password/);
+  expect(mail.text).toContain("1 hour");
+});
+
+test("Set password from the row sets a password the member signs in with", async ({ page, browser }) => {
+  const users = await signInAdmin(page);
+  await users.search("jane.gomez@me.com");
+  await expect(users.rows()).toHaveCount(1);
+  await users.rows().first().getByRole("link", { name: "Set password" }).click();
+  const dialog = page.getByRole("dialog", { name: "Set password for Jane Gomez" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
+  await dialog.getByLabel("Confirm Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
+  await expect(dialog.getByRole("checkbox", { name: "Sign the member out everywhere" })).toBeChecked();
+  await dialog.getByRole("button", { name: "Set password" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: "Password set for Jane Gomez" })).toBeVisible();
+
+  const patient = await newPage(browser);
+  await signIn(patient, JANE, "Row-Harbor-2026!");
+  await expect(patient).toHaveURL(/\/$/);
+});
+
+test("a deleted member is gone from the table", async ({ page }) => {
+  const users = await signInAdmin(page);
+  await page.goto("/admin/users?type=member&q=b");
+  await hydrated(page);
+  const row = users.rows().first();
+  const username = (await row.getByText(/^User name: /).innerText()).replace("User name: ", "");
+  const name = await row.locator(".strong").first().innerText();
+
+  await row.getByRole("link", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText("all the visit records and data associated with his/her profile will also be removed");
+  await expect(dialog).toContainText(/\d+ visit records? will be removed/);
+  const confirm = dialog.getByRole("button", { name: "Delete permanently" });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel(/Type the username/).fill(username);
+  await expect(confirm).toBeEnabled();
+  await confirm.click();
+
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: `${name} was deleted` })).toBeVisible();
+  await users.search(username);
+  await expect(page.getByText("No users match this search and these filters.")).toBeVisible();
+});

@@ -1,0 +1,623 @@
+//! An account's life: status, passwords, reset and welcome links through real SMTP, and
+//! deletion that leaves nothing behind.
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use serde_json::json;
+
+use app::entities::{mail_outbox, password_token, user};
+
+use crate::helpers::*;
+use crate::smtp::SmtpServer;
+
+const PAT_ID: i64 = 21_408_302;
+
+async fn save_status(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: i64,
+    status: &str,
+) -> reqwest::Response {
+    let version = json(app.detail(client, id).await).await["version"]
+        .as_i64()
+        .unwrap();
+    app.call_json(
+        client,
+        "members/save_status",
+        json!({"id": id, "version": version, "status": status}),
+    )
+    .await
+}
+
+/// Waits until every queued message is sent (or the time is up).
+async fn drain_outbox(app: &TestApp, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let pending = tokio::time::timeout(
+            Duration::from_secs(10),
+            mail_outbox::Entity::find()
+                .filter(mail_outbox::Column::Status.ne("sent"))
+                .all(&app.db),
+        )
+        .await
+        .expect("the outbox answers")
+        .unwrap();
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} messages still unsent",
+            pending.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The set-password link in a message as the SMTP server received it.
+fn link_in(data: &str) -> String {
+    let unfolded = data.replace("=\r\n", "").replace("=3D", "=");
+    let start = unfolded
+        .find("/reset-password?token=")
+        .expect("link in the message");
+    let rest = &unfolded[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
+
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_password() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let patient = app.signed_in(PATIENT_A).await;
+    assert!(
+        json(app.call(&patient, "auth/me", &[]).await)
+            .await
+            .is_object()
+    );
+
+    let response = save_status(&app, &admin, PAT_ID, "suspended").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["status"], "Suspended");
+    assert!(
+        json(app.call(&patient, "auth/me", &[]).await)
+            .await
+            .is_null(),
+        "signed out"
+    );
+    let right = json(app.login(&app.client(), PATIENT_A, PASSWORD).await).await;
+    assert_eq!(
+        right["message"],
+        "This account is not active. Please contact your clinic."
+    );
+    let wrong = json(
+        app.login(&app.client(), PATIENT_A, "Wrong-Password-1")
+            .await,
+    )
+    .await;
+    let unknown = json(
+        app.login(&app.client(), "nobody@example.com", "Wrong-Password-1")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        wrong, unknown,
+        "a wrong password says nothing about the account"
+    );
+}
+
+#[tokio::test]
+async fn pending_delete_schedules_deletion_and_active_restores_the_account_untouched() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+
+    let pending = json(save_status(&app, &admin, PAT_ID, "pending_delete").await).await;
+    assert_eq!(pending["status"], "PendingDelete");
+    let delete_on = pending["delete_on"]
+        .as_str()
+        .expect("deletion date shown")
+        .to_owned();
+    let stored = user::Entity::find_by_id(PAT_ID)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let days = (stored.delete_after.unwrap() - app::state::now_ms()) as f64 / 86_400_000.0;
+    assert!(
+        (29.9..=30.0).contains(&days),
+        "30-day grace period, got {days}"
+    );
+    assert!(delete_on.starts_with(&app::members::format_time(stored.delete_after.unwrap())[..10]));
+
+    let active = json(save_status(&app, &admin, PAT_ID, "active").await).await;
+    assert_eq!(active["status"], "Active");
+    assert!(active["delete_on"].is_null());
+    assert_eq!(app.purge().await, 0);
+    assert_eq!(
+        app.login(&app.client(), PATIENT_A, PASSWORD).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_purge_deletes_accounts_past_their_grace_period_once_and_leaves_nothing() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let _patient_session = app.signed_in(PATIENT_A).await;
+    assert_eq!(
+        save_status(&app, &admin, PAT_ID, "pending_delete")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.purge().await, 0, "not yet due");
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET delete_after = 1 WHERE id = {PAT_ID}"
+        ))
+        .await
+        .unwrap();
+
+    let (a, b) = tokio::join!(app.purge(), app.purge());
+
+    assert_eq!(a + b, 1, "deleted exactly once by two purges at once");
+    assert_eq!(app.purge().await, 0, "safe to run again");
+    assert_nothing_refers_to(&app, PAT_ID, "pat.patient@example.com").await;
+}
+
+/// Walks every table for rows that refer to `id`; the audit trail may keep one event: the
+/// deletion, with the member's ID and username only.
+async fn assert_nothing_refers_to(app: &TestApp, id: i64, username: &str) {
+    for (table, column) in [
+        ("users", "id"),
+        ("user_rooms", "user_id"),
+        ("visits", "user_id"),
+        ("sessions", "user_id"),
+        ("password_tokens", "user_id"),
+        ("password_history", "user_id"),
+        ("mail_outbox", "user_id"),
+        ("clinic_admins", "user_id"),
+        ("audit_events", "actor_user_id"),
+    ] {
+        let count = count(
+            app,
+            &format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = {id}"),
+        )
+        .await;
+        assert_eq!(count, 0, "{table}.{column} still refers to the member");
+    }
+    let events = app.audit_of(id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].0, "deleted");
+    let text = events[0].1.to_string();
+    assert!(text.contains(username));
+    assert!(
+        !text.contains("Pat") && !text.contains("Patient"),
+        "no name kept: {text}"
+    );
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let _patient_session = app.signed_in(PATIENT_A).await;
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO visits (clinic_id, room_id, user_id, reason, status, entered_at) VALUES (1, 1, {PAT_ID}, 'Cough', 'completed', 1), (1, 1, {PAT_ID}, 'Rash', 'left', 2)"
+        ))
+        .await
+        .unwrap();
+    let preview = json(
+        app.call(
+            &admin,
+            "members/delete_preview",
+            &[("id", &PAT_ID.to_string())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(preview["visits"], 2);
+    assert_eq!(preview["username"], "pat.patient@example.com");
+
+    let wrong = app
+        .call_json(
+            &admin,
+            "members/delete",
+            json!({"id": PAT_ID, "confirm_username": "pat"}),
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        user::Entity::find_by_id(PAT_ID)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let other_clinic = app.signed_in(ADMIN_B).await;
+    let theirs = app
+        .call_json(
+            &other_clinic,
+            "members/delete",
+            json!({"id": PAT_ID, "confirm_username": "pat.patient@example.com"}),
+        )
+        .await;
+    assert_eq!(theirs.status(), 404);
+
+    let done = app
+        .call_json(
+            &admin,
+            "members/delete",
+            json!({"id": PAT_ID, "confirm_username": "PAT.PATIENT@example.com"}),
+        )
+        .await;
+
+    assert_eq!(done.status(), 200);
+    assert_nothing_refers_to(&app, PAT_ID, "pat.patient@example.com").await;
+    let listed = json(app.list_members(&admin, "pat").await).await;
+    assert_eq!(listed["rows"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let set = |password: &str, sign_out: bool| {
+        app.call_json(
+            &admin,
+            "members/set_password",
+            json!({"id": PAT_ID, "password": password, "confirm_password": password, "sign_out_everywhere": sign_out}),
+        )
+    };
+
+    assert_eq!(set("weak", true).await.status(), 422);
+    // The fixture's password is the current one; the history is seeded by set_password.
+    assert_eq!(set("Fresh-Harbor-77", false).await.status(), 200);
+    assert!(
+        json(app.call(&patient, "auth/me", &[]).await)
+            .await
+            .is_object(),
+        "still signed in"
+    );
+    let reuse = set("Fresh-Harbor-77", true).await;
+    assert_eq!(reuse.status(), 422);
+    assert!(
+        json(reuse).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("used recently")
+    );
+    assert_eq!(set("Other-Harbor-78", true).await.status(), 200);
+    assert!(
+        json(app.call(&patient, "auth/me", &[]).await)
+            .await
+            .is_null(),
+        "signed out everywhere"
+    );
+    assert_eq!(
+        app.login(&app.client(), PATIENT_A, "Other-Harbor-78")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let patient = app.signed_in(PATIENT_A).await;
+
+    let sent = app
+        .call(&admin, "members/send_reset", &[("id", &PAT_ID.to_string())])
+        .await;
+    assert_eq!(sent.status(), 200);
+    drain_outbox(&app, Duration::from_secs(10)).await;
+    let messages = app.smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].to[0].contains(PATIENT_A));
+    assert!(messages[0].data.contains("Clinic Portal"));
+    assert!(
+        messages[0].data.contains("multipart/alternative"),
+        "text and HTML parts"
+    );
+    let link = link_in(&messages[0].data);
+    let token = token_of(&link);
+    let stored = password_token::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let hours = (stored.expires_at - stored.created_at) / 3_600_000;
+    assert_eq!(hours, 72, "an admin's link lasts 72 hours");
+    assert_ne!(stored.token_hash, token, "stored hashed");
+
+    let page = app.get(&app.client(), &app.local(&link)).await;
+    assert_eq!(page.status(), 200);
+    assert!(page_text(page).await.contains("Set Password Now"));
+    let reset = |password: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.call(
+                &app.client(),
+                "auth/reset",
+                &[
+                    ("token", &token),
+                    ("password", password),
+                    ("confirm_password", password),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(reset("New-Harbor-55").await.status(), 200);
+    assert!(
+        json(app.call(&patient, "auth/me", &[]).await)
+            .await
+            .is_null(),
+        "other sessions end"
+    );
+    let reused = reset("Another-Harbor-56").await;
+    assert_eq!(reused.status(), 422, "single use");
+    assert_eq!(
+        app.login(&app.client(), PATIENT_A, "New-Harbor-55")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn expired_links_and_links_older_than_a_password_change_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    for _ in 0..2 {
+        app.call(&admin, "members/send_reset", &[("id", &PAT_ID.to_string())])
+            .await;
+    }
+    drain_outbox(&app, Duration::from_secs(10)).await;
+    let messages = app.smtp.messages();
+    let (first, second) = (
+        token_of(&link_in(&messages[0].data)),
+        token_of(&link_in(&messages[1].data)),
+    );
+    let use_link = |token: String, password: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                &app.client(),
+                "auth/reset",
+                &[
+                    ("token", &token),
+                    ("password", password),
+                    ("confirm_password", password),
+                ],
+            )
+            .await
+        }
+    };
+
+    app.db
+        .execute_unprepared("UPDATE password_tokens SET expires_at = 1 WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(
+        use_link(first, "New-Harbor-55").await.status(),
+        422,
+        "expired"
+    );
+    // A password set another way kills the outstanding link.
+    let set = app
+        .call_json(&admin, "members/set_password", json!({"id": PAT_ID, "password": "Set-By-Admin-9", "confirm_password": "Set-By-Admin-9", "sign_out_everywhere": true}))
+        .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(
+        use_link(second, "New-Harbor-55").await.status(),
+        422,
+        "dead after a password change"
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_known_and_unknown_accounts() {
+    let app = spawn_app().await;
+
+    let known = app
+        .call(&app.client(), "auth/forgot", &[("identifier", PATIENT_A)])
+        .await;
+    let unknown = app
+        .call(
+            &app.client(),
+            "auth/forgot",
+            &[("identifier", "nobody@example.com")],
+        )
+        .await;
+
+    assert_eq!(known.status(), unknown.status());
+    assert_eq!(
+        known.headers().get("location"),
+        unknown.headers().get("location")
+    );
+    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
+    drain_outbox(&app, Duration::from_secs(10)).await;
+    let messages = app.smtp.messages();
+    assert_eq!(messages.len(), 1, "only the known account gets mail");
+    let stored = password_token::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.expires_at - stored.created_at,
+        3_600_000,
+        "the patient's own link lasts 1 hour"
+    );
+}
+
+#[tokio::test]
+async fn a_member_created_without_a_password_gets_a_welcome_link() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let room = app.room_id("jessica").await;
+
+    let created = app
+        .create_member(&admin, new_member(1, room, "welcome.me@example.com"))
+        .await;
+
+    assert_eq!(created.status(), 200);
+    drain_outbox(&app, Duration::from_secs(10)).await;
+    let messages = app.smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].data.contains("Welcome to Clinic Portal"));
+    let token = token_of(&link_in(&messages[0].data));
+    let set = app
+        .call(
+            &app.client(),
+            "auth/reset",
+            &[
+                ("token", &token),
+                ("password", "Welcome-Harbor-1"),
+                ("confirm_password", "Welcome-Harbor-1"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(
+        app.login(&app.client(), "welcome.me@example.com", "Welcome-Harbor-1")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn mail_queued_while_smtp_is_down_is_delivered_once_after_a_restart() {
+    let mut app = spawn_app_with_smtp(SmtpServer::reserve().await).await;
+    let admin = app.signed_in(ADMIN_A).await;
+    app.add_members(100, 21_500_000, "Reset", "Person", JANE_SIGNED_UP)
+        .await;
+
+    for id in 21_500_000..21_500_100 {
+        let response = app
+            .call(&admin, "members/send_reset", &[("id", &id.to_string())])
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "queued even with the mail server down"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let failed_once = mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::Attempts.gt(0))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(!failed_once.is_empty(), "the worker tried and failed");
+    assert!(
+        failed_once
+            .iter()
+            .all(|m| m.last_error.is_some() && m.status == "pending")
+    );
+
+    app.restart_worker();
+    app.smtp.up().await;
+    drain_outbox(&app, Duration::from_secs(30)).await;
+
+    let messages = app.smtp.messages();
+    assert_eq!(messages.len(), 100);
+    let mut to: Vec<String> = messages.iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 100, "each delivered exactly once");
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_send_each_message_once() {
+    let mut app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    app.add_members(60, 21_600_000, "Two", "Workers", JANE_SIGNED_UP)
+        .await;
+    app.stop_worker();
+    for id in 21_600_000..21_600_060 {
+        app.call(&admin, "members/send_reset", &[("id", &id.to_string())])
+            .await;
+    }
+
+    app.start_workers(2);
+    drain_outbox(&app, Duration::from_secs(30)).await;
+
+    let messages = app.smtp.messages();
+    assert_eq!(messages.len(), 60, "no message sent twice, none lost");
+}
+
+#[tokio::test]
+async fn only_admins_of_the_members_clinic_manage_its_lifecycle() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let other = app.signed_in(ADMIN_B).await;
+    let anonymous = app.client();
+    let id = JANE_ID.to_string();
+
+    for (client, expected) in [(&anonymous, 401), (&patient, 403), (&other, 404)] {
+        let status = app
+            .call_json(
+                client,
+                "members/save_status",
+                json!({"id": JANE_ID, "version": 1, "status": "suspended"}),
+            )
+            .await
+            .status();
+        assert_eq!(status, expected);
+        assert_eq!(
+            app.call(client, "members/send_reset", &[("id", &id)])
+                .await
+                .status(),
+            expected
+        );
+        let delete = app
+            .call_json(
+                client,
+                "members/delete",
+                json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
+            )
+            .await;
+        assert_eq!(delete.status(), expected);
+    }
+    let jane = user::Entity::find_by_id(JANE_ID)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(jane.status, "active");
+    assert_eq!(
+        mail_outbox::Entity::find()
+            .filter(mail_outbox::Column::UserId.eq(JANE_ID))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+}
