@@ -223,6 +223,29 @@ pub fn UsersPage() -> impl IntoView {
         go(refs.query(), false);
     };
 
+    let body = move || {
+        page.get().map(|result| match result {
+            Ok(page) => view! { <MembersTable page query=view_query.get()/> }.into_any(),
+            Err(err) => view! {
+                <div class="form-error" role="alert">
+                    <p>{err.to_string()}</p>
+                    <a href="/admin/users">"Show all users"</a>
+                </div>
+            }
+            .into_any(),
+        })
+    };
+    let fallback = || view! { <p class="loading">"Loading users…"</p> };
+    // The pending flag matters only in the browser; on the server, Transition's pending
+    // effect can outlive the render and touch disposed state (leptos 0.8.23).
+    #[cfg(feature = "hydrate")]
+    let table = view! { <Transition fallback set_pending=set_pending>{body}</Transition> };
+    #[cfg(not(feature = "hydrate"))]
+    let table = {
+        let _ = set_pending;
+        view! { <Transition fallback>{body}</Transition> }
+    };
+
     let q_value = move || typed.get().unwrap_or_else(|| view_query.get().q);
     // The server renders each field's current value as plain attributes (read once, so the
     // page works without JavaScript); in the browser `prop:value` keeps the fields in step
@@ -327,20 +350,7 @@ pub fn UsersPage() -> impl IntoView {
             // Always present, shown by attribute: its markup never differs between the server's
             // render and hydration.
             <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
-            <Transition
-                fallback=|| view! { <p class="loading">"Loading users…"</p> }
-                set_pending=set_pending
-            >
-                {move || page.get().map(|result| match result {
-                    Ok(page) => view! { <MembersTable page query=view_query.get()/> }.into_any(),
-                    Err(err) => view! {
-                        <div class="form-error" role="alert">
-                            <p>{err.to_string()}</p>
-                            <a href="/admin/users">"Show all users"</a>
-                        </div>
-                    }.into_any(),
-                })}
-            </Transition>
+            {table}
             {move || match modal.get() {
                 Modal::None => ().into_any(),
                 Modal::Create => view! {
