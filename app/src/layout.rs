@@ -7,6 +7,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::audit::AuditLogPage;
 use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
+use crate::clinics::SettingsPage;
 use crate::members::UsersPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -64,6 +66,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
             <nav aria-label="Admin">
                 <A href="/admin/users">"Users"</A>
                 <A href="/admin/audit">"Audit"</A>
+                <A href="/admin/settings">"Settings"</A>
             </nav>
             <div class="who">
                 <Suspense>

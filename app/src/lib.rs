@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clinics;
 pub mod error;
 mod layout;
 pub mod mail;

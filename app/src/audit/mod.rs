@@ -23,10 +23,11 @@ pub enum Action {
     PasswordSet,
     ResetSent,
     Deleted,
+    SettingsChanged,
 }
 
 impl Action {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -36,6 +37,7 @@ impl Action {
         Self::PasswordSet,
         Self::ResetSent,
         Self::Deleted,
+        Self::SettingsChanged,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Action {
             Self::PasswordSet => "password_set",
             Self::ResetSent => "reset_sent",
             Self::Deleted => "deleted",
+            Self::SettingsChanged => "settings_changed",
         }
     }
 
@@ -67,6 +70,7 @@ impl Action {
             Self::PasswordSet => "Password set",
             Self::ResetSent => "Reset email sent",
             Self::Deleted => "Deleted",
+            Self::SettingsChanged => "Clinic settings changed",
         }
     }
 }

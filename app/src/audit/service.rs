@@ -25,11 +25,41 @@ pub async fn record(
     action: Action,
     changes: &[Change],
 ) -> Result<(), AppError> {
+    write(
+        db,
+        clinic_id,
+        actor_user_id,
+        Some(member_id),
+        action,
+        changes,
+    )
+    .await
+}
+
+/// Writes one event about the clinic itself (no member).
+pub async fn record_clinic(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    actor_user_id: i64,
+    action: Action,
+    changes: &[Change],
+) -> Result<(), AppError> {
+    write(db, clinic_id, actor_user_id, None, action, changes).await
+}
+
+async fn write(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    actor_user_id: i64,
+    member_id: Option<i64>,
+    action: Action,
+    changes: &[Change],
+) -> Result<(), AppError> {
     let changes = serde_json::to_string(changes).map_err(AppError::internal)?;
     audit_event::ActiveModel {
         clinic_id: Set(clinic_id),
         actor_user_id: Set(Some(actor_user_id)),
-        member_id: Set(Some(member_id)),
+        member_id: Set(member_id),
         action: Set(action.as_db().to_owned()),
         changes: Set(changes),
         created_at: Set(now_ms()),

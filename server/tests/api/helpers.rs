@@ -91,14 +91,23 @@ async fn fresh_database() -> (String, TestDatabase) {
 }
 
 /// Starts the server over a fresh database holding two clinics (A and B), each with an
-/// admin and members, and clinic A's patient with a password; mail goes to a fresh SMTP
-/// server.
+/// admin and members, and clinic A's patient with a password. Mail is queued but not sent:
+/// tests about mail use [`spawn_mail_app`].
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_smtp(SmtpServer::start().await).await
+    start(SmtpServer::reserve().await, 0).await
 }
 
-/// [`spawn_app`], sending mail to `smtp` (which may be down).
+/// [`spawn_app`] with an outbox worker sending to a fresh SMTP server.
+pub async fn spawn_mail_app() -> TestApp {
+    start(SmtpServer::start().await, 1).await
+}
+
+/// [`spawn_mail_app`], sending to `smtp` (which may be down).
 pub async fn spawn_app_with_smtp(smtp: SmtpServer) -> TestApp {
+    start(smtp, 1).await
+}
+
+async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
     let (url, database) = fresh_database().await;
     let settings = Settings {
         database_url: url,
@@ -140,7 +149,7 @@ pub async fn spawn_app_with_smtp(smtp: SmtpServer) -> TestApp {
         workers: Vec::new(),
         _database: database,
     };
-    app.start_workers(1);
+    app.start_workers(workers);
     app
 }
 
@@ -647,5 +656,23 @@ pub fn rejected_fields(body: &serde_json::Value) -> Vec<String> {
             .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
             .collect(),
         _ => panic!("not a field error: {body}"),
+    }
+}
+
+impl TestApp {
+    /// The changes of every audit event about the clinic itself (no member), oldest first.
+    pub async fn audit_of_clinic(&self, clinic_id: i64) -> Vec<serde_json::Value> {
+        use app::entities::audit_event;
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+        audit_event::Entity::find()
+            .filter(audit_event::Column::ClinicId.eq(clinic_id))
+            .filter(audit_event::Column::MemberId.is_null())
+            .order_by_asc(audit_event::Column::Id)
+            .all(&self.db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| serde_json::from_str(&e.changes).expect("json"))
+            .collect()
     }
 }

@@ -74,7 +74,7 @@ fn token_of(link: &str) -> String {
 
 #[tokio::test]
 async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_password() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let patient = app.signed_in(PATIENT_A).await;
     assert!(
@@ -116,7 +116,7 @@ async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_pas
 
 #[tokio::test]
 async fn pending_delete_schedules_deletion_and_active_restores_the_account_untouched() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
 
     let pending = json(save_status(&app, &admin, PAT_ID, "pending_delete").await).await;
@@ -149,7 +149,7 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
 
 #[tokio::test]
 async fn the_purge_deletes_accounts_past_their_grace_period_once_and_leaves_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let _patient_session = app.signed_in(PATIENT_A).await;
     assert_eq!(
@@ -217,7 +217,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let _patient_session = app.signed_in(PATIENT_A).await;
     app.db
@@ -279,7 +279,7 @@ async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
 
 #[tokio::test]
 async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let patient = app.signed_in(PATIENT_A).await;
     let set = |password: &str, sign_out: bool| {
@@ -324,7 +324,7 @@ async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() 
 
 #[tokio::test]
 async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let patient = app.signed_in(PATIENT_A).await;
 
@@ -390,7 +390,7 @@ async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
 
 #[tokio::test]
 async fn expired_links_and_links_older_than_a_password_change_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     for _ in 0..2 {
         app.call(&admin, "members/send_reset", &[("id", &PAT_ID.to_string())])
@@ -441,7 +441,7 @@ async fn expired_links_and_links_older_than_a_password_change_are_refused() {
 
 #[tokio::test]
 async fn forgot_password_answers_the_same_for_known_and_unknown_accounts() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
 
     let known = app
         .call(&app.client(), "auth/forgot", &[("identifier", PATIENT_A)])
@@ -477,7 +477,7 @@ async fn forgot_password_answers_the_same_for_known_and_unknown_accounts() {
 
 #[tokio::test]
 async fn a_member_created_without_a_password_gets_a_welcome_link() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let room = app.room_id("jessica").await;
 
@@ -555,7 +555,7 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_after_a_restart() {
 
 #[tokio::test]
 async fn two_workers_on_one_database_send_each_message_once() {
-    let mut app = spawn_app().await;
+    let mut app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     app.add_members(60, 21_600_000, "Two", "Workers", JANE_SIGNED_UP)
         .await;
@@ -574,7 +574,7 @@ async fn two_workers_on_one_database_send_each_message_once() {
 
 #[tokio::test]
 async fn only_admins_of_the_members_clinic_manage_its_lifecycle() {
-    let app = spawn_app().await;
+    let app = spawn_mail_app().await;
     let patient = app.signed_in(PATIENT_A).await;
     let other = app.signed_in(ADMIN_B).await;
     let anonymous = app.client();

@@ -5,6 +5,7 @@ mod auth;
 mod helpers;
 mod lifecycle;
 mod members;
+mod settings;
 mod smtp;
 mod table;
 mod users;

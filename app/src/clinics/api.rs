@@ -1,0 +1,23 @@
+//! Server functions of the clinic settings page.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::{ClinicSettings, SettingsInput};
+use crate::error::AppError;
+
+/// The settings of every clinic the caller administers.
+#[server(endpoint = "clinics/settings")]
+pub async fn load_clinic_settings() -> Result<Vec<ClinicSettings>, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::settings(&state.db, &admin.clinic_ids).await
+}
+
+/// Saves one clinic's settings.
+#[server(endpoint = "clinics/save_settings", input = Json)]
+pub async fn save_clinic_settings(settings: SettingsInput) -> Result<ClinicSettings, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::save(&state.db, &admin, settings).await
+}

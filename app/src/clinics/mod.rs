@@ -1,0 +1,181 @@
+//! A clinic's settings: its patient-entry workflow, its password policy, the pending-delete
+//! grace period and the idle sign-out time. Every password check, every session and every
+//! pending deletion reads them from here.
+
+mod api;
+mod page;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use api::*;
+pub use page::*;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::validation::{MAX_PASSWORD_CHARS, PasswordPolicy};
+
+/// Field names of the settings form.
+pub mod field {
+    pub const MIN_LENGTH: &str = "min_length";
+    pub const HISTORY_COUNT: &str = "history_count";
+    pub const GRACE_DAYS: &str = "delete_grace_days";
+    pub const IDLE_MINUTES: &str = "idle_timeout_minutes";
+}
+
+/// The bounds an admin may choose within.
+pub const MIN_LENGTH: (u32, u32) = (8, 64);
+pub const HISTORY: (u32, u32) = (0, 24);
+pub const GRACE_DAYS: (u32, u32) = (1, 365);
+pub const IDLE_MINUTES: (u32, u32) = (5, 720);
+
+/// A clinic's settings as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicSettings {
+    pub clinic_id: i64,
+    pub name: String,
+    pub signup_allowed: bool,
+    pub guest_allowed: bool,
+    pub policy: PasswordPolicy,
+    pub delete_grace_days: u32,
+    pub idle_timeout_minutes: u32,
+}
+
+/// The settings form as typed: numbers as strings, so a rejected form keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsInput {
+    pub clinic_id: i64,
+    pub signup_allowed: bool,
+    pub guest_allowed: bool,
+    pub min_length: String,
+    pub require_upper: bool,
+    pub require_lower: bool,
+    pub require_digit: bool,
+    pub require_symbol: bool,
+    pub history_count: String,
+    pub delete_grace_days: String,
+    pub idle_timeout_minutes: String,
+}
+
+impl From<&ClinicSettings> for SettingsInput {
+    fn from(s: &ClinicSettings) -> Self {
+        Self {
+            clinic_id: s.clinic_id,
+            signup_allowed: s.signup_allowed,
+            guest_allowed: s.guest_allowed,
+            min_length: s.policy.min_length.to_string(),
+            require_upper: s.policy.require_upper,
+            require_lower: s.policy.require_lower,
+            require_digit: s.policy.require_digit,
+            require_symbol: s.policy.require_symbol,
+            history_count: s.policy.history_count.to_string(),
+            delete_grace_days: s.delete_grace_days.to_string(),
+            idle_timeout_minutes: s.idle_timeout_minutes.to_string(),
+        }
+    }
+}
+
+fn whole_number(input: &str, (low, high): (u32, u32), what: &str) -> Result<u32, String> {
+    match input.trim().parse::<u32>() {
+        Ok(n) if (low..=high).contains(&n) => Ok(n),
+        _ => Err(format!("{what} is a whole number from {low} to {high}.")),
+    }
+}
+
+impl SettingsInput {
+    /// Checks every number; on failure, one message per rejected field.
+    pub fn validate(&self) -> Result<ClinicSettings, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut take = |name: &str, r: Result<u32, String>| {
+            r.unwrap_or_else(|m| {
+                errors.push(FieldError::new(name, m));
+                0
+            })
+        };
+        let min_length = take(
+            field::MIN_LENGTH,
+            whole_number(&self.min_length, MIN_LENGTH, "The minimum length"),
+        );
+        let history_count = take(
+            field::HISTORY_COUNT,
+            whole_number(&self.history_count, HISTORY, "The history count"),
+        );
+        let grace = take(
+            field::GRACE_DAYS,
+            whole_number(&self.delete_grace_days, GRACE_DAYS, "The grace period"),
+        );
+        let idle = take(
+            field::IDLE_MINUTES,
+            whole_number(&self.idle_timeout_minutes, IDLE_MINUTES, "The idle time"),
+        );
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        debug_assert!(min_length as usize <= MAX_PASSWORD_CHARS);
+        Ok(ClinicSettings {
+            clinic_id: self.clinic_id,
+            name: String::new(),
+            signup_allowed: self.signup_allowed,
+            guest_allowed: self.guest_allowed,
+            policy: PasswordPolicy {
+                min_length,
+                require_upper: self.require_upper,
+                require_lower: self.require_lower,
+                require_digit: self.require_digit,
+                require_symbol: self.require_symbol,
+                history_count,
+            },
+            delete_grace_days: grace,
+            idle_timeout_minutes: idle,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> SettingsInput {
+        SettingsInput {
+            clinic_id: 1,
+            min_length: "8".into(),
+            history_count: "6".into(),
+            delete_grace_days: "30".into(),
+            idle_timeout_minutes: "30".into(),
+            ..SettingsInput::default()
+        }
+    }
+
+    #[test]
+    fn numbers_within_bounds_pass() {
+        let s = input().validate().expect("valid");
+        assert_eq!(s.policy.min_length, 8);
+        assert_eq!(s.delete_grace_days, 30);
+    }
+
+    #[test]
+    fn each_number_out_of_bounds_is_named() {
+        let bad = SettingsInput {
+            min_length: "4".into(),
+            history_count: "x".into(),
+            delete_grace_days: "0".into(),
+            idle_timeout_minutes: "100000".into(),
+            ..input()
+        };
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                field::MIN_LENGTH,
+                field::HISTORY_COUNT,
+                field::GRACE_DAYS,
+                field::IDLE_MINUTES
+            ]
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! Reading and saving clinic settings.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use super::{ClinicSettings, SettingsInput};
+use crate::audit::{self, Action, Change};
+use crate::auth::guard::Admin;
+use crate::entities::clinic;
+use crate::error::AppError;
+use crate::members::manage::policy_of;
+
+fn to_settings(c: &clinic::Model) -> ClinicSettings {
+    ClinicSettings {
+        clinic_id: c.id,
+        name: c.name.clone(),
+        signup_allowed: c.signup_allowed,
+        guest_allowed: c.guest_allowed,
+        policy: policy_of(c),
+        delete_grace_days: c.delete_grace_days.max(0) as u32,
+        idle_timeout_minutes: c.idle_timeout_minutes.max(0) as u32,
+    }
+}
+
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+) -> Result<Vec<ClinicSettings>, AppError> {
+    Ok(clinic::Entity::find()
+        .filter(clinic::Column::Id.is_in(clinic_ids.to_vec()))
+        .order_by_asc(clinic::Column::Name)
+        .all(db)
+        .await?
+        .iter()
+        .map(to_settings)
+        .collect())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// What changed, field by field, in the words of the settings page.
+fn changes(old: &ClinicSettings, new: &ClinicSettings) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut diff = |label: &str, from: String, to: String| {
+        if from != to {
+            out.push(Change::new(label, from, to));
+        }
+    };
+    diff(
+        "Sign-up allowed",
+        yes_no(old.signup_allowed).into(),
+        yes_no(new.signup_allowed).into(),
+    );
+    diff(
+        "Guest entry allowed",
+        yes_no(old.guest_allowed).into(),
+        yes_no(new.guest_allowed).into(),
+    );
+    let (a, b) = (&old.policy, &new.policy);
+    diff(
+        "Minimum password length",
+        a.min_length.to_string(),
+        b.min_length.to_string(),
+    );
+    diff(
+        "Upper-case letter required",
+        yes_no(a.require_upper).into(),
+        yes_no(b.require_upper).into(),
+    );
+    diff(
+        "Lower-case letter required",
+        yes_no(a.require_lower).into(),
+        yes_no(b.require_lower).into(),
+    );
+    diff(
+        "Digit required",
+        yes_no(a.require_digit).into(),
+        yes_no(b.require_digit).into(),
+    );
+    diff(
+        "Symbol required",
+        yes_no(a.require_symbol).into(),
+        yes_no(b.require_symbol).into(),
+    );
+    diff(
+        "Password history",
+        a.history_count.to_string(),
+        b.history_count.to_string(),
+    );
+    diff(
+        "Pending-delete grace period (days)",
+        old.delete_grace_days.to_string(),
+        new.delete_grace_days.to_string(),
+    );
+    diff(
+        "Idle sign-out (minutes)",
+        old.idle_timeout_minutes.to_string(),
+        new.idle_timeout_minutes.to_string(),
+    );
+    out
+}
+
+/// Saves one of the admin's clinics' settings, with an audit event of what changed.
+#[tracing::instrument(skip_all, fields(clinic_id = input.clinic_id, actor = admin.user_id))]
+pub async fn save(
+    db: &sea_orm::DatabaseConnection,
+    admin: &Admin,
+    input: SettingsInput,
+) -> Result<ClinicSettings, AppError> {
+    if !admin.clinic_ids.contains(&input.clinic_id) {
+        return Err(AppError::NotFound);
+    }
+    let valid = input.validate().map_err(AppError::fields)?;
+    let old = clinic::Entity::find_by_id(input.clinic_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = to_settings(&old);
+    let changed = changes(&before, &valid);
+    if changed.is_empty() {
+        return Ok(before);
+    }
+    let p = &valid.policy;
+    let am = clinic::ActiveModel {
+        id: Set(old.id),
+        signup_allowed: Set(valid.signup_allowed),
+        guest_allowed: Set(valid.guest_allowed),
+        pw_min_length: Set(p.min_length as i32),
+        pw_require_upper: Set(p.require_upper),
+        pw_require_lower: Set(p.require_lower),
+        pw_require_digit: Set(p.require_digit),
+        pw_require_symbol: Set(p.require_symbol),
+        pw_history_count: Set(p.history_count as i32),
+        delete_grace_days: Set(valid.delete_grace_days as i32),
+        idle_timeout_minutes: Set(valid.idle_timeout_minutes as i32),
+        ..Default::default()
+    };
+    let txn = db.begin().await?;
+    clinic::Entity::update(am).exec(&txn).await?;
+    audit::service::record_clinic(
+        &txn,
+        old.id,
+        admin.user_id,
+        Action::SettingsChanged,
+        &changed,
+    )
+    .await?;
+    txn.commit().await?;
+    let saved = clinic::Entity::find_by_id(old.id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(to_settings(&saved))
+}
