@@ -47,7 +47,7 @@ pub async fn create_member(member: NewMember) -> Result<i64, AppError> {
 pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::open(&state.db, &admin, id).await
+    super::edit::open(&state.db, &admin, id).await
 }
 
 /// The member's audit history, newest first (the Management tab).
@@ -55,7 +55,7 @@ pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
 pub async fn load_member_history(id: i64) -> Result<MemberHistory, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::history(&state.db, &admin, id).await
+    super::edit::history(&state.db, &admin, id).await
 }
 
 /// Saves the Profile tab against the version the admin read.
@@ -67,7 +67,7 @@ pub async fn save_member_profile(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::save_profile(&state.db, &admin, id, version, profile).await
+    super::edit::save_profile(&state.db, &admin, id, version, profile).await
 }
 
 /// Replaces the member's rooms (the Rooms tab) against the version the admin read.
@@ -79,7 +79,7 @@ pub async fn save_member_rooms(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::save_rooms(&state.db, &admin, id, version, room_ids).await
+    super::edit::save_rooms(&state.db, &admin, id, version, room_ids).await
 }
 
 /// Changes the member's user type and provider role (the Other tab).
@@ -92,7 +92,7 @@ pub async fn save_member_type(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
+    super::edit::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
 }
 
 /// Saves the status from the Other tab (Active, Suspended, Pending delete).

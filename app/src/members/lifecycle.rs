@@ -7,7 +7,8 @@ use sea_orm::{
 };
 
 use super::detail::{DeletePreview, MemberDetail};
-use super::manage::{claim_version, find_member, policy_of, reload, stale};
+use super::edit::{claim_version, find_member, reload, stale};
+use super::manage::policy_of;
 use super::profile::{check_new_password, field};
 use super::{Status, UserType};
 use crate::audit::{self, Action, Change};

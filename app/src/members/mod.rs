@@ -5,6 +5,8 @@ mod api;
 mod create;
 pub mod detail;
 mod dialog;
+#[cfg(feature = "ssr")]
+pub mod edit;
 mod form;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;

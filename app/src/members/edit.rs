@@ -1,0 +1,572 @@
+//! The Member Detail modal on the server: opening a member, and saving the Profile, Rooms and
+//! Other tabs.
+//!
+//! Every function takes the admin's clinics and finds the member only among them, so a
+//! member of another clinic is simply "not found". Every change is one transaction that
+//! starts with its write (SQLite takes its write lock at once), checks the version the admin
+//! read, and records an audit event.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::detail::{AssignedRoom, CONFLICT_MESSAGE, MemberDetail, MemberHistory, VisitRow};
+use super::manage::{apply_profile, check_lists, dedup, duplicates, is_unique_violation, rejected};
+use super::options::PROVIDER_ROLES;
+use super::profile::{Day, ProfileInput, ValidProfile, field, format_phone};
+use super::{Status, UserType, format_time};
+use crate::audit::{self, Action, Change, mask_date, mask_phone};
+use crate::auth::guard::Admin;
+use crate::entities::{clinic, clinic_admin, room, user, user_room, visit};
+use crate::error::AppError;
+use crate::state::now_ms;
+
+/// Visits shown in the Management tab.
+const VISITS_SHOWN: u64 = 50;
+/// Audit events shown in the Management tab.
+const HISTORY_SHOWN: u64 = 100;
+
+/// The member with `id` among the admin's clinics.
+pub(crate) async fn find_member(
+    db: &impl ConnectionTrait,
+    admin: &Admin,
+    id: i64,
+) -> Result<user::Model, AppError> {
+    user::Entity::find_by_id(id)
+        .filter(user::Column::ClinicId.is_in(admin.clinic_ids.clone()))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn to_assigned(r: &room::Model) -> AssignedRoom {
+    AssignedRoom {
+        id: r.id,
+        name: r.name.clone(),
+        code: r.code.clone(),
+        slug: r.slug.clone(),
+    }
+}
+
+fn visit_status_label(status: &str) -> String {
+    match status {
+        "waiting" => "Waiting",
+        "in_progress" => "In progress",
+        "completed" => "Completed",
+        "left" => "Left",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// The profile as the form holds it.
+fn profile_of(u: &user::Model) -> ProfileInput {
+    let mut p = ProfileInput {
+        username: u.username.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        email: u.email.clone(),
+        address: u.address.clone().unwrap_or_default(),
+        city: u.city.clone().unwrap_or_default(),
+        state: u.state.clone().unwrap_or_default(),
+        zip: u.zip.clone().unwrap_or_default(),
+        country: u.country.clone(),
+        phone: u.phone.as_deref().map(format_phone).unwrap_or_default(),
+        pcp_name: u.pcp_name.clone().unwrap_or_default(),
+        pcp_phone: u.pcp_phone.as_deref().map(format_phone).unwrap_or_default(),
+        timezone: u.timezone.clone(),
+        ..ProfileInput::default()
+    };
+    p.set_date_of_birth(u.date_of_birth.as_deref());
+    p
+}
+
+async fn detail_of(
+    db: &impl ConnectionTrait,
+    admin: &Admin,
+    u: user::Model,
+) -> Result<MemberDetail, AppError> {
+    let clinic = clinic::Entity::find_by_id(u.clinic_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let clinic_rooms: Vec<room::Model> = room::Entity::find()
+        .filter(room::Column::ClinicId.eq(u.clinic_id))
+        .order_by_asc(room::Column::Name)
+        .all(db)
+        .await?;
+    let assigned: HashSet<i64> = user_room::Entity::find()
+        .filter(user_room::Column::UserId.eq(u.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.room_id)
+        .collect();
+    let room_names: HashMap<i64, &str> = clinic_rooms
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let visits = visit::Entity::find()
+        .filter(visit::Column::UserId.eq(u.id))
+        .order_by_desc(visit::Column::EnteredAt)
+        .limit(VISITS_SHOWN)
+        .all(db)
+        .await?;
+    let visit_count = if (visits.len() as u64) < VISITS_SHOWN {
+        visits.len() as u64
+    } else {
+        visit::Entity::find()
+            .filter(visit::Column::UserId.eq(u.id))
+            .count(db)
+            .await?
+    };
+    let user_type = UserType::from_db(&u.user_type)
+        .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", u.id)))?;
+    let status = Status::from_db(&u.status)
+        .ok_or_else(|| AppError::internal(format!("user {} has an unknown status", u.id)))?;
+    Ok(MemberDetail {
+        id: u.id,
+        clinic_id: u.clinic_id,
+        clinic_name: clinic.name,
+        version: u.version,
+        user_type,
+        provider_role: u.provider_role.clone(),
+        status,
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        username: u.username.clone(),
+        email: u.email.clone(),
+        profile: profile_of(&u),
+        rooms: clinic_rooms
+            .iter()
+            .filter(|r| assigned.contains(&r.id))
+            .map(to_assigned)
+            .collect(),
+        clinic_rooms: clinic_rooms
+            .iter()
+            .filter(|r| r.active)
+            .map(to_assigned)
+            .collect(),
+        signed_up: format_time(u.signed_up_at),
+        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at)),
+        visits: visits
+            .into_iter()
+            .map(|v| VisitRow {
+                at: format_time(v.entered_at),
+                room: room_names
+                    .get(&v.room_id)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
+                reason: v.reason,
+                status: visit_status_label(&v.status),
+            })
+            .collect(),
+        visit_count,
+        is_self: u.id == admin.user_id,
+        delete_on: u
+            .delete_after
+            .filter(|_| status == Status::PendingDelete)
+            .map(format_time),
+    })
+}
+
+/// Opens a member's detail, and records that the admin looked.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn open(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<MemberDetail, AppError> {
+    let u = find_member(db, admin, id).await?;
+    let clinic_id = u.clinic_id;
+    let detail = detail_of(db, admin, u).await?;
+    audit::service::record(db, clinic_id, admin.user_id, id, Action::Viewed, &[]).await?;
+    Ok(detail)
+}
+
+/// The member's audit history, newest first.
+pub async fn history(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<MemberHistory, AppError> {
+    find_member(db, admin, id).await?;
+    Ok(MemberHistory {
+        rows: audit::service::for_member(db, id, HISTORY_SHOWN).await?,
+    })
+}
+
+/// Claims the member's next version inside `txn`: the first write of every change. Fails
+/// with the conflict message when someone saved since `version` was read.
+pub(crate) async fn claim_version(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    version: i32,
+    mut am: user::ActiveModel,
+) -> Result<(), AppError> {
+    am.updated_at = Set(now_ms());
+    let result = user::Entity::update_many()
+        .set(am)
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Version.eq(version))
+        .exec(txn)
+        .await;
+    match result {
+        Ok(r) if r.rows_affected == 1 => Ok(()),
+        Ok(_) => Err(AppError::Conflict {
+            message: CONFLICT_MESSAGE.into(),
+        }),
+        Err(err) if is_unique_violation(&err) => Err(AppError::Conflict {
+            message:
+                "That username or email was just taken by someone else. Check them and save again."
+                    .into(),
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub(crate) fn stale(version: i32, u: &user::Model) -> Result<(), AppError> {
+    if u.version == version {
+        Ok(())
+    } else {
+        Err(AppError::Conflict {
+            message: CONFLICT_MESSAGE.into(),
+        })
+    }
+}
+
+/// What changed between the stored profile and the saved one, masked where sensitive.
+fn profile_changes(old: &user::Model, new: &ValidProfile) -> Vec<Change> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let phone = |v: &Option<String>| mask_phone(&text(v));
+    let mut changes = Vec::new();
+    let mut diff = |label: &str, from: String, to: String, shown: &dyn Fn(&str) -> String| {
+        if from != to {
+            changes.push(Change::new(label, shown(&from), shown(&to)));
+        }
+    };
+    let plain = |s: &str| s.to_owned();
+    diff(
+        "Username",
+        old.username.clone(),
+        new.username.clone(),
+        &plain,
+    );
+    diff(
+        "First Name",
+        old.first_name.clone(),
+        new.first_name.clone(),
+        &plain,
+    );
+    diff(
+        "Last Name",
+        old.last_name.clone(),
+        new.last_name.clone(),
+        &plain,
+    );
+    diff("Email", old.email.clone(), new.email.clone(), &plain);
+    diff(
+        "Date of Birth",
+        text(&old.date_of_birth),
+        text(&new.date_of_birth),
+        &mask_date,
+    );
+    diff("Address", text(&old.address), text(&new.address), &plain);
+    diff("City", text(&old.city), text(&new.city), &plain);
+    diff("State", text(&old.state), text(&new.state), &plain);
+    diff("Zip", text(&old.zip), text(&new.zip), &plain);
+    diff("Country", old.country.clone(), new.country.clone(), &plain);
+    diff("Phone", text(&old.phone), text(&new.phone), &|s| {
+        phone(&Some(s.to_owned()))
+    });
+    diff(
+        "Primary Care Physician Name",
+        text(&old.pcp_name),
+        text(&new.pcp_name),
+        &plain,
+    );
+    diff(
+        "Primary Care Physician Phone",
+        text(&old.pcp_phone),
+        text(&new.pcp_phone),
+        &|s| phone(&Some(s.to_owned())),
+    );
+    diff(
+        "Timezone",
+        old.timezone.clone(),
+        new.timezone.clone(),
+        &plain,
+    );
+    changes
+}
+
+/// Saves the Profile tab.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn save_profile(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    version: i32,
+    input: ProfileInput,
+) -> Result<MemberDetail, AppError> {
+    let old = find_member(db, admin, id).await?;
+    if old.user_type == UserType::Guest.as_db() {
+        return Err(AppError::validation(
+            field::USERNAME,
+            "A guest has no profile to edit.",
+        ));
+    }
+    let mut errors = duplicates(db, old.clinic_id, &input, Some(id)).await?;
+    let valid = match input.validate(Day::today()) {
+        Ok(valid) => Some(valid),
+        Err(errs) => {
+            errors.extend(errs);
+            None
+        }
+    };
+    if let Some(valid) = &valid {
+        check_lists(valid, &mut errors);
+    }
+    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
+        return Err(rejected(errors));
+    };
+    stale(version, &old)?;
+    let changes = profile_changes(&old, &valid);
+    if changes.is_empty() {
+        return detail_of(db, admin, old).await;
+    }
+    let mut am = <user::ActiveModel as Default>::default();
+    apply_profile(&mut am, &valid);
+    let txn = db.begin().await?;
+    claim_version(&txn, id, version, am).await?;
+    audit::service::record(
+        &txn,
+        old.clinic_id,
+        admin.user_id,
+        id,
+        Action::ProfileChanged,
+        &changes,
+    )
+    .await?;
+    txn.commit().await?;
+    reload(db, admin, id).await
+}
+
+pub(crate) async fn reload(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<MemberDetail, AppError> {
+    let u = find_member(db, admin, id).await?;
+    detail_of(db, admin, u).await
+}
+
+/// Saves the Rooms tab: the member's rooms become `room_ids` (at least one, all of the
+/// member's clinic; rooms already assigned may stay even when deactivated).
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn save_rooms(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    version: i32,
+    room_ids: Vec<i64>,
+) -> Result<MemberDetail, AppError> {
+    let old = find_member(db, admin, id).await?;
+    let wanted = dedup(&room_ids);
+    if wanted.is_empty() {
+        return Err(AppError::validation(
+            field::ROOMS,
+            "A member keeps at least one room.",
+        ));
+    }
+    let clinic_rooms: HashMap<i64, room::Model> = room::Entity::find()
+        .filter(room::Column::ClinicId.eq(old.clinic_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let current: Vec<i64> = user_room::Entity::find()
+        .filter(user_room::Column::UserId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.room_id)
+        .collect();
+    for room_id in &wanted {
+        let allowed = match clinic_rooms.get(room_id) {
+            Some(r) => r.active || current.contains(room_id),
+            None => false,
+        };
+        if !allowed {
+            return Err(AppError::validation(
+                field::ROOMS,
+                "Choose rooms of this member's clinic.",
+            ));
+        }
+    }
+    stale(version, &old)?;
+    let added: Vec<i64> = wanted
+        .iter()
+        .copied()
+        .filter(|r| !current.contains(r))
+        .collect();
+    let removed: Vec<i64> = current
+        .iter()
+        .copied()
+        .filter(|r| !wanted.contains(r))
+        .collect();
+    if added.is_empty() && removed.is_empty() {
+        return detail_of(db, admin, old).await;
+    }
+    let name = |id: &i64| {
+        clinic_rooms
+            .get(id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let names = |ids: &[i64]| ids.iter().map(name).collect::<Vec<_>>().join(", ");
+    let mut changes = Vec::new();
+    if !added.is_empty() {
+        changes.push(Change::new("Rooms added", "", names(&added)));
+    }
+    if !removed.is_empty() {
+        changes.push(Change::new("Rooms removed", names(&removed), ""));
+    }
+    let now = now_ms();
+    let txn = db.begin().await?;
+    claim_version(&txn, id, version, <user::ActiveModel as Default>::default()).await?;
+    if !removed.is_empty() {
+        user_room::Entity::delete_many()
+            .filter(user_room::Column::UserId.eq(id))
+            .filter(user_room::Column::RoomId.is_in(removed))
+            .exec(&txn)
+            .await?;
+    }
+    for room_id in added {
+        user_room::ActiveModel {
+            user_id: Set(id),
+            room_id: Set(room_id),
+            assigned_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::service::record(
+        &txn,
+        old.clinic_id,
+        admin.user_id,
+        id,
+        Action::RoomsChanged,
+        &changes,
+    )
+    .await?;
+    txn.commit().await?;
+    reload(db, admin, id).await
+}
+
+/// Changes the user type (and a provider's role) from the Other tab. A Clinic Admin is
+/// one by their row in `clinic_admins`, kept in step here.
+#[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
+pub async fn save_type(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    version: i32,
+    user_type: &str,
+    provider_role: &str,
+) -> Result<MemberDetail, AppError> {
+    let old = find_member(db, admin, id).await?;
+    let new_type = match UserType::from_db(user_type) {
+        Some(t) if t != UserType::Guest => t,
+        _ => {
+            return Err(AppError::validation(
+                field::USER_TYPE,
+                "Choose Member, Provider or Clinic Admin.",
+            ));
+        }
+    };
+    let old_type = UserType::from_db(&old.user_type);
+    if old_type == Some(UserType::Guest) {
+        return Err(AppError::validation(
+            field::USER_TYPE,
+            "A guest's type cannot be changed.",
+        ));
+    }
+    let role = if new_type == UserType::Provider {
+        let role = if provider_role.is_empty() {
+            PROVIDER_ROLES[0]
+        } else {
+            provider_role
+        };
+        if !PROVIDER_ROLES.contains(&role) {
+            return Err(AppError::validation(
+                "provider_role",
+                "Choose a role from the list.",
+            ));
+        }
+        Some(role.to_owned())
+    } else {
+        None
+    };
+    if id == admin.user_id && new_type != UserType::ClinicAdmin {
+        return Err(AppError::validation(
+            field::USER_TYPE,
+            "You cannot take away your own Clinic Admin type.",
+        ));
+    }
+    stale(version, &old)?;
+    let describe = |t: Option<UserType>, role: &Option<String>| match (t, role) {
+        (Some(UserType::Provider), Some(role)) => format!("Provider ({role})"),
+        (Some(t), _) => t.label().to_owned(),
+        (None, _) => String::new(),
+    };
+    let from = describe(old_type, &old.provider_role);
+    let to = describe(Some(new_type), &role);
+    if from == to {
+        return detail_of(db, admin, old).await;
+    }
+    let am = user::ActiveModel {
+        user_type: Set(new_type.as_db().to_owned()),
+        provider_role: Set(role),
+        ..Default::default()
+    };
+    let txn = db.begin().await?;
+    claim_version(&txn, id, version, am).await?;
+    let was_admin = old_type == Some(UserType::ClinicAdmin);
+    let is_admin = new_type == UserType::ClinicAdmin;
+    if is_admin && !was_admin {
+        clinic_admin::ActiveModel {
+            user_id: Set(id),
+            clinic_id: Set(old.clinic_id),
+        }
+        .insert(&txn)
+        .await?;
+    } else if was_admin && !is_admin {
+        clinic_admin::Entity::delete_many()
+            .filter(clinic_admin::Column::UserId.eq(id))
+            .filter(clinic_admin::Column::ClinicId.eq(old.clinic_id))
+            .exec(&txn)
+            .await?;
+    }
+    audit::service::record(
+        &txn,
+        old.clinic_id,
+        admin.user_id,
+        id,
+        Action::TypeChanged,
+        &[Change::new("User Type", from, to)],
+    )
+    .await?;
+    txn.commit().await?;
+    reload(db, admin, id).await
+}
