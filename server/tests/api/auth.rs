@@ -6,7 +6,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use crate::helpers::*;
 use app::entities::session;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_with_the_right_password_starts_a_session() {
     let app = spawn_app().await;
     let client = app.client();
@@ -41,7 +41,7 @@ async fn sign_in_with_the_right_password_starts_a_session() {
     assert_eq!(page.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stored_session_is_a_hash_not_the_token() {
     let app = spawn_app().await;
     let client = app.client();
@@ -65,7 +65,7 @@ async fn the_stored_session_is_a_hash_not_the_token() {
     assert_eq!(stored.token_hash, app::auth::session::hash_token(&token));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = spawn_app().await;
     let client = app.client();
@@ -86,7 +86,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_fields_are_named() {
     let app = spawn_app().await;
     let client = app.client();
@@ -100,7 +100,7 @@ async fn empty_fields_are_named() {
     assert_eq!(json(response).await["field"], "password");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session_on_the_server() {
     let app = spawn_app().await;
     let client = app.client();
@@ -128,7 +128,7 @@ async fn sign_out_ends_the_session_on_the_server() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_callers_get_401_and_no_data() {
     let app = spawn_app().await;
     let client = app.client();
@@ -144,7 +144,7 @@ async fn anonymous_callers_get_401_and_no_data() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_visitors_of_admin_pages_are_sent_to_sign_in() {
     let app = spawn_app().await;
 
@@ -154,7 +154,7 @@ async fn anonymous_visitors_of_admin_pages_are_sent_to_sign_in() {
     assert_eq!(response.headers()[LOCATION], "/login");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_is_not_an_admin() {
     let app = spawn_app().await;
     let client = app.signed_in(PATIENT_A).await;
@@ -163,7 +163,7 @@ async fn a_patient_is_not_an_admin() {
     assert_eq!(app.get(&client, "/admin/users").await.status(), 303);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_without_javascript_redirects_with_the_cookie() {
     let app = spawn_app().await;
     let client = app.client();
@@ -175,7 +175,7 @@ async fn sign_in_without_javascript_redirects_with_the_cookie() {
     assert_eq!(set_cookies(response.headers()).len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_in_without_javascript_returns_to_the_form_with_its_error() {
     let app = spawn_app().await;
     let client = app.client();
@@ -201,7 +201,7 @@ async fn failed_sign_in_without_javascript_returns_to_the_form_with_its_error() 
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crafted_error_link_cannot_put_its_own_words_on_the_sign_in_page() {
     use base64::Engine;
     let app = spawn_app().await;
@@ -220,7 +220,7 @@ async fn a_crafted_error_link_cannot_put_its_own_words_on_the_sign_in_page() {
     assert!(html.contains("Sign-in failed. Please try again."));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_from_another_site_is_refused() {
     let app = spawn_app().await;
 
@@ -238,7 +238,7 @@ async fn sign_in_from_another_site_is_refused() {
     assert!(set_cookies(response.headers()).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_records_the_last_login() {
     let app = spawn_app().await;
     let before = app::entities::user::Entity::find_by_id(21_400_001)

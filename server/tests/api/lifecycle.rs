@@ -72,7 +72,7 @@ fn token_of(link: &str) -> String {
     link.split("token=").nth(1).unwrap().to_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_password() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -114,7 +114,7 @@ async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_pas
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_delete_schedules_deletion_and_active_restores_the_account_untouched() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -147,7 +147,7 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_purge_deletes_accounts_past_their_grace_period_once_and_leaves_nothing() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -215,7 +215,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -277,7 +277,7 @@ async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
     assert_eq!(listed["rows"].as_array().unwrap().len(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -322,7 +322,7 @@ async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() 
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -388,7 +388,7 @@ async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_links_and_links_older_than_a_password_change_are_refused() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -439,7 +439,7 @@ async fn expired_links_and_links_older_than_a_password_change_are_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_password_answers_the_same_for_known_and_unknown_accounts() {
     let app = spawn_mail_app().await;
 
@@ -475,7 +475,7 @@ async fn forgot_password_answers_the_same_for_known_and_unknown_accounts() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_created_without_a_password_gets_a_welcome_link() {
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -511,7 +511,7 @@ async fn a_member_created_without_a_password_gets_a_welcome_link() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_queued_while_smtp_is_down_is_delivered_once_after_a_restart() {
     let mut app = spawn_app_with_smtp(SmtpServer::reserve().await).await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -557,7 +557,7 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_after_a_restart() {
     assert_eq!(to.len(), 100, "each delivered exactly once");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_one_database_send_each_message_once() {
     let mut app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -576,7 +576,7 @@ async fn two_workers_on_one_database_send_each_message_once() {
     assert_eq!(messages.len(), 60, "no message sent twice, none lost");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_of_the_members_clinic_manage_its_lifecycle() {
     let app = spawn_mail_app().await;
     let patient = app.signed_in(PATIENT_A).await;

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const CLINIC_A: i64 = 1;
 const CLINIC_B: i64 = 2;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_creates_a_member_who_appears_in_the_table_at_once() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -43,7 +43,7 @@ async fn an_admin_creates_a_member_who_appears_in_the_table_at_once() {
     assert!(audit[0].1.to_string().contains("Jessica Laynes' Clinic"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_created_with_a_password_can_sign_in_with_it() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -69,7 +69,7 @@ async fn a_member_created_with_a_password_can_sign_in_with_it() {
     assert_eq!(history, 1, "the first password starts the history");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_optional_field_is_stored_normalised() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -107,7 +107,7 @@ async fn every_optional_field_is_stored_normalised() {
 /// Spoils one field of a new member.
 type Breaker = Box<dyn Fn(&mut serde_json::Value)>;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_invalid_field_gets_its_own_message_and_nothing_is_written() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -205,7 +205,7 @@ async fn each_invalid_field_gets_its_own_message_and_nothing_is_written() {
     assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), before);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_bad_fields_are_reported_together_in_form_order() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -223,7 +223,7 @@ async fn several_bad_fields_are_reported_together_in_form_order() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_of_another_clinic_or_a_clinic_not_administered_is_refused() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -243,7 +243,7 @@ async fn a_room_of_another_clinic_or_a_clinic_not_administered_is_refused() {
     assert_eq!(rejected_fields(&json(response).await), ["clinic"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_usernames_anywhere_and_emails_in_the_clinic_are_field_messages() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -277,7 +277,7 @@ async fn duplicate_usernames_anywhere_and_emails_in_the_clinic_are_field_message
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_may_create_members() {
     let app = spawn_app().await;
     let room = app.room_id("jessica").await;
@@ -295,7 +295,7 @@ async fn only_admins_may_create_members() {
     assert_eq!(count, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_clinic_admin_administers_the_clinic() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -315,7 +315,7 @@ async fn a_new_clinic_admin_administers_the_clinic() {
     assert_eq!(listed.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_detail_shows_the_member_and_records_the_view() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -335,7 +335,7 @@ async fn the_detail_shows_the_member_and_records_the_view() {
     assert_eq!(audit.last().map(|a| a.0.as_str()), Some("viewed"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_clinics_member_is_not_found_and_patients_are_forbidden() {
     let app = spawn_app().await;
     let admin_b = app.signed_in(ADMIN_B).await;
@@ -397,7 +397,7 @@ async fn save_profile(
     .await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saving_the_profile_changes_it_and_records_what_changed_masked() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -433,7 +433,7 @@ async fn saving_the_profile_changes_it_and_records_what_changed_masked() {
     assert!(listed.to_string().contains("Gómez"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     let app = spawn_app().await;
     // Two sessions of admins, both reading version 1.
@@ -482,7 +482,7 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_saves_check_fields_and_duplicates_like_create() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -515,7 +515,7 @@ async fn rooms_of(app: &TestApp, id: i64) -> Vec<i64> {
     ids
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_are_added_and_removed_but_one_always_stays() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -557,7 +557,7 @@ async fn rooms_are_added_and_removed_but_one_always_stays() {
     assert!(events[1].contains("Rooms removed") && events[1].contains("Jessica Laynes' Clinic"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_type_changes_and_clinic_admin_rights_follow_it() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -603,7 +603,7 @@ async fn the_user_type_changes_and_clinic_admin_rights_follow_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_cannot_take_away_their_own_admin_type() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -629,7 +629,7 @@ async fn an_admin_cannot_take_away_their_own_admin_type() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_list_is_the_clinics_newest_first_filtered_and_paged() {
     let app = spawn_app().await;
     let admin_a = app.signed_in(ADMIN_A).await;
@@ -687,7 +687,7 @@ async fn the_audit_list_is_the_clinics_newest_first_filtered_and_paged() {
     assert_eq!(bad.status(), 422);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_users_page_opens_the_member_detail_from_its_url() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;

@@ -26,7 +26,7 @@ async fn save(
         .await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_admin_reads_only_their_clinics_settings() {
     let app = spawn_app().await;
     let admin_b = app.signed_in(ADMIN_B).await;
@@ -41,7 +41,7 @@ async fn each_admin_reads_only_their_clinics_settings() {
     assert_eq!(list[0]["idle_timeout_minutes"], 30);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_settings_govern_passwords_pending_deletes_and_idle_sessions() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -110,7 +110,7 @@ async fn saved_settings_govern_passwords_pending_deletes_and_idle_sessions() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_numbers_are_field_errors_and_nothing_changes() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
@@ -129,7 +129,7 @@ async fn bad_numbers_are_field_errors_and_nothing_changes() {
     assert_eq!(list[0]["policy"]["min_length"], 8);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_clinics_admins_may_change_its_settings() {
     let app = spawn_app().await;
     let admin_b = app.signed_in(ADMIN_B).await;

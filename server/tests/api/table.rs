@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 const T0: i64 = JANE_SIGNED_UP;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_by_status_type_and_room() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -32,7 +32,7 @@ async fn filters_by_status_type_and_room() {
     assert_eq!(combined, vec![21_408_300]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_clinics_room_filters_to_nothing() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -43,7 +43,7 @@ async fn another_clinics_room_filters_to_nothing() {
     assert!(seen.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_sort_both_ways() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -76,7 +76,7 @@ async fn each_sort_both_ways() {
     assert_eq!(za, reversed);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_login_sort_puts_recent_sign_ins_first_and_never_last() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -88,7 +88,7 @@ async fn last_login_sort_puts_recent_sign_ins_first_and_never_last() {
     assert_eq!(recent.len(), 6);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyset_pages_forward_and_back_through_ties() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -162,7 +162,7 @@ async fn edge_cursor(
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_page_has_no_previous_and_the_last_no_next() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -175,7 +175,7 @@ async fn the_first_page_has_no_previous_and_the_last_no_next() {
     assert_eq!(body["count_capped"], false);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_stop_at_ten_thousand() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -190,7 +190,7 @@ async fn counts_stop_at_ten_thousand() {
     assert_eq!(filtered["count_capped"], false);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_matching_thousands_pages_like_one_matching_few() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -235,7 +235,7 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
     assert_eq!(seen, wanted);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_past_ten_thousand_says_so() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -274,7 +274,7 @@ async fn bulk_members(app: &TestApp, n: u32) {
         .expect("seed");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_view_parameters_are_named_field_errors() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -298,7 +298,7 @@ async fn bad_view_parameters_are_named_field_errors() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_and_sql_in_the_search_are_just_text() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -324,7 +324,7 @@ async fn html_and_sql_in_the_search_are_just_text() {
     assert!(!html.contains("<script>alert(1)</script>"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_renders_the_view_from_the_url() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -350,7 +350,7 @@ async fn the_page_renders_the_view_from_the_url() {
     assert!(!first.contains("Sam Smith"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_url_shows_a_message_not_an_error_page() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_users_page_shows_janes_row_as_the_article_does() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -30,7 +30,7 @@ async fn the_users_page_shows_janes_row_as_the_article_does() {
     assert!(html.contains("Link: /u/jessica"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_search_is_a_plain_get_form() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -46,7 +46,7 @@ async fn the_page_search_is_a_plain_get_form() {
     assert!(!html.contains("Gloria Gomez"), "another clinic's member");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_matches_prefixes_of_names_email_and_username() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -80,7 +80,7 @@ async fn search_matches_prefixes_of_names_email_and_username() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_finds_an_id_and_a_portal_id() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -101,7 +101,7 @@ async fn search_finds_an_id_and_a_portal_id() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_admin_sees_only_their_clinic() {
     let app = spawn_app().await;
     let a = app.signed_in(ADMIN_A).await;
@@ -119,7 +119,7 @@ async fn each_admin_sees_only_their_clinic() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn like_metacharacters_match_only_themselves() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -133,7 +133,7 @@ async fn like_metacharacters_match_only_themselves() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_search_is_a_field_error_not_a_500() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -146,7 +146,7 @@ async fn an_oversized_search_is_a_field_error_not_a_500() {
     assert_eq!(body["field"], "q");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_are_escaped_in_the_page() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
@@ -158,7 +158,7 @@ async fn names_are_escaped_in_the_page() {
     assert!(html.contains("&lt;b&gt;Bob&lt;/b&gt;"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_list_each_room_with_code_and_link() {
     let app = spawn_app().await;
     let client = app.signed_in(ADMIN_A).await;
