@@ -68,6 +68,11 @@ fn link_in(data: &str) -> String {
     rest[..end].to_owned()
 }
 
+/// Whether `client`'s session is gone (`auth/me` answers nobody).
+async fn signed_out(app: &TestApp, client: &reqwest::Client) -> bool {
+    json(app.call(client, "auth/me", &[]).await).await.is_null()
+}
+
 fn token_of(link: &str) -> String {
     link.split("token=").nth(1).unwrap().to_owned()
 }
@@ -77,22 +82,13 @@ async fn suspending_signs_the_member_out_and_refuses_sign_in_after_a_correct_pas
     let app = spawn_mail_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let patient = app.signed_in(PATIENT_A).await;
-    assert!(
-        json(app.call(&patient, "auth/me", &[]).await)
-            .await
-            .is_object()
-    );
+    assert!(!signed_out(&app, &patient).await);
 
     let response = save_status(&app, &admin, PAT_ID, "suspended").await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(json(response).await["status"], "Suspended");
-    assert!(
-        json(app.call(&patient, "auth/me", &[]).await)
-            .await
-            .is_null(),
-        "signed out"
-    );
+    assert!(signed_out(&app, &patient).await, "signed out");
     let right = json(app.login(&app.client(), PATIENT_A, PASSWORD).await).await;
     assert_eq!(
         right["message"],
@@ -293,12 +289,7 @@ async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() 
     assert_eq!(set("weak", true).await.status(), 422);
     // The fixture's password is the current one; the history is seeded by set_password.
     assert_eq!(set("Fresh-Harbor-77", false).await.status(), 200);
-    assert!(
-        json(app.call(&patient, "auth/me", &[]).await)
-            .await
-            .is_object(),
-        "still signed in"
-    );
+    assert!(!signed_out(&app, &patient).await, "still signed in");
     let reuse = set("Fresh-Harbor-77", true).await;
     assert_eq!(reuse.status(), 422);
     assert!(
@@ -308,12 +299,7 @@ async fn set_password_follows_the_policy_and_history_and_signs_out_when_asked() 
             .contains("used recently")
     );
     assert_eq!(set("Other-Harbor-78", true).await.status(), 200);
-    assert!(
-        json(app.call(&patient, "auth/me", &[]).await)
-            .await
-            .is_null(),
-        "signed out everywhere"
-    );
+    assert!(signed_out(&app, &patient).await, "signed out everywhere");
     assert_eq!(
         app.login(&app.client(), PATIENT_A, "Other-Harbor-78")
             .await
@@ -372,12 +358,7 @@ async fn a_reset_email_arrives_and_its_link_sets_the_password_once() {
         }
     };
     assert_eq!(reset("New-Harbor-55").await.status(), 200);
-    assert!(
-        json(app.call(&patient, "auth/me", &[]).await)
-            .await
-            .is_null(),
-        "other sessions end"
-    );
+    assert!(signed_out(&app, &patient).await, "other sessions end");
     let reused = reset("Another-Harbor-56").await;
     assert_eq!(reused.status(), 422, "single use");
     assert_eq!(
