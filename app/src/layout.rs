@@ -9,6 +9,10 @@ use crate::audit::AuditLogPage;
 use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
 use crate::clinics::SettingsPage;
 use crate::members::UsersPage;
+use crate::patients::{
+    AccountPage, ConfirmEmailPage, GuestEntryPage, RoomPage, SignUpPage, WaitingRoomPage,
+};
+use crate::rooms::RoomsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -50,6 +54,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug") view=RoomPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/guest") view=GuestEntryPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/sign-up") view=SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/waiting") view=WaitingRoomPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -65,6 +76,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
             <a class="brand" href="/admin/users">"Frontdesk"</a>
             <nav aria-label="Admin">
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/rooms">"Rooms"</A>
                 <A href="/admin/audit">"Audit"</A>
                 <A href="/admin/settings">"Settings"</A>
             </nav>
@@ -100,6 +112,7 @@ fn Home() -> impl IntoView {
                         }.into_any(),
                         Some(me) => view! {
                             <h1>{format!("Signed in as {}", me.display_name)}</h1>
+                            <p><a class="button primary" href="/account">"Your account"</a></p>
                             <ActionForm action=logout>
                                 <button type="submit" class="button">"Sign out"</button>
                             </ActionForm>

@@ -8,6 +8,8 @@ pub mod error;
 mod layout;
 pub mod mail;
 pub mod members;
+pub mod patients;
+pub mod rooms;
 pub mod text;
 pub mod validation;
 

@@ -160,3 +160,23 @@ pub enum AuditEvents {
     Changes,
     CreatedAt,
 }
+
+#[derive(DeriveIden)]
+pub enum Signups {
+    Table,
+    Id,
+    ClinicId,
+    RoomId,
+    TokenHash,
+    UsernameLower,
+    Email,
+    FirstName,
+    LastName,
+    DateOfBirth,
+    Phone,
+    Timezone,
+    PasswordHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod idens;
 mod m20261130_000001_create_domain;
 mod m20261130_000002_index_users_by_status;
+mod m20261130_000003_create_signups;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261130_000001_create_domain::Migration),
             Box::new(m20261130_000002_index_users_by_status::Migration),
+            Box::new(m20261130_000003_create_signups::Migration),
         ]
     }
 }

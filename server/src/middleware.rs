@@ -10,16 +10,20 @@ use app::auth::session;
 use app::error::AppError;
 use app::state::AppState;
 
-/// Admin pages need a Clinic Admin's session; anyone else is sent to the sign-in page.
+/// Admin pages need a Clinic Admin's session, the account page a member's (not a guest's);
+/// anyone else is sent to the sign-in page.
 /// This guards pages only: every server function checks its caller itself.
 pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path != "/admin" && !path.starts_with("/admin/") {
+    let admin_page = path == "/admin" || path.starts_with("/admin/");
+    let account_page = path == "/account";
+    if !admin_page && !account_page {
         return next.run(req).await;
     }
     let token = session::token_from_headers(req.headers()).map(str::to_owned);
     let allowed = match token {
         Some(token) => match session::lookup(&state.db, &token).await {
+            Ok(Some(user)) if account_page => user.user_type != app::members::UserType::Guest,
             Ok(Some(user)) => !user.admin_of.is_empty(),
             Ok(None) => false,
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
@@ -28,6 +32,8 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     };
     if allowed {
         next.run(req).await
+    } else if account_page {
+        Redirect::to("/login?next=/account").into_response()
     } else {
         Redirect::to("/login").into_response()
     }

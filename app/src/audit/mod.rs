@@ -24,10 +24,12 @@ pub enum Action {
     ResetSent,
     Deleted,
     SettingsChanged,
+    RoomCreated,
+    RoomChanged,
 }
 
 impl Action {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -38,6 +40,8 @@ impl Action {
         Self::ResetSent,
         Self::Deleted,
         Self::SettingsChanged,
+        Self::RoomCreated,
+        Self::RoomChanged,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -52,6 +56,8 @@ impl Action {
             Self::ResetSent => "reset_sent",
             Self::Deleted => "deleted",
             Self::SettingsChanged => "settings_changed",
+            Self::RoomCreated => "room_created",
+            Self::RoomChanged => "room_changed",
         }
     }
 
@@ -71,6 +77,8 @@ impl Action {
             Self::ResetSent => "Reset email sent",
             Self::Deleted => "Deleted",
             Self::SettingsChanged => "Clinic settings changed",
+            Self::RoomCreated => "Room created",
+            Self::RoomChanged => "Room changed",
         }
     }
 }

@@ -9,7 +9,11 @@ use crate::error::AppError;
 ///
 /// Unknown usernames and wrong passwords get the same answer, after the same amount of work.
 #[server(endpoint = "auth/login")]
-pub async fn login(username: String, password: String) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     // Public: this is how a caller becomes someone.
     let state = crate::state::AppState::current()?;
     if username.trim().is_empty() {
@@ -34,10 +38,11 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
     if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
         options.append_header(axum::http::header::SET_COOKIE, value);
     }
-    leptos_axum::redirect(if signed_in.is_admin {
-        "/admin/users"
-    } else {
-        "/"
+    let next = next.as_deref().filter(|n| super::safe_next(n));
+    leptos_axum::redirect(match (signed_in.is_admin, next) {
+        (_, Some(next)) => next,
+        (true, None) => "/admin/users",
+        (false, None) => "/account",
     });
     Ok(())
 }
@@ -95,14 +100,30 @@ mod service {
         username: &str,
         password: String,
     ) -> Result<SignedIn, AppError> {
+        let lower = username.trim().to_lowercase();
         let account = user::Entity::find()
-            .filter(user::Column::UsernameLower.eq(username.trim().to_lowercase()))
+            .filter(user::Column::UsernameLower.eq(lower.clone()))
             .one(&state.db)
             .await?;
-        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        // No account yet: a sign-up may be waiting for its email to be confirmed.
+        let pending = match &account {
+            None => crate::patients::service::unconfirmed_hash(&state.db, &lower).await?,
+            Some(_) => None,
+        };
+        let stored = account
+            .as_ref()
+            .and_then(|a| a.password_hash.clone())
+            .or_else(|| pending.clone());
+        // One verification on every path, so the answer takes as long for everyone.
         let matches = state.hasher.verify(password, stored).await?;
         let account = match account {
             Some(account) if matches => account,
+            None if matches && pending.is_some() => {
+                return Err(AppError::validation(
+                    "unconfirmed",
+                    crate::patients::words::UNCONFIRMED,
+                ));
+            }
             _ => return Err(AppError::validation("form", NO_MATCH)),
         };
         if Status::from_db(&account.status) != Some(Status::Active) {

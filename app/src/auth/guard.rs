@@ -43,3 +43,30 @@ pub async fn require_admin() -> Result<Admin, AppError> {
 pub async fn require_user() -> Result<SessionUser, AppError> {
     current_session().await?.ok_or(AppError::Unauthorized)
 }
+
+/// Puts a new session's cookie on the current response.
+pub fn set_session_cookie(token: &str) -> Result<(), AppError> {
+    let state = AppState::current()?;
+    let cookie = session::set_cookie(
+        token,
+        state.auth.secure_cookies,
+        state.auth.session_absolute_ms / 1000,
+    );
+    let options = leptos::prelude::expect_context::<leptos_axum::ResponseOptions>();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        options.append_header(axum::http::header::SET_COOKIE, value);
+    }
+    Ok(())
+}
+
+/// Takes the session cookie off the browser.
+pub fn clear_session_cookie() -> Result<(), AppError> {
+    let state = AppState::current()?;
+    let options = leptos::prelude::expect_context::<leptos_axum::ResponseOptions>();
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&session::clear_cookie(state.auth.secure_cookies))
+    {
+        options.append_header(axum::http::header::SET_COOKIE, value);
+    }
+    Ok(())
+}

@@ -27,3 +27,36 @@ pub struct Me {
     pub is_admin: bool,
     pub clinic_name: String,
 }
+
+/// Where a sign-in may send the browser next: a room's page or the account page, nothing
+/// else, so a crafted link cannot send anyone off-site.
+pub fn safe_next(next: &str) -> bool {
+    if next == "/account" {
+        return true;
+    }
+    next.strip_prefix("/u/").is_some_and(|slug| {
+        (1..=64).contains(&slug.len())
+            && slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_room_pages_and_the_account_page_are_followed() {
+        assert!(super::safe_next("/account"));
+        assert!(super::safe_next("/u/jessica"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/u/../admin",
+            "/u/a?x=1",
+            "/admin/users",
+            "/u/",
+        ] {
+            assert!(!super::safe_next(bad), "{bad}");
+        }
+    }
+}

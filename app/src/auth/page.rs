@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::Login;
 use crate::error::AppError;
+use crate::patients::{ResendConfirmation, words};
 
 /// Messages the sign-in page may show. An error decoded from the URL is shown only when its
 /// text is one of these, so a crafted link cannot put words of its own on this page.
@@ -17,6 +18,7 @@ const KNOWN_MESSAGES: &[&str] = &[
     "Enter your password.",
     "That username and password do not match an account.",
     "This account is not active. Please contact your clinic.",
+    words::UNCONFIRMED,
 ];
 
 fn shown(err: &AppError) -> String {
@@ -52,6 +54,14 @@ pub fn LoginPage() -> impl IntoView {
             _ => None,
         })
     };
+    let unconfirmed = move || {
+        error().is_some_and(
+            |e| matches!(&e, AppError::Validation { field, .. } if field == "unconfirmed"),
+        )
+    };
+    let resend = ServerAction::<ResendConfirmation>::new();
+    let username = RwSignal::new(String::new());
+    let next = move || query.read().get("next").filter(|n| super::safe_next(n));
     let form_error = move || {
         error().and_then(|e| match &e {
             AppError::Validation { field, .. } if field != "form" => None,
@@ -68,14 +78,31 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="notice" role="status" hidden=move || query.read().get("reset").is_none()>
                     "Your password is set. Sign in with it."
                 </p>
+                <p class="notice" role="status" hidden=move || query.read().get("resent").is_none()>
+                    {words::RESENT}
+                </p>
+                {move || unconfirmed().then(|| view! {
+                    <div class="notice" role="alert">
+                        <p>{words::UNCONFIRMED}</p>
+                        <ActionForm action=resend attr:class="form" attr:novalidate=true>
+                            <div class="field">
+                                <label for="resend-username">"Your email"</label>
+                                <input id="resend-username" name="username" type="email" autocomplete="email"
+                                    value=username.get_untracked()/>
+                            </div>
+                            <button type="submit" class="button">"Send the link again"</button>
+                        </ActionForm>
+                    </div>
+                })}
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     {move || form_error().map(|msg| view! {
                         <p class="form-error" role="alert">{msg}</p>
                     })}
                     <div class="field">
                         <label for="username">"Username"</label>
                         <input id="username" name="username" type="text" autocomplete="username"
-                            autocapitalize="none" spellcheck="false" required
+                            autocapitalize="none" spellcheck="false" required bind:value=username
                             aria-invalid=move || field_error("username").is_some().to_string()
                             aria-describedby="username-error"/>
                         <p id="username-error" class="field-error">{move || field_error("username")}</p>

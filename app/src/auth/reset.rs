@@ -186,7 +186,7 @@ mod service {
 }
 
 /// An error decoded from a JavaScript-off form's redirect, when it belongs to `path`.
-fn url_error(path: &'static str) -> impl Fn() -> Option<AppError> + Copy + 'static {
+pub(crate) fn url_error(path: &'static str) -> impl Fn() -> Option<AppError> + Copy + 'static {
     let query = use_query_map();
     move || {
         let q = query.read();
@@ -200,7 +200,7 @@ fn url_error(path: &'static str) -> impl Fn() -> Option<AppError> + Copy + 'stat
 }
 
 /// Only messages Frontdesk itself writes are shown from a URL.
-fn known(err: &AppError, known: &[&str]) -> String {
+pub(crate) fn known(err: &AppError, known: &[&str]) -> String {
     let text = err.to_string();
     if known.contains(&text.as_str()) {
         text

@@ -11,6 +11,7 @@ pub mod password_history;
 pub mod password_token;
 pub mod room;
 pub mod session;
+pub mod signup;
 pub mod user;
 pub mod user_room;
 pub mod visit;

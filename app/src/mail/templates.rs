@@ -81,6 +81,59 @@ pub fn reset(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64) -
     }
 }
 
+/// To a new sign-up: confirm the address to finish.
+pub fn confirm_signup(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64) -> Message {
+    let lines = [
+        format!("Hello {first_name},"),
+        format!("Confirm your email address to finish signing up with {clinic}."),
+        format!(
+            "This link works once and expires in {hours} hours. If you did not sign up, you can ignore this email."
+        ),
+    ];
+    Message {
+        to: to.to_owned(),
+        subject: format!("{clinic}: confirm your email to finish signing up"),
+        text: format!(
+            "{}\n\n{}\n\nConfirm my email: {link}\n\n{}\n",
+            lines[0], lines[1], lines[2]
+        ),
+        html: html_page(clinic, &lines, Some(("Confirm my email", link))),
+    }
+}
+
+/// To an address that already has an account: someone tried to sign up with it.
+pub fn signup_attempt(
+    to: &str,
+    clinic: &str,
+    first_name: &str,
+    sign_in: &str,
+    reset: &str,
+) -> Message {
+    let lines = [
+        format!("Hello {first_name},"),
+        format!(
+            "Someone tried to sign up with {clinic} using this email address, which already has an account."
+        ),
+        "If it was you, sign in instead, or reset your password if you have forgotten it. If it was not you, you can ignore this email: nothing has changed.".to_owned(),
+    ];
+    let html = html_page(clinic, &lines, Some(("Sign in", sign_in))).replace(
+        "</body>",
+        &format!(
+            "<p><a href=\"{}\">Forgot your password? Reset it</a></p>\n</body>",
+            esc(reset)
+        ),
+    );
+    Message {
+        to: to.to_owned(),
+        subject: format!("{clinic}: someone tried to sign up with your email"),
+        text: format!(
+            "{}\n\n{}\n\n{}\n\nSign in: {sign_in}\nReset your password: {reset}\n",
+            lines[0], lines[1], lines[2]
+        ),
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ fn to_assigned(r: &room::Model) -> AssignedRoom {
     }
 }
 
-fn visit_status_label(status: &str) -> String {
+pub(crate) fn visit_status_label(status: &str) -> String {
     match status {
         "waiting" => "Waiting",
         "in_progress" => "In progress",
@@ -64,7 +64,7 @@ fn visit_status_label(status: &str) -> String {
 }
 
 /// The profile as the form holds it.
-fn profile_of(u: &user::Model) -> ProfileInput {
+pub(crate) fn profile_of(u: &user::Model) -> ProfileInput {
     let mut p = ProfileInput {
         username: u.username.clone(),
         first_name: u.first_name.clone(),
@@ -245,7 +245,7 @@ pub(crate) fn stale(version: i32, u: &user::Model) -> Result<(), AppError> {
 }
 
 /// What changed between the stored profile and the saved one, masked where sensitive.
-fn profile_changes(old: &user::Model, new: &ValidProfile) -> Vec<Change> {
+pub(crate) fn profile_changes(old: &user::Model, new: &ValidProfile) -> Vec<Change> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let phone = |v: &Option<String>| mask_phone(&text(v));
     let mut changes = Vec::new();

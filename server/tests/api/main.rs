@@ -5,6 +5,8 @@ mod auth;
 mod helpers;
 mod lifecycle;
 mod members;
+mod patients;
+mod rooms;
 mod settings;
 mod smtp;
 mod table;

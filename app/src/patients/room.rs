@@ -1,0 +1,381 @@
+//! A room's page (`/u/{slug}`), guest entry (`/u/{slug}/guest`) and the waiting room
+//! (`/u/{slug}/waiting`), whose place in the queue updates itself.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{RoomEntry, VisitState, WaitStatus, guest_field, words};
+use crate::auth::url_error;
+use crate::error::AppError;
+
+/// A room's public face. Public: anyone with the link may look.
+#[server(endpoint = "patients/room")]
+pub async fn load_room(slug: String) -> Result<Option<RoomEntry>, AppError> {
+    // Public: a room's page is open to anyone who has its link.
+    let caller = crate::auth::guard::current_session().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::room_entry(&state.db, &slug, caller).await
+}
+
+/// Enters the room's waiting room as a guest: first and last name, reason for visit.
+#[server(endpoint = "patients/enter")]
+pub async fn enter_as_guest(
+    slug: String,
+    first_name: String,
+    last_name: String,
+    reason: String,
+) -> Result<(), AppError> {
+    // Public: the room and its clinic decide, in the service, whether guests may enter.
+    let state = crate::state::AppState::current()?;
+    let input = super::GuestInput {
+        first_name,
+        last_name,
+        reason,
+    };
+    let token = super::service::enter_as_guest(&state, &slug, input).await?;
+    // Whoever this browser was before, it is now this guest.
+    if let Some(old) = crate::auth::guard::current_token() {
+        crate::auth::session::end(&state.db, &old).await?;
+    }
+    crate::auth::guard::set_session_cookie(&token)?;
+    // The service found a room under this link, so it is a plain, safe path segment.
+    leptos_axum::redirect(&format!("/u/{}/waiting", slug.trim().to_lowercase()));
+    Ok(())
+}
+
+/// A signed-in member enters the waiting room of a room of their clinic.
+#[server(endpoint = "patients/join")]
+pub async fn join_waiting_room(slug: String, reason: String) -> Result<(), AppError> {
+    let me = crate::auth::guard::require_user().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::join(&state.db, &me, &slug, &reason).await?;
+    leptos_axum::redirect(&format!("/u/{}/waiting", slug.trim().to_lowercase()));
+    Ok(())
+}
+
+/// The caller's newest visit and place in the queue; `None` without a session or a visit.
+#[server(endpoint = "patients/queue")]
+pub async fn queue_status() -> Result<Option<WaitStatus>, AppError> {
+    // Public: it only ever answers about the caller's own visit.
+    let Some(me) = crate::auth::guard::current_session().await? else {
+        return Ok(None);
+    };
+    let state = crate::state::AppState::current()?;
+    super::service::queue(&state.db, &me).await
+}
+
+/// Leaves the waiting room. A guest's session ends with it.
+#[server(endpoint = "patients/leave")]
+pub async fn leave_waiting_room() -> Result<(), AppError> {
+    let me = crate::auth::guard::require_user().await?;
+    let state = crate::state::AppState::current()?;
+    let slug = super::service::leave(&state.db, &me).await?;
+    if me.user_type == crate::members::UserType::Guest {
+        if let Some(token) = crate::auth::guard::current_token() {
+            crate::auth::session::end(&state.db, &token).await?;
+        }
+        crate::auth::guard::clear_session_cookie()?;
+    }
+    match slug {
+        Some(slug) => leptos_axum::redirect(&format!("/u/{slug}?left=1")),
+        None => leptos_axum::redirect("/"),
+    }
+    Ok(())
+}
+
+pub(crate) fn slug_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get("slug").unwrap_or_default()
+}
+
+fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+}
+
+/// The card every patient page sits in.
+#[component]
+pub(crate) fn PatientCard(children: Children) -> impl IntoView {
+    view! {
+        <main class="auth-page patient">
+            <div class="card">{children()}</div>
+        </main>
+    }
+}
+
+#[component]
+fn RoomMissing() -> impl IntoView {
+    not_found_status();
+    view! {
+        <h1>"Room not found"</h1>
+        <p>"Check the link you were given, or contact your clinic."</p>
+    }
+}
+
+#[component]
+fn RoomClosed(room: RoomEntry) -> impl IntoView {
+    view! {
+        <p class="brand">{room.clinic_name.clone()}</p>
+        <h1>{format!("{} is closed", room.name)}</h1>
+        <p>"This room is closed. Please contact your clinic."</p>
+    }
+}
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let slug = slug_param();
+    let query = use_query_map();
+    let room = Resource::new(slug, load_room);
+    view! {
+        <PatientCard>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || room.get().map(|result| match result {
+                    Ok(Some(r)) if !r.open => view! { <RoomClosed room=r/> }.into_any(),
+                    Ok(Some(r)) => {
+                        let left = query.read().get("left").is_some();
+                        let title = format!("{} · Frontdesk", r.name);
+                        let guest_href = format!("/u/{}/guest", r.slug);
+                        let signup_href = format!("/u/{}/sign-up", r.slug);
+                        let nothing_open = !r.guest_allowed && !r.signup_allowed;
+                        view! {
+                            <Title text=title/>
+                            <p class="brand">{r.clinic_name.clone()}</p>
+                            <h1>{format!("Welcome to {}", r.name)}</h1>
+                            {left.then(|| view! { <p class="notice" role="status">"You left the waiting room."</p> })}
+                            {match r.signed_in_as.clone() {
+                                Some(name) => view! { <JoinForm slug=r.slug.clone() name/> }.into_any(),
+                                None => view! {
+                                    <div class="choices">
+                                        {r.guest_allowed.then(|| view! {
+                                            <a class="button primary" href=guest_href.clone()>"Enter as guest"</a>
+                                        })}
+                                        {r.signup_allowed.then(|| view! {
+                                            <a class="button" href=signup_href.clone()>"Sign up"</a>
+                                        })}
+                                        <a class="button" href=format!("/login?next=/u/{}", r.slug)>"Log in"</a>
+                                    </div>
+                                    {nothing_open.then(|| view! {
+                                        <p class="hint">"Log in with the account your clinic gave you to enter this room."</p>
+                                    })}
+                                }.into_any(),
+                            }}
+                        }.into_any()
+                    }
+                    Ok(None) => view! { <RoomMissing/> }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </PatientCard>
+    }
+}
+
+/// A signed-in member's way into the waiting room: the reason for the visit.
+#[component]
+fn JoinForm(slug: String, name: String) -> impl IntoView {
+    let action = ServerAction::<JoinWaitingRoom>::new();
+    let from_url = url_error(JoinWaitingRoom::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let reason_error = move || {
+        error().map(|e| match e.field_message(guest_field::REASON) {
+            Some(m) => m,
+            None => e.to_string(),
+        })
+    };
+    view! {
+        <p>{format!("Signed in as {name}.")}" "<a href="/account">"Your account"</a></p>
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <input type="hidden" name="slug" value=slug/>
+            <div class="field">
+                <label for="reason">"Reason for visit"</label>
+                <textarea id="reason" name="reason" rows="3" maxlength="500" required
+                    aria-invalid=move || reason_error().is_some().to_string()
+                    aria-describedby="reason-error"></textarea>
+                <p id="reason-error" class="field-error">{reason_error}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                "Enter the waiting room"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn GuestEntryPage() -> impl IntoView {
+    let slug = slug_param();
+    let room = Resource::new(slug, load_room);
+    view! {
+        <PatientCard>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || room.get().map(|result| match result {
+                    Ok(Some(r)) if !r.open => view! { <RoomClosed room=r/> }.into_any(),
+                    Ok(Some(r)) if !r.guest_allowed => view! {
+                        <p class="brand">{r.clinic_name.clone()}</p>
+                        <h1>{format!("Welcome to {}", r.name)}</h1>
+                        <p class="form-error" role="alert">{words::GUESTS_CLOSED}</p>
+                        <p><a href=format!("/u/{}", r.slug)>"Back to the room"</a></p>
+                    }.into_any(),
+                    Ok(Some(r)) => view! { <GuestForm room=r/> }.into_any(),
+                    Ok(None) => view! { <RoomMissing/> }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </PatientCard>
+    }
+}
+
+/// The field messages a form may show from the server; anything else becomes one line
+/// over the form.
+pub(crate) fn split_error(
+    error: impl Fn() -> Option<AppError> + Copy + Send + Sync + 'static,
+) -> (
+    impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+    impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+) {
+    let field = move |name: &'static str| error().and_then(|e| e.field_message(name));
+    let form = move || {
+        error().and_then(|e| match &e {
+            AppError::Validation { field, message } if field == "form" || field == "token" => {
+                Some(message.clone())
+            }
+            AppError::Validation { .. } | AppError::Invalid { .. } => None,
+            other => Some(other.to_string()),
+        })
+    };
+    (field, form)
+}
+
+#[component]
+fn GuestForm(room: RoomEntry) -> impl IntoView {
+    let action = ServerAction::<EnterAsGuest>::new();
+    let from_url = url_error(EnterAsGuest::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let (field_error, form_error) = split_error(error);
+    let form_error = move || {
+        error()
+            .filter(|e| matches!(e, AppError::Forbidden))
+            .map(|_| words::GUESTS_CLOSED.to_owned())
+            .or_else(form_error)
+    };
+    let input = move |name: &'static str, label: &'static str, autocomplete: &'static str| {
+        view! {
+            <div class="field">
+                <label for=name>{label}</label>
+                <input id=name name=name type="text" autocomplete=autocomplete required maxlength="100"
+                    aria-invalid=move || field_error(name).is_some().to_string()
+                    aria-describedby=format!("{name}-error")/>
+                <p id=format!("{name}-error") class="field-error">{move || field_error(name)}</p>
+            </div>
+        }
+    };
+    let back = format!("/u/{}", room.slug);
+    view! {
+        <Title text=format!("Enter as guest · {}", room.name)/>
+        <p class="brand">{room.clinic_name.clone()}</p>
+        <h1>"Enter as guest"</h1>
+        <p>{format!("You are entering the waiting room of {}.", room.name)}</p>
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <input type="hidden" name="slug" value=room.slug.clone()/>
+            {input(guest_field::FIRST_NAME, "First name", "given-name")}
+            {input(guest_field::LAST_NAME, "Last name", "family-name")}
+            <div class="field">
+                <label for="reason">"Reason for visit"</label>
+                <textarea id="reason" name="reason" rows="3" maxlength="500" required
+                    aria-invalid=move || field_error(guest_field::REASON).is_some().to_string()
+                    aria-describedby="reason-error"></textarea>
+                <p id="reason-error" class="field-error">{move || field_error(guest_field::REASON)}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                "Enter the waiting room"
+            </button>
+        </ActionForm>
+        <p class="below-form"><a href=back>"Back"</a></p>
+    }
+}
+
+#[component]
+pub fn WaitingRoomPage() -> impl IntoView {
+    let slug = slug_param();
+    let tick = RwSignal::new(0u32);
+    let status = Resource::new(move || tick.get(), |_| queue_status());
+    let leave = ServerAction::<LeaveWaitingRoom>::new();
+    // Asks again every few seconds while the patient waits; stops once they are seen,
+    // leave, or the page goes.
+    #[cfg(feature = "hydrate")]
+    {
+        let timer = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
+        Effect::new(move |_| {
+            let waiting = status
+                .get()
+                .and_then(Result::ok)
+                .flatten()
+                .is_some_and(|s| matches!(s.state, VisitState::Waiting { .. }));
+            if waiting && timer.with_value(Option::is_none) {
+                timer.set_value(Some(gloo_timers::callback::Interval::new(
+                    super::POLL_MS,
+                    move || tick.update(|t| *t += 1),
+                )));
+            } else if !waiting {
+                timer.set_value(None);
+            }
+        });
+        on_cleanup(move || timer.set_value(None));
+    }
+    view! {
+        <Title text="Waiting room · Frontdesk"/>
+        <PatientCard>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || status.get().map(|result| match result {
+                    Ok(Some(s)) => view! { <QueueView status=s leave/> }.into_any(),
+                    Ok(None) => view! {
+                        <h1>"You are not in a waiting room"</h1>
+                        <p><a class="button primary" href=format!("/u/{}", slug())>"Go to the room"</a></p>
+                    }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </PatientCard>
+    }
+}
+
+#[component]
+fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl IntoView {
+    let room_href = format!("/u/{}", status.slug);
+    match status.state {
+        VisitState::Waiting { place } => view! {
+            <p class="brand">{status.room_name.clone()}</p>
+            <h1>"You are in the waiting room"</h1>
+            <p>{format!("Hello {}. Your provider will see you soon.", status.first_name)}</p>
+            <div class="queue" role="status" aria-live="polite" aria-atomic="true">
+                <span class="queue-label">"Your place in the queue"</span>
+                <span class="queue-place" data-place=place.to_string()>{place}</span>
+                <span class="queue-note">{if place == 1 { "You are next.".to_owned() } else { format!("{} ahead of you.", place - 1) }}</span>
+            </div>
+            <noscript>
+                <p><a href=format!("{room_href}/waiting")>"Refresh to see your place"</a></p>
+            </noscript>
+            <ActionForm action=leave attr:class="form">
+                <button type="submit" class="button" disabled=move || leave.pending().get()>
+                    "Leave the waiting room"
+                </button>
+            </ActionForm>
+        }.into_any(),
+        state => {
+            let (title, text) = match state {
+                VisitState::InProgress => ("Your visit has started", "Your provider is with you now."),
+                VisitState::Completed => ("Your visit is over", "Thank you for visiting."),
+                _ => ("You left the waiting room", "You can enter again from the room's page."),
+            };
+            view! {
+                <p class="brand">{status.room_name.clone()}</p>
+                <h1>{title}</h1>
+                <p>{text}</p>
+                <p><a class="button" href=room_href>"Back to the room"</a></p>
+            }.into_any()
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Listing, saving and (de)activating rooms, each change audited.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::{RoomInput, RoomList, RoomRow, field};
+use crate::audit::{self, Action, Change};
+use crate::auth::guard::Admin;
+use crate::entities::{clinic, room, user_room};
+use crate::error::{AppError, FieldError};
+use crate::members::manage::is_unique_violation;
+use crate::state::now_ms;
+
+fn to_row(r: &room::Model, members: u64) -> RoomRow {
+    RoomRow {
+        id: r.id,
+        clinic_id: r.clinic_id,
+        name: r.name.clone(),
+        code: r.code.clone(),
+        slug: r.slug.clone(),
+        active: r.active,
+        guest_allowed: r.guest_allowed,
+        signup_allowed: r.signup_allowed,
+        members,
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    room_id: i64,
+    n: i64,
+}
+
+async fn member_counts(
+    db: &impl ConnectionTrait,
+    room_ids: Vec<i64>,
+) -> Result<Vec<(i64, u64)>, AppError> {
+    // One grouped count over the (room_id, user_id) index.
+    let counts = user_room::Entity::find()
+        .select_only()
+        .column(user_room::Column::RoomId)
+        .column_as(user_room::Column::UserId.count(), "n")
+        .filter(user_room::Column::RoomId.is_in(room_ids))
+        .group_by(user_room::Column::RoomId)
+        .into_model::<Count>()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|c| (c.room_id, c.n.max(0) as u64))
+        .collect())
+}
+
+pub async fn list(db: &impl ConnectionTrait, clinic_ids: &[i64]) -> Result<RoomList, AppError> {
+    let clinics = clinic::Entity::find()
+        .filter(clinic::Column::Id.is_in(clinic_ids.to_vec()))
+        .order_by_asc(clinic::Column::Name)
+        .all(db)
+        .await?;
+    let rooms = room::Entity::find()
+        .filter(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
+        .order_by_desc(room::Column::Active)
+        .order_by_asc(room::Column::Name)
+        .all(db)
+        .await?;
+    let counts = member_counts(db, rooms.iter().map(|r| r.id).collect()).await?;
+    let count_of = |id: i64| counts.iter().find(|(r, _)| *r == id).map_or(0, |(_, n)| *n);
+    Ok(RoomList {
+        clinics: clinics.into_iter().map(|c| (c.id, c.name)).collect(),
+        rooms: rooms.iter().map(|r| to_row(r, count_of(r.id))).collect(),
+    })
+}
+
+async fn row_of(db: &impl ConnectionTrait, r: &room::Model) -> Result<RoomRow, AppError> {
+    let n = member_counts(db, vec![r.id]).await?;
+    Ok(to_row(r, n.first().map_or(0, |(_, n)| *n)))
+}
+
+/// The room with `id`, when it belongs to one of the admin's clinics.
+async fn find_room(
+    db: &impl ConnectionTrait,
+    admin: &Admin,
+    id: i64,
+) -> Result<room::Model, AppError> {
+    room::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| admin.clinic_ids.contains(&r.clinic_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// Messages for a code or link another room already has.
+async fn taken(db: &impl ConnectionTrait, valid: &RoomInput) -> Result<Vec<FieldError>, AppError> {
+    let mut errors = Vec::new();
+    let others = |col: room::Column, value: &str| {
+        let q = room::Entity::find().filter(col.eq(value.to_owned()));
+        match valid.id {
+            Some(id) => q.filter(room::Column::Id.ne(id)),
+            None => q,
+        }
+    };
+    if others(room::Column::Code, &valid.code)
+        .one(db)
+        .await?
+        .is_some()
+    {
+        errors.push(FieldError::new(field::CODE, "Another room has that code."));
+    }
+    if others(room::Column::Slug, &valid.slug)
+        .one(db)
+        .await?
+        .is_some()
+    {
+        errors.push(FieldError::new(field::SLUG, "Another room has that link."));
+    }
+    Ok(errors)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn changes(old: Option<&room::Model>, new: &RoomInput) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut diff = |label: &str, from: String, to: String| {
+        if from != to {
+            out.push(Change::new(label, from, to));
+        }
+    };
+    let o = |f: fn(&room::Model) -> String| old.map(f).unwrap_or_default();
+    diff("Room", o(|r| r.name.clone()), new.name.clone());
+    diff("Code", o(|r| r.code.clone()), new.code.clone());
+    diff(
+        "Link",
+        o(|r| format!("/u/{}", r.slug)),
+        format!("/u/{}", new.slug),
+    );
+    diff(
+        "Guests may enter",
+        o(|r| yes_no(r.guest_allowed).into()),
+        yes_no(new.guest_allowed).into(),
+    );
+    diff(
+        "Patients may sign up",
+        o(|r| yes_no(r.signup_allowed).into()),
+        yes_no(new.signup_allowed).into(),
+    );
+    out
+}
+
+#[tracing::instrument(skip_all, fields(room_id = ?input.id, actor = admin.user_id))]
+pub async fn save(
+    db: &sea_orm::DatabaseConnection,
+    admin: &Admin,
+    input: RoomInput,
+) -> Result<RoomRow, AppError> {
+    let old = match input.id {
+        Some(id) => Some(find_room(db, admin, id).await?),
+        None => None,
+    };
+    let clinic_id = old.as_ref().map_or(input.clinic_id, |r| r.clinic_id);
+    if !admin.clinic_ids.contains(&clinic_id) {
+        return Err(AppError::validation(
+            field::CLINIC,
+            "Choose one of your clinics.",
+        ));
+    }
+    let valid = input.validate().map_err(AppError::fields)?;
+    let errors = taken(db, &valid).await?;
+    if !errors.is_empty() {
+        return Err(AppError::fields(errors));
+    }
+    let changed = changes(old.as_ref(), &valid);
+    if changed.is_empty()
+        && let Some(old) = &old
+    {
+        return row_of(db, old).await;
+    }
+    let mut am = match &old {
+        Some(r) => room::ActiveModel {
+            id: Set(r.id),
+            ..Default::default()
+        },
+        None => room::ActiveModel {
+            clinic_id: Set(clinic_id),
+            active: Set(true),
+            created_at: Set(now_ms()),
+            ..Default::default()
+        },
+    };
+    am.name = Set(valid.name.clone());
+    am.code = Set(valid.code.clone());
+    am.slug = Set(valid.slug.clone());
+    am.guest_allowed = Set(valid.guest_allowed);
+    am.signup_allowed = Set(valid.signup_allowed);
+    let txn = db.begin().await?;
+    let saved = match if old.is_some() {
+        am.update(&txn).await
+    } else {
+        am.insert(&txn).await
+    } {
+        Ok(saved) => saved,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            // Another admin took the code or link since the check above.
+            let errors = taken(db, &valid).await?;
+            return Err(if errors.is_empty() {
+                AppError::Conflict {
+                    message: "That code or link was just taken. Try again.".into(),
+                }
+            } else {
+                AppError::fields(errors)
+            });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let action = if old.is_some() {
+        Action::RoomChanged
+    } else {
+        Action::RoomCreated
+    };
+    audit::service::record_clinic(&txn, clinic_id, admin.user_id, action, &changed).await?;
+    txn.commit().await?;
+    tracing::info!(room_id = saved.id, "room saved");
+    row_of(db, &saved).await
+}
+
+#[tracing::instrument(skip_all, fields(room_id = id, actor = admin.user_id))]
+pub async fn set_active(
+    db: &sea_orm::DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+    active: bool,
+) -> Result<RoomRow, AppError> {
+    let old = find_room(db, admin, id).await?;
+    if old.active == active {
+        return row_of(db, &old).await;
+    }
+    let txn = db.begin().await?;
+    let saved = room::ActiveModel {
+        id: Set(old.id),
+        active: Set(active),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    let state = |a: bool| if a { "Active" } else { "Inactive" };
+    audit::service::record_clinic(
+        &txn,
+        old.clinic_id,
+        admin.user_id,
+        Action::RoomChanged,
+        &[Change::new(
+            &format!("Room {}", old.name),
+            state(old.active),
+            state(active),
+        )],
+    )
+    .await?;
+    txn.commit().await?;
+    row_of(db, &saved).await
+}
