@@ -72,8 +72,8 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await expect(patient).toHaveURL(/\/login\?reset=1/);
   await expect(patient.getByText("Your password is set. Sign in with it.")).toBeVisible();
   await signIn(patient, JANE, "Jane-Harbor-2026!");
-  await expect(patient).toHaveURL(/\/$/);
-  await expect(patient.getByRole("heading", { name: "Signed in as Jane Gomez" })).toBeVisible();
+  await expect(patient).toHaveURL(/\/account$/);
+  await expect(patient.getByRole("heading", { name: "Jane Gomez" })).toBeVisible();
 
   // The link works once.
   await patient.goto(link);
@@ -129,7 +129,7 @@ test("Set password from the row sets a password the member signs in with", async
 
   const patient = await newPage(browser);
   await signIn(patient, JANE, "Row-Harbor-2026!");
-  await expect(patient).toHaveURL(/\/$/);
+  await expect(patient).toHaveURL(/\/account$/);
 });
 
 test("a deleted member is gone from the table", async ({ page }) => {

@@ -146,6 +146,10 @@ fn print_sign_in(settings: &Settings, outcome: &AdminPassword) {
             seed::DEMO_ADMIN
         ),
     }
+    println!(
+        "Patients enter the demo clinic's waiting room at {}/u/jessica\n",
+        settings.public_url()
+    );
 }
 
 async fn shutdown() {

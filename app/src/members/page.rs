@@ -475,6 +475,8 @@ fn MemberRowView(
     password_url: String,
 ) -> impl IntoView {
     let name = row.full_name();
+    // A guest entered by name only: no username, email or password to show or set.
+    let has_login = row.user_type != UserType::Guest;
     let last_login = match row.last_login.clone() {
         Some(at) => view! { <span>{at}</span> }.into_any(),
         None => view! { <small>"Not logged in!"</small> }.into_any(),
@@ -502,8 +504,10 @@ fn MemberRowView(
             <td>
                 <span class="line strong">{name.clone()}</span>
                 <span class="line">"ID: "{row.id}</span>
-                <span class="line">"User name: "{row.username.clone()}</span>
-                <span class="line">"Email: "{row.email.clone()}</span>
+                {has_login.then(|| view! {
+                    <span class="line">"User name: "{row.username.clone()}</span>
+                    <span class="line">"Email: "{row.email.clone()}</span>
+                })}
                 <span class="line">"Portal ID: "{portal_id(row.id)}</span>
                 <span class="line">"Type: "{row.user_type.label()}</span>
             </td>
@@ -518,8 +522,10 @@ fn MemberRowView(
                 </a>
                 <a id=format!("delete-{}", row.id) class="link-button danger" href=delete_url
                     aria-label=format!("Delete {name}")>"Delete"</a>
-                <a id=format!("password-{}", row.id) class="link-button" href=password_url
-                    aria-label=format!("Set password for {name}")>"Set password"</a>
+                {has_login.then(|| view! {
+                    <a id=format!("password-{}", row.id) class="link-button" href=password_url
+                        aria-label=format!("Set password for {name}")>"Set password"</a>
+                })}
             </td>
         </tr>
     }

@@ -1,13 +1,17 @@
 //! Sign-up (`/u/{slug}/sign-up`) and its email confirmation (`/confirm-email`). Every valid
 //! sign-up gets the same answer, so the page never tells whether an account exists.
 
+// `sign_up` takes each field of the form as its own argument, so that the form posts
+// as plain HTML without JavaScript; the server-function macro repeats that signature.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::room::{PatientCard, slug_param, split_error};
-use super::{SignUpForm, SignUpInput, words};
+use super::{SignUpForm, words};
 use crate::auth::url_error;
 use crate::error::AppError;
 use crate::members::profile::{DEFAULT_TIMEZONE, field};
@@ -22,7 +26,6 @@ pub async fn load_signup_form(slug: String) -> Result<Option<SignUpForm>, AppErr
 
 /// Signs up in a room. The answer is the same whether or not the address has an account.
 #[server(endpoint = "patients/sign_up")]
-#[allow(clippy::too_many_arguments)]
 pub async fn sign_up(
     slug: String,
     first_name: String,
@@ -36,7 +39,7 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     // Public: the room and its clinic decide, in the service, whether sign-up is open.
     let state = crate::state::AppState::current()?;
-    let input = SignUpInput {
+    let input = super::SignUpInput {
         first_name,
         last_name,
         email,

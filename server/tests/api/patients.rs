@@ -185,6 +185,15 @@ async fn a_guest_is_a_guest_user_in_the_room_with_a_waiting_visit() {
     assert_eq!(rows[0]["first_name"], "Lee");
     assert_eq!(rows[0]["status"], "Active");
     assert_eq!(rows[0]["rooms"][0]["slug"], "jessica");
+    let html = page_text(app.get(&admin, "/admin/users?type=guest").await).await;
+    assert!(
+        html.contains("Type: Guest") && html.contains("Code: TVJC-jessica"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("User name: guest-") && !html.contains("Set password"),
+        "no login parts"
+    );
     let id = rows[0]["id"].as_i64().unwrap();
     let visits = visit::Entity::find()
         .filter(visit::Column::UserId.eq(id))
@@ -334,10 +343,7 @@ async fn a_confirmed_sign_up_is_an_active_member_of_the_room_and_signed_in() {
         .await;
 
     assert_eq!(confirmed.status(), 200);
-    assert_eq!(
-        confirmed.headers()[LOCATION],
-        "/account?welcome=1"
-    );
+    assert_eq!(confirmed.headers()[LOCATION], "/account?welcome=1");
     let member = user::Entity::find()
         .filter(user::Column::EmailLower.eq(SIGNUP_EMAIL))
         .one(&app.db)

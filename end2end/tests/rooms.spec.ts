@@ -1,0 +1,44 @@
+import AxeBuilder from "@axe-core/playwright";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, hydrated } from "./pages";
+
+test("an admin creates a room whose link works, then deactivates it and the link says it is closed", async ({ page, browser }) => {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await page.getByRole("link", { name: "Rooms" }).click();
+  await expect(page).toHaveURL(/\/admin\/rooms$/);
+  await hydrated(page);
+  await expect(page.getByRole("cell", { name: "TVJC-jessica" })).toBeVisible();
+
+  const name = `Dr. Kim ${Date.now() % 100000}`;
+  await page.getByRole("button", { name: "New room" }).click();
+  const form = page.getByRole("form", { name: "New room" });
+  await form.getByLabel("Room name").fill(name);
+  const slug = await form.getByLabel("Link").inputValue();
+  expect(slug).toMatch(/^dr-kim-\d+$/);
+  await form.getByLabel("Code").fill("TVJC-jessica");
+  await form.getByRole("button", { name: "Create room" }).click();
+  await expect(form.getByText("Another room has that code.")).toBeVisible();
+  const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
+  expect(violations, "accessibility violations").toEqual([]);
+
+  await form.getByLabel("Code").fill(`TVJC-${slug}`);
+  await form.getByRole("button", { name: "Create room" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${name} was created` })).toBeVisible();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText(`/u/${slug}`);
+  await expect(row).toContainText("Active");
+
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`/u/${slug}`);
+  await expect(visitor.getByRole("heading", { name: `Welcome to ${name}` })).toBeVisible();
+
+  await row.getByRole("button", { name: `Deactivate ${name}` }).click();
+  await expect(page.getByRole("status").filter({ hasText: "was deactivated" })).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: name })).toContainText("Inactive");
+  await visitor.reload();
+  await expect(visitor.getByRole("heading", { name: `${name} is closed` })).toBeVisible();
+  await expect(visitor.getByRole("link", { name: "Enter as guest" })).toHaveCount(0);
+});
