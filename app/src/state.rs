@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::throttle::Throttle;
 
 /// Settings the application code reads (the server crate loads them from the environment).
 #[derive(Clone, Debug)]
@@ -33,6 +34,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub hasher: PasswordHasher,
     pub auth: Arc<AuthSettings>,
+    /// Brakes on guessing and on mail from the public forms.
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {

@@ -53,6 +53,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
             public_url: settings.public_url(),
             ..AuthSettings::default()
         }),
+        throttle: Arc::new(app::auth::throttle::Throttle::default()),
     }
 }
 

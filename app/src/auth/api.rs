@@ -14,7 +14,8 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    // Public: this is how a caller becomes someone.
+    // Public: this is how a caller becomes someone; braked per address and per account.
+    super::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     if username.trim().is_empty() {
         return Err(AppError::validation("username", "Enter your username."));
@@ -101,6 +102,7 @@ mod service {
         password: String,
     ) -> Result<SignedIn, AppError> {
         let lower = username.trim().to_lowercase();
+        state.throttle.may_try(&lower)?;
         let account = user::Entity::find()
             .filter(user::Column::UsernameLower.eq(lower.clone()))
             .one(&state.db)
@@ -124,7 +126,10 @@ mod service {
                     crate::patients::words::UNCONFIRMED,
                 ));
             }
-            _ => return Err(AppError::validation("form", NO_MATCH)),
+            _ => {
+                state.throttle.failed(&lower);
+                return Err(AppError::validation("form", NO_MATCH));
+            }
         };
         if Status::from_db(&account.status) != Some(Status::Active) {
             tracing::info!(user_id = account.id, "sign-in refused: account not active");

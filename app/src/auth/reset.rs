@@ -23,7 +23,8 @@ pub const DEAD_LINK: &str =
 /// Public: anyone may ask, and every caller gets the same answer.
 #[server(endpoint = "auth/forgot")]
 pub async fn forgot_password(identifier: String) -> Result<(), AppError> {
-    // Public: the answer never says whether an account exists.
+    // Public: the answer never says whether an account exists; braked per address.
+    super::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     if identifier.trim().is_empty() {
         return Err(AppError::validation(
@@ -31,7 +32,7 @@ pub async fn forgot_password(identifier: String) -> Result<(), AppError> {
             "Enter your username or email address.",
         ));
     }
-    if identifier.len() <= 254 {
+    if identifier.len() <= 254 && state.throttle.may_mail(identifier.trim()) {
         service::send_self_reset(&state, identifier.trim()).await?;
     }
     leptos_axum::redirect("/forgot-password?sent=1");
@@ -55,6 +56,7 @@ pub async fn reset_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     // Public: the single-use token proves who the caller is.
+    super::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     service::reset(&state, &token, &password, &confirm_password).await?;
     leptos_axum::redirect("/login?reset=1");

@@ -350,7 +350,12 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     let hash = state.hasher.hash(input.password.clone()).await?;
     let email_lower = valid.email.to_lowercase();
     let txn = state.db.begin().await?;
+    // Past its rate, an address gets no more mail from here; the answer stays the same.
+    let may_mail = state.throttle.may_mail(&email_lower);
     if let Some(existing) = known_account(&txn, c.id, &email_lower).await? {
+        if !may_mail {
+            return Ok(());
+        }
         let base = state.auth.public_url.trim_end_matches('/');
         let message = templates::signup_attempt(
             &existing.email,
@@ -365,6 +370,9 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
             user_id = existing.id,
             "sign-up with a known address: note sent"
         );
+        return Ok(());
+    }
+    if !may_mail {
         return Ok(());
     }
     let token = new_token();
@@ -549,7 +557,7 @@ pub async fn unconfirmed_hash(
 #[tracing::instrument(skip_all)]
 pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
     let lower = username.trim().to_lowercase();
-    if lower.is_empty() || lower.len() > 254 {
+    if lower.is_empty() || lower.len() > 254 || !state.throttle.may_mail(&lower) {
         return Ok(());
     }
     let Some(s) = signup::Entity::find()

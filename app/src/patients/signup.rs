@@ -38,6 +38,7 @@ pub async fn sign_up(
     timezone: String,
 ) -> Result<(), AppError> {
     // Public: the room and its clinic decide, in the service, whether sign-up is open.
+    crate::auth::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     let input = super::SignUpInput {
         first_name,
@@ -68,6 +69,7 @@ pub async fn confirm_info(token: String) -> Result<Option<(String, String)>, App
 #[server(endpoint = "auth/confirm")]
 pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
     // Public: the single-use token proves who the caller is.
+    crate::auth::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     let session = super::service::confirm(&state, &token).await?;
     if let Some(old) = crate::auth::guard::current_token() {
@@ -83,6 +85,7 @@ pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/resend")]
 pub async fn resend_confirmation(username: String) -> Result<(), AppError> {
     // Public: the link only ever goes to the address the sign-up gave.
+    crate::auth::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
     super::service::resend(&state, &username).await?;
     leptos_axum::redirect("/login?resent=1");

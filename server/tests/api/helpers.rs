@@ -107,7 +107,20 @@ pub async fn spawn_app_with_smtp(smtp: SmtpServer) -> TestApp {
     start(smtp, 1).await
 }
 
+/// [`spawn_app`] with the brakes on guessing set to `limits`.
+pub async fn spawn_app_with_limits(limits: app::auth::throttle::Limits) -> TestApp {
+    start_with(SmtpServer::reserve().await, 0, Some(limits)).await
+}
+
 async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
+    start_with(smtp, workers, None).await
+}
+
+async fn start_with(
+    smtp: SmtpServer,
+    workers: usize,
+    limits: Option<app::auth::throttle::Limits>,
+) -> TestApp {
     let (url, database) = fresh_database().await;
     let settings = Settings {
         database_url: url,
@@ -128,7 +141,10 @@ async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
     let hasher = PasswordHasher::new(2);
     fixtures(&conn, &hasher).await;
 
-    let state = app_state(conn.clone(), &settings);
+    let mut state = app_state(conn.clone(), &settings);
+    if let Some(limits) = limits {
+        state.throttle = std::sync::Arc::new(app::auth::throttle::Throttle::new(limits));
+    }
     let app = router(ServerState {
         leptos_options: leptos_options(&settings),
         app: state,
@@ -138,7 +154,12 @@ async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     let mailer = Mailer::smtp(&smtp.url(), "Frontdesk <no-reply@frontdesk.test>").expect("mailer");
     let mut app = TestApp {

@@ -7,6 +7,7 @@ mod lifecycle;
 mod members;
 mod patients;
 mod rooms;
+mod security;
 mod settings;
 mod smtp;
 mod table;

@@ -1,0 +1,134 @@
+//! Brakes on guessing and oversized requests: proven against the running server.
+
+use std::time::Duration;
+
+use app::auth::throttle::{Limits, Rate};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use app::entities::mail_outbox;
+
+use crate::helpers::*;
+
+fn limits(failures: u32, posts: u32, mails: u32) -> Limits {
+    Limits {
+        sign_in_failures: Rate {
+            burst: failures,
+            every: Duration::from_millis(1_500),
+        },
+        public_posts: Rate {
+            burst: posts,
+            every: Duration::from_secs(600),
+        },
+        mail_per_address: Rate {
+            burst: mails,
+            every: Duration::from_secs(600),
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_hold_known_and_unknown_accounts_alike_and_then_let_go() {
+    let app = spawn_app_with_limits(limits(3, 1_000, 100)).await;
+    let client = app.client();
+    for username in [PATIENT_A, "nobody@example.com"] {
+        for attempt in 1..=4 {
+            let wrong = app.login(&client, username, "Wrong-Password-1").await;
+            assert_eq!(
+                wrong.status(),
+                422,
+                "{username}: failure {attempt} is answered"
+            );
+        }
+        let held = app.login(&client, username, PASSWORD).await;
+        assert_eq!(
+            held.status(),
+            429,
+            "{username}: held after the burst, right password or not"
+        );
+    }
+    assert_eq!(
+        app.login(&client, ADMIN_A, PASSWORD).await.status(),
+        200,
+        "other accounts sign in as usual"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1_700)).await;
+    assert_eq!(
+        app.login(&client, PATIENT_A, PASSWORD).await.status(),
+        200,
+        "the hold ends: no one is locked out for good"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_forms_are_braked_per_client_address() {
+    let app = spawn_app_with_limits(limits(100, 3, 100)).await;
+    let client = app.client();
+    for _ in 0..3 {
+        let asked = app
+            .call(
+                &client,
+                "auth/forgot",
+                &[("identifier", "someone@example.com")],
+            )
+            .await;
+        assert_eq!(asked.status(), 200);
+    }
+    let braked = app
+        .call(
+            &client,
+            "auth/forgot",
+            &[("identifier", "someone@example.com")],
+        )
+        .await;
+    assert_eq!(braked.status(), 429);
+    let guest = app
+        .call(
+            &client,
+            "patients/enter",
+            &[
+                ("slug", "jessica"),
+                ("first_name", "Lee"),
+                ("last_name", "Park"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        guest.status(),
+        429,
+        "every public form shares the address's rate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_forms_send_one_address_only_so_much_mail() {
+    let app = spawn_app_with_limits(limits(100, 1_000, 2)).await;
+    let client = app.client();
+    for _ in 0..5 {
+        let asked = app
+            .call(&client, "auth/forgot", &[("identifier", PATIENT_A)])
+            .await;
+        assert_eq!(asked.status(), 200, "the answer never changes");
+    }
+    let sent = mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::ToAddress.eq(PATIENT_A))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sent, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_refused_with_413() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(70 * 1024);
+    let response = app
+        .call(
+            &app.client(),
+            "auth/login",
+            &[("username", &huge), ("password", "x")],
+        )
+        .await;
+    assert_eq!(response.status(), 413);
+}
