@@ -2,6 +2,7 @@
 //! SQLite file, or a fresh Postgres database when FRONTDESK_TEST_POSTGRES is set).
 
 mod auth;
+mod authz;
 mod helpers;
 mod lifecycle;
 mod members;

@@ -1,0 +1,298 @@
+//! The authorization matrix: every registered server function, read from the server-function
+//! registry (so a new one cannot be left out), called as anonymous, as a patient, as the admin
+//! of another clinic and as the right caller. Only the right caller (or anyone, for the public
+//! ones) succeeds; the others get 401, 403 or 404 and change nothing.
+
+use std::collections::BTreeMap;
+
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use app::entities::*;
+
+use crate::helpers::*;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    /// Anyone: the function decides itself what the caller may learn.
+    Public,
+    /// Any signed-in user, about themselves.
+    User,
+    /// The admin of the clinic whose data the call names.
+    Admin,
+    /// Any admin, about their own clinics only (lists): another clinic's admin succeeds but
+    /// sees none of clinic A.
+    AdminList,
+}
+
+enum Body {
+    Form(Vec<(&'static str, String)>),
+    Json(Value),
+}
+
+struct Call {
+    who: Who,
+    body: Body,
+}
+
+fn form(pairs: &[(&'static str, String)]) -> Body {
+    Body::Form(pairs.to_vec())
+}
+
+async fn send(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: &Body,
+) -> reqwest::Response {
+    let endpoint = path.trim_start_matches("/api/");
+    match body {
+        Body::Form(pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(client, endpoint, &pairs).await
+        }
+        Body::Json(value) => app.call_json(client, endpoint, value.clone()).await,
+    }
+}
+
+/// Everything a call could change, as text.
+async fn snapshot(app: &TestApp) -> String {
+    let db = &app.db;
+    format!(
+        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        user::Entity::find().all(db).await.unwrap(),
+        room::Entity::find().all(db).await.unwrap(),
+        clinic::Entity::find().all(db).await.unwrap(),
+        clinic_admin::Entity::find().all(db).await.unwrap(),
+        user_room::Entity::find().all(db).await.unwrap(),
+        visit::Entity::find().all(db).await.unwrap(),
+        audit_event::Entity::find().all(db).await.unwrap(),
+        password_token::Entity::find().all(db).await.unwrap(),
+        password_history::Entity::find().all(db).await.unwrap(),
+        mail_outbox::Entity::find().all(db).await.unwrap(),
+        signup::Entity::find().all(db).await.unwrap(),
+    )
+}
+
+const SAM: i64 = 21_408_301;
+const JOSE: i64 = 21_408_300;
+const BOB: i64 = 21_408_303;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_server_function_answers_only_its_rightful_caller() {
+    let app = spawn_app().await;
+    let admin_a = app.signed_in(ADMIN_A).await;
+    let admin_b = app.signed_in(ADMIN_B).await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let anonymous = app.client();
+    let jessica = app.room_id("jessica").await;
+    let northside = app.room_id("northside").await;
+    let version = |v: &Value| v["version"].as_i64().unwrap();
+    let jane = json(app.detail(&admin_a, JANE_ID).await).await;
+    let sam = json(app.detail(&admin_a, SAM).await).await;
+    let jose = json(app.detail(&admin_a, JOSE).await).await;
+    let bob = json(app.detail(&admin_a, BOB).await).await;
+    let doomed = json(
+        app.create_member(&admin_a, new_member(1, jessica, "delete.me@example.com"))
+            .await,
+    )
+    .await
+    .as_i64()
+    .expect("created");
+    let mut profile = jane["profile"].clone();
+    profile["city"] = json!("Oakland");
+    let contact = json(app.call(&patient, "account/me", &[]).await).await["contact"].clone();
+    let id = |n: i64| vec![("id", n.to_string())];
+
+    let mut table: BTreeMap<&str, Call> = BTreeMap::new();
+    let mut add = |path: &'static str, who: Who, body: Body| {
+        table.insert(path, Call { who, body });
+    };
+    // Public.
+    for path in [
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/api/auth/forgot",
+        "/api/auth/reset_info",
+        "/api/auth/reset",
+        "/api/auth/confirm_info",
+        "/api/auth/confirm",
+        "/api/auth/resend",
+        "/api/patients/room",
+        "/api/patients/enter",
+        "/api/patients/queue",
+        "/api/patients/signup_form",
+        "/api/patients/sign_up",
+    ] {
+        add(path, Who::Public, form(&[]));
+    }
+    // A signed-in user, about themselves.
+    add("/api/account/me", Who::User, form(&[]));
+    add(
+        "/api/account/save",
+        Who::User,
+        Body::Json(json!({ "contact": contact })),
+    );
+    add(
+        "/api/account/password",
+        Who::User,
+        form(&[
+            ("current_password", PASSWORD.into()),
+            ("password", "Matrix-Meadow-77".into()),
+            ("confirm_password", "Matrix-Meadow-77".into()),
+        ]),
+    );
+    add(
+        "/api/patients/join",
+        Who::User,
+        form(&[("slug", "jessica".into()), ("reason", "Checkup".into())]),
+    );
+    add("/api/patients/leave", Who::User, form(&[]));
+    // Lists: each admin sees their own clinics.
+    for path in [
+        "/api/members/list",
+        "/api/members/rooms",
+        "/api/members/form",
+        "/api/rooms/list",
+        "/api/clinics/settings",
+        "/api/audit/list",
+    ] {
+        add(path, Who::AdminList, form(&[]));
+    }
+    // Clinic A's data.
+    add("/api/members/detail", Who::Admin, form(&id(JANE_ID)));
+    add("/api/members/history", Who::Admin, form(&id(JANE_ID)));
+    add("/api/members/password_info", Who::Admin, form(&id(JANE_ID)));
+    add(
+        "/api/members/delete_preview",
+        Who::Admin,
+        form(&id(JANE_ID)),
+    );
+    add("/api/members/send_reset", Who::Admin, form(&id(JANE_ID)));
+    add(
+        "/api/members/create",
+        Who::Admin,
+        Body::Json(json!({ "member": new_member(1, jessica, "matrix.new@example.com") })),
+    );
+    add(
+        "/api/members/save_profile",
+        Who::Admin,
+        Body::Json(json!({"id": JANE_ID, "version": version(&jane), "profile": profile})),
+    );
+    add(
+        "/api/members/save_rooms",
+        Who::Admin,
+        Body::Json(json!({"id": SAM, "version": version(&sam), "room_ids": [jessica, northside]})),
+    );
+    add(
+        "/api/members/save_type",
+        Who::Admin,
+        Body::Json(
+            json!({"id": JOSE, "version": version(&jose), "user_type": "provider", "provider_role": "Doctor"}),
+        ),
+    );
+    add(
+        "/api/members/save_status",
+        Who::Admin,
+        Body::Json(json!({"id": BOB, "version": version(&bob), "status": "suspended"})),
+    );
+    add(
+        "/api/members/set_password",
+        Who::Admin,
+        Body::Json(
+            json!({"id": JOSE, "password": "Matrix-Pass-77", "confirm_password": "Matrix-Pass-77", "sign_out_everywhere": true}),
+        ),
+    );
+    add(
+        "/api/members/delete",
+        Who::Admin,
+        Body::Json(json!({"id": doomed, "confirm_username": "delete.me@example.com"})),
+    );
+    add(
+        "/api/rooms/save",
+        Who::Admin,
+        Body::Json(json!({"room": {
+            "id": northside, "clinic_id": 1, "name": "Northside Pediatrics", "code": "TVNP-northside",
+            "slug": "northside", "guest_allowed": true, "signup_allowed": false
+        }})),
+    );
+    add(
+        "/api/rooms/set_active",
+        Who::Admin,
+        form(&[("id", jessica.to_string()), ("active", "true".into())]),
+    );
+    add(
+        "/api/clinics/save_settings",
+        Who::Admin,
+        Body::Json(json!({"settings": {
+            "clinic_id": 1, "signup_allowed": true, "guest_allowed": true,
+            "min_length": "8", "require_upper": true, "require_lower": true,
+            "require_digit": true, "require_symbol": true, "history_count": "6",
+            "delete_grace_days": "30", "idle_timeout_minutes": "45"
+        }})),
+    );
+
+    let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let listed: Vec<String> = table.keys().map(|k| (*k).to_owned()).collect();
+    assert_eq!(
+        registered, listed,
+        "every registered server function has a row in this matrix"
+    );
+
+    for (path, call) in &table {
+        if call.who == Who::Public {
+            continue;
+        }
+        let before = snapshot(&app).await;
+        let status = send(&app, &anonymous, path, &call.body).await.status();
+        assert_eq!(status, 401, "{path} as anonymous");
+        if matches!(call.who, Who::Admin | Who::AdminList) {
+            let status = send(&app, &patient, path, &call.body).await.status();
+            assert_eq!(status, 403, "{path} as a patient");
+        }
+        match call.who {
+            Who::Admin => {
+                let status = send(&app, &admin_b, path, &call.body).await.status();
+                assert!(
+                    [403, 404, 422].contains(&status.as_u16()),
+                    "{path} as another clinic's admin: {status}"
+                );
+            }
+            Who::AdminList => {
+                let response = send(&app, &admin_b, path, &call.body).await;
+                assert_eq!(response.status(), 200, "{path} as another clinic's admin");
+                let text = response.text().await.unwrap();
+                for marker in ["Jessica", "Clinic Portal", "jane.gomez", "Pat Patient"] {
+                    assert!(
+                        !text.contains(marker),
+                        "{path} shows clinic A's {marker} to clinic B"
+                    );
+                }
+            }
+            _ => {}
+        }
+        assert_eq!(
+            snapshot(&app).await,
+            before,
+            "{path}: a refused call changed nothing"
+        );
+
+        let rightful = if call.who == Who::User {
+            &patient
+        } else {
+            &admin_a
+        };
+        let response = send(&app, rightful, path, &call.body).await;
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "{path} as its rightful caller: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+}
