@@ -1,8 +1,7 @@
-import { type Page, type Browser } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, clearMail, hydrated, mailTo, newPage } from "./pages";
 
-const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
 const JANE = "jane.gomez@me.com";
 
 async function signIn(page: Page, username = ADMIN, password = ADMIN_PASSWORD) {
@@ -16,35 +15,6 @@ async function signInAdmin(page: Page) {
   await expect(page).toHaveURL(/\/admin\/users$/);
   await hydrated(page);
   return new UsersPage(page, true);
-}
-
-type Mail = { subject: string; text: string; to: { address: string }[] };
-
-/** The newest message maildev received for `to` whose subject matches. */
-async function mailTo(to: string, subject: RegExp): Promise<Mail> {
-  let found: Mail | undefined;
-  await expect
-    .poll(
-      async () => {
-        const response = await fetch(`${MAILDEV}/api/email`);
-        const all = (await response.json()) as Mail[];
-        found = all.reverse().find((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
-        return found !== undefined;
-      },
-      { timeout: 15_000, message: `an email to ${to}` },
-    )
-    .toBe(true);
-  return found!;
-}
-
-/** Forgets every message maildev holds, so a test reads only its own. */
-async function clearMail() {
-  await fetch(`${MAILDEV}/api/email/all`, { method: "DELETE" });
-}
-
-async function newPage(browser: Browser) {
-  const context = await browser.newContext();
-  return context.newPage();
 }
 
 test("a reset email reaches the patient, whose link sets a password to sign in with; suspension then locks them out", async ({ page, browser }) => {

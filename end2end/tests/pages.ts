@@ -1,4 +1,4 @@
-import { expect, type Page, type Locator } from "@playwright/test";
+import { expect, type Browser, type Page, type Locator } from "@playwright/test";
 
 export const ADMIN = "admin@frontdesk.test";
 export const ADMIN_PASSWORD = process.env.FRONTDESK_DEMO_ADMIN_PASSWORD ?? "";
@@ -46,4 +46,34 @@ export class UsersPage {
   row(name: string): Locator {
     return this.rows().filter({ hasText: name });
   }
+}
+
+const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
+
+export type Mail = { subject: string; text: string; to: { address: string }[] };
+
+/** The newest message the SMTP server (maildev) received for `to` whose subject matches. */
+export async function mailTo(to: string, subject: RegExp): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(
+      async () => {
+        const all = (await (await fetch(`${MAILDEV}/api/email`)).json()) as Mail[];
+        found = all.reverse().find((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
+        return found !== undefined;
+      },
+      { timeout: 15_000, message: `an email to ${to}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/** Forgets every message maildev holds, so a test reads only its own. */
+export async function clearMail() {
+  await fetch(`${MAILDEV}/api/email/all`, { method: "DELETE" });
+}
+
+/** A page in a browser context of its own: another person's browser. */
+export async function newPage(browser: Browser, javaScriptEnabled = true) {
+  return (await browser.newContext({ javaScriptEnabled })).newPage();
 }

@@ -1,34 +1,11 @@
 import AxeBuilder from "@axe-core/playwright";
-import { type Browser, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
-
-const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
-
-type Mail = { subject: string; text: string; to: { address: string }[] };
-
-async function mailTo(to: string, subject: RegExp): Promise<Mail> {
-  let found: Mail | undefined;
-  await expect
-    .poll(
-      async () => {
-        const all = (await (await fetch(`${MAILDEV}/api/email`)).json()) as Mail[];
-        found = all.reverse().find((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
-        return found !== undefined;
-      },
-      { timeout: 15_000, message: `an email to ${to}` },
-    )
-    .toBe(true);
-  return found!;
-}
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated, mailTo, newPage } from "./pages";
 
 async function noViolations(page: Page) {
   const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
   expect(violations, `accessibility violations on ${page.url()}`).toEqual([]);
-}
-
-async function newPage(browser: Browser, javaScriptEnabled = true) {
-  return (await browser.newContext({ javaScriptEnabled })).newPage();
 }
 
 async function enterAsGuest(page: Page, first: string) {

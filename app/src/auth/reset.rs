@@ -204,7 +204,7 @@ pub(crate) fn url_error(path: &'static str) -> impl Fn() -> Option<AppError> + C
 /// Only messages Frontdesk itself writes are shown from a URL.
 pub(crate) fn known(err: &AppError, known: &[&str]) -> String {
     let text = err.to_string();
-    if known.contains(&text.as_str()) {
+    if known.contains(&text.as_str()) || matches!(err, AppError::RateLimited) {
         text
     } else {
         "That did not work. Please try again.".to_owned()
@@ -297,13 +297,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                     <p id="password-error" class="field-error">{move || field_error("password")}</p>
                                 </div>
                                 <ul id="password-rules" class="requirements" aria-live="polite">
-                                    {move || policy.rules(&password.get(), "").into_iter().map(|r| view! {
-                                        <li class:met=r.met>
-                                            <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
-                                            {r.label}
-                                            <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
-                                        </li>
-                                    }).collect_view()}
+                                    {move || crate::members::form::rule_items(policy.rules(&password.get(), ""))}
                                 </ul>
                                 <div class="field">
                                     <label for="confirm_password">"Confirm password"</label>

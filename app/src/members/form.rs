@@ -325,6 +325,23 @@ pub fn UsernameField(
 }
 
 /// Password and Confirm Password, with the policy's requirements ticked off as one types.
+/// A password policy's rules as list items, each marked met or not, in words a screen
+/// reader says too.
+pub fn rule_items(rules: Vec<crate::validation::RuleCheck>) -> impl IntoView {
+    rules
+        .into_iter()
+        .map(|r| {
+            view! {
+                <li class:met=r.met>
+                    <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
+                    {r.label}
+                    <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
+                </li>
+            }
+        })
+        .collect_view()
+}
+
 #[component]
 pub fn PasswordFields(
     form: FormState,
@@ -340,13 +357,7 @@ pub fn PasswordFields(
         <div class="requirements" id="password-requirements">
             <p><span aria-hidden="true">"📘 "</span>"Password requirements"</p>
             <ul aria-live="polite">
-                {move || rules().into_iter().map(|r| view! {
-                    <li class:met=r.met>
-                        <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
-                        {r.label}
-                        <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
-                    </li>
-                }).collect_view()}
+                {move || rule_items(rules())}
             </ul>
         </div>
         <TextField form name=field::CONFIRM_PASSWORD label="Confirm Password" value=confirm

@@ -7,7 +7,7 @@ pub mod detail;
 mod dialog;
 #[cfg(feature = "ssr")]
 pub mod edit;
-mod form;
+pub(crate) mod form;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]

@@ -12,6 +12,7 @@ use super::{AccountView, ContactInput};
 use crate::auth::Logout;
 use crate::auth::url_error;
 use crate::error::{AppError, FieldError};
+use crate::members::form::rule_items;
 use crate::members::profile::field;
 
 /// The caller's own account.
@@ -249,13 +250,7 @@ fn PasswordSection(account: AccountView) -> impl IntoView {
                     <p id="password-error" class="field-error">{move || field_error(field::PASSWORD)}</p>
                 </div>
                 <ul id="password-rules" class="requirements" aria-live="polite">
-                    {move || policy.rules(&password.get(), &username).into_iter().map(|r| view! {
-                        <li class:met=r.met>
-                            <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
-                            {r.label}
-                            <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
-                        </li>
-                    }).collect_view()}
+                    {move || rule_items(policy.rules(&password.get(), &username))}
                 </ul>
                 {input(field::CONFIRM_PASSWORD, "Confirm new password", "new-password")}
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>

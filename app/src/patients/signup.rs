@@ -14,6 +14,7 @@ use super::room::{PatientCard, slug_param, split_error};
 use super::{SignUpForm, words};
 use crate::auth::url_error;
 use crate::error::AppError;
+use crate::members::form::rule_items;
 use crate::members::profile::{DEFAULT_TIMEZONE, field};
 
 /// The sign-up form's room, policy and time zones. Public: anyone with the room's link.
@@ -186,13 +187,7 @@ fn SignUpFormView(form: SignUpForm) -> impl IntoView {
                 <p id="password-error" class="field-error">{move || field_error(field::PASSWORD)}</p>
             </div>
             <ul id="password-rules" class="requirements" aria-live="polite">
-                {move || policy.rules(&password.get(), email.get().trim()).into_iter().map(|r| view! {
-                    <li class:met=r.met>
-                        <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
-                        {r.label}
-                        <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
-                    </li>
-                }).collect_view()}
+                {move || rule_items(policy.rules(&password.get(), email.get().trim()))}
             </ul>
             {text(field::CONFIRM_PASSWORD, "Confirm password", "password", "new-password", true)}
             {text(field::DATE_OF_BIRTH, "Date of birth", "date", "bday", true)}
