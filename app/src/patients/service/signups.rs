@@ -1,0 +1,324 @@
+//! Sign-up, its email confirmation, and sending the link again.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::super::{CONFIRM_HOURS, SignUpInput, words};
+use super::{entry_of, room_by_slug};
+use crate::audit::{self, Action, Change};
+use crate::auth::session::{self, hash_token, new_token};
+use crate::entities::{clinic, password_history, room, signup, user, user_room};
+use crate::error::AppError;
+use crate::mail::{outbox, templates};
+use crate::members::manage::{check_lists, is_unique_violation, policy_of, rejected};
+use crate::members::profile::Day;
+use crate::members::{Status, UserType};
+use crate::state::{AppState, now_ms};
+use crate::text::fold;
+
+/// An account that already answers to this email in the clinic, or to this username anywhere.
+async fn known_account(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    email_lower: &str,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::UsernameLower.eq(email_lower))
+                .add(
+                    Condition::all()
+                        .add(user::Column::ClinicId.eq(clinic_id))
+                        .add(user::Column::EmailLower.eq(email_lower)),
+                ),
+        )
+        .filter(user::Column::UserType.ne(UserType::Guest.as_db()))
+        .one(db)
+        .await?)
+}
+
+fn confirm_link(public_url: &str, token: &str) -> String {
+    format!(
+        "{}/confirm-email?token={token}",
+        public_url.trim_end_matches('/')
+    )
+}
+
+/// Signs up: every caller with a valid form gets the same answer. A new address gets a
+/// confirmation link; an address that already has an account gets a note instead.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result<(), AppError> {
+    let (r, c) = room_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !entry_of(&r, &c, None).signup_allowed {
+        return Err(AppError::Forbidden);
+    }
+    let valid = input.validate(&policy_of(&c), Day::today());
+    let valid = match valid {
+        Ok(v) => {
+            let mut errors = Vec::new();
+            check_lists(&v, &mut errors);
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            v
+        }
+        Err(errors) => return Err(AppError::fields(errors)),
+    };
+    // Hashed on both paths, so the answer takes as long whether or not the address is known.
+    let hash = state.hasher.hash(input.password.clone()).await?;
+    let email_lower = valid.email.to_lowercase();
+    let txn = state.db.begin().await?;
+    // Past its rate, an address gets no more mail from here; the answer stays the same.
+    let may_mail = state.throttle.may_mail(&email_lower);
+    if let Some(existing) = known_account(&txn, c.id, &email_lower).await? {
+        if !may_mail {
+            return Ok(());
+        }
+        let base = state.auth.public_url.trim_end_matches('/');
+        let message = templates::signup_attempt(
+            &existing.email,
+            &c.name,
+            &existing.first_name,
+            &format!("{base}/login"),
+            &format!("{base}/forgot-password"),
+        );
+        outbox::enqueue(&txn, Some(existing.clinic_id), Some(existing.id), &message).await?;
+        txn.commit().await?;
+        tracing::info!(
+            user_id = existing.id,
+            "sign-up with a known address: note sent"
+        );
+        return Ok(());
+    }
+    if !may_mail {
+        return Ok(());
+    }
+    let token = new_token();
+    let now = now_ms();
+    let pending = signup::ActiveModel {
+        clinic_id: Set(c.id),
+        room_id: Set(r.id),
+        token_hash: Set(hash_token(&token)),
+        username_lower: Set(email_lower),
+        email: Set(valid.email.clone()),
+        first_name: Set(valid.first_name.clone()),
+        last_name: Set(valid.last_name.clone()),
+        date_of_birth: Set(valid.date_of_birth.clone()),
+        phone: Set(valid.phone.clone()),
+        timezone: Set(valid.timezone.clone()),
+        password_hash: Set(hash),
+        created_at: Set(now),
+        expires_at: Set(now + CONFIRM_HOURS * 3_600_000),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let message = templates::confirm_signup(
+        &valid.email,
+        &c.name,
+        &valid.first_name,
+        &confirm_link(&state.auth.public_url, &token),
+        CONFIRM_HOURS,
+    );
+    outbox::enqueue(&txn, Some(c.id), None, &message).await?;
+    txn.commit().await?;
+    tracing::info!(
+        signup_id = pending.id,
+        room_id = r.id,
+        "sign-up waiting for confirmation"
+    );
+    Ok(())
+}
+
+async fn live_signup(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<signup::Model>, AppError> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    Ok(signup::Entity::find()
+        .filter(signup::Column::TokenHash.eq(hash_token(token)))
+        .filter(signup::Column::UsedAt.is_null())
+        .filter(signup::Column::ExpiresAt.gt(now_ms()))
+        .one(db)
+        .await?)
+}
+
+/// The first name and clinic a live confirmation link belongs to.
+pub async fn confirm_info(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Option<(String, String)>, AppError> {
+    let Some(s) = live_signup(db, token).await? else {
+        return Ok(None);
+    };
+    let clinic = clinic::Entity::find_by_id(s.clinic_id).one(db).await?;
+    Ok(clinic.map(|c| (s.first_name, c.name)))
+}
+
+/// Uses a confirmation link: makes the member (Active, of that clinic, in that room) from
+/// exactly what the sign-up held, and returns a session token for them.
+#[tracing::instrument(skip_all)]
+pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> {
+    let dead = || AppError::validation("token", words::DEAD_CONFIRM);
+    let s = live_signup(&state.db, token).await?.ok_or_else(dead)?;
+    let now = now_ms();
+    let txn = state.db.begin().await?;
+    // Use the link up first: of two racing uses, one finds it gone.
+    let used = signup::Entity::update_many()
+        .col_expr(signup::Column::UsedAt, now.into())
+        .filter(signup::Column::Id.eq(s.id))
+        .filter(signup::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(dead());
+    }
+    let already = || AppError::validation("token", words::ALREADY_MEMBER);
+    if known_account(&txn, s.clinic_id, &s.username_lower)
+        .await?
+        .is_some()
+    {
+        return Err(already());
+    }
+    let room_name = room::Entity::find_by_id(s.room_id)
+        .one(&txn)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let inserted = user::ActiveModel {
+        clinic_id: Set(s.clinic_id),
+        user_type: Set(UserType::Member.as_db().to_owned()),
+        provider_role: Set(None),
+        username: Set(s.email.clone()),
+        username_lower: Set(s.username_lower.clone()),
+        email: Set(s.email.clone()),
+        email_lower: Set(s.username_lower.clone()),
+        first_name: Set(s.first_name.clone()),
+        last_name: Set(s.last_name.clone()),
+        search_first: Set(fold(&s.first_name)),
+        search_last: Set(fold(&s.last_name)),
+        search_full: Set(fold(&format!("{} {}", s.first_name, s.last_name))),
+        password_hash: Set(Some(s.password_hash.clone())),
+        date_of_birth: Set(s.date_of_birth.clone()),
+        phone: Set(s.phone.clone()),
+        country: Set(crate::members::profile::DEFAULT_COUNTRY.to_owned()),
+        timezone: Set(s.timezone.clone()),
+        status: Set(Status::Active.as_db().to_owned()),
+        email_confirmed_at: Set(Some(now)),
+        last_login_at: Set(now),
+        signed_up_at: Set(s.created_at),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let member = match inserted {
+        Ok(m) => m,
+        Err(err) if is_unique_violation(&err) => return Err(already()),
+        Err(err) => return Err(err.into()),
+    };
+    user_room::ActiveModel {
+        user_id: Set(member.id),
+        room_id: Set(s.room_id),
+        assigned_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    password_history::ActiveModel {
+        user_id: Set(member.id),
+        password_hash: Set(s.password_hash.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::service::record(
+        &txn,
+        s.clinic_id,
+        member.id,
+        member.id,
+        Action::Created,
+        &[
+            Change::new("User Type", "", UserType::Member.label()),
+            Change::new("Rooms", "", room_name),
+            Change::new("Sign up", "", "email confirmed"),
+        ],
+    )
+    .await?;
+    let session_token = session::create(&txn, member.id, state.auth.session_absolute_ms).await?;
+    txn.commit().await?;
+    tracing::info!(member_id = member.id, "sign-up confirmed");
+    Ok(session_token)
+}
+
+/// The password hash of the newest live sign-up with this username, for the sign-in page
+/// to tell "confirm your email first" from a wrong password.
+pub async fn unconfirmed_hash(
+    db: &impl ConnectionTrait,
+    username_lower: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(signup::Entity::find()
+        .filter(signup::Column::UsernameLower.eq(username_lower))
+        .filter(signup::Column::UsedAt.is_null())
+        .filter(signup::Column::ExpiresAt.gt(now_ms()))
+        .order_by_desc(signup::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|s| s.password_hash))
+}
+
+/// Sends a waiting sign-up's link again, with a fresh token; silent when there is none.
+#[tracing::instrument(skip_all)]
+pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
+    let lower = username.trim().to_lowercase();
+    if lower.is_empty() || lower.len() > 254 || !state.throttle.may_mail(&lower) {
+        return Ok(());
+    }
+    let Some(s) = signup::Entity::find()
+        .filter(signup::Column::UsernameLower.eq(lower))
+        .filter(signup::Column::UsedAt.is_null())
+        .filter(signup::Column::ExpiresAt.gt(now_ms()))
+        .order_by_desc(signup::Column::CreatedAt)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(c) = clinic::Entity::find_by_id(s.clinic_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let token = new_token();
+    let now = now_ms();
+    let txn = state.db.begin().await?;
+    signup::Entity::update_many()
+        .col_expr(signup::Column::TokenHash, hash_token(&token).into())
+        .col_expr(
+            signup::Column::ExpiresAt,
+            (now + CONFIRM_HOURS * 3_600_000).into(),
+        )
+        .filter(signup::Column::Id.eq(s.id))
+        .exec(&txn)
+        .await?;
+    let message = templates::confirm_signup(
+        &s.email,
+        &c.name,
+        &s.first_name,
+        &confirm_link(&state.auth.public_url, &token),
+        CONFIRM_HOURS,
+    );
+    outbox::enqueue(&txn, Some(c.id), None, &message).await?;
+    txn.commit().await?;
+    tracing::info!(signup_id = s.id, "confirmation link sent again");
+    Ok(())
+}

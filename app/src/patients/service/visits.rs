@@ -1,0 +1,211 @@
+//! Guests, members entering a waiting room, the queue and leaving it.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
+use super::{entry_of, room_by_slug, visit_status};
+use crate::auth::session::{self, SessionUser, hash_token, new_token};
+use crate::entities::{room, user, user_room, visit};
+use crate::error::AppError;
+use crate::members::{Status, UserType};
+use crate::state::{AppState, now_ms};
+use crate::text::fold;
+
+/// A unique username for a guest, who never signs in with it.
+fn guest_username() -> String {
+    let token = new_token();
+    format!("guest-{}", &hash_token(&token)[..20])
+}
+
+/// Creates a guest and their visit (waiting) in the room; returns the session token.
+#[tracing::instrument(skip_all)]
+pub async fn enter_as_guest(
+    state: &AppState,
+    slug: &str,
+    input: GuestInput,
+) -> Result<String, AppError> {
+    let (r, c) = room_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !entry_of(&r, &c, None).guest_allowed {
+        return Err(AppError::Forbidden);
+    }
+    let valid = input.validate().map_err(AppError::fields)?;
+    let now = now_ms();
+    let username = guest_username();
+    let txn = state.db.begin().await?;
+    let guest = user::ActiveModel {
+        clinic_id: Set(c.id),
+        user_type: Set(UserType::Guest.as_db().to_owned()),
+        provider_role: Set(None),
+        username: Set(username.clone()),
+        username_lower: Set(username.clone()),
+        email: Set(String::new()),
+        email_lower: Set(username),
+        first_name: Set(valid.first_name.clone()),
+        last_name: Set(valid.last_name.clone()),
+        search_first: Set(fold(&valid.first_name)),
+        search_last: Set(fold(&valid.last_name)),
+        search_full: Set(fold(&format!("{} {}", valid.first_name, valid.last_name))),
+        password_hash: Set(None),
+        country: Set(crate::members::profile::DEFAULT_COUNTRY.to_owned()),
+        timezone: Set(crate::members::profile::DEFAULT_TIMEZONE.to_owned()),
+        status: Set(Status::Active.as_db().to_owned()),
+        last_login_at: Set(now),
+        signed_up_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    user_room::ActiveModel {
+        user_id: Set(guest.id),
+        room_id: Set(r.id),
+        assigned_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    add_visit(&txn, &r, guest.id, valid.reason).await?;
+    let token = session::create(&txn, guest.id, state.auth.session_absolute_ms).await?;
+    txn.commit().await?;
+    tracing::info!(
+        user_id = guest.id,
+        room_id = r.id,
+        "guest entered a waiting room"
+    );
+    Ok(token)
+}
+
+async fn add_visit(
+    db: &impl ConnectionTrait,
+    r: &room::Model,
+    user_id: i64,
+    reason: String,
+) -> Result<(), AppError> {
+    visit::ActiveModel {
+        clinic_id: Set(r.clinic_id),
+        room_id: Set(r.id),
+        user_id: Set(user_id),
+        reason: Set(reason),
+        status: Set(visit_status::WAITING.to_owned()),
+        entered_at: Set(now_ms()),
+        ended_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A signed-in member enters a room of their clinic's waiting room.
+#[tracing::instrument(skip_all, fields(user_id = me.user_id))]
+pub async fn join(
+    db: &DatabaseConnection,
+    me: &SessionUser,
+    slug: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    if me.user_type == UserType::Guest {
+        return Err(AppError::Forbidden);
+    }
+    let (r, _) = room_by_slug(db, slug).await?.ok_or(AppError::NotFound)?;
+    if r.clinic_id != me.clinic_id {
+        return Err(AppError::NotFound);
+    }
+    if !r.active {
+        return Err(AppError::validation("form", "This room is closed."));
+    }
+    let reason = visit_reason(reason).map_err(|m| AppError::validation(guest_field::REASON, m))?;
+    let txn = db.begin().await?;
+    // One wait at a time: an earlier wait in any room counts as left.
+    end_waiting(&txn, me.user_id, visit_status::LEFT).await?;
+    add_visit(&txn, &r, me.user_id, reason).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn end_waiting(db: &impl ConnectionTrait, user_id: i64, to: &str) -> Result<u64, AppError> {
+    Ok(visit::Entity::update_many()
+        .col_expr(visit::Column::Status, to.into())
+        .col_expr(visit::Column::EndedAt, now_ms().into())
+        .filter(visit::Column::UserId.eq(user_id))
+        .filter(visit::Column::Status.eq(visit_status::WAITING))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The caller's newest visit and, while they wait, their place in the queue.
+pub async fn queue(
+    db: &DatabaseConnection,
+    me: &SessionUser,
+) -> Result<Option<WaitStatus>, AppError> {
+    let Some(v) = visit::Entity::find()
+        .filter(visit::Column::UserId.eq(me.user_id))
+        .order_by_desc(visit::Column::EnteredAt)
+        .order_by_desc(visit::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(r) = room::Entity::find_by_id(v.room_id).one(db).await? else {
+        return Ok(None);
+    };
+    let first_name = user::Entity::find_by_id(me.user_id)
+        .one(db)
+        .await?
+        .map(|u| u.first_name)
+        .unwrap_or_default();
+    let state = match v.status.as_str() {
+        visit_status::WAITING => {
+            // Those who entered this room before, and still wait; over the
+            // (room_id, status, entered_at) index.
+            let ahead = visit::Entity::find()
+                .filter(visit::Column::RoomId.eq(v.room_id))
+                .filter(visit::Column::Status.eq(visit_status::WAITING))
+                .filter(
+                    Condition::any()
+                        .add(visit::Column::EnteredAt.lt(v.entered_at))
+                        .add(
+                            Condition::all()
+                                .add(visit::Column::EnteredAt.eq(v.entered_at))
+                                .add(visit::Column::Id.lt(v.id)),
+                        ),
+                )
+                .count(db)
+                .await?;
+            VisitState::Waiting { place: ahead + 1 }
+        }
+        visit_status::IN_PROGRESS => VisitState::InProgress,
+        visit_status::COMPLETED => VisitState::Completed,
+        _ => VisitState::Left,
+    };
+    Ok(Some(WaitStatus {
+        slug: r.slug,
+        room_name: r.name,
+        first_name,
+        state,
+    }))
+}
+
+/// Leaves the waiting room; returns the room's link, when the caller had a visit.
+#[tracing::instrument(skip_all, fields(user_id = me.user_id))]
+pub async fn leave(db: &DatabaseConnection, me: &SessionUser) -> Result<Option<String>, AppError> {
+    let newest = visit::Entity::find()
+        .filter(visit::Column::UserId.eq(me.user_id))
+        .order_by_desc(visit::Column::EnteredAt)
+        .order_by_desc(visit::Column::Id)
+        .one(db)
+        .await?;
+    end_waiting(db, me.user_id, visit_status::LEFT).await?;
+    let Some(v) = newest else { return Ok(None) };
+    Ok(room::Entity::find_by_id(v.room_id)
+        .one(db)
+        .await?
+        .map(|r| r.slug))
+}
