@@ -133,6 +133,21 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// Shows a failed save on its form: each field message next to its field, anything else
+/// (a conflict, a lost session) as one line over the form.
+pub fn show_failure(
+    err: AppError,
+    fields: leptos::prelude::RwSignal<Vec<FieldError>>,
+    line: leptos::prelude::RwSignal<Option<String>>,
+) {
+    use leptos::prelude::Set;
+    let found = err.field_errors();
+    if found.is_empty() {
+        line.set(Some(err.to_string()));
+    }
+    fields.set(found);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,13 +78,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                     errors.set(Vec::new());
                     note.set(Some("Settings saved.".into()));
                 }
-                Err(err) => {
-                    let fields = err.field_errors();
-                    if fields.is_empty() {
-                        note.set(Some(err.to_string()));
-                    }
-                    errors.set(fields);
-                }
+                Err(err) => crate::error::show_failure(err, errors, note),
             }
         });
     };

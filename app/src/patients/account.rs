@@ -142,13 +142,7 @@ fn ProfileSection(account: AccountView) -> impl IntoView {
                     errors.set(Vec::new());
                     note.set(Some("Your details were saved.".into()));
                 }
-                Err(err) => {
-                    let fields = err.field_errors();
-                    if fields.is_empty() {
-                        note.set(Some(err.to_string()));
-                    }
-                    errors.set(fields);
-                }
+                Err(err) => crate::error::show_failure(err, errors, note),
             }
         });
     };

@@ -183,13 +183,7 @@ fn RoomForm(
                 } else {
                     format!("{} was created: its link is /u/{}.", room.name, room.slug)
                 }),
-                Err(err) => {
-                    let fields = err.field_errors();
-                    if fields.is_empty() {
-                        form_error.set(Some(err.to_string()));
-                    }
-                    errors.set(fields);
-                }
+                Err(err) => crate::error::show_failure(err, errors, form_error),
             }
         });
     };
