@@ -6,7 +6,9 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::audit::AuditLogPage;
-use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
+use crate::auth::{
+    ForgotPasswordPage, IdleWatch, LoginPage, Logout, ResetPasswordPage, current_user,
+};
 use crate::clinics::SettingsPage;
 use crate::members::UsersPage;
 use crate::patients::{
@@ -95,6 +97,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main class="admin">{children()}</main>
+        <IdleWatch/>
     }
 }
 

@@ -62,10 +62,13 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Refuses state-changing requests sent from another site (cross-site request forgery).
+/// Refuses requests sent from another site (cross-site request forgery): every call of a
+/// server function, whatever its method or encoding, and anything else that is not a
+/// GET or HEAD. Pages and files stay reachable by links from anywhere.
 pub async fn same_origin(req: Request, next: Next) -> Response {
-    let changes_state = req.method() != Method::GET && req.method() != Method::HEAD;
-    if changes_state && !same_site(req.headers()) {
+    let guarded = req.uri().path().starts_with("/api/")
+        || (req.method() != Method::GET && req.method() != Method::HEAD);
+    if guarded && !same_site(req.headers()) {
         return (StatusCode::FORBIDDEN, "Cross-site requests are refused.").into_response();
     }
     next.run(req).await

@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
 use app::auth::password::PasswordHasher;
@@ -272,7 +272,7 @@ pub async fn demo_if_empty(
     let admin_hash = hasher.hash(password).await?;
     let other_admin_hash = hasher.hash(random_password()).await?;
 
-    let txn = db.begin().await?;
+    let txn = app::state::write_txn(db).await?;
     let (clinic_id, room_ids) = insert_clinic(&txn, DEMO_CLINIC, ROOMS).await?;
     let (other_clinic, other_rooms) = insert_clinic(&txn, OTHER_CLINIC, OTHER_ROOMS).await?;
     let now = now_ms();
@@ -425,7 +425,7 @@ pub async fn members(
                 }
             }
         }
-        let txn = db.begin().await?;
+        let txn = app::state::write_txn(db).await?;
         user::Entity::insert_many(users).exec(&txn).await?;
         user_room::Entity::insert_many(links).exec(&txn).await?;
         txn.commit().await?;

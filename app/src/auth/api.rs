@@ -157,16 +157,16 @@ mod service {
             .one(db)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        let clinic_name = clinic::Entity::find_by_id(account.clinic_id)
+        let clinic = clinic::Entity::find_by_id(account.clinic_id)
             .one(db)
             .await?
-            .map(|c| c.name)
-            .unwrap_or_default();
+            .ok_or(AppError::Unauthorized)?;
         Ok(Me {
             user_id: account.id,
             display_name: format!("{} {}", account.first_name, account.last_name),
             is_admin: !who.admin_of.is_empty(),
-            clinic_name,
+            clinic_name: clinic.name,
+            idle_timeout_minutes: u32::try_from(clinic.idle_timeout_minutes).unwrap_or(30),
         })
     }
 }

@@ -1,10 +1,12 @@
 //! Signing in and out, sessions, and the checks every server function starts with.
 
 mod api;
+mod idle;
 mod page;
 mod reset;
 
 pub use api::*;
+pub use idle::*;
 pub use page::*;
 pub use reset::*;
 
@@ -28,6 +30,8 @@ pub struct Me {
     pub display_name: String,
     pub is_admin: bool,
     pub clinic_name: String,
+    /// The clinic's idle time: the browser warns a minute before it signs out.
+    pub idle_timeout_minutes: u32,
 }
 
 /// Where a sign-in may send the browser next: a room's page or the account page, nothing

@@ -75,6 +75,9 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card">
                 <p class="brand">"Frontdesk"</p>
                 <h1>"Sign in"</h1>
+                <p class="notice" role="status" hidden=move || query.read().get("idle").is_none()>
+                    {super::SIGNED_OUT_IDLE}
+                </p>
                 <p class="notice" role="status" hidden=move || query.read().get("reset").is_none()>
                     "Your password is set. Sign in with it."
                 </p>

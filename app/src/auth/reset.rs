@@ -25,6 +25,7 @@ pub const DEAD_LINK: &str =
 pub async fn forgot_password(identifier: String) -> Result<(), AppError> {
     // Public: the answer never says whether an account exists; braked per address.
     super::throttle::public_post()?;
+    let started = std::time::Instant::now();
     let state = crate::state::AppState::current()?;
     if identifier.trim().is_empty() {
         return Err(AppError::validation(
@@ -35,6 +36,7 @@ pub async fn forgot_password(identifier: String) -> Result<(), AppError> {
     if identifier.len() <= 254 && state.throttle.may_mail(identifier.trim()) {
         service::send_self_reset(&state, identifier.trim()).await?;
     }
+    super::throttle::even_out(started).await;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
 }
@@ -65,7 +67,7 @@ pub async fn reset_password(
 
 #[cfg(feature = "ssr")]
 mod service {
-    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait};
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
     use crate::audit::{self, Action, Change};
     use crate::auth::tokens::{self, Purpose};
@@ -96,7 +98,7 @@ mod service {
             else {
                 continue;
             };
-            let txn = state.db.begin().await?;
+            let txn = crate::state::write_txn(&state.db).await?;
             queue_link(
                 &txn,
                 &state.auth.public_url,
@@ -153,7 +155,7 @@ mod service {
         };
         let hash =
             new_password_hash(state, &member, &policy_of(&clinic), password, confirm).await?;
-        let txn = state.db.begin().await?;
+        let txn = crate::state::write_txn(&state.db).await?;
         // Use the link up first: of two racing uses, one finds it gone.
         let used = password_token::Entity::update_many()
             .col_expr(password_token::Column::UsedAt, now_ms().into())

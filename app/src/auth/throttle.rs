@@ -63,6 +63,16 @@ impl Default for Limits {
     }
 }
 
+/// How soon an answer that must not tell a known account from an unknown one may leave:
+/// long enough to cover the slower path (a lookup, a hash, a queued email) on a busy server.
+pub const EVEN_ANSWER: Duration = Duration::from_millis(300);
+
+/// Holds an answer until [`EVEN_ANSWER`] after `started`, so the work done for a known
+/// account cannot be told by the time the answer takes.
+pub async fn even_out(started: Instant) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(started + EVEN_ANSWER)).await;
+}
+
 /// Keys kept before old ones are swept out.
 const SWEEP_AT: usize = 100_000;
 

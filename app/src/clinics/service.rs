@@ -2,7 +2,6 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::{ClinicSettings, SettingsInput};
@@ -139,7 +138,7 @@ pub async fn save(
         idle_timeout_minutes: Set(valid.idle_timeout_minutes as i32),
         ..Default::default()
     };
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     clinic::Entity::update(am).exec(&txn).await?;
     audit::service::record_clinic(
         &txn,

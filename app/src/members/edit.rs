@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::detail::{AssignedRoom, CONFLICT_MESSAGE, MemberDetail, MemberHistory, VisitRow};
@@ -346,7 +346,7 @@ pub async fn save_profile(
     }
     let mut am = <user::ActiveModel as Default>::default();
     apply_profile(&mut am, &valid);
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     audit::service::record(
         &txn,
@@ -443,7 +443,7 @@ pub async fn save_rooms(
         changes.push(Change::new("Rooms removed", names(&removed), ""));
     }
     let now = now_ms();
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     claim_version(&txn, id, version, <user::ActiveModel as Default>::default()).await?;
     if !removed.is_empty() {
         user_room::Entity::delete_many()
@@ -540,7 +540,7 @@ pub async fn save_type(
         provider_role: Set(role),
         ..Default::default()
     };
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     let was_admin = old_type == Some(UserType::ClinicAdmin);
     let is_admin = new_type == UserType::ClinicAdmin;

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::detail::{DeletePreview, MemberDetail};
@@ -78,7 +78,7 @@ pub async fn save_status(
         delete_after: Set(delete_after),
         ..<user::ActiveModel as Default>::default()
     };
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     if new_status != Status::Active {
         end_sessions(&txn, id).await?;
@@ -193,7 +193,7 @@ pub async fn set_password(
     }
     let clinic = clinic_of(&state.db, &member).await?;
     let hash = new_password_hash(state, &member, &policy_of(&clinic), password, confirm).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     store_password(&txn, id, hash, sign_out_everywhere).await?;
     let mut changes = vec![Change::new("Password", "", "set by an admin")];
     if sign_out_everywhere {
@@ -252,7 +252,7 @@ pub async fn send_reset(state: &AppState, admin: &Admin, id: i64) -> Result<(), 
         ));
     }
     let clinic = clinic_of(&state.db, &member).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     queue_link(
         &txn,
         &state.auth.public_url,
@@ -408,7 +408,7 @@ pub async fn delete(
             "Type the member's username exactly to confirm.",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     erase(
         &txn,
         &member,
@@ -433,7 +433,7 @@ pub async fn purge_due(db: &DatabaseConnection) -> Result<usize, AppError> {
         .await?;
     let mut deleted = 0;
     for member in due {
-        let txn = db.begin().await?;
+        let txn = crate::state::write_txn(db).await?;
         if erase(
             &txn,
             &member,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
 };
 
 use super::detail::NewMember;
@@ -285,7 +285,7 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     };
     apply_profile(&mut am, &valid);
 
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     let created = match am.insert(&txn).await {
         Ok(created) => created,
         Err(err) if is_unique_violation(&err) => {

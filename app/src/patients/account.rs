@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::room::{PatientCard, split_error};
 use super::{AccountView, ContactInput};
-use crate::auth::Logout;
 use crate::auth::url_error;
+use crate::auth::{IdleWatch, Logout};
 use crate::error::{AppError, FieldError};
 use crate::members::form::rule_items;
 use crate::members::profile::field;
@@ -95,6 +95,7 @@ pub fn AccountPage() -> impl IntoView {
                 })}
             </Suspense>
         </PatientCard>
+        <IdleWatch/>
     }
 }
 

@@ -40,6 +40,7 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     // Public: the room and its clinic decide, in the service, whether sign-up is open.
     crate::auth::throttle::public_post()?;
+    let started = std::time::Instant::now();
     let state = crate::state::AppState::current()?;
     let input = super::SignUpInput {
         first_name,
@@ -52,6 +53,7 @@ pub async fn sign_up(
         timezone,
     };
     super::service::sign_up(&state, &slug, input).await?;
+    crate::auth::throttle::even_out(started).await;
     leptos_axum::redirect(&format!("/u/{}/sign-up?sent=1", slug.trim().to_lowercase()));
     Ok(())
 }

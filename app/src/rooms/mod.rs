@@ -152,7 +152,8 @@ pub fn suggest_slug(name: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_end_matches('-').chars().take(64).collect()
+    let short: String = out.chars().take(64).collect();
+    short.trim_end_matches('-').to_owned()
 }
 
 #[cfg(test)]
@@ -183,6 +184,9 @@ mod tests {
         );
         assert_eq!(suggest_slug("Dr. Gómez — Room 2"), "dr-gomez-room-2");
         assert!(room_slug(&suggest_slug("Dr. Gómez — Room 2")).is_ok());
+        // Cut at 64 characters, it still does not end in a hyphen.
+        let long = suggest_slug(&format!("{} b", "a".repeat(63)));
+        assert_eq!(long, "a".repeat(63));
     }
 
     #[test]

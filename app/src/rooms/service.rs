@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{RoomInput, RoomList, RoomRow, field};
@@ -195,7 +195,7 @@ pub async fn save(
     am.slug = Set(valid.slug.clone());
     am.guest_allowed = Set(valid.guest_allowed);
     am.signup_allowed = Set(valid.signup_allowed);
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     let saved = match if old.is_some() {
         am.update(&txn).await
     } else {
@@ -238,7 +238,7 @@ pub async fn set_active(
     if old.active == active {
         return row_of(db, &old).await;
     }
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     let saved = room::ActiveModel {
         id: Set(old.id),
         active: Set(active),

@@ -1,7 +1,8 @@
 //! The authorization matrix: every registered server function, read from the server-function
 //! registry (so a new one cannot be left out), called as anonymous, as a patient, as the admin
 //! of another clinic and as the right caller. Only the right caller (or anyone, for the public
-//! ones) succeeds; the others get 401, 403 or 404 and change nothing.
+//! ones) succeeds; the others get 401, 403 or 404 and change nothing. The right caller's own
+//! request, forged by another site or turned into a GET, is refused and changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use app::entities::*;
 use crate::helpers::*;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
+pub enum Who {
     /// Anyone: the function decides itself what the caller may learn.
     Public,
     /// Any signed-in user, about themselves.
@@ -25,21 +26,21 @@ enum Who {
     AdminList,
 }
 
-enum Body {
+pub enum Body {
     Form(Vec<(&'static str, String)>),
     Json(Value),
 }
 
-struct Call {
-    who: Who,
-    body: Body,
+pub struct Call {
+    pub who: Who,
+    pub body: Body,
 }
 
 fn form(pairs: &[(&'static str, String)]) -> Body {
     Body::Form(pairs.to_vec())
 }
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,
@@ -55,8 +56,70 @@ async fn send(
     }
 }
 
+/// The call forged by another site: posted with that site's `Origin` (with and without
+/// `Sec-Fetch-Site`), and sent as a GET with its arguments in the query string, from that
+/// site and from this one. Returns how each was sent and the status it got.
+async fn forged(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: &Body,
+) -> Vec<(&'static str, u16)> {
+    use reqwest::header::CONTENT_TYPE;
+    let (content_type, payload, query) = match body {
+        Body::Form(pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let encoded = encode(&pairs);
+            (
+                "application/x-www-form-urlencoded",
+                encoded.clone(),
+                encoded,
+            )
+        }
+        Body::Json(value) => (
+            "application/json",
+            value.to_string(),
+            encode(&[("data", &value.to_string())]),
+        ),
+    };
+    let evil = "https://evil.example";
+    let post = |cross: bool| {
+        let request = client
+            .post(app.url(path))
+            .header(CONTENT_TYPE, content_type)
+            .header("origin", evil)
+            .body(payload.clone());
+        if cross {
+            request.header("sec-fetch-site", "cross-site")
+        } else {
+            request
+        }
+    };
+    let get = |cross: bool| {
+        let request = client.get(app.url(&format!("{path}?{query}")));
+        if cross {
+            request
+                .header("sec-fetch-site", "cross-site")
+                .header("origin", evil)
+        } else {
+            request
+        }
+    };
+    let mut answers = Vec::new();
+    for (how, request) in [
+        ("posted from another site", post(true)),
+        ("posted with another site's Origin only", post(false)),
+        ("sent as a GET from another site", get(true)),
+        ("sent as a GET", get(false)),
+    ] {
+        let status = request.send().await.expect("request").status().as_u16();
+        answers.push((how, status));
+    }
+    answers
+}
+
 /// Everything a call could change, as text.
-async fn snapshot(app: &TestApp) -> String {
+pub async fn snapshot(app: &TestApp) -> String {
     let db = &app.db;
     format!(
         "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
@@ -78,9 +141,29 @@ const SAM: i64 = 21_408_301;
 const JOSE: i64 = 21_408_300;
 const BOB: i64 = 21_408_303;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_server_function_answers_only_its_rightful_caller() {
-    let app = spawn_app().await;
+/// The callers, and one call of every server function as its rightful caller would make it.
+pub struct Matrix {
+    pub admin_a: reqwest::Client,
+    pub admin_b: reqwest::Client,
+    pub patient: reqwest::Client,
+    pub anonymous: reqwest::Client,
+    pub table: BTreeMap<&'static str, Call>,
+}
+
+impl Matrix {
+    /// The client a call's rightful caller uses.
+    pub fn rightful(&self, who: Who) -> &reqwest::Client {
+        match who {
+            Who::Public => &self.anonymous,
+            Who::User => &self.patient,
+            Who::Admin | Who::AdminList => &self.admin_a,
+        }
+    }
+}
+
+/// Signs in every kind of caller and writes down one rightful call of every registered
+/// server function; fails when the registry holds one the table does not list.
+pub async fn matrix(app: &TestApp) -> Matrix {
     let admin_a = app.signed_in(ADMIN_A).await;
     let admin_b = app.signed_in(ADMIN_B).await;
     let patient = app.signed_in(PATIENT_A).await;
@@ -243,12 +326,47 @@ async fn every_server_function_answers_only_its_rightful_caller() {
         registered, listed,
         "every registered server function has a row in this matrix"
     );
+    Matrix {
+        admin_a,
+        admin_b,
+        patient,
+        anonymous,
+        table,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_server_function_answers_only_its_rightful_caller() {
+    let app = spawn_app().await;
+    let Matrix {
+        admin_a,
+        admin_b,
+        patient,
+        anonymous,
+        table,
+    } = matrix(&app).await;
 
     for (path, call) in &table {
+        let rightful = match call.who {
+            Who::Public => &anonymous,
+            Who::User => &patient,
+            Who::Admin | Who::AdminList => &admin_a,
+        };
+        let before = snapshot(&app).await;
+        for (how, status) in forged(&app, rightful, path, &call.body).await {
+            assert!(
+                !(200..300).contains(&status),
+                "{path} {how}, as its rightful caller: answered {status}"
+            );
+        }
+        assert_eq!(
+            snapshot(&app).await,
+            before,
+            "{path}: requests from another site, or by GET, changed nothing"
+        );
         if call.who == Who::Public {
             continue;
         }
-        let before = snapshot(&app).await;
         let status = send(&app, &anonymous, path, &call.body).await.status();
         assert_eq!(status, 401, "{path} as anonymous");
         if matches!(call.who, Who::Admin | Who::AdminList) {
@@ -282,11 +400,6 @@ async fn every_server_function_answers_only_its_rightful_caller() {
             "{path}: a refused call changed nothing"
         );
 
-        let rightful = if call.who == Who::User {
-            &patient
-        } else {
-            &admin_a
-        };
         let response = send(&app, rightful, path, &call.body).await;
         let status = response.status();
         assert!(

@@ -107,6 +107,19 @@ pub async fn spawn_app_with_smtp(smtp: SmtpServer) -> TestApp {
     start(smtp, 1).await
 }
 
+/// Brakes loose enough that none holds during a test that sends hundreds of requests.
+pub fn open_limits() -> app::auth::throttle::Limits {
+    let open = app::auth::throttle::Rate {
+        burst: 100_000,
+        every: std::time::Duration::from_millis(1),
+    };
+    app::auth::throttle::Limits {
+        sign_in_failures: open,
+        public_posts: open,
+        mail_per_address: open,
+    }
+}
+
 /// [`spawn_app`] with the brakes on guessing set to `limits`.
 pub async fn spawn_app_with_limits(limits: app::auth::throttle::Limits) -> TestApp {
     start_with(SmtpServer::reserve().await, 0, Some(limits)).await

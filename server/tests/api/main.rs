@@ -3,6 +3,9 @@
 
 mod auth;
 mod authz;
+mod concurrency;
+mod enumeration;
+mod fuzz;
 mod helpers;
 mod lifecycle;
 mod members;

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use super::super::{AccountView, ContactInput};
@@ -123,7 +123,7 @@ pub async fn save_contact(
             timezone: Set(valid.timezone.clone()),
             ..<user::ActiveModel as Default>::default()
         };
-        let txn = db.begin().await?;
+        let txn = crate::state::write_txn(db).await?;
         claim_version(&txn, old.id, input.version, am).await?;
         audit::service::record(
             &txn,
@@ -172,7 +172,7 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::NotFound)?;
     let hash = new_password_hash(state, &u, &policy_of(&c), password, confirm).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     store_password(&txn, u.id, hash, false).await?;
     crate::entities::session::Entity::delete_many()
         .filter(crate::entities::session::Column::UserId.eq(u.id))

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::super::{CONFIRM_HOURS, SignUpInput, words};
@@ -71,7 +71,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     // Hashed on both paths, so the answer takes as long whether or not the address is known.
     let hash = state.hasher.hash(input.password.clone()).await?;
     let email_lower = valid.email.to_lowercase();
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     // Past its rate, an address gets no more mail from here; the answer stays the same.
     let may_mail = state.throttle.may_mail(&email_lower);
     if let Some(existing) = known_account(&txn, c.id, &email_lower).await? {
@@ -169,7 +169,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     let dead = || AppError::validation("token", words::DEAD_CONFIRM);
     let s = live_signup(&state.db, token).await?.ok_or_else(dead)?;
     let now = now_ms();
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     // Use the link up first: of two racing uses, one finds it gone.
     let used = signup::Entity::update_many()
         .col_expr(signup::Column::UsedAt, now.into())
@@ -300,7 +300,7 @@ pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
     };
     let token = new_token();
     let now = now_ms();
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     signup::Entity::update_many()
         .col_expr(signup::Column::TokenHash, hash_token(&token).into())
         .col_expr(

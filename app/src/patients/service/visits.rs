@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
@@ -36,7 +36,7 @@ pub async fn enter_as_guest(
     let valid = input.validate().map_err(AppError::fields)?;
     let now = now_ms();
     let username = guest_username();
-    let txn = state.db.begin().await?;
+    let txn = crate::state::write_txn(&state.db).await?;
     let guest = user::ActiveModel {
         clinic_id: Set(c.id),
         user_type: Set(UserType::Guest.as_db().to_owned()),
@@ -120,7 +120,7 @@ pub async fn join(
         return Err(AppError::validation("form", "This room is closed."));
     }
     let reason = visit_reason(reason).map_err(|m| AppError::validation(guest_field::REASON, m))?;
-    let txn = db.begin().await?;
+    let txn = crate::state::write_txn(db).await?;
     // One wait at a time: an earlier wait in any room counts as left.
     end_waiting(&txn, me.user_id, visit_status::LEFT).await?;
     add_visit(&txn, &r, me.user_id, reason).await?;
