@@ -47,6 +47,9 @@ pub enum AppError {
     /// Transport or codec problems reported by the server-function machinery itself.
     #[error("The request could not be completed.")]
     Request { message: String },
+    /// The database cannot be reached just now (restarting, or the network to it is down).
+    #[error("Frontdesk cannot reach its database just now. Try again in a minute.")]
+    Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
 }
@@ -87,6 +90,7 @@ impl AppError {
             Self::Conflict { .. } => 409,
             Self::RateLimited => 429,
             Self::Request { .. } => 400,
+            Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -129,7 +133,39 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if database_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return Self::Unavailable;
+        }
         Self::internal(err)
+    }
+}
+
+/// Whether `err` says the database could not be reached, rather than that a statement
+/// failed: no connection from the pool in time, a connection dropped mid-request, or a
+/// server that is shutting down or starting up.
+#[cfg(feature = "ssr")]
+fn database_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
+        _ => return false,
+    };
+    match sqlx {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now (Postgres restarting).
+        SqlxError::Database(db) => {
+            matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }
 
@@ -158,6 +194,7 @@ mod tests {
         assert_eq!(AppError::Unauthorized.status(), 401);
         assert_eq!(AppError::Forbidden.status(), 403);
         assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Internal.status(), 500);
     }
 

@@ -59,7 +59,7 @@ impl Drop for TestApp {
 /// (`frontdesk_test_*`) are dropped by `make api-postgres` before and after the suite:
 /// dropping them here would block the test's runtime while its own pool still holds
 /// connections.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(
         #[expect(dead_code, reason = "held for its Drop, which deletes the files")]
         tempfile::TempDir,
@@ -67,7 +67,7 @@ enum TestDatabase {
     Postgres,
 }
 
-async fn fresh_database() -> (String, TestDatabase) {
+pub async fn fresh_database() -> (String, TestDatabase) {
     match std::env::var("FRONTDESK_TEST_POSTGRES") {
         Ok(base) if !base.is_empty() => {
             let base = base.trim_end_matches('/').to_owned();
@@ -125,6 +125,12 @@ pub async fn spawn_app_with_limits(limits: app::auth::throttle::Limits) -> TestA
     start_with(SmtpServer::reserve().await, 0, Some(limits)).await
 }
 
+/// [`spawn_app`] over the (empty) database at `url`, which the test looks after itself.
+pub async fn spawn_app_on(url: String) -> TestApp {
+    let smtp = SmtpServer::reserve().await;
+    start_over(smtp, 0, None, (url, TestDatabase::Postgres)).await
+}
+
 async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
     start_with(smtp, workers, None).await
 }
@@ -134,7 +140,15 @@ async fn start_with(
     workers: usize,
     limits: Option<app::auth::throttle::Limits>,
 ) -> TestApp {
-    let (url, database) = fresh_database().await;
+    start_over(smtp, workers, limits, fresh_database().await).await
+}
+
+async fn start_over(
+    smtp: SmtpServer,
+    workers: usize,
+    limits: Option<app::auth::throttle::Limits>,
+    (url, database): (String, TestDatabase),
+) -> TestApp {
     let settings = Settings {
         database_url: url,
         bind: "127.0.0.1:0".parse().expect("addr"),

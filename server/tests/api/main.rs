@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod concurrency;
 mod enumeration;
+mod faults;
 mod fuzz;
 mod helpers;
 mod lifecycle;

@@ -1,0 +1,366 @@
+//! Faults under a running server: Postgres restarted. Runs in the Postgres pass of the
+//! suite, on a private Postgres cluster of its own (initdb'd in a temporary directory on a
+//! free port), so stopping it disturbs no other test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+/// A Postgres server of the test's own, stopped and removed when dropped.
+struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    as_root: bool,
+}
+
+impl Cluster {
+    /// `None` when this machine has no Postgres server binaries.
+    fn create() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists())?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if as_root {
+            // Postgres refuses to run as root: the cluster belongs to the postgres user.
+            run(Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(dir.path()));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let cluster = Self {
+            bin,
+            dir,
+            port,
+            as_root,
+        };
+        cluster.pg(
+            "initdb",
+            &[
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-D",
+                &cluster.data(),
+            ],
+        );
+        cluster.start();
+        Some(cluster)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = if self.as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        command.args(args).current_dir(self.dir.path());
+        run(&mut command);
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log").display().to_string();
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server the way a restart does: connections are cut, new ones refused.
+    fn stop(&self) {
+        self.pg("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = Command::new(if self.as_root { "runuser" } else { "true" })
+            .args(if self.as_root {
+                vec!["-u", "postgres", "--"]
+            } else {
+                vec![]
+            })
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn run(command: &mut Command) {
+    let out = command.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn in_postgres_pass() -> bool {
+    std::env::var("FRONTDESK_TEST_POSTGRES").is_ok_and(|v| !v.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_fails_requests_cleanly_and_the_server_recovers_by_itself() {
+    if !in_postgres_pass() {
+        eprintln!("runs in the Postgres pass only");
+        return;
+    }
+    let Some(cluster) = Cluster::create() else {
+        panic!("Postgres server binaries are needed under /usr/lib/postgresql");
+    };
+    assert!(Path::new(&cluster.data()).exists());
+    let app = spawn_app_on(cluster.url()).await;
+    let admin = app.signed_in(ADMIN_A).await;
+    assert_eq!(app.list_members(&admin, "gomez").await.status(), 200);
+
+    cluster.stop();
+    let started = Instant::now();
+    let during = app.list_members(&admin, "gomez").await;
+    let took = started.elapsed();
+    let status = during.status();
+    let body = during.text().await.unwrap_or_default();
+    assert_eq!(status, 503, "while Postgres is down: {body}");
+    let error: app::error::AppError = serde_json::from_str(&body).expect("an AppError");
+    assert!(
+        error.to_string().contains("cannot reach its database"),
+        "the browser says what is wrong: {error}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "failing took {took:?}: requests must not hang"
+    );
+    let page = app.get(&admin, "/admin/users").await;
+    assert_eq!(page.status(), 503, "pages too");
+
+    cluster.start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = app.list_members(&admin, "gomez").await.status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {status} 20 s after Postgres came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The same session, and new sign-ins, work without restarting Frontdesk.
+    assert_eq!(app.get(&admin, "/admin/users").await.status(), 200);
+    assert_eq!(
+        app.login(&app.client(), PATIENT_A, PASSWORD).await.status(),
+        200
+    );
+}
+
+/// The `frontdesk` binary, serving `url` on a free port.
+struct Served {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+const DEMO_PASSWORD: &str = "Kill-Nine-Demo-42";
+
+impl Served {
+    async fn start(url: &str, mail_dir: &Path) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .args(["--database-url", url, "--bind", &addr.to_string()])
+            .env("FRONTDESK_DEMO_ADMIN_PASSWORD", DEMO_PASSWORD)
+            .env("FRONTDESK_MAIL_DIR", mail_dir)
+            .env("FRONTDESK_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start frontdesk");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(Instant::now() < deadline, "frontdesk did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process could finish.
+    fn kill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn sign_in(served: &Served) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let response = client
+        .post(served.url("/api/auth/login"))
+        .form(&[
+            ("username", server::seed::DEMO_ADMIN),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), 200);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_bulk_create_leaves_only_whole_members() {
+    use app::entities::{audit_event, clinic, room, user, user_room};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let (url, _database) = fresh_database().await;
+    let mail = tempfile::tempdir().expect("mail dir");
+    let mut served = Served::start(&url, mail.path()).await;
+    let db = server::db::connect(&url, 2).await.expect("connect");
+    let demo = clinic::Entity::find()
+        .filter(clinic::Column::Name.eq(server::seed::DEMO_CLINIC))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("demo clinic");
+    let room_id = room::Entity::find()
+        .filter(room::Column::ClinicId.eq(demo.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("a room")
+        .id;
+    let admin = sign_in(&served).await;
+
+    // Eight admins' worth of creations at once, until the server dies under them.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let (admin, acknowledged) = (admin.clone(), acknowledged.clone());
+        let create = served.url("/api/members/create");
+        writers.push(tokio::spawn(async move {
+            for n in 0.. {
+                let email = format!("bulk.{writer}.{n}@example.com");
+                let body = serde_json::json!({ "member": new_member(demo.id, room_id, &email) });
+                match admin.post(&create).json(&body).send().await {
+                    Ok(r) if r.status() == 200 => acknowledged.lock().unwrap().push(email),
+                    Ok(r) => panic!("{email}: {}", r.status()),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    served.kill();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 8,
+        "creations were under way: {}",
+        acknowledged.len()
+    );
+
+    let served = Served::start(&url, mail.path()).await;
+    let bulk = user::Entity::find()
+        .filter(user::Column::UsernameLower.like("bulk.%"))
+        .all(&db)
+        .await
+        .unwrap();
+    let names: std::collections::HashSet<&str> = bulk.iter().map(|u| u.username.as_str()).collect();
+    for email in &acknowledged {
+        assert!(
+            names.contains(email.as_str()),
+            "{email} was acknowledged, then lost"
+        );
+    }
+    // At most the requests in flight when it died are there without an answer.
+    assert!(bulk.len() <= acknowledged.len() + 8);
+    for member in &bulk {
+        let rooms = user_room::Entity::find()
+            .filter(user_room::Column::UserId.eq(member.id))
+            .all(&db)
+            .await
+            .unwrap();
+        let created = audit_event::Entity::find()
+            .filter(audit_event::Column::MemberId.eq(member.id))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(rooms.len(), 1, "{}: its room came with it", member.username);
+        assert_eq!(created.len(), 1, "{}: its audit event too", member.username);
+    }
+    // And the restarted server shows exactly them.
+    let admin = sign_in(&served).await;
+    let listed: serde_json::Value = admin
+        .post(served.url("/api/members/list"))
+        .form(&[("query[q]", "bulk."), ("query[size]", "100")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    eprintln!(
+        "{} creations acknowledged before SIGKILL, {} members after restart",
+        acknowledged.len(),
+        bulk.len()
+    );
+    assert_eq!(
+        listed["count"].as_u64(),
+        Some(bulk.len() as u64),
+        "{listed}"
+    );
+}
