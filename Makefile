@@ -18,7 +18,7 @@ export PATH      := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 BIN      := $(RELEASE_TARGET)/server-release/frontdesk
 PG_URL   ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean
+.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean loadtest
 
 ## run: build the release, migrate, seed the demo clinic on first start, serve on :3000
 run: build
@@ -109,3 +109,9 @@ bench: build
 bench-clean:
 	rm -rf $(BENCH_DIR)
 	psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" || true
+
+## loadtest: wrk against the release build: 200 connections for 60 s mixing search, detail,
+## edit and sign-in (no errors, every write accounted for), then searches during a
+## sign-in storm. About 3 minutes; see server/loadtest/run.sh.
+loadtest: build
+	BIN=$(BIN) server/loadtest/run.sh

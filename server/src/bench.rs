@@ -223,6 +223,7 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        public_post_burst: 60,
     };
     let state = app_state(conn.clone(), &settings);
     let app = router(ServerState {

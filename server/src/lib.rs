@@ -53,7 +53,11 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
             public_url: settings.public_url(),
             ..AuthSettings::default()
         }),
-        throttle: Arc::new(app::auth::throttle::Throttle::default()),
+        throttle: Arc::new(app::auth::throttle::Throttle::new({
+            let mut limits = app::auth::throttle::Limits::default();
+            limits.public_posts.burst = settings.public_post_burst.max(1);
+            limits
+        })),
     }
 }
 

@@ -54,6 +54,12 @@ pub struct Settings {
     )]
     pub mail_from: String,
 
+    /// Posts to the public forms (sign-in, forgot password, sign-up, guest entry) one
+    /// client address may make in a burst, before it is held to 2 a second. Raise it when
+    /// many people share one address (a load test on loopback, a clinic behind one NAT).
+    #[arg(long, env = "FRONTDESK_PUBLIC_POST_BURST", default_value_t = 60)]
+    pub public_post_burst: u32,
+
     /// Where messages are written when no SMTP server is set.
     #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: String,

@@ -160,6 +160,7 @@ async fn start_over(
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        public_post_burst: 60,
     };
     let conn = db::connect(&settings.database_url, settings.db_pool)
         .await

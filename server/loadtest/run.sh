@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make loadtest`: the release build on loopback under wrk, over a fresh SQLite database of
+# $LOAD_MEMBERS generated members.
+#   1. 200 connections for 60 s mixing search, member detail, profile edit and sign-in:
+#      no error of any kind, p50/p90/p99 printed, and every acknowledged edit and sign-in
+#      found in the database afterwards (each edit in its member's row and as one audit
+#      event, each sign-in as one session), and nothing there that was not sent.
+#   2. Searches alone, then searches during a storm of sign-ins (argon2 on every core):
+#      searches keep answering, without errors; both p99s printed.
+# Resident memory is printed idle, after the mixed load and after the storm.
+set -euo pipefail
+
+BIN=${BIN:?set BIN to the release frontdesk binary}
+MEMBERS=${LOAD_MEMBERS:-100000}
+DURATION=${LOAD_DURATION:-60s}
+CONNECTIONS=${LOAD_CONNECTIONS:-200}
+STORM=${LOAD_STORM:-20s}
+DIR=${LOAD_DIR:-$HOME/.cache/frontdesk/load}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PASSWORD=Load-Test-Admin-42
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"
+  apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk >/dev/null
+fi
+
+mkdir -p "$DIR"
+rm -rf "$DIR"/load.db* "$DIR/mail"
+DB_FILE="$DIR/load.db"
+export DATABASE_URL="sqlite://$DB_FILE?mode=rwc"
+export FRONTDESK_DEMO_ADMIN_PASSWORD=$PASSWORD FRONTDESK_LOG=warn \
+  FRONTDESK_MAIL_DIR="$DIR/mail" FRONTDESK_SITE_ROOT=target/site \
+  FRONTDESK_PUBLIC_POST_BURST=100000000
+
+echo "seeding $MEMBERS members into $DB_FILE"
+"$BIN" seed-demo --members "$MEMBERS" >/dev/null
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+"$BIN" --bind "127.0.0.1:$PORT" serve >"$DIR/server.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 200); do curl -fs -o /dev/null "$URL/login" && break; sleep 0.05; done
+
+rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$PID/status"; }
+sql() { python3 -c 'import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())' "$DB_FILE" "$1"; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+COOKIE=$(curl -fs -o /dev/null -D - -d "username=admin%40frontdesk.test&password=$PASSWORD" \
+  "$URL/api/auth/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+[ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
+read -r FIRST LAST < <(sql "select min(id), max(id) from users where user_type = 'member'")
+SESSIONS_BEFORE=$(sql "select count(*) from sessions")
+echo "idle, after start and one sign-in: $(rss)"
+
+run_wrk() { # mode threads connections duration
+  wrk -t"$2" -c"$3" -d"$4" --timeout 10s -s "$HERE/mix.lua" "$URL" -- \
+    "$1" "$COOKIE" "$FIRST" "$LAST" "$PASSWORD" "$2" | grep '^RESULT'
+}
+
+echo "mixed load: $CONNECTIONS connections for $DURATION"
+MIX=$(run_wrk mix 2 "$CONNECTIONS" "$DURATION")
+echo "$MIX"
+echo "after the mixed load: $(rss)"
+
+failed=0
+for e in connect read write timeout non2xx other; do
+  if [ "$(field $e "$MIX")" != 0 ]; then echo "FAIL: $e errors: $(field $e "$MIX")"; failed=1; fi
+done
+# Every acknowledged write is stored, and nothing is stored that was not sent (requests
+# still in flight when wrk stops are sent but not counted as acknowledged).
+EDITS=$(field edit "$MIX"); SENT_EDITS=$(field sent_edit "$MIX")
+SIGNINS=$(field signin "$MIX"); SENT_SIGNINS=$(field sent_signin "$MIX")
+sleep 1
+STORED_EDITS=$(sql "select count(*) from users where city like 'Loadville %'")
+AUDITED_EDITS=$(sql "select count(*) from audit_events where action = 'profile_changed'")
+NEW_SESSIONS=$(( $(sql "select count(*) from sessions") - SESSIONS_BEFORE ))
+echo "edits: $EDITS acknowledged of $SENT_EDITS sent; $STORED_EDITS stored, $AUDITED_EDITS audited"
+echo "sign-ins: $SIGNINS acknowledged of $SENT_SIGNINS sent; $NEW_SESSIONS sessions"
+within() { [ "$2" -le "$1" ] && [ "$1" -le "$3" ]; }
+if ! within "$STORED_EDITS" "$EDITS" "$SENT_EDITS" || [ "$STORED_EDITS" != "$AUDITED_EDITS" ] \
+  || ! within "$NEW_SESSIONS" "$SIGNINS" "$SENT_SIGNINS"; then
+  echo "FAIL: a write is not accounted for"; failed=1
+fi
+[ "$EDITS" -gt 0 ] && [ "$SIGNINS" -gt 0 ] || { echo "FAIL: the mix made no edits or sign-ins"; failed=1; }
+
+echo "searches alone: 8 connections for $STORM"
+IDLE=$(run_wrk search 1 8 "$STORM")
+echo "$IDLE"
+echo "searches during a sign-in storm (32 connections signing in) for $STORM"
+run_wrk signin 1 32 "$STORM" >"$DIR/storm.txt" &
+STORM_PID=$!
+sleep 1
+BUSY=$(run_wrk search 1 8 "$STORM")
+wait $STORM_PID
+echo "$BUSY"
+echo "storm: $(cat "$DIR/storm.txt")"
+echo "after the storm: $(rss)"
+for e in connect read write timeout non2xx; do
+  if [ "$(field $e "$BUSY")" != 0 ]; then echo "FAIL: searches during the storm: $e errors"; failed=1; fi
+done
+if [ "$(field search "$BUSY")" = 0 ]; then echo "FAIL: no search answered during the storm"; failed=1; fi
+echo "search p99: $(field p99_ms "$IDLE") ms alone, $(field p99_ms "$BUSY") ms during the storm"
+
+if [ $failed = 0 ]; then echo "loadtest: passed"; else echo "loadtest: FAILED"; exit 1; fi
