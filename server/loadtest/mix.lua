@@ -1,5 +1,5 @@
 -- The load `make loadtest` sends with wrk. Arguments (after wrk's `--`):
---   mode cookie first_id last_id password threads
+--   mode cookie ids_file password threads
 -- mode "mix":    60 % search, 20 % member detail, 12 % profile edit, 8 % sign-in
 -- mode "search": searches only; mode "signin": sign-ins only.
 -- Each thread walks its own members (no two requests edit the same one), edits members it
@@ -19,11 +19,13 @@ local names = { "jo", "ma", "jane", "gomez", "smith", "li", "garcia", "ann", "ro
   "nguyen", "sam", "lee", "pat", "al", "maria", "jose", "chen", "da", "ev" }
 
 function init(args)
-  mode, cookie, first_id, last_id, password, nthreads =
-    args[1], args[2], tonumber(args[3]), tonumber(args[4]), args[5], tonumber(args[6])
-  next_member = first_id + thread_no
+  mode, cookie, password, nthreads = args[1], args[2], args[4], tonumber(args[5])
+  ids = {}
+  for line in io.lines(args[3]) do ids[#ids + 1] = line end
+  next_member = 1 + thread_no
   ok_search, ok_detail, ok_edit, ok_signin, other = 0, 0, 0, 0, 0
   sent_edit, sent_signin = 0, 0
+  s401, s404, s409, s422, s429, s4xx, s5xx = 0, 0, 0, 0, 0, 0, 0
   edits = {}
   form = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie }
   json = { ["Content-Type"] = "application/json", ["Cookie"] = cookie }
@@ -37,9 +39,9 @@ local function search()
 end
 
 local function detail()
-  local id = next_member
+  local id = ids[next_member]
   next_member = next_member + nthreads
-  if next_member > last_id then next_member = first_id + thread_no end
+  if next_member > #ids then next_member = 1 + thread_no end
   return wrk.format("POST", "/api/members/detail", form, "id=" .. id)
 end
 
@@ -68,8 +70,18 @@ function request()
   else return signin() end
 end
 
+local function refused(status)
+  if status == 401 then s401 = s401 + 1
+  elseif status == 404 then s404 = s404 + 1
+  elseif status == 409 then s409 = s409 + 1
+  elseif status == 422 then s422 = s422 + 1
+  elseif status == 429 then s429 = s429 + 1
+  elseif status >= 500 then s5xx = s5xx + 1
+  else s4xx = s4xx + 1 end
+end
+
 function response(status, headers, body)
-  if status ~= 200 then return end
+  if status ~= 200 then return refused(status) end
   if body:sub(1, 8) == '{"rows":' then
     ok_search = ok_search + 1
   elseif body:find('"city":"Loadville', 1, true) then
@@ -90,7 +102,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local t = { search = 0, detail = 0, edit = 0, signin = 0, other = 0, sent_edit = 0, sent_signin = 0 }
+  local t = { search = 0, detail = 0, edit = 0, signin = 0, other = 0, sent_edit = 0, sent_signin = 0,
+    s401 = 0, s404 = 0, s409 = 0, s422 = 0, s429 = 0, s4xx = 0, s5xx = 0 }
   for _, thread in ipairs(threads) do
     t.search = t.search + thread:get("ok_search")
     t.detail = t.detail + thread:get("ok_detail")
@@ -99,16 +112,21 @@ function done(summary, latency, requests)
     t.other = t.other + thread:get("other")
     t.sent_edit = t.sent_edit + thread:get("sent_edit")
     t.sent_signin = t.sent_signin + thread:get("sent_signin")
+    for _, k in ipairs({ "s401", "s404", "s409", "s422", "s429", "s4xx", "s5xx" }) do
+      t[k] = t[k] + thread:get(k)
+    end
   end
   local e = summary.errors
   local seconds = summary.duration / 1e6
   io.write(string.format(
     "RESULT requests=%d seconds=%.1f rps=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f " ..
     "connect=%d read=%d write=%d timeout=%d non2xx=%d " ..
-    "search=%d detail=%d edit=%d signin=%d other=%d sent_edit=%d sent_signin=%d\n",
+    "search=%d detail=%d edit=%d signin=%d other=%d sent_edit=%d sent_signin=%d " ..
+    "401=%d 404=%d 409=%d 422=%d 429=%d 4xx=%d 5xx=%d\n",
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000,
     e.connect, e.read, e.write, e.timeout, e.status,
-    t.search, t.detail, t.edit, t.signin, t.other, t.sent_edit, t.sent_signin))
+    t.search, t.detail, t.edit, t.signin, t.other, t.sent_edit, t.sent_signin,
+    t.s401, t.s404, t.s409, t.s422, t.s429, t.s4xx, t.s5xx))
 end

@@ -49,13 +49,20 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 COOKIE=$(curl -fs -o /dev/null -D - -d "username=admin%40frontdesk.test&password=$PASSWORD" \
   "$URL/api/auth/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
 [ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
-read -r FIRST LAST < <(sql "select min(id), max(id) from users where user_type = 'member'")
+# The demo clinic's members, whom the admin may open and edit.
+python3 - "$DB_FILE" >"$DIR/ids.txt" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "select u.id from users u join clinics c on c.id = u.clinic_id"
+    " where c.name = 'Clinic Portal' and u.user_type = 'member' order by u.id")
+print("\n".join(str(r[0]) for r in rows))
+PY
 SESSIONS_BEFORE=$(sql "select count(*) from sessions")
 echo "idle, after start and one sign-in: $(rss)"
 
 run_wrk() { # mode threads connections duration
   wrk -t"$2" -c"$3" -d"$4" --timeout 10s -s "$HERE/mix.lua" "$URL" -- \
-    "$1" "$COOKIE" "$FIRST" "$LAST" "$PASSWORD" "$2" | grep '^RESULT'
+    "$1" "$COOKIE" "$DIR/ids.txt" "$PASSWORD" "$2" | grep '^RESULT'
 }
 
 echo "mixed load: $CONNECTIONS connections for $DURATION"
