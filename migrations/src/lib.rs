@@ -10,6 +10,7 @@ mod idens;
 mod m20261130_000001_create_domain;
 mod m20261130_000002_index_users_by_status;
 mod m20261130_000003_create_signups;
+mod m20261130_000004_index_users_by_username;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_create_domain::Migration),
             Box::new(m20261130_000002_index_users_by_status::Migration),
             Box::new(m20261130_000003_create_signups::Migration),
+            Box::new(m20261130_000004_index_users_by_username::Migration),
         ]
     }
 }
