@@ -89,6 +89,7 @@ pub fn router(state: ServerState) -> Router {
             MAX_BODY_BYTES,
         ))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(middleware::deadline))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
 }

@@ -94,6 +94,27 @@ fn same_site(headers: &HeaderMap) -> bool {
     origin_host == host
 }
 
+/// How long any request may take before it is answered 503.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Answers 503 to a request still unanswered after [`REQUEST_DEADLINE`], instead of holding
+/// its connection open for good, and logs its method and path (never the query, which may
+/// hold a search for a patient's name).
+pub async fn deadline(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%method, %path, "request unanswered after 20 s: answered 503");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Frontdesk took too long to answer. Please try again.",
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Headers every response carries.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
