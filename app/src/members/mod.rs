@@ -7,6 +7,7 @@ pub mod detail;
 mod dialog;
 #[cfg(feature = "ssr")]
 pub mod edit;
+pub mod fields;
 pub(crate) mod form;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;

@@ -65,7 +65,8 @@ impl Cluster {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn pg(&self, tool: &str, args: &[&str]) {
+    /// `tool` of the Postgres server binaries, run as the cluster's owner.
+    fn command(&self, tool: &str, args: &[&str]) -> Command {
         let program = self.bin.join(tool);
         let mut command = if self.as_root {
             let mut c = Command::new("runuser");
@@ -75,7 +76,11 @@ impl Cluster {
             Command::new(&program)
         };
         command.args(args).current_dir(self.dir.path());
-        run(&mut command);
+        command
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        run(&mut self.command(tool, args));
     }
 
     fn start(&self) {
@@ -113,14 +118,8 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data();
-        let _ = Command::new(if self.as_root { "runuser" } else { "true" })
-            .args(if self.as_root {
-                vec!["-u", "postgres", "--"]
-            } else {
-                vec![]
-            })
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", &data, "-m", "immediate", "stop"])
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "stop"])
             .output();
     }
 }

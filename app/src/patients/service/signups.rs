@@ -39,11 +39,23 @@ async fn known_account(
         .await?)
 }
 
-fn confirm_link(public_url: &str, token: &str) -> String {
-    format!(
+/// Queues the email holding a sign-up's confirmation link (`token`, valid for
+/// [`CONFIRM_HOURS`]), in the sign-up's own transaction.
+async fn queue_confirmation(
+    txn: &impl sea_orm::ConnectionTrait,
+    state: &AppState,
+    c: &clinic::Model,
+    email: &str,
+    first_name: &str,
+    token: &str,
+) -> Result<(), AppError> {
+    let link = format!(
         "{}/confirm-email?token={token}",
-        public_url.trim_end_matches('/')
-    )
+        state.auth.public_url.trim_end_matches('/')
+    );
+    let message = templates::confirm_signup(email, &c.name, first_name, &link, CONFIRM_HOURS);
+    outbox::enqueue(txn, Some(c.id), None, &message).await?;
+    Ok(())
 }
 
 /// Signs up: every caller with a valid form gets the same answer. A new address gets a
@@ -118,14 +130,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     }
     .insert(&txn)
     .await?;
-    let message = templates::confirm_signup(
-        &valid.email,
-        &c.name,
-        &valid.first_name,
-        &confirm_link(&state.auth.public_url, &token),
-        CONFIRM_HOURS,
-    );
-    outbox::enqueue(&txn, Some(c.id), None, &message).await?;
+    queue_confirmation(&txn, state, &c, &valid.email, &valid.first_name, &token).await?;
     txn.commit().await?;
     tracing::info!(
         signup_id = pending.id,
@@ -310,14 +315,7 @@ pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
         .filter(signup::Column::Id.eq(s.id))
         .exec(&txn)
         .await?;
-    let message = templates::confirm_signup(
-        &s.email,
-        &c.name,
-        &s.first_name,
-        &confirm_link(&state.auth.public_url, &token),
-        CONFIRM_HOURS,
-    );
-    outbox::enqueue(&txn, Some(c.id), None, &message).await?;
+    queue_confirmation(&txn, state, &c, &s.email, &s.first_name, &token).await?;
     txn.commit().await?;
     tracing::info!(signup_id = s.id, "confirmation link sent again");
     Ok(())
