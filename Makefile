@@ -31,7 +31,7 @@ dev: tools
 	CARGO_TARGET_DIR=$(CACHE)/target-dev cargo leptos watch
 
 build: tools
-	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo leptos build --release
+	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo leptos build --release --precompress
 
 tools: npm
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -102,7 +102,8 @@ bundle-budget: build
 clean:
 	rm -rf target data end2end/test-results
 
-## bench: the users table at scale (1,000,000 members) on SQLite and Postgres; see BENCHMARKS.md
+## bench: the users table at scale (1,000,000 members) on SQLite and Postgres, then the served
+## app over the SQLite one (start, searches/s, sign-ins, memory, Chromium); see BENCHMARKS.md
 BENCH_MEMBERS ?= 1000000
 BENCH_DIR     ?= $(CACHE)/bench
 bench: build
@@ -115,6 +116,7 @@ bench: build
 	  FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "$(PG_URL)/frontdesk_bench" \
 	    bench --members $(BENCH_MEMBERS) --label "Postgres ($(BENCH_MEMBERS) members)" | tee $(BENCH_DIR)/postgres.md; \
 	else echo "SKIPPED: Postgres benchmark (no Postgres answers at $(PG_URL))"; fi
+	BIN=$(BIN) BENCH_DB=$(BENCH_DIR)/frontdesk-bench.db server/loadtest/scale.sh | tee $(BENCH_DIR)/served.md
 
 ## bench-clean: forget the seeded benchmark databases
 bench-clean:

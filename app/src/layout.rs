@@ -1,7 +1,7 @@
 //! The document shell, the router, and the frame around admin pages.
 
 use leptos::prelude::*;
-use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -23,6 +23,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // The build names the bundle's files by their content (`hash-files`), so
+                // browsers may keep them for good; these read the names from `hash.txt`.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -46,7 +49,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/frontdesk.css"/>
         <Link rel="icon" href="/favicon.ico" type_="image/x-icon"/>
         <Title text="Frontdesk"/>
         <Router>

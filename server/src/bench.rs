@@ -302,3 +302,22 @@ async fn time_http(
     }
     Ok(samples)
 }
+
+/// The sign-in limit of this machine: one password check's median time over `runs` checks
+/// (one at a time, as a sign-in does), and the checks per second all cores could do.
+pub async fn argon2_limit(runs: u32) -> anyhow::Result<(Duration, f64)> {
+    let hasher = PasswordHasher::new(1);
+    let stored = hasher.hash(BENCH_PASSWORD.to_owned()).await?;
+    let mut samples = Vec::with_capacity(runs as usize);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let ok = hasher
+            .verify(BENCH_PASSWORD.to_owned(), Some(stored.clone()))
+            .await?;
+        samples.push(t.elapsed());
+        anyhow::ensure!(ok, "the password did not verify");
+    }
+    let median = stats(samples).p50;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok((median, cores as f64 / median.as_secs_f64()))
+}

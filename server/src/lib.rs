@@ -41,7 +41,21 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.bind)
+        .hash_files(bundle_names_are_hashed())
         .build()
+}
+
+/// The file `cargo leptos build` writes beside the binary, naming the bundle's files by
+/// their content (`hash-files` in Cargo.toml). Pages read it to link those files.
+pub const HASH_FILE: &str = "hash.txt";
+
+/// Whether this binary was built with content-named bundle files: its hash file is beside
+/// it. Test binaries and `cargo run` builds have none and link the plain names.
+fn bundle_names_are_hashed() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE).is_file()))
+        .unwrap_or(false)
 }
 
 pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
@@ -88,7 +102,10 @@ pub fn router(state: ServerState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        // Files already compressed at build time (`.br`, `.gz` beside them) are served as
+        // they are; this compresses pages and server-function answers on the fly.
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(middleware::cache_policy))
         .layer(axum::middleware::from_fn(middleware::deadline))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)

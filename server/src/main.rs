@@ -42,6 +42,13 @@ enum Command {
         #[arg(long, default_value = "SQLite")]
         label: String,
     },
+    /// Time one password check (argon2id, as at sign-in) and print the sign-ins per second
+    /// this machine's cores allow.
+    Argon2Limit {
+        /// Checks to time.
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
 }
 
 #[tokio::main]
@@ -90,6 +97,14 @@ async fn main() -> anyhow::Result<()> {
                 iterations,
             };
             server::bench::run(&label, &settings.database_url, &options).await?;
+        }
+        Command::Argon2Limit { runs } => {
+            let (one, limit) = server::bench::argon2_limit(runs).await?;
+            println!(
+                "RESULT hash_ms={:.1} cores={} limit_per_s={limit:.1}",
+                one.as_secs_f64() * 1000.0,
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            );
         }
     }
     Ok(())

@@ -115,6 +115,61 @@ pub async fn deadline(req: Request, next: Next) -> Response {
     }
 }
 
+/// How long browsers and proxies may keep each answer.
+///
+/// - Bundle files named by their content (`/pkg/frontdesk.<hash>.wasm`): a year, never
+///   revalidated; a new build has new names.
+/// - Other files (the favicon; the bundle in builds without hashed names): kept, but
+///   revalidated before each use.
+/// - Pages and server-function answers, which carry patient data: never stored.
+pub async fn cache_policy(req: Request, next: Next) -> Response {
+    let policy = cache_policy_for(req.uri().path());
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    // A file is sent brotli, gzip or plain by what the browser accepts: caches keep each.
+    if policy != NO_STORE && !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub const REVALIDATE: &str = "no-cache";
+pub const NO_STORE: &str = "no-store";
+
+fn cache_policy_for(path: &str) -> &'static str {
+    if let Some(file) = path.strip_prefix("/pkg/") {
+        if content_named(file) {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        }
+    } else if path == "/favicon.ico" {
+        REVALIDATE
+    } else {
+        NO_STORE
+    }
+}
+
+/// `name.<hash>.ext`, the hash being cargo-leptos's: 22 characters of URL-safe base64 (MD5).
+fn content_named(file: &str) -> bool {
+    let mut parts = file.split('.');
+    let (Some(name), Some(hash), Some(ext), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !name.is_empty()
+        && !ext.is_empty()
+        && hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Headers every response carries.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
@@ -149,6 +204,26 @@ mod tests {
             map.insert(*k, HeaderValue::from_static(v));
         }
         map
+    }
+
+    #[test]
+    fn cache_policy_by_path() {
+        let hashed = "/pkg/frontdesk.Ab9_-cDeFgHiJkLmNoPqRs.wasm";
+        assert_eq!(cache_policy_for(hashed), IMMUTABLE);
+        assert_eq!(
+            cache_policy_for("/pkg/frontdesk.Ab9_-cDeFgHiJkLmNoPqRs.js"),
+            IMMUTABLE
+        );
+        assert_eq!(cache_policy_for("/pkg/frontdesk.wasm"), REVALIDATE);
+        assert_eq!(cache_policy_for("/pkg/frontdesk.short.css"), REVALIDATE);
+        assert_eq!(
+            cache_policy_for("/pkg/frontdesk.Ab9_-cDeFgHiJkLmNoPq!s.js"),
+            REVALIDATE
+        );
+        assert_eq!(cache_policy_for("/favicon.ico"), REVALIDATE);
+        assert_eq!(cache_policy_for("/admin/users"), NO_STORE);
+        assert_eq!(cache_policy_for("/api/list_members"), NO_STORE);
+        assert_eq!(cache_policy_for("/u/jessica"), NO_STORE);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -72,42 +73,60 @@ pub async fn lookup(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<SessionUser>, AppError> {
-    let Some(found) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(hash_token(token)))
-        .one(db)
-        .await?
-    else {
+    // The session, its user and the clinic's idle time in one query: every signed-in
+    // request starts here.
+    let (s, u, c) = (session::Entity, user::Entity, clinic::Entity);
+    let found = Query::select()
+        .column((s, session::Column::Id))
+        .column((s, session::Column::LastSeenAt))
+        .column((s, session::Column::ExpiresAt))
+        .column((u, user::Column::Id))
+        .column((u, user::Column::ClinicId))
+        .column((u, user::Column::Status))
+        .column((u, user::Column::UserType))
+        .column((c, clinic::Column::IdleTimeoutMinutes))
+        .from(s)
+        .inner_join(
+            u,
+            Expr::col((u, user::Column::Id)).equals((s, session::Column::UserId)),
+        )
+        .inner_join(
+            c,
+            Expr::col((c, clinic::Column::Id)).equals((u, user::Column::ClinicId)),
+        )
+        .and_where(Expr::col((s, session::Column::TokenHash)).eq(hash_token(token)))
+        .to_owned();
+    let Some(row) = db.query_one(&found).await? else {
         return Ok(None);
     };
-    let Some(account) = user::Entity::find_by_id(found.user_id).one(db).await? else {
-        return Ok(None);
-    };
-    let idle_minutes = clinic::Entity::find_by_id(account.clinic_id)
-        .select_only()
-        .column(clinic::Column::IdleTimeoutMinutes)
-        .into_tuple::<i32>()
-        .one(db)
-        .await?
-        .unwrap_or(30);
+    let session_id: i64 = row.try_get_by_index(0)?;
+    let last_seen_at: i64 = row.try_get_by_index(1)?;
+    let expires_at: i64 = row.try_get_by_index(2)?;
+    let user_id: i64 = row.try_get_by_index(3)?;
+    let clinic_id: i64 = row.try_get_by_index(4)?;
+    let status: String = row.try_get_by_index(5)?;
+    let user_type: String = row.try_get_by_index(6)?;
+    let idle_minutes: i32 = row.try_get_by_index(7)?;
+
     let now = now_ms();
-    let idle_deadline = found.last_seen_at + i64::from(idle_minutes) * 60_000;
-    let active = Status::from_db(&account.status) == Some(Status::Active);
-    if now >= found.expires_at || now >= idle_deadline || !active {
-        session::Entity::delete_by_id(found.id).exec(db).await?;
+    let idle_deadline = last_seen_at + i64::from(idle_minutes) * 60_000;
+    let active = Status::from_db(&status) == Some(Status::Active);
+    if now >= expires_at || now >= idle_deadline || !active {
+        session::Entity::delete_by_id(session_id).exec(db).await?;
         return Ok(None);
     }
-    if now - found.last_seen_at >= TOUCH_EVERY_MS {
+    if now - last_seen_at >= TOUCH_EVERY_MS {
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, now.into())
-            .filter(session::Column::Id.eq(found.id))
+            .filter(session::Column::Id.eq(session_id))
             .exec(db)
             .await?;
     }
-    let user_type = UserType::from_db(&account.user_type)
-        .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", account.id)))?;
+    let user_type = UserType::from_db(&user_type)
+        .ok_or_else(|| AppError::internal(format!("user {user_id} has an unknown type")))?;
     let admin_of = if user_type == UserType::ClinicAdmin {
         clinic_admin::Entity::find()
-            .filter(clinic_admin::Column::UserId.eq(account.id))
+            .filter(clinic_admin::Column::UserId.eq(user_id))
             .select_only()
             .column(clinic_admin::Column::ClinicId)
             .into_tuple::<i64>()
@@ -117,8 +136,8 @@ pub async fn lookup(
         Vec::new()
     };
     Ok(Some(SessionUser {
-        user_id: account.id,
-        clinic_id: account.clinic_id,
+        user_id,
+        clinic_id,
         user_type,
         admin_of,
     }))

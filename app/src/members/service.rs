@@ -273,7 +273,7 @@ async fn capped_count(
     Ok(count(filtered(clinic_ids, query, Plan::SearchIndexes)).await?)
 }
 
-/// Each user's rooms, by name.
+/// Each user's rooms, by name (one query for the whole page).
 async fn rooms_of(
     db: &impl ConnectionTrait,
     user_ids: Vec<i64>,
@@ -281,27 +281,29 @@ async fn rooms_of(
     if user_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let links = user_room::Entity::find()
-        .filter(user_room::Column::UserId.is_in(user_ids))
-        .all(db)
-        .await?;
-    let room_ids: Vec<i64> = links.iter().map(|l| l.room_id).collect();
-    let rooms: HashMap<i64, room::Model> = room::Entity::find()
-        .filter(room::Column::Id.is_in(room_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
+    let (link, r) = (user_room::Entity, room::Entity);
+    let stmt = sea_orm::sea_query::Query::select()
+        .column((link, user_room::Column::UserId))
+        .column((r, room::Column::Name))
+        .column((r, room::Column::Code))
+        .column((r, room::Column::Slug))
+        .from(link)
+        .inner_join(
+            r,
+            Expr::col((r, room::Column::Id)).equals((link, user_room::Column::RoomId)),
+        )
+        .and_where(Expr::col((link, user_room::Column::UserId)).is_in(user_ids))
+        .to_owned();
     let mut by_user: HashMap<i64, Vec<RoomRef>> = HashMap::new();
-    for link in links {
-        if let Some(r) = rooms.get(&link.room_id) {
-            by_user.entry(link.user_id).or_default().push(RoomRef {
-                name: r.name.clone(),
-                code: r.code.clone(),
-                slug: r.slug.clone(),
+    for row in db.query_all(&stmt).await? {
+        by_user
+            .entry(row.try_get_by_index(0)?)
+            .or_default()
+            .push(RoomRef {
+                name: row.try_get_by_index(1)?,
+                code: row.try_get_by_index(2)?,
+                slug: row.try_get_by_index(3)?,
             });
-        }
     }
     for list in by_user.values_mut() {
         list.sort_by(|a, b| a.name.cmp(&b.name));

@@ -128,8 +128,24 @@ pub async fn spawn_app_with_limits(limits: app::auth::throttle::Limits) -> TestA
 /// [`spawn_app`] over the (empty) database at `url`, which the test looks after itself.
 pub async fn spawn_app_on(url: String) -> TestApp {
     let smtp = SmtpServer::reserve().await;
-    start_over(smtp, 0, None, (url, TestDatabase::Postgres)).await
+    start_over(smtp, 0, None, (url, TestDatabase::Postgres), NO_SITE.into()).await
 }
+
+/// [`spawn_app`] serving the built site (bundle, stylesheet, favicon) under `site_root`.
+pub async fn spawn_app_serving(site_root: &std::path::Path) -> TestApp {
+    let site_root = site_root.display().to_string();
+    start_over(
+        SmtpServer::reserve().await,
+        0,
+        None,
+        fresh_database().await,
+        site_root,
+    )
+    .await
+}
+
+/// Most tests need no files: their site root does not exist.
+const NO_SITE: &str = "target/site";
 
 async fn start(smtp: SmtpServer, workers: usize) -> TestApp {
     start_with(smtp, workers, None).await
@@ -140,7 +156,14 @@ async fn start_with(
     workers: usize,
     limits: Option<app::auth::throttle::Limits>,
 ) -> TestApp {
-    start_over(smtp, workers, limits, fresh_database().await).await
+    start_over(
+        smtp,
+        workers,
+        limits,
+        fresh_database().await,
+        NO_SITE.into(),
+    )
+    .await
 }
 
 async fn start_over(
@@ -148,11 +171,12 @@ async fn start_over(
     workers: usize,
     limits: Option<app::auth::throttle::Limits>,
     (url, database): (String, TestDatabase),
+    site_root: String,
 ) -> TestApp {
     let settings = Settings {
         database_url: url,
         bind: "127.0.0.1:0".parse().expect("addr"),
-        site_root: "target/site".into(),
+        site_root,
         public_url: Some("http://frontdesk.test".into()),
         demo_admin_password: None,
         seed_demo: false,

@@ -18,5 +18,6 @@ mod rooms;
 mod security;
 mod settings;
 mod smtp;
+mod static_files;
 mod table;
 mod users;

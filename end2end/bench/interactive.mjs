@@ -1,0 +1,59 @@
+// `make bench`: how soon the users page answers a search keystroke in headless Chromium,
+// measured in the page from navigation start. Signs in once, then opens /admin/users
+// RUNS times in the same browser (the first open, with an empty cache, is reported on its
+// own), types one letter into the search box as soon as the page is hydrated, and waits for
+// the table to show the new rows. Prints one RESULT line of milliseconds.
+import { chromium } from "@playwright/test";
+
+const url = process.env.FRONTDESK_URL;
+const username = process.env.FRONTDESK_USERNAME;
+const password = process.env.FRONTDESK_PASSWORD;
+const runs = Number(process.env.RUNS ?? 30);
+if (!url || !username || !password) throw new Error("set FRONTDESK_URL, FRONTDESK_USERNAME, FRONTDESK_PASSWORD");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const context = await browser.newContext({ baseURL: url });
+const signIn = await context.request.post("/api/auth/login", { form: { username, password } });
+if (!signIn.ok()) throw new Error(`sign-in failed: ${signIn.status()}`);
+
+// In every page, before its scripts: note when the bundle marks the page hydrated, when a
+// key goes down, and when the table's text first differs from what the server sent.
+await context.addInitScript(() => {
+  const marks = { hydrated: null, key: null, updated: null, before: null };
+  window.__marks = marks;
+  window.addEventListener("keydown", () => { if (marks.key === null) marks.key = performance.now(); }, true);
+  new MutationObserver(() => {
+    const now = performance.now();
+    if (marks.hydrated === null && document.body?.hasAttribute("data-hydrated")) marks.hydrated = now;
+    const table = document.querySelector("table");
+    if (marks.key !== null && marks.updated === null && table && table.innerText !== marks.before) marks.updated = now;
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+});
+
+const samples = { hydrated: [], key: [], answer: [], total: [] };
+let cold = null;
+for (let i = 0; i <= runs; i++) {
+  const page = await context.newPage();
+  await page.goto("/admin/users", { waitUntil: "commit" });
+  await page.waitForFunction(() => window.__marks.hydrated !== null, null, { polling: "raf" });
+  await page.evaluate(() => { window.__marks.before = document.querySelector("table").innerText; });
+  await page.getByRole("searchbox", { name: "Search users" }).press("j");
+  await page.waitForFunction(() => window.__marks.updated !== null, null, { polling: "raf", timeout: 10_000 });
+  const m = await page.evaluate(() => window.__marks);
+  const sample = { hydrated: m.hydrated, key: m.key, answer: m.updated - m.key, total: m.updated };
+  if (i === 0) cold = sample;
+  else for (const k of Object.keys(samples)) samples[k].push(sample[k]);
+  await page.close();
+}
+await browser.close();
+
+const pct = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.max(0, Math.ceil(s.length * q) - 1)]; };
+const fmt = (x) => x.toFixed(0);
+const line = Object.entries(samples)
+  .map(([k, xs]) => `${k}_p50=${fmt(pct(xs, 0.5))} ${k}_p95=${fmt(pct(xs, 0.95))}`)
+  .join(" ");
+console.log(`RESULT runs=${runs} ${line} cold_hydrated=${fmt(cold.hydrated)} cold_total=${fmt(cold.total)}`);

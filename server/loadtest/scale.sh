@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make bench`, second half: the release server over the benchmark's seeded database
+# ($BENCH_DB, a million members), measured from outside:
+#   - start to ready (the first page answered), and resident memory idle;
+#   - member searches per second with wrk, and their p50/p99;
+#   - one password check's time, the sign-ins per second the cores allow, and the
+#     sign-ins per second a storm gets; searches during that storm;
+#   - resident memory after all that;
+#   - the users page in headless Chromium: navigation start to a search keystroke's rows.
+# Prints Markdown for BENCHMARKS.md. Measures; fails only when something errs.
+set -euo pipefail
+
+BIN=${BIN:?set BIN to the release frontdesk binary}
+DB=${BENCH_DB:?set BENCH_DB to the seeded SQLite file}
+DURATION=${SCALE_DURATION:-30s}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PASSWORD=Bench-Admin-Pass-1   # server/src/bench.rs seeds the demo admin with it
+WORK=$(mktemp -d)
+
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk >/dev/null
+command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null
+
+export DATABASE_URL="sqlite://$DB?mode=rwc" FRONTDESK_LOG=warn FRONTDESK_SEED_DEMO=false \
+  FRONTDESK_MAIL_DIR="$WORK/mail" FRONTDESK_SITE_ROOT="$ROOT/target/site" \
+  FRONTDESK_PUBLIC_POST_BURST=100000000
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Start to ready, five times: each start is timed from exec to the first page answered.
+starts=()
+for _ in 1 2 3 4 5; do
+  t0=$(date +%s%N)
+  "$BIN" --bind "127.0.0.1:$PORT" serve >"$WORK/server.log" 2>&1 &
+  PID=$!
+  until curl -fs -o /dev/null "$URL/login"; do
+    kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; echo "server exited"; exit 1; }
+    sleep 0.005
+  done
+  starts+=($(( ($(date +%s%N) - t0) / 1000000 )))
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+done
+sorted=$(printf '%s\n' "${starts[@]}" | sort -n | tr '\n' ' ')
+
+"$BIN" --bind "127.0.0.1:$PORT" serve >"$WORK/server.log" 2>&1 &
+PID=$!
+until curl -fs -o /dev/null "$URL/login"; do sleep 0.01; done
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$PID/status"; }
+COOKIE=$(curl -fs -o /dev/null -D - -d "username=admin%40frontdesk.test&password=$PASSWORD" \
+  "$URL/api/auth/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+[ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
+IDLE_RSS=$(rss)
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+run_wrk() { # mode connections duration
+  wrk -t1 -c"$2" -d"$3" --timeout 10s -s "$HERE/mix.lua" "$URL" -- \
+    "$1" "$COOKIE" /dev/null "$PASSWORD" 1 | grep '^RESULT'
+}
+check() { # label result
+  for e in connect read write timeout non2xx; do
+    [ "$(field $e "$2")" = 0 ] || { echo "FAIL: $1: $e errors: $2"; exit 1; }
+  done
+}
+
+SEARCH=$(run_wrk search 64 "$DURATION"); check "searches" "$SEARCH"
+ALONE=$(run_wrk search 8 10s); check "searches alone" "$ALONE"
+LIMIT=$("$BIN" argon2-limit --runs 20 | grep '^RESULT')
+run_wrk signin 32 "$DURATION" >"$WORK/storm.txt" &
+STORM_PID=$!
+sleep 2
+BUSY=$(run_wrk search 8 10s); check "searches during the storm" "$BUSY"
+wait $STORM_PID
+STORM=$(cat "$WORK/storm.txt"); check "sign-in storm" "$STORM"
+AFTER_RSS=$(rss)
+
+INTERACTIVE=$(cd "$ROOT/end2end" && FRONTDESK_URL=$URL FRONTDESK_USERNAME=admin@frontdesk.test \
+  FRONTDESK_PASSWORD=$PASSWORD node bench/interactive.mjs | grep '^RESULT')
+
+storm_rate=$(python3 -c "print(f'{$(field signin "$STORM") / $(field seconds "$STORM"):.1f}')")
+limit=$(field limit_per_s "$LIMIT")
+cat <<MD
+
+### The served app over the same database (release build, loopback)
+
+| measure | figure |
+|---|---|
+| start to ready (exec → first page answered), 5 starts | ${sorted}ms |
+| resident memory, idle after one sign-in | $IDLE_RSS |
+| member searches, 64 connections, $DURATION | $(field rps "$SEARCH") req/s; p50 $(field p50_ms "$SEARCH") ms, p99 $(field p99_ms "$SEARCH") ms |
+| one password check (argon2id, 19 MiB, t=2) | $(field hash_ms "$LIMIT") ms; limit $(field cores "$LIMIT") cores ÷ that = $limit sign-ins/s |
+| sign-in storm, 32 connections, $DURATION | $storm_rate sign-ins/s ($(python3 -c "print(f'{100 * $storm_rate / $limit:.0f}')") % of the limit); p99 $(field p99_ms "$STORM") ms |
+| searches, 8 connections: alone / during the storm | p99 $(field p99_ms "$ALONE") ms / $(field p99_ms "$BUSY") ms |
+| resident memory after the above | $AFTER_RSS |
+| users page in Chromium, warm cache, p50 / p95 ($(field runs "$INTERACTIVE") opens): navigation → hydrated | $(field hydrated_p50 "$INTERACTIVE") / $(field hydrated_p95 "$INTERACTIVE") ms |
+| … keystroke → new rows shown (includes the search pause) | $(field answer_p50 "$INTERACTIVE") / $(field answer_p95 "$INTERACTIVE") ms |
+| … navigation → new rows shown | $(field total_p50 "$INTERACTIVE") / $(field total_p95 "$INTERACTIVE") ms |
+| … first open, empty cache: hydrated / new rows | $(field cold_hydrated "$INTERACTIVE") / $(field cold_total "$INTERACTIVE") ms |
+MD
