@@ -49,7 +49,9 @@ sorted=$(printf '%s\n' "${starts[@]}" | sort -n | tr '\n' ' ')
 "$BIN" --bind "127.0.0.1:$PORT" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 until curl -fs -o /dev/null "$URL/login"; do sleep 0.01; done
-rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$PID/status"; }
+# Resident memory, and the part of it that is the database file's pages mapped in (shared
+# with the system's file cache, given back under memory pressure).
+rss() { awk '/VmRSS/ {t=$2} /RssFile/ {f=$2} END {printf "%.0f MB (%.0f MB of it file-backed: the program and the mapped database)", t / 1024, f / 1024}' "/proc/$PID/status"; }
 COOKIE=$(curl -fs -o /dev/null -D - -d "username=admin%40frontdesk.test&password=$PASSWORD" \
   "$URL/api/auth/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
 [ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }

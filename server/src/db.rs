@@ -6,6 +6,11 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
+/// SQLite reads the database file through a memory map of up to this size (SQLite's own
+/// ceiling, 2 GiB) instead of copying each page into every connection's cache with a
+/// system call: the connections share the operating system's copy of the file.
+const MMAP_BYTES: u64 = 0x7fff_0000;
+
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout, so readers never wait for the
 /// writer and writers queue briefly instead of failing with "database is locked".
 pub async fn connect(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
@@ -37,7 +42,8 @@ pub async fn connect_with_cache(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-                .create_if_missing(true);
+                .create_if_missing(true)
+                .pragma("mmap_size", MMAP_BYTES.to_string());
             match cache_mib {
                 Some(mib) => o.pragma("cache_size", format!("-{}", u64::from(mib) * 1024)),
                 None => o,
