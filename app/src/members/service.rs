@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
 use super::query::{COUNT_CAP, Cursor, Dir, ParsedQuery, Position, Sort};
@@ -244,58 +244,33 @@ pub async fn list(
     })
 }
 
-/// How many users the view matches, up to `COUNT_CAP + 1`, in one statement.
+/// How many users the view matches, up to `COUNT_CAP + 1`.
 ///
 /// A search matches at least as many rows as any one of its columns does, so when one
 /// column alone reaches the cap (a quick index range count) the search does too, and the
-/// union of all five, which a database collects in full before counting, is skipped. The
-/// checks are the branches of one `CASE`, which both databases evaluate in order and only
-/// as far as needed.
+/// union of all five, which a database collects in full before counting, is skipped.
 async fn capped_count(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
     query: &ParsedQuery,
 ) -> Result<u64, AppError> {
     let cap = COUNT_CAP + 1;
-    let all = count_up_to(filtered(clinic_ids, query, Plan::SearchIndexes), cap);
-    let count = if fold(&query.q).is_empty() {
-        all
-    } else {
-        let mut case: Option<CaseStatement> = None;
-        for col in SEARCH_COLUMNS {
-            let one = count_up_to(
-                filtered_on(clinic_ids, query, &[col], Plan::SearchIndexes),
-                cap,
-            );
-            let reached = one.gte(cap as i64);
-            case = Some(match case {
-                None => Expr::case(reached, cap as i64),
-                Some(case) => case.case(reached, cap as i64),
-            });
-        }
-        case.map_or(all.clone(), |case| case.finally(all).into())
+    let count = |select: Select<user::Entity>| {
+        select
+            .select_only()
+            .column(user::Column::Id)
+            .limit(cap)
+            .count(db)
     };
-    let statement = Query::select().expr(count).to_owned();
-    let row = db
-        .query_one(&statement)
-        .await?
-        .ok_or_else(|| AppError::internal("the count answered no row"))?;
-    let n: i64 = row.try_get_by_index(0)?;
-    Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// `(SELECT COUNT(*) FROM (<select> LIMIT cap))`: an index range count that stops early.
-fn count_up_to(select: Select<user::Entity>, cap: u64) -> Expr {
-    let matching = select
-        .select_only()
-        .column(user::Column::Id)
-        .limit(cap)
-        .into_query();
-    let counted = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(matching, Alias::new("matching"))
-        .to_owned();
-    Expr::SubQuery(None, Box::new(counted.into()))
+    if !fold(&query.q).is_empty() {
+        for col in SEARCH_COLUMNS {
+            let one = filtered_on(clinic_ids, query, &[col], Plan::SearchIndexes);
+            if count(one).await? >= cap {
+                return Ok(cap);
+            }
+        }
+    }
+    Ok(count(filtered(clinic_ids, query, Plan::SearchIndexes)).await?)
 }
 
 /// Each user's rooms, by name (one query for the whole page).
