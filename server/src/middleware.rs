@@ -123,8 +123,14 @@ pub async fn deadline(req: Request, next: Next) -> Response {
 ///   revalidated before each use.
 /// - Pages and server-function answers, which carry patient data: never stored.
 pub async fn cache_policy(req: Request, next: Next) -> Response {
-    let policy = cache_policy_for(req.uri().path());
+    let mut policy = cache_policy_for(req.uri().path());
     let mut response = next.run(req).await;
+    // A file that is missing now (a page from a newer build reached this server first) may
+    // be there in a moment: an error is never kept, least of all for a year.
+    let status = response.status();
+    if !status.is_success() && status != StatusCode::NOT_MODIFIED {
+        policy = NO_STORE;
+    }
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));

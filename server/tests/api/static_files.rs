@@ -58,6 +58,16 @@ async fn the_bundle_is_sent_precompressed_and_kept_for_a_year_by_its_content_nam
         );
     }
 
+    let missing = app
+        .get(&client, "/pkg/frontdesk.Zz9_-cDeFgHiJkLmNoPqRs.wasm")
+        .await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        header(&missing, CACHE_CONTROL),
+        "no-store",
+        "a missing file is not remembered as missing"
+    );
+
     for plain_name in ["/pkg/frontdesk.css", "/favicon.ico"] {
         let response = app.get(&client, plain_name).await;
         assert_eq!(response.status(), 200, "{plain_name}");
