@@ -47,7 +47,7 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 /// The file `cargo leptos build` writes beside the binary, naming the bundle's files by
 /// their content (`hash-files` in Cargo.toml). Pages read it to link those files.
-pub const HASH_FILE: &str = "hash.txt";
+const HASH_FILE: &str = "hash.txt";
 
 /// Whether this binary was built with content-named bundle files: its hash file is beside
 /// it. Test binaries and `cargo run` builds have none and link the plain names.

@@ -142,9 +142,9 @@ pub async fn cache_policy(req: Request, next: Next) -> Response {
     response
 }
 
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-pub const REVALIDATE: &str = "no-cache";
-pub const NO_STORE: &str = "no-store";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+const NO_STORE: &str = "no-store";
 
 fn cache_policy_for(path: &str) -> &'static str {
     if let Some(file) = path.strip_prefix("/pkg/") {
