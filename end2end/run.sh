@@ -58,7 +58,7 @@ done
 status=0
 FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
 FRONTDESK_MAILDEV_URL="http://127.0.0.1:$mail_web_port" \
-  npx playwright test "$@" || status=$?
+  npx playwright test "$@" 2>&1 | tee "$work/playwright.log" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- server log (last 60 lines) ---"; tail -n 60 "$work/server.log"
 fi
@@ -72,5 +72,10 @@ if [ -z "${1:-}" ]; then
   else
     echo "Privacy: no patient data in the server log ($(wc -l <"$work/server.log") lines checked)"
   fi
+fi
+# A failure's summary goes last, where a log that keeps only its tail still shows it.
+if [ "$status" != 0 ]; then
+  echo "--- browser tests that failed ---"
+  sed -n '/^ *[0-9]*) \[/,$p' "$work/playwright.log" | head -n 120
 fi
 exit "$status"

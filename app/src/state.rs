@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Brakes on guessing and on mail from the public forms.
     pub throttle: Arc<Throttle>,
+    /// Users-table views known to match more than the count's cap.
+    pub capped_views: Arc<crate::members::service::CappedViews>,
 }
 
 impl AppState {

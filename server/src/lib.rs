@@ -24,6 +24,11 @@ use app::{App, shell};
 
 pub use settings::Settings;
 
+/// The stack of each runtime worker. Rendering a page nests deeply, and more so in
+/// unoptimised (development and test) builds than tokio's default 2 MiB allows for the
+/// member detail; the memory is reserved, and only what is touched is used.
+pub const WORKER_STACK_BYTES: usize = 8 << 20;
+
 /// Largest request body a server function reads; larger ones are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -72,6 +77,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
             limits.public_posts.burst = settings.public_post_burst.max(1);
             limits
         })),
+        capped_views: Arc::default(),
     }
 }
 

@@ -51,9 +51,16 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     keep_large_blocks_mmapped();
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(server::WORKER_STACK_BYTES)
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("FRONTDESK_LOG")

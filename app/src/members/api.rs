@@ -15,7 +15,7 @@ pub async fn list_members(#[server(default)] query: UsersQuery) -> Result<Member
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     let parsed = query.parse()?;
-    super::service::list(&state.db, &admin.clinic_ids, &parsed).await
+    super::service::list(&state.db, &state.capped_views, &admin.clinic_ids, &parsed).await
 }
 
 /// The rooms of the caller's clinics, for the room filter.

@@ -6,6 +6,8 @@
 //! row-value comparison. The count stops at [`COUNT_CAP`] rows.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
 use sea_orm::{
@@ -168,10 +170,63 @@ fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
     }
 }
 
+/// Views found to match more than [`COUNT_CAP`] users, remembered for [`CappedViews::FOR`].
+///
+/// Counting to the cap reads over ten thousand index entries, the larger part of a search's
+/// work; a view that matched more than that still does a moment later, however its members
+/// change meanwhile, short of thousands being deleted. Its count shows "10,000+" without
+/// being taken again until the entry expires. Counts under the cap are always taken fresh,
+/// so they follow every change at once. One per server process; it holds no patient data
+/// beyond what the admin typed in the search box, folded, for half a minute.
+#[derive(Default)]
+pub struct CappedViews {
+    seen: Mutex<HashMap<String, Instant>>,
+}
+
+impl CappedViews {
+    /// How long a view is remembered as over the cap.
+    const FOR: Duration = Duration::from_secs(30);
+    /// The views remembered at most; expired ones are dropped when this is reached.
+    const MOST: usize = 4_096;
+
+    fn key(clinic_ids: &[i64], query: &ParsedQuery) -> String {
+        format!(
+            "{clinic_ids:?}|{:?}|{:?}|{:?}|{}",
+            query.user_type.map(UserType::as_db),
+            query.status.map(Status::as_db),
+            query.room,
+            fold(&query.q),
+        )
+    }
+
+    fn is_over_cap(&self, key: &str) -> bool {
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.get(key).is_some_and(|at| at.elapsed() < Self::FOR)
+    }
+
+    fn remember(&self, key: String) {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() >= Self::MOST {
+            seen.retain(|_, at| at.elapsed() < Self::FOR);
+            if seen.len() >= Self::MOST {
+                seen.clear();
+            }
+        }
+        seen.insert(key, Instant::now());
+    }
+}
+
 /// One page of the users of `clinic_ids` in the view `query`.
-#[tracing::instrument(skip(db, query), fields(sort = ?query.sort, size = query.size))]
+#[tracing::instrument(skip(db, capped, query), fields(sort = ?query.sort, size = query.size))]
 pub async fn list(
     db: &impl ConnectionTrait,
+    capped: &CappedViews,
     clinic_ids: &[i64],
     query: &ParsedQuery,
 ) -> Result<MemberPage, AppError> {
@@ -180,7 +235,16 @@ pub async fn list(
     }
     // Count first (it stops at the cap and uses the search indexes); how many match decides
     // how the page itself is best read.
-    let counted = capped_count(db, clinic_ids, query).await?;
+    let key = CappedViews::key(clinic_ids, query);
+    let counted = if capped.is_over_cap(&key) {
+        COUNT_CAP + 1
+    } else {
+        let counted = capped_count(db, clinic_ids, query).await?;
+        if counted > COUNT_CAP {
+            capped.remember(key);
+        }
+        counted
+    };
     let plan = if !query.q.trim().is_empty() && counted >= DENSE_MATCHES {
         Plan::SortIndex
     } else {
@@ -359,5 +423,72 @@ mod tests {
         assert_eq!(id_in_query("cmouser"), None);
         assert_eq!(id_in_query("jane"), None);
         assert_eq!(id_in_query("99999999999999999999999"), None);
+    }
+
+    fn parsed(pairs: &[(&str, &str)]) -> ParsedQuery {
+        super::super::query::UsersQuery::from_pairs(
+            pairs.iter().map(|(k, v)| (*k, (*v).to_owned())),
+        )
+        .parse()
+        .expect("a valid view")
+    }
+
+    #[test]
+    fn a_view_over_the_cap_is_remembered_for_its_filters_and_clinics_only() {
+        let capped = CappedViews::default();
+        let view = parsed(&[("q", "Jane"), ("status", "active")]);
+        let key = CappedViews::key(&[1], &view);
+        assert!(!capped.is_over_cap(&key));
+        capped.remember(key.clone());
+        assert!(capped.is_over_cap(&key));
+        // The same search typed differently, and another page or order of it.
+        for same in [
+            parsed(&[("q", "JANE "), ("status", "active")]),
+            parsed(&[
+                ("q", "jane"),
+                ("status", "active"),
+                ("sort", "name"),
+                ("dir", "desc"),
+            ]),
+        ] {
+            assert!(capped.is_over_cap(&CappedViews::key(&[1], &same)));
+        }
+        // Another clinic, status, room, type or search is counted.
+        for (clinics, other) in [
+            (vec![2], parsed(&[("q", "Jane"), ("status", "active")])),
+            (vec![1, 2], parsed(&[("q", "Jane"), ("status", "active")])),
+            (vec![1], parsed(&[("q", "Jane"), ("status", "suspended")])),
+            (
+                vec![1],
+                parsed(&[("q", "Jane"), ("status", "active"), ("room", "3")]),
+            ),
+            (
+                vec![1],
+                parsed(&[("q", "Jane"), ("status", "active"), ("type", "member")]),
+            ),
+            (vec![1], parsed(&[("q", "Janet"), ("status", "active")])),
+            (vec![1], parsed(&[("status", "active")])),
+        ] {
+            assert!(
+                !capped.is_over_cap(&CappedViews::key(&clinics, &other)),
+                "{clinics:?} {other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_remembered_view_expires_and_the_memory_stays_bounded() {
+        let capped = CappedViews::default();
+        let key = CappedViews::key(&[1], &parsed(&[]));
+        let Some(long_ago) = Instant::now().checked_sub(CappedViews::FOR) else {
+            return; // the machine started less than half a minute ago
+        };
+        capped.seen.lock().unwrap().insert(key.clone(), long_ago);
+        assert!(!capped.is_over_cap(&key));
+        for n in 0..CappedViews::MOST + 10 {
+            capped.remember(format!("view {n}"));
+        }
+        assert!(capped.seen.lock().unwrap().len() <= CappedViews::MOST);
+        assert!(capped.is_over_cap(&format!("view {}", CappedViews::MOST + 9)));
     }
 }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod member_edits;
 mod members;
 mod outbox;
+mod pages_under_load;
 mod patients;
 mod rooms;
 mod security;

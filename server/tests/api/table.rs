@@ -2,6 +2,8 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use app::entities::user;
+
 use crate::helpers::*;
 
 const T0: i64 = JANE_SIGNED_UP;
@@ -264,6 +266,52 @@ async fn a_search_past_ten_thousand_says_so() {
     assert_eq!(
         (one["count"].as_u64(), one["count_capped"].as_bool()),
         (Some(1), Some(false))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_over_ten_thousand_is_not_counted_again_soon_and_smaller_counts_always_are() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+    app.add_members(10_020, 21_600_000, "Ann", "Lee", T0).await;
+    let count = |body: serde_json::Value| (body["count"].as_u64(), body["count_capped"].as_bool());
+    assert_eq!(
+        count(json(app.list(&client, &[("q", "ann")]).await).await),
+        (Some(10_000), Some(true))
+    );
+
+    // Thirty of them go (straight from the database): 9,990 match now, but the view was
+    // over the cap a moment ago and is shown as such without counting again.
+    user::Entity::delete_many()
+        .filter(user::Column::Id.gte(21_600_000))
+        .filter(user::Column::Id.lt(21_600_030))
+        .exec(&app.db)
+        .await
+        .expect("delete");
+    assert_eq!(
+        count(json(app.list(&client, &[("q", "ann")]).await).await),
+        (Some(10_000), Some(true))
+    );
+    // A view under the cap is counted on every request.
+    assert_eq!(
+        count(
+            json(
+                app.list(&client, &[("q", "ann"), ("status", "active")])
+                    .await
+            )
+            .await
+        ),
+        (Some(9_990), Some(false))
+    );
+    app.add_members(1, 21_700_000, "Zed", "Ray", T0).await;
+    assert_eq!(
+        count(json(app.list(&client, &[("q", "zed")]).await).await),
+        (Some(1), Some(false))
+    );
+    app.add_members(1, 21_700_001, "Zed", "Ray", T0).await;
+    assert_eq!(
+        count(json(app.list(&client, &[("q", "zed")]).await).await),
+        (Some(2), Some(false))
     );
 }
 
