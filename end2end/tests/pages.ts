@@ -5,7 +5,26 @@ export const ADMIN_PASSWORD = process.env.FRONTDESK_DEMO_ADMIN_PASSWORD ?? "";
 
 /** Waits until the page has hydrated (with JavaScript on). */
 export async function hydrated(page: Page) {
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  try {
+    await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  } catch (e) {
+    // Say how far the page got: the document, and the bundle's files as the browser saw them.
+    const state = await page
+      .evaluate(() => ({
+        url: location.href,
+        readyState: document.readyState,
+        bundle: performance
+          .getEntriesByType("resource")
+          .filter((r) => r.name.includes("/pkg/"))
+          .map((r) => {
+            const t = r as PerformanceResourceTiming;
+            return `${t.name.split("/").pop()}: ${Math.round(t.startTime)}–${Math.round(t.responseEnd)} ms, ${t.transferSize} B`;
+          }),
+        now: Math.round(performance.now()),
+      }))
+      .catch((err) => String(err));
+    throw new Error(`${(e as Error).message}\npage state: ${JSON.stringify(state, null, 2)}`);
+  }
 }
 
 export class LoginPage {

@@ -29,6 +29,22 @@ test.describe("with JavaScript", () => {
     expect(marker, "the page did not reload").toBe(42);
   });
 
+  test("the first keystroke searches at once; the rest of a quick burst waits for the pause", async ({ page }) => {
+    const users = await signIn(page, true);
+    const searched: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/api/members/list") {
+        searched.push(new URLSearchParams(request.postData() ?? "").get("query[q]") ?? "");
+      }
+    });
+
+    await users.searchBox().pressSequentially("gom", { delay: 30 });
+
+    await expect(page).toHaveURL(/\/admin\/users\?q=gom$/);
+    await expect(users.row("User name: jane.gomez@me.com")).toHaveCount(1);
+    expect(searched).toEqual(["g", "gom"]);
+  });
+
   test("a filter applies at once and lands in the URL", async ({ page }) => {
     const users = await signIn(page, true);
 

@@ -16,7 +16,8 @@ use super::{MemberPage, MemberRow, Status, UserType, UsersQuery, list_members, l
 use crate::layout::AdminLayout;
 use crate::text::portal_id;
 
-/// Milliseconds of quiet typing before the search runs.
+/// Typing searches at the first keystroke, then again once typing has paused this many
+/// milliseconds (with what was typed meanwhile).
 const SEARCH_DEBOUNCE_MS: u32 = 250;
 
 /// `url` with one more query pair.
@@ -186,11 +187,15 @@ pub fn UsersPage() -> impl IntoView {
     });
     let on_changed = Callback::new(move |()| refresh.update(|n| *n += 1));
 
-    // Typing: wait for a pause, then show the first page of the new search.
+    // Typing: the first keystroke after a pause shows the first page of its search at once;
+    // keystrokes that follow it quickly wait for the next pause, which searches for what was
+    // typed by then (unless that was already searched).
     let typed = RwSignal::new(None::<String>);
-    // Each keystroke starts a timer and bumps the generation; a timer searches only if no
+    // Each keystroke starts a timer and bumps the generation; a timer acts only if no
     // keystroke came after it, so only the last pause in typing searches.
     let generation = StoredValue::new(0_u64);
+    // The generation last searched, while typing has not paused since; `None` once it has.
+    let searched = StoredValue::new(None::<u64>);
     let refs = ToolbarRefs::default();
     let on_input = {
         let go = go.clone();
@@ -199,16 +204,29 @@ pub fn UsersPage() -> impl IntoView {
             typed.set(Some(text.clone()));
             generation.update_value(|g| *g += 1);
             let mine = generation.get_value();
-            let go = go.clone();
+            let search = {
+                let go = go.clone();
+                move |q: String| {
+                    let query = UsersQuery {
+                        q,
+                        ..view_query.get_untracked().first_page()
+                    };
+                    go(query, true);
+                }
+            };
+            if searched.get_value().is_none() {
+                searched.set_value(Some(mine));
+                search(text.clone());
+            }
             gloo_timers::callback::Timeout::new(SEARCH_DEBOUNCE_MS, move || {
                 if generation.get_value() != mine {
                     return;
                 }
-                let query = UsersQuery {
-                    q: text,
-                    ..view_query.get_untracked().first_page()
-                };
-                go(query, true);
+                let done = searched.get_value() == Some(mine);
+                searched.set_value(None);
+                if !done {
+                    search(text);
+                }
             })
             .forget();
         }
@@ -220,6 +238,7 @@ pub fn UsersPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         generation.update_value(|g| *g += 1);
+        searched.set_value(None);
         go(refs.query(), false);
     };
 
