@@ -39,8 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "ssr")]
-    set_content_security_policy();
     // Marks the page once the browser bundle has taken over (tests wait for it).
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
@@ -151,26 +149,5 @@ fn NotFound() -> impl IntoView {
                 <p><a href="/">"Go to the start page"</a></p>
             </div>
         </main>
-    }
-}
-
-/// The page's Content-Security-Policy: scripts only from Frontdesk itself and the inline
-/// hydration scripts that carry this response's nonce (fresh for every response), the wasm
-/// bundle, no plugins, no framing, forms posting only back to Frontdesk.
-#[cfg(feature = "ssr")]
-fn set_content_security_policy() {
-    let (Some(nonce), Some(options)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-        options.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 }

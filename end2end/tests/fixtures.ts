@@ -1,8 +1,9 @@
 import { test as base, expect } from "@playwright/test";
 
 /**
- * `page`, failing the test if the page throws: a hydration mismatch panics the wasm
- * bundle, after which links still work as plain navigation and would hide the failure.
+ * `page`, failing the test if the page throws or its policy blocks anything: a hydration
+ * mismatch panics the wasm bundle, and a blocked bundle never hydrates, after which links
+ * still work as plain navigation and would hide the failure.
  * When a test fails, what the page logged and the requests that failed or never finished
  * are printed with it.
  */
@@ -18,13 +19,21 @@ export const test = base.extend({
     });
     page.on("console", (m) => {
       log.push(`${at()} console.${m.type()}: ${m.text()}`);
-      if (m.type() === "error" && /panicked|hydration/i.test(m.text())) errors.push(m.text());
+      if (m.type() === "error" && /panicked|hydration|Content Security Policy/i.test(m.text())) {
+        errors.push(m.text());
+      }
     });
     page.on("request", (r) => pending.set(r, `${r.method()} ${r.url()}`));
     page.on("requestfinished", (r) => pending.delete(r));
     page.on("requestfailed", (r) => {
       pending.delete(r);
       log.push(`${at()} request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+    });
+    page.on("response", (r) => {
+      if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) {
+        const csp = r.headers()["content-security-policy"] ?? "none";
+        log.push(`${at()} document ${r.status()} ${r.url()} (policy: ${csp.slice(0, 40)}…)`);
+      }
     });
     page.on("framenavigated", (f) => {
       if (f === page.mainFrame()) log.push(`${at()} navigated to ${f.url()}`);

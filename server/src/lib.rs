@@ -86,7 +86,10 @@ pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let app = state.app.clone();
-        move || provide_context(app.clone())
+        move || {
+            provide_context(app.clone());
+            middleware::provide_page_nonce();
+        }
     };
     let admin_guard =
         axum::middleware::from_fn_with_state(state.app.clone(), middleware::admin_pages);

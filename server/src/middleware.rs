@@ -176,9 +176,59 @@ fn content_named(file: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Headers every response carries.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The nonce a page's inline scripts carry: fresh for every request, made by
+/// [`security_headers`] (which names it in the page's policy) and handed to the page's
+/// rendering ([`provide_page_nonce`]), which puts it on the hydration scripts.
+#[derive(Clone)]
+pub struct PageNonce(std::sync::Arc<str>);
+
+impl PageNonce {
+    fn new() -> Self {
+        use base64::Engine as _;
+        let bytes: [u8; 16] = rand::random();
+        Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(bytes)
+                .into(),
+        )
+    }
+}
+
+/// Makes this request's [`PageNonce`] the one the page renders with. Called where the
+/// rendering's context is set up, after leptos_axum provides its own, which this replaces.
+pub fn provide_page_nonce() {
+    let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let Some(PageNonce(value)) = nonce {
+        leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(value));
+    }
+}
+
+/// A page's Content-Security-Policy: scripts only from Frontdesk itself and the inline
+/// hydration scripts that carry this response's nonce, the wasm bundle, no plugins, no
+/// framing, forms posting only back to Frontdesk.
+fn page_policy(nonce: &PageNonce) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        nonce.0
+    ))
+    .ok()
+}
+
+/// Headers every response carries. Pages (HTML) get their policy here, with the nonce this
+/// layer made for the request, rather than from the rendering: one place decides it for
+/// every response, and a page can never go out under another response's policy.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = PageNonce::new();
+    req.extensions_mut().insert(nonce.clone());
     let mut response = next.run(req).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let headers = response.headers_mut();
     headers.insert(
         "x-content-type-options",
@@ -189,14 +239,14 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "referrer-policy",
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    // Pages set their own policy, with the nonce of their inline scripts; everything
-    // else (server-function answers, files) may load and run nothing.
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
-        );
-    }
+    // Everything but a page (server-function answers, files) may load and run nothing.
+    let policy = is_page
+        .then(|| page_policy(&nonce))
+        .flatten()
+        .unwrap_or_else(|| {
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+        });
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     response
 }
 
