@@ -180,7 +180,7 @@ fn content_named(file: &str) -> bool {
 /// [`security_headers`] (which names it in the page's policy) and handed to the page's
 /// rendering ([`provide_page_nonce`]), which puts it on the hydration scripts.
 #[derive(Clone)]
-pub struct PageNonce(std::sync::Arc<str>);
+struct PageNonce(std::sync::Arc<str>);
 
 impl PageNonce {
     fn new() -> Self {
@@ -204,9 +204,15 @@ pub fn provide_page_nonce() {
     }
 }
 
+/// The Content-Security-Policy of everything but a page (server-function answers, files):
+/// it may load and run nothing.
+const NOTHING_POLICY: HeaderValue =
+    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+
 /// A page's Content-Security-Policy: scripts only from Frontdesk itself and the inline
 /// hydration scripts that carry this response's nonce, the wasm bundle, no plugins, no
-/// framing, forms posting only back to Frontdesk.
+/// framing, forms posting only back to Frontdesk. (`None` cannot happen: the nonce is
+/// URL-safe base64.)
 fn page_policy(nonce: &PageNonce) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
         "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; \
@@ -239,14 +245,11 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         "referrer-policy",
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    // Everything but a page (server-function answers, files) may load and run nothing.
-    let policy = is_page
-        .then(|| page_policy(&nonce))
-        .flatten()
-        .unwrap_or_else(|| {
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
-        });
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    let policy = if is_page { page_policy(&nonce) } else { None };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        policy.unwrap_or(NOTHING_POLICY),
+    );
     response
 }
 
