@@ -170,3 +170,40 @@ async fn rows_list_each_room_with_code_and_link() {
     assert_eq!(rooms[0]["code"], "TVJC-jessica");
     assert_eq!(rooms[0]["slug"], "jessica");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_list_every_room_by_name_and_none_for_a_user_without_rooms() {
+    use app::entities::{room, user_room};
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = spawn_app().await;
+    let northside = room::Entity::find()
+        .filter(room::Column::Slug.eq("northside"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the Northside room");
+    user_room::Entity::insert(user_room::ActiveModel {
+        user_id: Set(JANE_ID),
+        room_id: Set(northside.id),
+        assigned_at: Set(JANE_SIGNED_UP),
+    })
+    .exec(&app.db)
+    .await
+    .expect("Jane joins a second room");
+    let client = app.signed_in(ADMIN_A).await;
+
+    let jane = json(app.list_members(&client, "jane").await).await;
+    let names: Vec<&str> = jane["rows"][0]["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Jessica Laynes' Clinic", "Northside Pediatrics"]);
+    assert_eq!(jane["rows"][0]["rooms"][1]["code"], "TVNP-northside");
+
+    let alex = json(app.list_members(&client, "alex").await).await;
+    assert_eq!(alex["rows"][0]["first_name"], "Alex");
+    assert_eq!(alex["rows"][0]["rooms"], serde_json::json!([]));
+}
