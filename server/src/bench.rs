@@ -304,13 +304,27 @@ async fn time_http(
     Ok(samples)
 }
 
-/// The sign-in limit of this machine: one password check's median time over `runs` checks
-/// (one at a time, as a sign-in does), and the checks per second all cores could do.
-pub async fn argon2_limit(runs: u32) -> anyhow::Result<(Duration, f64)> {
-    let hasher = PasswordHasher::new(1);
+/// The sign-in limit of this machine, as the benchmark defines it: one password check's
+/// median time over `runs` checks (one at a time, as a sign-in does), and the checks per
+/// second all cores could do if each did them as fast as one core alone.
+pub struct Argon2Limit {
+    pub one: Duration,
+    pub cores: usize,
+    /// `cores` ÷ `one`.
+    pub limit_per_s: f64,
+    /// Checks per second measured with every core checking at once (`runs` checks per
+    /// core), which is what the machine really gives: cores that share memory bandwidth
+    /// and caches do not each keep their solo speed under a 19 MiB working set.
+    pub all_cores_per_s: f64,
+}
+
+pub async fn argon2_limit(runs: u32) -> anyhow::Result<Argon2Limit> {
+    let runs = runs.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let hasher = PasswordHasher::new(cores);
     let stored = hasher.hash(BENCH_PASSWORD.to_owned()).await?;
     let mut samples = Vec::with_capacity(runs as usize);
-    for _ in 0..runs.max(1) {
+    for _ in 0..runs {
         let t = Instant::now();
         let ok = hasher
             .verify(BENCH_PASSWORD.to_owned(), Some(stored.clone()))
@@ -318,7 +332,30 @@ pub async fn argon2_limit(runs: u32) -> anyhow::Result<(Duration, f64)> {
         samples.push(t.elapsed());
         anyhow::ensure!(ok, "the password did not verify");
     }
-    let median = stats(samples).p50;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok((median, cores as f64 / median.as_secs_f64()))
+    let one = stats(samples).p50;
+
+    let started = Instant::now();
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..cores {
+        let (hasher, stored) = (hasher.clone(), stored.clone());
+        all.spawn(async move {
+            for _ in 0..runs {
+                let ok = hasher
+                    .verify(BENCH_PASSWORD.to_owned(), Some(stored.clone()))
+                    .await?;
+                anyhow::ensure!(ok, "the password did not verify");
+            }
+            Ok(())
+        });
+    }
+    while let Some(done) = all.join_next().await {
+        done??;
+    }
+    let all_cores_per_s = f64::from(runs) * cores as f64 / started.elapsed().as_secs_f64();
+    Ok(Argon2Limit {
+        one,
+        cores,
+        limit_per_s: cores as f64 / one.as_secs_f64(),
+        all_cores_per_s,
+    })
 }
