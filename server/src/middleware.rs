@@ -26,7 +26,10 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
             Ok(Some(user)) if account_page => user.user_type != app::members::UserType::Guest,
             Ok(Some(user)) => !user.admin_of.is_empty(),
             Ok(None) => false,
-            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            Err(err) => {
+                tracing::warn!(error = %err, "session lookup failed: answered 503");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
         },
         None => false,
     };

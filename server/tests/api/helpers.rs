@@ -173,6 +173,12 @@ async fn start_over(
     (url, database): (String, TestDatabase),
     site_root: String,
 ) -> TestApp {
+    // Warnings (a request past its deadline, a database error) go to the test's output,
+    // which shows when the test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let settings = Settings {
         database_url: url,
         bind: "127.0.0.1:0".parse().expect("addr"),
