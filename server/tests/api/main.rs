@@ -1,6 +1,7 @@
 //! API tests: the real server on a free port, over a fresh database per test (a temporary
 //! SQLite file, or a fresh Postgres database when FRONTDESK_TEST_POSTGRES is set).
 
+mod answers;
 mod auth;
 mod authz;
 mod concurrency;
