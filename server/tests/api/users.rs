@@ -177,15 +177,31 @@ async fn rows_list_every_room_by_name_and_none_for_a_user_without_rooms() {
     use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
     let app = spawn_app().await;
-    let northside = room::Entity::find()
-        .filter(room::Column::Slug.eq("northside"))
+    let jessica = room::Entity::find()
+        .filter(room::Column::Slug.eq("jessica"))
         .one(&app.db)
         .await
         .expect("query")
-        .expect("the Northside room");
+        .expect("Jane's room");
+    // Made after Jane's room, so it comes second by ID but first by name.
+    let annex = room::Entity::insert(room::ActiveModel {
+        clinic_id: Set(jessica.clinic_id),
+        name: Set("Annex Clinic".into()),
+        code: Set("TVAC-annex".into()),
+        slug: Set("annex".into()),
+        active: Set(true),
+        guest_allowed: Set(true),
+        signup_allowed: Set(true),
+        created_at: Set(JANE_SIGNED_UP),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("a second room")
+    .last_insert_id;
     user_room::Entity::insert(user_room::ActiveModel {
         user_id: Set(JANE_ID),
-        room_id: Set(northside.id),
+        room_id: Set(annex),
         assigned_at: Set(JANE_SIGNED_UP),
     })
     .exec(&app.db)
@@ -200,8 +216,8 @@ async fn rows_list_every_room_by_name_and_none_for_a_user_without_rooms() {
         .iter()
         .map(|r| r["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, ["Jessica Laynes' Clinic", "Northside Pediatrics"]);
-    assert_eq!(jane["rows"][0]["rooms"][1]["code"], "TVNP-northside");
+    assert_eq!(names, ["Annex Clinic", "Jessica Laynes' Clinic"]);
+    assert_eq!(jane["rows"][0]["rooms"][0]["code"], "TVAC-annex");
 
     let alex = json(app.list_members(&client, "alex").await).await;
     assert_eq!(alex["rows"][0]["first_name"], "Alex");
