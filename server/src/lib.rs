@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 
@@ -81,9 +81,22 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
     }
 }
 
+/// The app's pages, listed once per process.
+///
+/// Listing them renders the app with a process-wide switch on (leptos_server 0.8's
+/// `SuppressResourceLoad`), and every resource first polled while it is on, in any page
+/// that any server in the process is rendering, waits forever: that page never finishes
+/// and is answered 503 at the deadline (leptos-rs/leptos#4773). A second listing, by a
+/// second router in the same process, would do exactly that to pages already being served,
+/// so the list is made once, before any router exists, and copied after.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP application: pages, server functions, static files.
 pub fn router(state: ServerState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let context = {
         let app = state.app.clone();
         move || {

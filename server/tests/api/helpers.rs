@@ -167,6 +167,23 @@ async fn start_with(
     .await
 }
 
+/// A test server's settings, over the database at `url`.
+fn test_settings(url: String, site_root: String) -> Settings {
+    Settings {
+        database_url: url,
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        site_root,
+        public_url: Some("http://frontdesk.test".into()),
+        demo_admin_password: None,
+        seed_demo: false,
+        db_pool: 5,
+        smtp_url: None,
+        mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
+        mail_dir: "data/mail".into(),
+        public_post_burst: 60,
+    }
+}
+
 async fn start_over(
     smtp: SmtpServer,
     workers: usize,
@@ -180,19 +197,7 @@ async fn start_over(
         .with_env_filter("warn")
         .with_test_writer()
         .try_init();
-    let settings = Settings {
-        database_url: url,
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        site_root,
-        public_url: Some("http://frontdesk.test".into()),
-        demo_admin_password: None,
-        seed_demo: false,
-        db_pool: 5,
-        smtp_url: None,
-        mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
-        mail_dir: "data/mail".into(),
-        public_post_burst: 60,
-    };
+    let settings = test_settings(url, site_root);
     let conn = db::connect(&settings.database_url, settings.db_pool)
         .await
         .expect("connect");
@@ -234,6 +239,16 @@ async fn start_over(
 }
 
 impl TestApp {
+    /// Builds the router a second server in this process would serve, over this server's
+    /// database (and serves nothing with it).
+    pub fn another_router(&self) -> axum::Router {
+        let settings = test_settings(String::new(), NO_SITE.into());
+        router(ServerState {
+            leptos_options: leptos_options(&settings),
+            app: app_state(self.db.clone(), &settings),
+        })
+    }
+
     /// Starts `n` more outbox workers, as `n` servers would.
     pub fn start_workers(&mut self, n: usize) {
         for _ in 0..n {

@@ -19,19 +19,63 @@ fn rounds() -> usize {
 
 /// Two workers, as on a small server; with the stacks the server's own runtime has (the
 /// member detail, unoptimised in test builds, renders deeper than tokio's default 2 MiB).
-#[test]
-fn every_page_renders_in_full_while_many_are_rendered_at_once() {
+fn server_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(server::WORKER_STACK_BYTES)
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(render_every_page_at_once());
 }
 
-async fn render_every_page_at_once() {
-    let app = spawn_app_with_limits(open_limits()).await;
+#[test]
+fn every_page_renders_in_full_while_many_are_rendered_at_once() {
+    server_runtime().block_on(async {
+        let app = spawn_app_with_limits(open_limits()).await;
+        let stalled = render_every_page_at_once(&app).await;
+        assert!(
+            stalled.is_empty(),
+            "pages that did not render in full: {stalled:#?}"
+        );
+    });
+}
+
+/// Another server starting in the same process (as each API test's does) builds its
+/// router while this one's pages render. Listing the app's pages for a router stops
+/// resources loading process-wide while it runs; pages that began loading meanwhile used
+/// to wait forever and answer 503 at the deadline.
+#[test]
+fn pages_render_in_full_while_another_server_starts_beside_them() {
+    server_runtime().block_on(async {
+        let app = std::sync::Arc::new(spawn_app_with_limits(open_limits()).await);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let builder = {
+            let (app, done) = (app.clone(), done.clone());
+            tokio::task::spawn_blocking(move || {
+                let mut built = 0_u32;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    drop(app.another_router());
+                    built += 1;
+                    // Room for the pages' own work on a busy machine.
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                built
+            })
+        };
+        let stalled = render_every_page_at_once(&app).await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let built = builder.await.expect("router builder");
+        assert!(built > 0, "no router was built while the pages rendered");
+        assert!(
+            stalled.is_empty(),
+            "pages that did not render in full while {built} routers were built: {stalled:#?}"
+        );
+    });
+}
+
+/// Renders every page [`rounds`] times, 12 at once; returns those that did not answer in
+/// full within 8 s.
+async fn render_every_page_at_once(app: &TestApp) -> Vec<String> {
     let admin = app.signed_in(ADMIN_A).await;
     let patient = app.signed_in(PATIENT_A).await;
     let anyone = app.client();
@@ -55,7 +99,7 @@ async fn render_every_page_at_once() {
         (&admin, "/admin/settings".into()),
     ];
     let requests = (0..rounds()).flat_map(|_| pages.iter().cloned());
-    let stalled: Vec<String> = futures::stream::iter(requests)
+    futures::stream::iter(requests)
         .map(|(client, path)| {
             let url = app.url(&path);
             async move {
@@ -79,9 +123,5 @@ async fn render_every_page_at_once() {
         .buffer_unordered(12)
         .filter_map(|failure| async move { failure })
         .collect()
-        .await;
-    assert!(
-        stalled.is_empty(),
-        "pages that did not render in full: {stalled:#?}"
-    );
+        .await
 }

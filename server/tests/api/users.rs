@@ -1,5 +1,5 @@
 //! The users page and its search: rows as the article shows them, and only the admin's own
-//! clinic.
+//! clinics.
 
 use crate::helpers::*;
 
@@ -117,6 +117,34 @@ async fn each_admin_sees_only_their_clinic() {
         ids(app.list_members(&b, "gom").await).await,
         vec![21_408_304]
     );
+}
+
+/// An admin of two clinics (a row in `clinic_admins` for each) sees both clinics' members:
+/// the clinics come with the session, read in the same statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_of_two_clinics_sees_both() {
+    use app::entities::{clinic_admin, user};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = spawn_app().await;
+    let clinic_a = user::Entity::find_by_id(21_400_001)
+        .one(&app.db)
+        .await
+        .expect("read admin A")
+        .expect("admin A")
+        .clinic_id;
+    clinic_admin::Entity::insert(clinic_admin::ActiveModel {
+        user_id: Set(21_400_002),
+        clinic_id: Set(clinic_a),
+    })
+    .exec(&app.db)
+    .await
+    .expect("admin B administers clinic A too");
+    let b = app.signed_in(ADMIN_B).await;
+
+    let seen = ids(app.list_members(&b, "").await).await;
+
+    assert_eq!(seen.len(), 8, "both clinics' members: {seen:?}");
+    assert!(seen.contains(&JANE_ID) && seen.contains(&21_408_304));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
