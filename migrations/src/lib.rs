@@ -11,6 +11,7 @@ mod m20261130_000001_create_domain;
 mod m20261130_000002_index_users_by_status;
 mod m20261130_000003_create_signups;
 mod m20261130_000004_index_users_by_username;
+mod m20261201_000005_cover_users_sort_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_index_users_by_status::Migration),
             Box::new(m20261130_000003_create_signups::Migration),
             Box::new(m20261130_000004_index_users_by_username::Migration),
+            Box::new(m20261201_000005_cover_users_sort_indexes::Migration),
         ]
     }
 }

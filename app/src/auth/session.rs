@@ -128,9 +128,8 @@ pub async fn lookup(
         .ok_or_else(|| AppError::internal(format!("user {user_id} has an unknown type")))?;
     // Only a Clinic Admin administers clinics, whatever the table says of anyone else.
     let admin_of = match administered {
-        Some(ids) if user_type == UserType::ClinicAdmin => parse_ids(&ids).ok_or_else(|| {
-            AppError::internal(format!("user {user_id}'s clinics did not read"))
-        })?,
+        Some(ids) if user_type == UserType::ClinicAdmin => parse_ids(&ids)
+            .ok_or_else(|| AppError::internal(format!("user {user_id}'s clinics did not read")))?,
         _ => Vec::new(),
     };
     Ok(Some(SessionUser {
