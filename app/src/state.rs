@@ -41,6 +41,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Users-table views known to match more than the count's cap.
     pub capped_views: Arc<crate::members::service::CappedViews>,
+    /// Users-table pages recently read, under their clinics' member versions.
+    pub recent_pages: Arc<crate::members::service::RecentPages>,
 }
 
 impl AppState {

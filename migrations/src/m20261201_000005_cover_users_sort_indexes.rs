@@ -138,7 +138,7 @@ mod tests {
         for result in [a, b, c, d] {
             result.expect("read");
         }
-        Migrator::up(&db, None).await.expect("up");
+        Migrator::up(&db, Some(1)).await.expect("up");
         assert_eq!(
             columns(&db, "users_clinic_signed_up").await,
             [
@@ -163,7 +163,7 @@ mod tests {
             columns(&db, "users_clinic_full").await,
             ["clinic_id", "search_full", "id"]
         );
-        Migrator::up(&db, None).await.expect("up again");
+        Migrator::up(&db, Some(1)).await.expect("up again");
         assert_eq!(columns(&db, "users_clinic_signed_up").await.len(), 8);
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);

@@ -225,6 +225,8 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
         public_post_burst: 60,
+        // Every page read from the database: the figure times the work, not the memory.
+        recent_pages: 0,
     };
     let state = app_state(conn.clone(), &settings);
     let app = router(ServerState {

@@ -78,6 +78,9 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
             limits
         })),
         capped_views: Arc::default(),
+        recent_pages: Arc::new(app::members::service::RecentPages::new(
+            settings.recent_pages,
+        )),
     }
 }
 

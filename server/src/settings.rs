@@ -60,6 +60,11 @@ pub struct Settings {
     #[arg(long, env = "FRONTDESK_PUBLIC_POST_BURST", default_value_t = 60)]
     pub public_post_burst: u32,
 
+    /// Users-table pages kept in memory, each under the member version it was read at, so
+    /// that a view read again before anything in it changed costs no query (0: none).
+    #[arg(long, env = "FRONTDESK_RECENT_PAGES", default_value_t = app::members::service::RecentPages::MOST)]
+    pub recent_pages: usize,
+
     /// Where messages are written when no SMTP server is set.
     #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: String,

@@ -24,6 +24,8 @@ pub fn current_token() -> Option<String> {
 pub struct Admin {
     pub user_id: i64,
     pub clinic_ids: Vec<i64>,
+    /// Moves forward with every change their users tables would show.
+    pub members_version: i64,
 }
 
 /// Succeeds only for a signed-in Clinic Admin of at least one clinic.
@@ -36,6 +38,7 @@ pub async fn require_admin() -> Result<Admin, AppError> {
     Ok(Admin {
         user_id: user.user_id,
         clinic_ids: user.admin_of,
+        members_version: user.members_version,
     })
 }
 

@@ -45,6 +45,9 @@ pub struct SessionUser {
     pub user_type: UserType,
     /// Clinics this user administers (empty for everyone but Clinic Admins).
     pub admin_of: Vec<i64>,
+    /// The sum of those clinics' member versions: it moves forward with every change that
+    /// any of their users tables would show (`member_versions`, kept by the database).
+    pub members_version: i64,
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
@@ -86,6 +89,7 @@ pub async fn lookup(
         .column((u, user::Column::UserType))
         .column((c, clinic::Column::IdleTimeoutMinutes))
         .expr(administered_clinics(db.get_database_backend()))
+        .expr(members_version(db.get_database_backend()))
         .from(s)
         .inner_join(
             u,
@@ -109,6 +113,7 @@ pub async fn lookup(
     let user_type: String = row.try_get_by_index(6)?;
     let idle_minutes: i32 = row.try_get_by_index(7)?;
     let administered: Option<String> = row.try_get_by_index(8)?;
+    let members_version: i64 = row.try_get_by_index(9)?;
 
     let now = now_ms();
     let idle_deadline = last_seen_at + i64::from(idle_minutes) * 60_000;
@@ -137,6 +142,7 @@ pub async fn lookup(
         clinic_id,
         user_type,
         admin_of,
+        members_version,
     }))
 }
 
@@ -149,6 +155,19 @@ fn administered_clinics(backend: DbBackend) -> SimpleExpr {
             format!("(SELECT string_agg(ca.clinic_id::text, ',' ORDER BY ca.clinic_id) {from})")
         }
         _ => format!("(SELECT group_concat(ca.clinic_id) {from})"),
+    })
+}
+
+/// The sum of the member versions of the clinics the session's user administers (0 for
+/// none). Each clinic's version only grows, so the sum changes whenever any of them does.
+fn members_version(backend: DbBackend) -> SimpleExpr {
+    let sum = "coalesce(sum(mv.version), 0)";
+    let from = "FROM clinic_admins ca JOIN member_versions mv ON mv.clinic_id = ca.clinic_id \
+                WHERE ca.user_id = users.id";
+    Expr::cust(match backend {
+        // Postgres sums BIGINTs as NUMERIC.
+        DbBackend::Postgres => format!("(SELECT {sum}::bigint {from})"),
+        _ => format!("(SELECT {sum} {from})"),
     })
 }
 

@@ -15,7 +15,15 @@ pub async fn list_members(#[server(default)] query: UsersQuery) -> Result<Member
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     let parsed = query.parse()?;
-    super::service::list(&state.db, &state.capped_views, &admin.clinic_ids, &parsed).await
+    super::service::list_recent(
+        &state.db,
+        &state.capped_views,
+        &state.recent_pages,
+        &admin.clinic_ids,
+        admin.members_version,
+        &parsed,
+    )
+    .await
 }
 
 /// The rooms of the caller's clinics, for the room filter.

@@ -222,6 +222,102 @@ impl CappedViews {
     }
 }
 
+/// Pages of the users table recently read, each under the member version of its clinics
+/// at the time (`member_versions`, which the database moves forward in the same transaction
+/// as any change a page could show: a member's columns, their rooms, a room's name).
+///
+/// A request reads its admin's version with its session (the same statement), so a page
+/// kept under that version is exactly what reading the database again would give, on this
+/// server or any other sharing the database: every change moves the version and the next
+/// request looks under a new key. Admins page back and forth, reopen the table and retype
+/// the same searches; those answers cost no query. Pages are kept at most
+/// [`RecentPages::FOR`] and at most `most` of them (0 keeps none), so patient data does not
+/// linger in memory past the minute it was shown in.
+pub struct RecentPages {
+    most: usize,
+    pages: Mutex<HashMap<String, (Instant, MemberPage)>>,
+}
+
+impl Default for RecentPages {
+    fn default() -> Self {
+        Self::new(Self::MOST)
+    }
+}
+
+impl RecentPages {
+    /// How long a page is kept, whatever its version.
+    pub const FOR: Duration = Duration::from_secs(60);
+    /// The pages kept by default (a page of 25 rows takes a few kilobytes).
+    pub const MOST: usize = 1_024;
+
+    pub fn new(most: usize) -> Self {
+        Self {
+            most,
+            pages: Mutex::default(),
+        }
+    }
+
+    fn key(clinic_ids: &[i64], members_version: i64, query: &ParsedQuery) -> String {
+        format!(
+            "{clinic_ids:?}@{members_version}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{}|{:?}",
+            query.user_type.map(UserType::as_db),
+            query.status.map(Status::as_db),
+            query.room,
+            fold(&query.q),
+            query.sort,
+            query.dir,
+            query.size,
+            query.position,
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<MemberPage> {
+        let pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pages
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < Self::FOR)
+            .map(|(_, page)| page.clone())
+    }
+
+    fn keep(&self, key: String, page: &MemberPage) {
+        if self.most == 0 {
+            return;
+        }
+        let mut pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pages.len() >= self.most {
+            pages.retain(|_, (at, _)| at.elapsed() < Self::FOR);
+            if pages.len() >= self.most {
+                pages.clear();
+            }
+        }
+        pages.insert(key, (Instant::now(), page.clone()));
+    }
+}
+
+/// [`list`], answered from [`RecentPages`] when the same view was read at the same version.
+pub async fn list_recent(
+    db: &impl ConnectionTrait,
+    capped: &CappedViews,
+    recent: &RecentPages,
+    clinic_ids: &[i64],
+    members_version: i64,
+    query: &ParsedQuery,
+) -> Result<MemberPage, AppError> {
+    let key = RecentPages::key(clinic_ids, members_version, query);
+    if let Some(page) = recent.get(&key) {
+        return Ok(page);
+    }
+    let page = list(db, capped, clinic_ids, query).await?;
+    recent.keep(key, &page);
+    Ok(page)
+}
+
 /// One page of the users of `clinic_ids` in the view `query`.
 #[tracing::instrument(skip(db, capped, query), fields(sort = ?query.sort, size = query.size))]
 pub async fn list(
@@ -499,6 +595,101 @@ mod tests {
                 "{clinics:?} {other:?}"
             );
         }
+    }
+
+    fn page(first_name: &str) -> MemberPage {
+        MemberPage {
+            rows: vec![MemberRow {
+                id: 1,
+                first_name: first_name.to_owned(),
+                last_name: "Gomez".to_owned(),
+                username: "jane".to_owned(),
+                email: "jane@example.com".to_owned(),
+                user_type: UserType::Member,
+                status: Status::Active,
+                last_login: None,
+                signed_up: "2022-04-08 14:23:38".to_owned(),
+                rooms: Vec::new(),
+            }],
+            next: None,
+            prev: None,
+            count: 1,
+            count_capped: false,
+        }
+    }
+
+    #[test]
+    fn a_page_is_kept_for_its_exact_view_and_version_only() {
+        let recent = RecentPages::default();
+        let view = parsed(&[("q", "Jane"), ("sort", "name")]);
+        let key = RecentPages::key(&[1], 7, &view);
+        assert_eq!(recent.get(&key), None);
+        recent.keep(key.clone(), &page("Jane"));
+        assert_eq!(recent.get(&key), Some(page("Jane")));
+        // The same search typed differently is the same view.
+        let retyped = parsed(&[("q", " JANE"), ("sort", "name")]);
+        assert_eq!(
+            recent.get(&RecentPages::key(&[1], 7, &retyped)),
+            Some(page("Jane"))
+        );
+        // Another version, clinic set, order, direction, size, page or filter is not.
+        let after = Cursor::Name {
+            name: "jane gomez".into(),
+            id: 1,
+        }
+        .encode();
+        for (clinics, version, other) in [
+            (vec![1], 8, view.clone()),
+            (vec![1, 2], 7, view.clone()),
+            (vec![2], 7, view.clone()),
+            (vec![1], 7, parsed(&[("q", "Jane")])),
+            (
+                vec![1],
+                7,
+                parsed(&[("q", "Jane"), ("sort", "name"), ("dir", "desc")]),
+            ),
+            (
+                vec![1],
+                7,
+                parsed(&[("q", "Jane"), ("sort", "name"), ("size", "50")]),
+            ),
+            (
+                vec![1],
+                7,
+                parsed(&[("q", "Jane"), ("sort", "name"), ("after", &after)]),
+            ),
+            (
+                vec![1],
+                7,
+                parsed(&[("q", "Jane"), ("sort", "name"), ("status", "active")]),
+            ),
+            (vec![1], 7, parsed(&[("q", "Janet"), ("sort", "name")])),
+        ] {
+            let key = RecentPages::key(&clinics, version, &other);
+            assert_eq!(recent.get(&key), None, "{clinics:?} {version} {other:?}");
+        }
+    }
+
+    #[test]
+    fn kept_pages_expire_stay_bounded_and_none_are_kept_at_zero() {
+        let recent = RecentPages::new(3);
+        let key = RecentPages::key(&[1], 1, &parsed(&[]));
+        if let Some(long_ago) = Instant::now().checked_sub(RecentPages::FOR) {
+            recent
+                .pages
+                .lock()
+                .unwrap()
+                .insert(key.clone(), (long_ago, page("Jane")));
+            assert_eq!(recent.get(&key), None, "expired");
+        }
+        for n in 0..10 {
+            recent.keep(format!("view {n}"), &page("Jane"));
+            assert!(recent.pages.lock().unwrap().len() <= 3);
+        }
+        assert_eq!(recent.get("view 9"), Some(page("Jane")));
+        let none = RecentPages::new(0);
+        none.keep(key.clone(), &page("Jane"));
+        assert_eq!(none.get(&key), None);
     }
 
     #[test]

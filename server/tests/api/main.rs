@@ -16,6 +16,7 @@ mod members;
 mod outbox;
 mod pages_under_load;
 mod patients;
+mod recent_pages;
 mod rooms;
 mod security;
 mod settings;

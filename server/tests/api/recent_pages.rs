@@ -1,0 +1,134 @@
+//! Users-table pages kept in memory under their clinics' member versions: a view read again
+//! is answered without a query until something it shows changes, and then never stale.
+
+use sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::helpers::*;
+
+async fn run(app: &TestApp, sql: &str) {
+    app.db.execute_unprepared(sql).await.expect(sql);
+}
+
+/// The first page of clinic A, as the admin's browser gets it.
+async fn first_page(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
+    let response = app.list(client, &[]).await;
+    assert_eq!(response.status(), 200);
+    json(response).await
+}
+
+fn row(page: &serde_json::Value, id: i64) -> Option<serde_json::Value> {
+    page["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+}
+
+fn jane(page: &serde_json::Value) -> serde_json::Value {
+    row(page, JANE_ID).expect("Jane on the first page")
+}
+
+/// Each change is made the way another server sharing the database would make it; the very
+/// next read of the same view shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_read_again_shows_every_change_made_since() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let before = first_page(&app, &admin).await;
+    assert_eq!(first_page(&app, &admin).await, before, "nothing changed");
+    assert_eq!(jane(&before)["first_name"], "Jane");
+
+    run(
+        &app,
+        &format!("UPDATE users SET first_name = 'Janet' WHERE id = {JANE_ID}"),
+    )
+    .await;
+    let page = first_page(&app, &admin).await;
+    assert_eq!(jane(&page)["first_name"], "Janet");
+
+    run(
+        &app,
+        "UPDATE rooms SET name = 'Laynes Family Clinic' WHERE slug = 'jessica'",
+    )
+    .await;
+    let page = first_page(&app, &admin).await;
+    assert_eq!(jane(&page)["rooms"][0]["name"], "Laynes Family Clinic");
+
+    run(
+        &app,
+        &format!("DELETE FROM user_rooms WHERE user_id = {JANE_ID}"),
+    )
+    .await;
+    let page = first_page(&app, &admin).await;
+    assert_eq!(jane(&page)["rooms"], serde_json::json!([]));
+
+    // A sign-in's new last login alone keeps the clinic's pages (the migration says why)…
+    let patient = 21_408_302;
+    let kept = first_page(&app, &admin).await;
+    assert_eq!(
+        row(&kept, patient).expect("Pat")["last_login"],
+        serde_json::Value::Null
+    );
+    let signed_in = app.login(&app.client(), PATIENT_A, PASSWORD).await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection());
+    assert_eq!(first_page(&app, &admin).await, kept);
+    // … and the next change shows it with everything else.
+    run(
+        &app,
+        &format!("UPDATE users SET status = 'suspended' WHERE id = {JANE_ID}"),
+    )
+    .await;
+    let page = first_page(&app, &admin).await;
+    assert_eq!(jane(&page)["status"], "Suspended");
+    assert_ne!(
+        row(&page, patient).expect("Pat")["last_login"],
+        serde_json::Value::Null
+    );
+
+    let count = page["count"].as_u64().expect("count");
+    run(&app, "DELETE FROM users WHERE id = 21408303").await;
+    let page = first_page(&app, &admin).await;
+    assert!(row(&page, 21_408_303).is_none(), "a deleted member is gone");
+    assert_eq!(page["count"].as_u64(), Some(count - 1));
+}
+
+/// The page really comes from memory: with the database's trigger for member updates
+/// removed, a rename goes unseen until another change moves the clinic's version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_read_again_is_answered_from_memory_until_its_version_moves() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let before = first_page(&app, &admin).await;
+    run(
+        &app,
+        match app.db.get_database_backend() {
+            DbBackend::Postgres => "DROP TRIGGER member_versions_users_update ON users",
+            _ => "DROP TRIGGER member_versions_users_update",
+        },
+    )
+    .await;
+
+    run(
+        &app,
+        &format!("UPDATE users SET first_name = 'Janet' WHERE id = {JANE_ID}"),
+    )
+    .await;
+    assert_eq!(
+        first_page(&app, &admin).await,
+        before,
+        "answered from memory"
+    );
+    // Another clinic's admin reads their own page, which is not the same view.
+    let other = app.signed_in(ADMIN_B).await;
+    assert!(row(&first_page(&app, &other).await, JANE_ID).is_none());
+
+    run(
+        &app,
+        "UPDATE rooms SET name = 'Laynes Family Clinic' WHERE slug = 'jessica'",
+    )
+    .await;
+    let page = first_page(&app, &admin).await;
+    assert_eq!(jane(&page)["first_name"], "Janet");
+    assert_eq!(jane(&page)["rooms"][0]["name"], "Laynes Family Clinic");
+}
