@@ -132,3 +132,53 @@ async fn a_view_read_again_is_answered_from_memory_until_its_version_moves() {
     assert_eq!(jane(&page)["first_name"], "Janet");
     assert_eq!(jane(&page)["rooms"][0]["name"], "Laynes Family Clinic");
 }
+
+/// Two servers over one database, each keeping its own pages: a status saved through one
+/// shows at once in the other's kept view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_saved_through_one_server_shows_at_once_on_another() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let other = listener.local_addr().expect("addr");
+    let router = app.another_router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    let list_on_other = || async {
+        let response = admin
+            .post(format!("http://{other}/api/members/list"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body("")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        json(response).await
+    };
+    let kept = list_on_other().await;
+    assert_eq!(jane(&kept)["status"], "Active");
+    assert_eq!(list_on_other().await, kept);
+
+    let version = json(app.detail(&admin, JANE_ID).await).await["version"].clone();
+    let saved = app
+        .call_json(
+            &admin,
+            "members/save_status",
+            serde_json::json!({"id": JANE_ID, "version": version, "status": "suspended"}),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+
+    assert_eq!(jane(&list_on_other().await)["status"], "Suspended");
+}
