@@ -120,5 +120,6 @@ cat <<MD
 | users page in Chromium, warm cache, p50 / p95 ($(field runs "$INTERACTIVE") opens): navigation → hydrated | $(field hydrated_p50 "$INTERACTIVE") / $(field hydrated_p95 "$INTERACTIVE") ms |
 | … keystroke → new rows shown (includes the search pause) | $(field answer_p50 "$INTERACTIVE") / $(field answer_p95 "$INTERACTIVE") ms |
 | … navigation → new rows shown | $(field total_p50 "$INTERACTIVE") / $(field total_p95 "$INTERACTIVE") ms |
+| … the page typing the moment it is hydrated (no Playwright round trips): navigation → hydrated / keystroke → rows / navigation → rows | $(field in_page_hydrated_p50 "$INTERACTIVE") / $(field in_page_answer_p50 "$INTERACTIVE") / $(field in_page_total_p50 "$INTERACTIVE") ms p50; $(field in_page_total_p95 "$INTERACTIVE") ms p95 |
 | … first open, empty cache: hydrated / new rows | $(field cold_hydrated "$INTERACTIVE") / $(field cold_total "$INTERACTIVE") ms |
 MD
