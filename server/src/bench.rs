@@ -13,6 +13,7 @@ use sea_orm::{
 use app::auth::password::PasswordHasher;
 use app::entities::{clinic, user};
 use app::members::UsersQuery;
+use app::members::remembered::CappedViews;
 use app::members::service;
 
 use crate::{ServerState, Settings, app_state, db, leptos_options, router, seed};
@@ -106,7 +107,7 @@ async fn time_shape(
     let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut rows = 0;
     for _ in 0..5 {
-        rows = service::list(db, &service::CappedViews::default(), clinics, &parsed)
+        rows = service::list(db, &CappedViews::default(), clinics, &parsed)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .rows
@@ -115,7 +116,7 @@ async fn time_shape(
     let mut samples = Vec::with_capacity(iterations as usize);
     for _ in 0..iterations {
         let t = Instant::now();
-        service::list(db, &service::CappedViews::default(), clinics, &parsed)
+        service::list(db, &CappedViews::default(), clinics, &parsed)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         samples.push(t.elapsed());
@@ -198,7 +199,7 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
     let mut query = view(&[]);
     for _ in 0..499 {
         let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let page = service::list(&conn, &service::CappedViews::default(), &[demo], &parsed)
+        let page = service::list(&conn, &CappedViews::default(), &[demo], &parsed)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(next) = page.next else { break };

@@ -19,6 +19,8 @@ mod page;
 pub mod profile;
 pub mod query;
 #[cfg(feature = "ssr")]
+pub mod remembered;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 pub use api::*;

@@ -181,7 +181,7 @@ fn test_settings(url: String, site_root: String) -> Settings {
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
         public_post_burst: 60,
-        recent_pages: app::members::service::RecentPages::MOST,
+        recent_pages: app::members::remembered::RecentPages::MOST,
     }
 }
 
