@@ -91,8 +91,11 @@ DROP TRIGGER member_versions_user_rooms_delete;
 DROP TABLE member_versions;
 "#;
 
-/// Postgres: statement triggers; each function raises the clinics its transition tables
-/// name, once each, in ID order.
+/// Postgres: statement triggers. `member_versions_of_rows` takes the clinics from the rows
+/// themselves (users, rooms), `member_versions_of_members` from the members that room
+/// assignments name, and `member_versions_changed_users` only from members whose shown
+/// columns changed. Each reads the transition tables its operation has (as the Postgres
+/// manual's audit example does) and raises each clinic once, in ID order.
 const POSTGRES_UP: &str = r#"
 CREATE TABLE member_versions (
     clinic_id BIGINT NOT NULL PRIMARY KEY,
@@ -103,20 +106,30 @@ CREATE FUNCTION member_versions_raise(clinics BIGINT[]) RETURNS void LANGUAGE sq
         SELECT DISTINCT c, 1 FROM unnest(clinics) AS c WHERE c IS NOT NULL ORDER BY c
         ON CONFLICT (clinic_id) DO UPDATE SET version = member_versions.version + 1;
 $$;
-CREATE FUNCTION member_versions_new_clinics() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION member_versions_of_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE clinics BIGINT[] := '{}';
 BEGIN
-    PERFORM member_versions_raise(ARRAY(SELECT clinic_id FROM new_rows));
+    IF TG_OP <> 'DELETE' THEN
+        clinics := clinics || ARRAY(SELECT clinic_id FROM new_rows);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        clinics := clinics || ARRAY(SELECT clinic_id FROM old_rows);
+    END IF;
+    PERFORM member_versions_raise(clinics);
     RETURN NULL;
 END $$;
-CREATE FUNCTION member_versions_old_clinics() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION member_versions_of_members() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE clinics BIGINT[] := '{}';
 BEGIN
-    PERFORM member_versions_raise(ARRAY(SELECT clinic_id FROM old_rows));
-    RETURN NULL;
-END $$;
-CREATE FUNCTION member_versions_both_clinics() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM member_versions_raise(ARRAY(
-        SELECT clinic_id FROM new_rows UNION SELECT clinic_id FROM old_rows));
+    IF TG_OP <> 'DELETE' THEN
+        clinics := clinics || ARRAY(
+            SELECT u.clinic_id FROM new_rows n JOIN users u ON u.id = n.user_id);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        clinics := clinics || ARRAY(
+            SELECT u.clinic_id FROM old_rows o JOIN users u ON u.id = o.user_id);
+    END IF;
+    PERFORM member_versions_raise(clinics);
     RETURN NULL;
 END $$;
 CREATE FUNCTION member_versions_changed_users() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -135,49 +148,30 @@ BEGIN
                o.search_full, o.status, o.signed_up_at)));
     RETURN NULL;
 END $$;
-CREATE FUNCTION member_versions_new_members() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM member_versions_raise(ARRAY(
-        SELECT u.clinic_id FROM new_rows n JOIN users u ON u.id = n.user_id));
-    RETURN NULL;
-END $$;
-CREATE FUNCTION member_versions_old_members() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM member_versions_raise(ARRAY(
-        SELECT u.clinic_id FROM old_rows o JOIN users u ON u.id = o.user_id));
-    RETURN NULL;
-END $$;
-CREATE FUNCTION member_versions_both_members() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM member_versions_raise(ARRAY(
-        SELECT u.clinic_id FROM new_rows n JOIN users u ON u.id = n.user_id
-        UNION SELECT u.clinic_id FROM old_rows o JOIN users u ON u.id = o.user_id));
-    RETURN NULL;
-END $$;
 CREATE TRIGGER member_versions_users_insert AFTER INSERT ON users
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_new_clinics();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_rows();
 CREATE TRIGGER member_versions_users_update AFTER UPDATE ON users
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION member_versions_changed_users();
 CREATE TRIGGER member_versions_users_delete AFTER DELETE ON users
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_old_clinics();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_rows();
 CREATE TRIGGER member_versions_rooms_update AFTER UPDATE ON rooms
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_both_clinics();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_rows();
 CREATE TRIGGER member_versions_rooms_delete AFTER DELETE ON rooms
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_old_clinics();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_rows();
 CREATE TRIGGER member_versions_user_rooms_insert AFTER INSERT ON user_rooms
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_new_members();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_members();
 CREATE TRIGGER member_versions_user_rooms_update AFTER UPDATE ON user_rooms
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_both_members();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_members();
 CREATE TRIGGER member_versions_user_rooms_delete AFTER DELETE ON user_rooms
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_old_members();
+    FOR EACH STATEMENT EXECUTE FUNCTION member_versions_of_members();
 "#;
 
 const POSTGRES_DOWN: &str = r#"
@@ -190,12 +184,8 @@ DROP TRIGGER member_versions_user_rooms_insert ON user_rooms;
 DROP TRIGGER member_versions_user_rooms_update ON user_rooms;
 DROP TRIGGER member_versions_user_rooms_delete ON user_rooms;
 DROP FUNCTION member_versions_changed_users();
-DROP FUNCTION member_versions_new_clinics();
-DROP FUNCTION member_versions_old_clinics();
-DROP FUNCTION member_versions_both_clinics();
-DROP FUNCTION member_versions_new_members();
-DROP FUNCTION member_versions_old_members();
-DROP FUNCTION member_versions_both_members();
+DROP FUNCTION member_versions_of_rows();
+DROP FUNCTION member_versions_of_members();
 DROP FUNCTION member_versions_raise(BIGINT[]);
 DROP TABLE member_versions;
 "#;

@@ -16,6 +16,12 @@ async fn first_page(app: &TestApp, client: &reqwest::Client) -> serde_json::Valu
     json(response).await
 }
 
+/// Makes a change in the database, then reads the first page again.
+async fn after(app: &TestApp, client: &reqwest::Client, sql: &str) -> serde_json::Value {
+    run(app, sql).await;
+    first_page(app, client).await
+}
+
 fn row(page: &serde_json::Value, id: i64) -> Option<serde_json::Value> {
     page["rows"]
         .as_array()
@@ -39,28 +45,28 @@ async fn a_view_read_again_shows_every_change_made_since() {
     assert_eq!(first_page(&app, &admin).await, before, "nothing changed");
     assert_eq!(jane(&before)["first_name"], "Jane");
 
-    run(
+    let page = after(
         &app,
+        &admin,
         &format!("UPDATE users SET first_name = 'Janet' WHERE id = {JANE_ID}"),
     )
     .await;
-    let page = first_page(&app, &admin).await;
     assert_eq!(jane(&page)["first_name"], "Janet");
 
-    run(
+    let page = after(
         &app,
+        &admin,
         "UPDATE rooms SET name = 'Laynes Family Clinic' WHERE slug = 'jessica'",
     )
     .await;
-    let page = first_page(&app, &admin).await;
     assert_eq!(jane(&page)["rooms"][0]["name"], "Laynes Family Clinic");
 
-    run(
+    let page = after(
         &app,
+        &admin,
         &format!("DELETE FROM user_rooms WHERE user_id = {JANE_ID}"),
     )
     .await;
-    let page = first_page(&app, &admin).await;
     assert_eq!(jane(&page)["rooms"], serde_json::json!([]));
 
     // A sign-in's new last login alone keeps the clinic's pages (the migration says why)…
@@ -74,12 +80,12 @@ async fn a_view_read_again_shows_every_change_made_since() {
     assert!(signed_in.status().is_success() || signed_in.status().is_redirection());
     assert_eq!(first_page(&app, &admin).await, kept);
     // … and the next change shows it with everything else.
-    run(
+    let page = after(
         &app,
+        &admin,
         &format!("UPDATE users SET status = 'suspended' WHERE id = {JANE_ID}"),
     )
     .await;
-    let page = first_page(&app, &admin).await;
     assert_eq!(jane(&page)["status"], "Suspended");
     assert_ne!(
         row(&page, patient).expect("Pat")["last_login"],
@@ -87,8 +93,7 @@ async fn a_view_read_again_shows_every_change_made_since() {
     );
 
     let count = page["count"].as_u64().expect("count");
-    run(&app, "DELETE FROM users WHERE id = 21408303").await;
-    let page = first_page(&app, &admin).await;
+    let page = after(&app, &admin, "DELETE FROM users WHERE id = 21408303").await;
     assert!(row(&page, 21_408_303).is_none(), "a deleted member is gone");
     assert_eq!(page["count"].as_u64(), Some(count - 1));
 }
@@ -123,12 +128,12 @@ async fn a_view_read_again_is_answered_from_memory_until_its_version_moves() {
     let other = app.signed_in(ADMIN_B).await;
     assert!(row(&first_page(&app, &other).await, JANE_ID).is_none());
 
-    run(
+    let page = after(
         &app,
+        &admin,
         "UPDATE rooms SET name = 'Laynes Family Clinic' WHERE slug = 'jessica'",
     )
     .await;
-    let page = first_page(&app, &admin).await;
     assert_eq!(jane(&page)["first_name"], "Janet");
     assert_eq!(jane(&page)["rooms"][0]["name"], "Laynes Family Clinic");
 }
