@@ -13,6 +13,7 @@ mod m20261130_000003_create_signups;
 mod m20261130_000004_index_users_by_username;
 mod m20261201_000005_cover_users_sort_indexes;
 mod m20261201_000006_member_versions;
+mod m20261201_000007_room_member_status;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_index_users_by_username::Migration),
             Box::new(m20261201_000005_cover_users_sort_indexes::Migration),
             Box::new(m20261201_000006_member_versions::Migration),
+            Box::new(m20261201_000007_room_member_status::Migration),
         ]
     }
 }

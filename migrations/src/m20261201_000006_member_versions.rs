@@ -316,7 +316,9 @@ mod tests {
         assert!(version(&db, 1).await > expected);
         assert!(version(&db, 2).await > 1);
 
-        Migrator::down(&db, Some(1)).await.expect("down");
+        // Down past this migration (and any after it).
+        let after_fifth = Migrator::migrations().len() as u32 - 5;
+        Migrator::down(&db, Some(after_fifth)).await.expect("down");
         run(&db, "UPDATE users SET last_login_at = 6 WHERE id = 10").await;
         Migrator::up(&db, None).await.expect("up again");
         assert_eq!(version(&db, 2).await, 1);

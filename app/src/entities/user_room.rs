@@ -1,6 +1,10 @@
 use sea_orm::entity::prelude::*;
 
 /// A user's assignment to one of the clinic's rooms.
+///
+/// The table also holds a `status` column that the database keeps equal to the member's
+/// status (migration `m20261201_000007`), for the users table's room filters; it is left
+/// out here because no code reads or writes it through the entity.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_rooms")]
 pub struct Model {

@@ -5,7 +5,7 @@
 //! collation on those columns), and pages continue from the edge row's `(key, id)` with a
 //! row-value comparison. The count stops at [`COUNT_CAP`] rows.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select,
@@ -31,14 +31,42 @@ fn id_in_query(folded: &str) -> Option<i64> {
 /// testing each row finds a page sooner than collecting every match and sorting them.
 const DENSE_MATCHES: u64 = 3_000;
 
-/// How the search conditions may use indexes.
+/// How a page's rows are found.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Plan {
-    /// Range scans on the search columns' indexes, then sort the matches (few matches).
+    /// Range scans on the search columns' indexes, then sort the matches (a search with
+    /// few matches).
     SearchIndexes,
-    /// Walk the sort order's index and test each row; the search columns are wrapped
-    /// (`col || ''`) so that neither database picks their indexes (many matches).
+    /// The room's assignments with the status asked for (`user_rooms (room_id, status,
+    /// user_id)`), then sort the matches (a room filter with few matches, no search, no
+    /// user type).
+    RoomIndex,
+    /// Walk the sort order's index and test each row (many matches, or nothing narrows);
+    /// the search columns are wrapped (`col || ''`) so that neither database picks their
+    /// indexes, and a room is a probe of each row's assignment.
     SortIndex,
+}
+
+/// Which rows a view with `counted` matches is best read by.
+fn plan_for(query: &ParsedQuery, counted: u64) -> Plan {
+    if counted >= DENSE_MATCHES {
+        Plan::SortIndex
+    } else if !fold(&query.q).is_empty() {
+        Plan::SearchIndexes
+    } else if query.room.is_some() && query.user_type.is_none() {
+        // The assignments' index holds room and status, not the user type: with a type,
+        // the room's range may be far larger than the matches.
+        Plan::RoomIndex
+    } else {
+        Plan::SortIndex
+    }
+}
+
+/// The member's status as copied onto each of their room assignments by the database
+/// (migration `m20261201_000007`); the entity leaves it out, as nothing else reads or
+/// writes it.
+fn assignment_status() -> Expr {
+    Expr::col((user_room::Entity, Alias::new("status")))
 }
 
 /// `col` starts with `prefix`, as an index range (or, under [`Plan::SortIndex`], as a
@@ -46,7 +74,7 @@ enum Plan {
 fn starts_with(col: user::Column, prefix: &str, plan: Plan) -> Condition {
     let upper = format!("{prefix}\u{10FFFF}");
     let target: SimpleExpr = match plan {
-        Plan::SearchIndexes => Expr::col(col),
+        Plan::SearchIndexes | Plan::RoomIndex => Expr::col(col),
         Plan::SortIndex => Expr::cust(format!("(\"{}\" || '')", col.as_str())),
     };
     Condition::all()
@@ -97,18 +125,31 @@ fn filtered_on(
         select = select.filter(user::Column::Status.eq(s.as_db()));
     }
     if let Some(room_id) = query.room {
-        // A primary-key probe per candidate row, not a materialised list of the room.
-        select = select.filter(Expr::exists(
-            sea_orm::sea_query::Query::select()
-                .expr(Expr::val(1))
+        select = select.filter(if plan == Plan::RoomIndex {
+            // The room's few matching members, from its assignments' index.
+            let mut members = Query::select();
+            members
+                .column(user_room::Column::UserId)
                 .from(user_room::Entity)
-                .and_where(
-                    Expr::col((user_room::Entity, user_room::Column::UserId))
-                        .equals((user::Entity, user::Column::Id)),
-                )
-                .and_where(user_room::Column::RoomId.eq(room_id))
-                .to_owned(),
-        ));
+                .and_where(user_room::Column::RoomId.eq(room_id));
+            if let Some(s) = query.status {
+                members.and_where(assignment_status().eq(s.as_db()));
+            }
+            Expr::col((user::Entity, user::Column::Id)).in_subquery(members)
+        } else {
+            // A primary-key probe per candidate row, not a materialised list of the room.
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(user_room::Entity)
+                    .and_where(
+                        Expr::col((user_room::Entity, user_room::Column::UserId))
+                            .equals((user::Entity, user::Column::Id)),
+                    )
+                    .and_where(user_room::Column::RoomId.eq(room_id))
+                    .to_owned(),
+            )
+        });
     }
     select
 }
@@ -138,12 +179,12 @@ fn cursor_of(sort: Sort, u: &Listed) -> Cursor {
     }
 }
 
-/// The sort key to order by. When the search indexes find the matches, the key is wrapped
+/// The sort key to order by. When other indexes find the matches, the key is wrapped
 /// (`+ 0`, `|| ''`) so the planner cannot choose to walk the sort index instead: with a
 /// LIMIT it likes to avoid the sort, and would then test every row of the clinic.
-fn sort_key(sort: Sort, plan: Plan, searching: bool) -> SimpleExpr {
+fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
     let col = sort_column(sort);
-    if !(searching && plan == Plan::SearchIndexes) {
+    if plan == Plan::SortIndex {
         return Expr::col(col);
     }
     match sort {
@@ -208,11 +249,7 @@ pub async fn list(
         }
         counted
     };
-    let plan = if !query.q.trim().is_empty() && counted >= DENSE_MATCHES {
-        Plan::SortIndex
-    } else {
-        Plan::SearchIndexes
-    };
+    let plan = plan_for(query, counted);
     let ascending = query.dir == Dir::Asc;
     // Walking backwards (Previous) reads in the opposite order, then flips the rows.
     let backwards = matches!(query.position, Position::Before(_));
@@ -230,10 +267,7 @@ pub async fn list(
         Order::Desc
     };
     select = select
-        .order_by(
-            sort_key(query.sort, plan, !query.q.trim().is_empty()),
-            order.clone(),
-        )
+        .order_by(sort_key(query.sort, plan), order.clone())
         .order_by(user::Column::Id, order);
     let size = u64::from(query.size);
     let mut users = select
@@ -299,8 +333,51 @@ async fn capped_count(
                 return Ok(cap);
             }
         }
+    } else if let (Some(room_id), None) = (query.room, query.user_type) {
+        return capped_room_count(db, clinic_ids, query.status, room_id, cap).await;
     }
     Ok(count(filtered(clinic_ids, query, Plan::SearchIndexes)).await?)
+}
+
+/// [`capped_count`] of a room filter, alone or with a status: one range of the index
+/// `user_rooms (room_id, status, user_id)`, read until the cap, however many members of the
+/// clinic share the status. The room must be one of `clinic_ids`' (a room of another clinic
+/// counts nothing); its members are its clinic's, which every write of an assignment checks.
+async fn capped_room_count(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+    status: Option<Status>,
+    room_id: i64,
+    cap: u64,
+) -> Result<u64, AppError> {
+    let mut assignments = Query::select();
+    assignments
+        .expr(Expr::val(1))
+        .from(user_room::Entity)
+        .and_where(Expr::col((user_room::Entity, user_room::Column::RoomId)).eq(room_id))
+        .and_where(
+            Expr::col((user_room::Entity, user_room::Column::RoomId)).in_subquery(
+                Query::select()
+                    .column(room::Column::Id)
+                    .from(room::Entity)
+                    .and_where(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
+                    .to_owned(),
+            ),
+        );
+    if let Some(s) = status {
+        assignments.and_where(assignment_status().eq(s.as_db()));
+    }
+    assignments.limit(cap);
+    let counted = Query::select()
+        .expr(Expr::cust("count(*)"))
+        .from_subquery(assignments, Alias::new("matches"))
+        .to_owned();
+    let row = db
+        .query_one(&counted)
+        .await?
+        .ok_or_else(|| AppError::internal("a count returned no row"))?;
+    let n: i64 = row.try_get_by_index(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// A users-table row as read: the columns the table shows or pages by (not the rest of

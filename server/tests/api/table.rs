@@ -237,6 +237,90 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
     assert_eq!(seen, wanted);
 }
 
+/// A room filter is read from the room's assignments when few members match and by the
+/// sort order's index when many do; either way every page and the count are what the
+/// members' own rows say, including statuses changed after they were assigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_filter_pages_the_same_whether_few_or_many_match() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+    bulk_members(&app, 4_000).await;
+    let room = app.room_id("jessica").await;
+    // Some statuses change after assignment (straight from the database).
+    app.db
+        .execute_unprepared(
+            "UPDATE users SET status = CASE status WHEN 'active' THEN 'suspended' \
+             ELSE 'active' END WHERE clinic_id = 1 AND id % 13 = 0",
+        )
+        .await
+        .expect("change statuses");
+    let in_room: std::collections::HashSet<i64> = app::entities::user_room::Entity::find()
+        .filter(app::entities::user_room::Column::RoomId.eq(room))
+        .all(&app.db)
+        .await
+        .expect("assignments")
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    let members: Vec<user::Model> = user::Entity::find()
+        .filter(user::Column::ClinicId.eq(1))
+        .all(&app.db)
+        .await
+        .expect("users")
+        .into_iter()
+        .filter(|u| in_room.contains(&u.id))
+        .collect();
+    let room = room.to_string();
+
+    for (view, at_least) in [
+        (vec![("room", room.as_str())], 3_000),
+        (vec![("room", &room), ("status", "suspended")], 300),
+        (
+            vec![
+                ("room", &room),
+                ("status", "pending_delete"),
+                ("type", "provider"),
+            ],
+            1,
+        ),
+    ] {
+        let wanted = |u: &&user::Model| {
+            view.iter().all(|(k, v)| match *k {
+                "status" => u.status == *v,
+                "type" => u.user_type == *v,
+                _ => true,
+            })
+        };
+        let matching: Vec<&user::Model> = members.iter().filter(wanted).collect();
+        assert!(matching.len() >= at_least, "{view:?}: {}", matching.len());
+
+        let mut newest: Vec<(i64, i64)> = matching.iter().map(|u| (u.signed_up_at, u.id)).collect();
+        newest.sort_unstable_by(|a, b| b.cmp(a));
+        let mut by_name: Vec<(&str, i64)> = matching
+            .iter()
+            .map(|u| (u.search_full.as_str(), u.id))
+            .collect();
+        by_name.sort_unstable();
+
+        let mut sized = view.clone();
+        sized.push(("size", "100"));
+        let body = json(app.list(&client, &sized).await).await;
+        assert_eq!(
+            body["count"].as_u64(),
+            Some(matching.len() as u64),
+            "{view:?}"
+        );
+        let seen = walk(&app, &client, &sized, "next").await.concat();
+        let want: Vec<i64> = newest.iter().map(|(_, id)| *id).collect();
+        assert_eq!(seen, want, "{view:?}, newest first");
+        sized.push(("sort", "name"));
+        sized.push(("dir", "asc"));
+        let seen = walk(&app, &client, &sized, "next").await.concat();
+        let want: Vec<i64> = by_name.iter().map(|(_, id)| *id).collect();
+        assert_eq!(seen, want, "{view:?}, by name");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_past_ten_thousand_says_so() {
     let app = spawn_app().await;
