@@ -242,9 +242,12 @@ pub fn UsersPage() -> impl IntoView {
         go(refs.query(), false);
     };
 
+    // Rendered again when a page arrives, not when the view changes: the page in hand
+    // belongs to the view it was read for (the links in its rows too), and the new view's
+    // rows replace it once they come, with no second pass over the old ones meanwhile.
     let body = move || {
         page.get().map(|result| match result {
-            Ok(page) => view! { <MembersTable page query=view_query.get()/> }.into_any(),
+            Ok(page) => view! { <MembersTable page query=view_query.get_untracked()/> }.into_any(),
             Err(err) => view! {
                 <div class="form-error" role="alert">
                     <p>{err.to_string()}</p>
