@@ -14,6 +14,8 @@ mod m20261130_000004_index_users_by_username;
 mod m20261201_000005_cover_users_sort_indexes;
 mod m20261201_000006_member_versions;
 mod m20261201_000007_room_member_status;
+#[cfg(test)]
+mod testing;
 
 pub struct Migrator;
 

@@ -222,11 +222,10 @@ impl MigrationTrait for Migration {
 #[cfg(test)]
 mod tests {
     use sea_orm_migration::MigratorTrait;
-    use sea_orm_migration::sea_orm::{
-        ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement,
-    };
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
     use crate::Migrator;
+    use crate::testing::{insert_member, memory_db, run};
 
     async fn version(db: &DatabaseConnection, clinic: i64) -> i64 {
         let row = db
@@ -243,17 +242,10 @@ mod tests {
         row.try_get_by_index(0).expect("version")
     }
 
-    async fn run(db: &DatabaseConnection, sql: &str) {
-        db.execute_unprepared(sql).await.expect(sql);
-    }
-
     /// Every change the users table can show moves its clinic's version, and only its own.
     #[tokio::test]
     async fn every_change_a_page_shows_moves_its_clinics_version_only() {
-        // One connection: each connection to `:memory:` is a database of its own.
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1);
-        let db = Database::connect(options).await.expect("connect");
+        let db = memory_db().await;
         Migrator::up(&db, Some(5))
             .await
             .expect("up to the one before");
@@ -262,15 +254,7 @@ mod tests {
             "INSERT INTO clinics (id, name, created_at) VALUES (1, 'A', 0), (2, 'B', 0)",
         )
         .await;
-        run(
-            &db,
-            "INSERT INTO users (id, clinic_id, user_type, username, username_lower, email, \
-             email_lower, first_name, last_name, search_first, search_last, search_full, \
-             signed_up_at, updated_at) VALUES \
-             (10, 1, 'member', 'jane', 'jane', 'j@x.test', 'j@x.test', 'Jane', 'Doe', 'jane', \
-              'doe', 'jane doe', 0, 0)",
-        )
-        .await;
+        run(&db, &insert_member(10, 1, "Jane", "Doe", "active")).await;
         Migrator::up(&db, None).await.expect("up");
         // Clinics that existed start at version 1.
         assert_eq!((version(&db, 1).await, version(&db, 2).await), (1, 1));
@@ -283,12 +267,9 @@ mod tests {
         )
         .await;
         let mut expected = 1;
+        let john = insert_member(11, 1, "John", "Roe", "active");
         for change in [
-            "INSERT INTO users (id, clinic_id, user_type, username, username_lower, email, \
-             email_lower, first_name, last_name, search_first, search_last, search_full, \
-             signed_up_at, updated_at) VALUES \
-             (11, 1, 'member', 'john', 'john', 'o@x.test', 'o@x.test', 'John', 'Roe', 'john', \
-              'roe', 'john roe', 0, 0)",
+            john.as_str(),
             "UPDATE users SET status = 'suspended' WHERE id = 11",
             "UPDATE users SET first_name = 'Janet', search_first = 'janet' WHERE id = 10",
             "INSERT INTO user_rooms (user_id, room_id, assigned_at) VALUES (10, 7, 0)",

@@ -146,15 +146,10 @@ impl MigrationTrait for Migration {
 #[cfg(test)]
 mod tests {
     use sea_orm_migration::MigratorTrait;
-    use sea_orm_migration::sea_orm::{
-        ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement,
-    };
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
     use crate::Migrator;
-
-    async fn run(db: &DatabaseConnection, sql: &str) {
-        db.execute_unprepared(sql).await.expect(sql);
-    }
+    use crate::testing::{insert_member, memory_db, run};
 
     /// `(user_id, room_id, status)` of every assignment, in order.
     async fn assignments(db: &DatabaseConnection) -> Vec<(i64, i64, String)> {
@@ -176,22 +171,14 @@ mod tests {
     }
 
     fn member(id: i64, status: &str) -> String {
-        format!(
-            "INSERT INTO users (id, clinic_id, user_type, username, username_lower, email, \
-             email_lower, first_name, last_name, search_first, search_last, search_full, \
-             status, signed_up_at, updated_at) VALUES \
-             ({id}, 1, 'member', 'u{id}', 'u{id}', 'u{id}@x.test', 'u{id}@x.test', 'U', 'V', \
-              'u', 'v', 'u v', '{status}', 0, 0)"
-        )
+        insert_member(id, 1, &format!("U{id}"), "V", status)
     }
 
     /// Assignments that existed take their member's status; new ones, moved ones and every
     /// status change follow; a value written by hand does not stick.
     #[tokio::test]
     async fn every_assignment_carries_its_members_status() {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1);
-        let db = Database::connect(options).await.expect("connect");
+        let db = memory_db().await;
         Migrator::up(&db, Some(6))
             .await
             .expect("up to the one before");
