@@ -5,7 +5,7 @@
 //! collation on those columns), and pages continue from the edge row's `(key, id)` with a
 //! row-value comparison. The count stops at [`COUNT_CAP`] rows.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select,
@@ -69,6 +69,20 @@ fn assignment_status() -> Expr {
     Expr::col((user_room::Entity, Alias::new("status")))
 }
 
+/// The members assigned to `room_id` (with `status`, when given): one range of
+/// `user_rooms (room_id, status, user_id)`.
+fn room_members(room_id: i64, status: Option<Status>) -> SelectStatement {
+    let mut members = Query::select();
+    members
+        .column((user_room::Entity, user_room::Column::UserId))
+        .from(user_room::Entity)
+        .and_where(Expr::col((user_room::Entity, user_room::Column::RoomId)).eq(room_id));
+    if let Some(s) = status {
+        members.and_where(assignment_status().eq(s.as_db()));
+    }
+    members
+}
+
 /// `col` starts with `prefix`, as an index range (or, under [`Plan::SortIndex`], as a
 /// plain test of each row).
 fn starts_with(col: user::Column, prefix: &str, plan: Plan) -> Condition {
@@ -127,15 +141,8 @@ fn filtered_on(
     if let Some(room_id) = query.room {
         select = select.filter(if plan == Plan::RoomIndex {
             // The room's few matching members, from its assignments' index.
-            let mut members = Query::select();
-            members
-                .column(user_room::Column::UserId)
-                .from(user_room::Entity)
-                .and_where(user_room::Column::RoomId.eq(room_id));
-            if let Some(s) = query.status {
-                members.and_where(assignment_status().eq(s.as_db()));
-            }
-            Expr::col((user::Entity, user::Column::Id)).in_subquery(members)
+            Expr::col((user::Entity, user::Column::Id))
+                .in_subquery(room_members(room_id, query.status))
         } else {
             // A primary-key probe per candidate row, not a materialised list of the room.
             Expr::exists(
@@ -350,11 +357,8 @@ async fn capped_room_count(
     room_id: i64,
     cap: u64,
 ) -> Result<u64, AppError> {
-    let mut assignments = Query::select();
+    let mut assignments = room_members(room_id, status);
     assignments
-        .expr(Expr::val(1))
-        .from(user_room::Entity)
-        .and_where(Expr::col((user_room::Entity, user_room::Column::RoomId)).eq(room_id))
         .and_where(
             Expr::col((user_room::Entity, user_room::Column::RoomId)).in_subquery(
                 Query::select()
@@ -363,11 +367,8 @@ async fn capped_room_count(
                     .and_where(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
                     .to_owned(),
             ),
-        );
-    if let Some(s) = status {
-        assignments.and_where(assignment_status().eq(s.as_db()));
-    }
-    assignments.limit(cap);
+        )
+        .limit(cap);
     let counted = Query::select()
         .expr(Expr::cust("count(*)"))
         .from_subquery(assignments, Alias::new("matches"))
