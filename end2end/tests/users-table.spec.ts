@@ -33,7 +33,7 @@ test.describe("with JavaScript", () => {
     const users = await signIn(page, true);
     const searched: string[] = [];
     page.on("request", (request) => {
-      if (new URL(request.url()).pathname === "/api/members/list") {
+      if (new URL(request.url()).pathname === "/api/members/table") {
         searched.push(new URLSearchParams(request.postData() ?? "").get("query[q]") ?? "");
       }
     });

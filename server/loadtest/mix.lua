@@ -35,7 +35,7 @@ end
 
 local function search()
   local q = names[math.random(#names)]
-  return wrk.format("POST", "/api/members/list", form, "query%5Bq%5D=" .. q)
+  return wrk.format("POST", "/api/members/table", form, "query%5Bq%5D=" .. q)
 end
 
 local function detail()
@@ -82,7 +82,8 @@ end
 
 function response(status, headers, body)
   if status ~= 200 then return refused(status) end
-  if body:sub(1, 8) == '{"rows":' then
+  -- A search answers with its table's HTML, as a JSON string.
+  if body:sub(1, 2) == '"<' then
     ok_search = ok_search + 1
   elseif body:find('"city":"Loadville', 1, true) then
     ok_edit = ok_edit + 1

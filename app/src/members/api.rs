@@ -26,6 +26,25 @@ pub async fn list_members(#[server(default)] query: UsersQuery) -> Result<Member
     .await
 }
 
+/// The users page's table for the view `query` (the page of [`list_members`]), rendered
+/// by the server: its count, its rows and its pager.
+#[server(endpoint = "members/table")]
+pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<String, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    let parsed = query.parse()?;
+    let page = super::service::list_recent(
+        &state.db,
+        &state.capped_views,
+        &state.recent_pages,
+        &admin.clinic_ids,
+        admin.members_version,
+        &parsed,
+    )
+    .await?;
+    Ok(super::table::render(page, query))
+}
+
 /// The rooms of the caller's clinics, for the room filter.
 #[server(endpoint = "members/rooms")]
 pub async fn list_rooms() -> Result<Vec<RoomOption>, AppError> {

@@ -22,6 +22,8 @@ pub mod query;
 pub mod remembered;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+mod table;
 
 pub use api::*;
 pub use page::*;

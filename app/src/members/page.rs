@@ -3,6 +3,7 @@
 //! plain links; with it, typing searches as you type and nothing reloads.
 
 use leptos::prelude::*;
+use leptos::server::codee::{Decoder, Encoder};
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -12,9 +13,9 @@ use super::account::{DeleteDialog, SetPasswordDialog};
 use super::create::CreateMemberDialog;
 use super::member_detail::{MemberDetailDialog, Tab};
 use super::query::{PAGE_SIZES, Sort};
-use super::{MemberPage, MemberRow, Status, UserType, UsersQuery, list_members, list_rooms};
+use super::{Status, UserType, UsersQuery, list_rooms, members_table};
+use crate::error::AppError;
 use crate::layout::AdminLayout;
-use crate::text::portal_id;
 
 /// Typing searches at the first keystroke, then again once typing has paused this many
 /// milliseconds (with what was typed meanwhile).
@@ -79,6 +80,37 @@ pub fn users_url(query: &UsersQuery) -> String {
     format!("/admin/users?{}", encoded.join("&"))
 }
 
+/// How the first page's table reaches hydration: as nothing. The server's markup for it is
+/// already in the page, and hydrating `inner_html` keeps that markup as it is, so the answer
+/// travels as an empty string (an error as its JSON) rather than as a second, escaped copy
+/// of the whole table. Later answers come from the server function with their HTML.
+struct TableInPage;
+
+impl Encoder<Result<String, AppError>> for TableInPage {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(answer: &Result<String, AppError>) -> Result<String, Self::Error> {
+        match answer {
+            Ok(_) => Ok(String::new()),
+            Err(err) => serde_json::to_string(err),
+        }
+    }
+}
+
+impl Decoder<Result<String, AppError>> for TableInPage {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(encoded: &str) -> Result<Result<String, AppError>, Self::Error> {
+        if encoded.is_empty() {
+            Ok(Ok(String::new()))
+        } else {
+            serde_json::from_str(encoded).map(Err)
+        }
+    }
+}
+
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let params = use_query_map();
@@ -88,9 +120,10 @@ pub fn UsersPage() -> impl IntoView {
     });
     // Bumped after a create or a save, so the table shows the change at once.
     let refresh = RwSignal::new(0_u32);
-    let page = Resource::new(
+    let page = Resource::<_, TableInPage>::new_with_options(
         move || (view_query.get(), refresh.get()),
-        |(query, _)| list_members(query),
+        |(query, _)| members_table(query),
+        false,
     );
     let modal = Memo::new(move |_| {
         let params = params.read();
@@ -242,12 +275,12 @@ pub fn UsersPage() -> impl IntoView {
         go(refs.query(), false);
     };
 
-    // Rendered again when a page arrives, not when the view changes: the page in hand
-    // belongs to the view it was read for (the links in its rows too), and the new view's
-    // rows replace it once they come, with no second pass over the old ones meanwhile.
+    // The server renders the table (count, rows of links, pager) for the view it was asked
+    // for; the browser shows that HTML as it is, when it arrives. Hydrating leaves the
+    // server's markup in place, so the rows are never built in the browser.
     let body = move || {
         page.get().map(|result| match result {
-            Ok(page) => view! { <MembersTable page query=view_query.get_untracked()/> }.into_any(),
+            Ok(html) => view! { <div class="members-table" inner_html=html></div> }.into_any(),
             Err(err) => view! {
                 <div class="form-error" role="alert">
                     <p>{err.to_string()}</p>
@@ -422,133 +455,5 @@ impl ToolbarRefs {
             size: select(self.size),
             ..UsersQuery::default()
         }
-    }
-}
-
-#[component]
-fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
-    if page.rows.is_empty() {
-        let message = if query.is_filtered() {
-            "No users match this search and these filters."
-        } else {
-            "No users yet."
-        };
-        return view! {
-            <div class="empty" role="status">
-                <p>{message}</p>
-                {query.is_filtered().then(|| view! {
-                    <a href="/admin/users" class="button">"Clear search and filters"</a>
-                })}
-            </div>
-        }
-        .into_any();
-    }
-    let prev_url = page.prev.as_ref().map(|cursor| {
-        users_url(&UsersQuery {
-            before: cursor.clone(),
-            ..query.first_page()
-        })
-    });
-    let next_url = page.next.as_ref().map(|cursor| {
-        users_url(&UsersQuery {
-            after: cursor.clone(),
-            ..query.first_page()
-        })
-    });
-    view! {
-        <p class="summary">{page.count_label()}</p>
-        <table class="users">
-            <thead>
-                <tr>
-                    <th scope="col">"Last login"</th>
-                    <th scope="col">"User"</th>
-                    <th scope="col">"Room"</th>
-                    <th scope="col">"Action"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {page.rows.into_iter().map(|row| {
-                    let edit_url = member_url(&query, row.id, Tab::Profile);
-                    let delete_url = action_url(&query, "delete", row.id);
-                    let password_url = action_url(&query, "password", row.id);
-                    view! { <MemberRowView row edit_url delete_url password_url/> }
-                }).collect_view()}
-            </tbody>
-        </table>
-        <nav class="pager" aria-label="Pages">
-            {match prev_url {
-                Some(url) => view! { <a class="button" href=url rel="prev">"Previous"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"Previous"</span> }.into_any(),
-            }}
-            {match next_url {
-                Some(url) => view! { <a class="button" href=url rel="next">"Next"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"Next"</span> }.into_any(),
-            }}
-        </nav>
-    }
-    .into_any()
-}
-
-#[component]
-fn MemberRowView(
-    row: MemberRow,
-    edit_url: String,
-    delete_url: String,
-    password_url: String,
-) -> impl IntoView {
-    let name = row.full_name();
-    // A guest entered by name only: no username, email or password to show or set.
-    let has_login = row.user_type != UserType::Guest;
-    let last_login = match row.last_login.clone() {
-        Some(at) => view! { <span>{at}</span> }.into_any(),
-        None => view! { <small>"Not logged in!"</small> }.into_any(),
-    };
-    let rooms = row
-        .rooms
-        .iter()
-        .map(|room| {
-            view! {
-                <div class="room">
-                    <span class="line strong">{room.name.clone()}</span>
-                    <span class="line">"Code: "{room.code.clone()}</span>
-                    <span class="line">"Link: /u/"{room.slug.clone()}</span>
-                </div>
-            }
-        })
-        .collect_view();
-    view! {
-        <tr>
-            <td>
-                <span class="line">{last_login}</span>
-                <span class="line">"Sign up: "{row.signed_up.clone()}</span>
-                <span class="line">"Status: "{row.status.label()}</span>
-            </td>
-            <td>
-                <span class="line strong">{name.clone()}</span>
-                <span class="line">"ID: "{row.id}</span>
-                {has_login.then(|| view! {
-                    <span class="line">"User name: "{row.username.clone()}</span>
-                    <span class="line">"Email: "{row.email.clone()}</span>
-                })}
-                <span class="line">"Portal ID: "{portal_id(row.id)}</span>
-                <span class="line">"Type: "{row.user_type.label()}</span>
-            </td>
-            <td>{rooms}</td>
-            <td class="actions">
-                <a id=format!("edit-{}", row.id) class="icon-button" href=edit_url
-                    aria-label=format!("Edit {name}") title="Edit">
-                    <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16">
-                        <path d="M3 17.25V21h3.75L17.81 9.94l-3.75-3.75L3 17.25zm17.71-10.21a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z" fill="currentColor"/>
-                    </svg>
-                    " Edit"
-                </a>
-                <a id=format!("delete-{}", row.id) class="link-button danger" href=delete_url
-                    aria-label=format!("Delete {name}")>"Delete"</a>
-                {has_login.then(|| view! {
-                    <a id=format!("password-{}", row.id) class="link-button" href=password_url
-                        aria-label=format!("Set password for {name}")>"Set password"</a>
-                })}
-            </td>
-        </tr>
     }
 }

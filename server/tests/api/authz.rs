@@ -235,6 +235,7 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     // Lists: each admin sees their own clinics.
     for path in [
         "/api/members/list",
+        "/api/members/table",
         "/api/members/rooms",
         "/api/members/form",
         "/api/rooms/list",

@@ -493,3 +493,84 @@ async fn a_bad_url_shows_a_message_not_an_error_page() {
     let html = page_text(response).await;
     assert!(html.contains("Show 25, 50 or 100 users per page."));
 }
+
+/// The `members/table` answer for a view: the table's HTML, which the server renders.
+async fn table_html(app: &TestApp, client: &reqwest::Client, view: &[(&str, &str)]) -> String {
+    let fields: Vec<(String, &str)> = view
+        .iter()
+        .map(|(k, v)| (format!("query[{k}]"), *v))
+        .collect();
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let response = app.call(client, "members/table", &form).await;
+    assert_eq!(response.status(), 200);
+    json(response)
+        .await
+        .as_str()
+        .expect("the table's HTML, as a JSON string")
+        .to_owned()
+}
+
+/// Member IDs in the order the table's rows show them (from each row's Edit link).
+fn row_ids(html: &str) -> Vec<i64> {
+    html.split(r#"id="edit-"#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().parse().expect("an ID"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_renders_the_table_of_the_same_page_with_text_escaped() {
+    let app = spawn_app().await;
+    let client = app.signed_in(ADMIN_A).await;
+    app.add_members(30, 21_600_000, "<b>Ann</b>", "O'Lee & Co", T0 + 10_000)
+        .await;
+    let view = [("sort", "name"), ("size", "25")];
+
+    let html = table_html(&app, &client, &view).await;
+    let listed = ids(app.list(&client, &view).await).await;
+    assert_eq!(row_ids(&html), listed, "the same rows, in the same order");
+    assert!(html.contains("36 users"), "the count: {html}");
+    assert!(
+        html.contains("&lt;b&gt;Ann&lt;/b&gt; O&#39;Lee &amp; Co")
+            || html.contains("&lt;b&gt;Ann&lt;/b&gt; O'Lee &amp; Co"),
+        "a name shows as typed: {html}"
+    );
+    assert!(!html.contains("<b>"), "a name is text, never markup");
+    // The links keep the view: Edit opens the member over this same sort.
+    assert!(html.contains(&format!(
+        r#"href="/admin/users?sort=name&amp;member={}&amp;tab=profile""#,
+        listed[0]
+    )));
+    let next = html
+        .split(r#"href=""#)
+        .filter_map(|s| s.split('"').next())
+        .find(|href| href.contains("after="))
+        .expect("a Next link")
+        .replace("&amp;", "&");
+    let next = reqwest::Url::parse(&format!("http://frontdesk.test{next}")).expect("a URL");
+    let after = next
+        .query_pairs()
+        .find(|(k, _)| k == "after")
+        .expect("a cursor")
+        .1
+        .into_owned();
+    let second = table_html(
+        &app,
+        &client,
+        &[("sort", "name"), ("size", "25"), ("after", &after)],
+    )
+    .await;
+    let listed = ids(app
+        .list(
+            &client,
+            &[("sort", "name"), ("size", "25"), ("after", &after)],
+        )
+        .await)
+    .await;
+    assert_eq!(row_ids(&second), listed);
+    assert!(second.contains(r#"rel="prev""#));
+
+    let none = table_html(&app, &client, &[("q", "nobody-by-this-name")]).await;
+    assert!(none.contains("No users match this search and these filters."));
+    assert!(row_ids(&none).is_empty());
+}
