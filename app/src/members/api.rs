@@ -33,6 +33,14 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     let parsed = query.parse()?;
+    // A table rendered for this page and this address is kept as its page is (under the
+    // clinics' member version), so a search repeated meanwhile costs neither query nor render.
+    let key =
+        super::remembered::RecentPages::key(&admin.clinic_ids, admin.members_version, &parsed);
+    let address = super::users_url(&query);
+    if let Some(html) = state.recent_pages.table(&key, &address) {
+        return Ok(html);
+    }
     let page = super::service::list_recent(
         &state.db,
         &state.capped_views,
@@ -42,7 +50,9 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
         &parsed,
     )
     .await?;
-    Ok(super::table::render(page, query))
+    let html = super::table::render(page, query);
+    state.recent_pages.keep_table(&key, &address, &html);
+    Ok(html)
 }
 
 /// The rooms of the caller's clinics, for the room filter.

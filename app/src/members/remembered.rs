@@ -76,9 +76,42 @@ impl CappedViews {
 /// the same searches; those answers cost no query. Pages are kept at most
 /// [`RecentPages::FOR`] and at most `most` of them (0 keeps none), so patient data does not
 /// linger in memory past the minute it was shown in.
+///
+/// The users page's rendered tables are kept the same way (beside their page, under the
+/// page's key and the view's address, which their links repeat), fewer of them: at most
+/// one for every [`RecentPages::PAGES_PER_TABLE`] pages.
 pub struct RecentPages {
     most: usize,
-    pages: Mutex<HashMap<String, (Instant, MemberPage)>>,
+    pages: Kept<MemberPage>,
+    tables: Kept<String>,
+}
+
+/// Values under keys, each with the moment it was kept.
+struct Kept<T>(Mutex<HashMap<String, (Instant, T)>>);
+
+impl<T: Clone> Kept<T> {
+    fn get(&self, key: &str) -> Option<T> {
+        locked(&self.0)
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < RecentPages::FOR)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value`, first dropping what has expired when `most` are kept (and all of
+    /// them, if none has).
+    fn keep(&self, most: usize, key: String, value: &T) {
+        if most == 0 {
+            return;
+        }
+        let mut kept = locked(&self.0);
+        if kept.len() >= most {
+            kept.retain(|_, (at, _)| at.elapsed() < RecentPages::FOR);
+            if kept.len() >= most {
+                kept.clear();
+            }
+        }
+        kept.insert(key, (Instant::now(), value.clone()));
+    }
 }
 
 impl Default for RecentPages {
@@ -93,10 +126,14 @@ impl RecentPages {
     /// The pages kept by default (a page of 25 rows takes a few kilobytes).
     pub const MOST: usize = 1_024;
 
+    /// Pages kept for each rendered table kept (a table's HTML is several times its page).
+    pub const PAGES_PER_TABLE: usize = 16;
+
     pub fn new(most: usize) -> Self {
         Self {
             most,
-            pages: Mutex::default(),
+            pages: Kept(Mutex::default()),
+            tables: Kept(Mutex::default()),
         }
     }
 
@@ -114,25 +151,22 @@ impl RecentPages {
     }
 
     pub(super) fn get(&self, key: &str) -> Option<MemberPage> {
-        let pages = locked(&self.pages);
-        pages
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < Self::FOR)
-            .map(|(_, page)| page.clone())
+        self.pages.get(key)
     }
 
     pub(super) fn keep(&self, key: String, page: &MemberPage) {
-        if self.most == 0 {
-            return;
-        }
-        let mut pages = locked(&self.pages);
-        if pages.len() >= self.most {
-            pages.retain(|_, (at, _)| at.elapsed() < Self::FOR);
-            if pages.len() >= self.most {
-                pages.clear();
-            }
-        }
-        pages.insert(key, (Instant::now(), page.clone()));
+        self.pages.keep(self.most, key, page);
+    }
+
+    /// The users page's table for the page under `key`, as rendered for the view at
+    /// `address` (its links carry the view as the admin typed it).
+    pub(super) fn table(&self, key: &str, address: &str) -> Option<String> {
+        self.tables.get(&format!("{key}|{address}"))
+    }
+
+    pub(super) fn keep_table(&self, key: &str, address: &str, html: &String) {
+        let most = self.most.div_ceil(Self::PAGES_PER_TABLE);
+        self.tables.keep(most, format!("{key}|{address}"), html);
     }
 }
 
@@ -273,6 +307,7 @@ mod tests {
         if let Some(long_ago) = Instant::now().checked_sub(RecentPages::FOR) {
             recent
                 .pages
+                .0
                 .lock()
                 .unwrap()
                 .insert(key.clone(), (long_ago, page("Jane")));
@@ -280,7 +315,7 @@ mod tests {
         }
         for n in 0..10 {
             recent.keep(format!("view {n}"), &page("Jane"));
-            assert!(recent.pages.lock().unwrap().len() <= 3);
+            assert!(recent.pages.0.lock().unwrap().len() <= 3);
         }
         assert_eq!(recent.get("view 9"), Some(page("Jane")));
         let none = RecentPages::new(0);
@@ -302,5 +337,36 @@ mod tests {
         }
         assert!(capped.seen.lock().unwrap().len() <= CappedViews::MOST);
         assert!(capped.is_over_cap(&format!("view {}", CappedViews::MOST + 9)));
+    }
+
+    #[test]
+    fn a_table_is_kept_for_its_page_and_address_and_fewer_tables_than_pages() {
+        let recent = RecentPages::new(RecentPages::PAGES_PER_TABLE * 2);
+        let view = parsed(&[("q", "Jane")]);
+        let key = RecentPages::key(&[1], 7, &view);
+        recent.keep_table(&key, "/admin/users?q=Jane", &"<table/>".to_owned());
+        assert_eq!(
+            recent.table(&key, "/admin/users?q=Jane").as_deref(),
+            Some("<table/>")
+        );
+        // The same page reached by another address has links of its own.
+        assert_eq!(recent.table(&key, "/admin/users?q=jane"), None);
+        // A new member version is a new key.
+        assert_eq!(
+            recent.table(&RecentPages::key(&[1], 8, &view), "/admin/users?q=Jane"),
+            None
+        );
+        // Two tables fit; a third finds none expired and starts again.
+        recent.keep_table(&key, "/admin/users?q=JANE", &"<b/>".to_owned());
+        recent.keep_table(&key, "/admin/users?q=jAne", &"<i/>".to_owned());
+        assert_eq!(recent.table(&key, "/admin/users?q=Jane"), None);
+        assert_eq!(
+            recent.table(&key, "/admin/users?q=jAne").as_deref(),
+            Some("<i/>")
+        );
+        // None kept at all when pages are not.
+        let none = RecentPages::new(0);
+        none.keep_table(&key, "/admin/users", &"<table/>".to_owned());
+        assert_eq!(none.table(&key, "/admin/users"), None);
     }
 }
