@@ -364,12 +364,18 @@ impl TestApp {
 
     /// The users table in the view given by URL-style pairs (`status`, `sort`, `after`, …).
     pub async fn list(&self, client: &Client, view: &[(&str, &str)]) -> Response {
+        self.view(client, "members/list", view).await
+    }
+
+    /// A users-table server function (`members/list`, `members/table`) called for the view
+    /// given by URL-style pairs.
+    pub async fn view(&self, client: &Client, endpoint: &str, view: &[(&str, &str)]) -> Response {
         let fields: Vec<(String, &str)> = view
             .iter()
             .map(|(k, v)| (format!("query[{k}]"), *v))
             .collect();
         let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        self.call(client, "members/list", &form).await
+        self.call(client, endpoint, &form).await
     }
 
     /// Adds `n` members to clinic A's first room, all named `first last` and signed up at

@@ -496,12 +496,7 @@ async fn a_bad_url_shows_a_message_not_an_error_page() {
 
 /// The `members/table` answer for a view: the table's HTML, which the server renders.
 async fn table_html(app: &TestApp, client: &reqwest::Client, view: &[(&str, &str)]) -> String {
-    let fields: Vec<(String, &str)> = view
-        .iter()
-        .map(|(k, v)| (format!("query[{k}]"), *v))
-        .collect();
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let response = app.call(client, "members/table", &form).await;
+    let response = app.view(client, "members/table", view).await;
     assert_eq!(response.status(), 200);
     json(response)
         .await
