@@ -1,15 +1,18 @@
 //! Password hashing with argon2id at OWASP's recommended parameters.
 //!
-//! Hashing is CPU-bound and deliberately slow, so it runs on tokio's blocking pool under a
-//! semaphore sized to the machine's cores: a storm of sign-ins queues here instead of
-//! starving the async runtime that answers every other request.
+//! Hashing is CPU-bound and deliberately slow, so it runs on its own threads, one per core,
+//! never on the async runtime that answers every other request. A storm of sign-ins queues
+//! for those threads, and they run at a lower CPU priority than the rest of the server
+//! (nice 10): while nothing else needs the cores, hashing has all of them; when a search or
+//! a page needs one, the scheduler gives it first.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::AppError;
 
@@ -17,6 +20,13 @@ use crate::error::AppError;
 const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
+
+/// How many nice steps the hashing threads sit below the server's own threads: the
+/// scheduler weighs a thread at nice 10 about a tenth of one at nice 0, so hashing takes
+/// the cores that requests leave idle.
+pub const HASHING_NICE_STEPS: i32 = 10;
+/// The largest nice value Linux has.
+const NICEST: i32 = 19;
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
@@ -35,20 +45,33 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes passwords on its own threads. Clones share them; the threads end once the last
+/// clone is gone.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: Arc<Mutex<Sender<Job>>>,
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `concurrency` hashes at once.
+    /// A hasher running at most `concurrency` hashes at once, each on its own thread.
     pub fn new(concurrency: usize) -> Self {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrency.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || hashing_thread(&queue))
+                .expect("the system starts a thread");
+        }
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            jobs: Arc::new(Mutex::new(jobs)),
         }
     }
 
-    /// Sized to the machine's cores.
+    /// One hashing thread per core.
     pub fn for_this_machine() -> Self {
         Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
@@ -80,14 +103,62 @@ impl PasswordHasher {
         .await
     }
 
+    /// Runs `work` on a hashing thread (in turn, when all are busy) and waits for it.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(work)
+        let (done, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| AppError::internal("the hashing queue's lock is poisoned"))?
+            .send(job)
+            .map_err(|_| AppError::internal("the hashing threads have stopped"))?;
+        answer
             .await
-            .map_err(AppError::internal)?
+            .map_err(|_| AppError::internal("a hashing thread stopped during a hash"))?
+    }
+}
+
+/// Lowers this thread's priority, then runs jobs from `queue` until every sender is gone.
+fn hashing_thread(queue: &Mutex<Receiver<Job>>) {
+    lower_this_threads_priority();
+    loop {
+        // The lock is held only while waiting for the next job, never while running one.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// On Linux, a thread's nice value is its own (inherited from the thread that started it):
+/// `setpriority` on the calling thread's ID changes this thread only, and raising the value
+/// needs no privilege. Elsewhere hashing runs at the server's own priority.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid, getpriority and setpriority take plain integers and touch no
+        // memory of ours.
+        let failed = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+            libc::setpriority(
+                libc::PRIO_PROCESS,
+                tid,
+                (now + HASHING_NICE_STEPS).min(NICEST),
+            ) != 0
+        };
+        if failed {
+            tracing::warn!("could not lower the password hashing threads' priority");
+        }
     }
 }
 
@@ -127,6 +198,34 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    /// Hashing runs ten nice steps lower on its own threads; the caller's priority is
+    /// untouched.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_at_a_lower_priority_than_the_caller() {
+        fn this_threads_nice() -> i32 {
+            // SAFETY: as in `lower_this_threads_priority`.
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::getpriority(libc::PRIO_PROCESS, tid)
+            }
+        }
+        let caller = this_threads_nice();
+        let hasher = PasswordHasher::new(2);
+        for _ in 0..4 {
+            let (nice, name) = hasher
+                .run(|| {
+                    let name = std::thread::current().name().map(str::to_owned);
+                    Ok((this_threads_nice(), name))
+                })
+                .await
+                .expect("runs");
+            assert_eq!(nice, (caller + HASHING_NICE_STEPS).min(NICEST));
+            assert!(name.is_some_and(|n| n.starts_with("password-hash-")));
+        }
+        assert_eq!(this_threads_nice(), caller);
     }
 
     #[tokio::test]
