@@ -51,7 +51,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// clone is gone.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: Arc<Mutex<Sender<Job>>>,
+    jobs: Sender<Job>,
 }
 
 impl PasswordHasher {
@@ -66,9 +66,7 @@ impl PasswordHasher {
                 .spawn(move || hashing_thread(&queue))
                 .expect("the system starts a thread");
         }
-        Self {
-            jobs: Arc::new(Mutex::new(jobs)),
-        }
+        Self { jobs }
     }
 
     /// One hashing thread per core.
@@ -113,8 +111,6 @@ impl PasswordHasher {
             let _ = done.send(work());
         });
         self.jobs
-            .lock()
-            .map_err(|_| AppError::internal("the hashing queue's lock is poisoned"))?
             .send(job)
             .map_err(|_| AppError::internal("the hashing threads have stopped"))?;
         answer
