@@ -135,24 +135,26 @@ fn hashing_thread(queue: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// On Linux, a thread's nice value is its own (inherited from the thread that started it):
+/// The calling thread's ID and nice value. On Linux a thread's nice value is its own
+/// (inherited from the thread that started it).
+#[cfg(target_os = "linux")]
+fn this_threads_nice() -> (libc::id_t, i32) {
+    // SAFETY: gettid and getpriority take plain integers and touch no memory of ours.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        (tid, libc::getpriority(libc::PRIO_PROCESS, tid))
+    }
+}
+
 /// `setpriority` on the calling thread's ID changes this thread only, and raising the value
 /// needs no privilege. Elsewhere hashing runs at the server's own priority.
 fn lower_this_threads_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid, getpriority and setpriority take plain integers and touch no
-        // memory of ours.
-        let failed = unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            let now = libc::getpriority(libc::PRIO_PROCESS, tid);
-            libc::setpriority(
-                libc::PRIO_PROCESS,
-                tid,
-                (now + HASHING_NICE_STEPS).min(NICEST),
-            ) != 0
-        };
-        if failed {
+        let (tid, now) = this_threads_nice();
+        let lower = (now + HASHING_NICE_STEPS).min(NICEST);
+        // SAFETY: setpriority takes plain integers and touches no memory of ours.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, lower) } != 0 {
             tracing::warn!("could not lower the password hashing threads' priority");
         }
     }
@@ -201,27 +203,21 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_runs_at_a_lower_priority_than_the_caller() {
-        fn this_threads_nice() -> i32 {
-            // SAFETY: as in `lower_this_threads_priority`.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::getpriority(libc::PRIO_PROCESS, tid)
-            }
-        }
-        let caller = this_threads_nice();
+        let nice = || this_threads_nice().1;
+        let caller = nice();
         let hasher = PasswordHasher::new(2);
         for _ in 0..4 {
             let (nice, name) = hasher
                 .run(|| {
                     let name = std::thread::current().name().map(str::to_owned);
-                    Ok((this_threads_nice(), name))
+                    Ok((this_threads_nice().1, name))
                 })
                 .await
                 .expect("runs");
             assert_eq!(nice, (caller + HASHING_NICE_STEPS).min(NICEST));
             assert!(name.is_some_and(|n| n.starts_with("password-hash-")));
         }
-        assert_eq!(this_threads_nice(), caller);
+        assert_eq!(nice(), caller);
     }
 
     #[tokio::test]
