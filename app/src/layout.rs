@@ -9,6 +9,7 @@ use crate::audit::AuditLogPage;
 use crate::auth::{
     ForgotPasswordPage, IdleWatch, LoginPage, Logout, ResetPasswordPage, current_user,
 };
+use crate::bundle::BundleScript;
 use crate::clinics::SettingsPage;
 use crate::members::UsersPage;
 use crate::patients::{
@@ -22,11 +23,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                <BundleScript options=options.clone()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // The build names the bundle's files by their content (`hash-files`), so
                 // browsers may keep them for good; these read the names from `hash.txt`.
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
             </head>
             <body>

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+mod bundle;
 pub mod clinics;
 pub mod error;
 mod layout;

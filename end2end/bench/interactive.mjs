@@ -5,12 +5,16 @@
 // the table to show the new rows. Then RUNS more opens in which the page itself types the
 // letter the moment it is hydrated (the same key, input and key-up events a keystroke
 // sends), leaving out Playwright's own round trips between seeing the page hydrated and
-// pressing the key: first each in a new tab, then each in one tab already showing the app.
+// pressing the key: first each in a new tab, then each in one tab already showing the app,
+// then each in a new tab of an ordinary browser profile kept on disk.
 // In those opens the harness stays off the page's main thread until the rows are shown:
 // the page reports over the console (no script of Playwright's is evaluated in it, no
 // polling), and it compares the table's text without asking for layout.
 // Prints one RESULT line of milliseconds.
 import { chromium } from "@playwright/test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const url = process.env.FRONTDESK_URL;
 const username = process.env.FRONTDESK_USERNAME;
@@ -18,11 +22,12 @@ const password = process.env.FRONTDESK_PASSWORD;
 const runs = Number(process.env.RUNS ?? 30);
 if (!url || !username || !password) throw new Error("set FRONTDESK_URL, FRONTDESK_USERNAME, FRONTDESK_PASSWORD");
 
-const browser = await chromium.launch({
+const launch = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
+};
+const browser = await chromium.launch(launch);
 
 // What the page logs when it has shown the new rows.
 const DONE = "frontdesk-bench: rows shown";
@@ -32,8 +37,10 @@ const rowsShown = (page) => page.waitForEvent("console", { predicate: (m) => m.t
 // key goes down, and when the table's text first differs from what the server sent. With
 // `typeInPage`, the page types "j" into the search box as soon as it is hydrated, and logs
 // DONE to the console once the new rows are shown.
-async function signedInContext(typeInPage) {
-  const context = await browser.newContext({ baseURL: url });
+async function signedInContext(typeInPage, profileDir) {
+  const context = profileDir
+    ? await chromium.launchPersistentContext(profileDir, { ...launch, baseURL: url })
+    : await browser.newContext({ baseURL: url });
   const signIn = await context.request.post("/api/auth/login", { form: { username, password } });
   if (!signIn.ok()) throw new Error(`sign-in failed: ${signIn.status()}`);
   await context.addInitScript(([typeInPage, DONE]) => {
@@ -118,9 +125,31 @@ for (let i = 0; i <= runs; i++) {
 }
 await browser.close();
 
+// New tabs again, in an ordinary browser profile kept on disk (as an admin's own browser):
+// Playwright's contexts above are like private windows, whose caches live in memory only
+// and which never reuse compiled wasm; an ordinary profile keeps Chromium's code cache.
+const profileDir = await mkdtemp(join(tmpdir(), "frontdesk-bench-profile-"));
+const inProfile = { in_profile_hydrated: [], in_profile_answer: [], in_profile_total: [] };
+const own = await signedInContext(true, profileDir);
+for (let i = 0; i <= runs; i++) {
+  const page = await own.newPage();
+  const shown = rowsShown(page);
+  await page.goto("/admin/users", { waitUntil: "commit" });
+  await shown;
+  const m = await page.evaluate(() => window.__marks);
+  if (i > 0) {
+    inProfile.in_profile_hydrated.push(m.hydrated);
+    inProfile.in_profile_answer.push(m.updated - m.key);
+    inProfile.in_profile_total.push(m.updated);
+  }
+  await page.close();
+}
+await own.close();
+await rm(profileDir, { recursive: true, force: true });
+
 const pct = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.max(0, Math.ceil(s.length * q) - 1)]; };
 const fmt = (x) => x.toFixed(0);
-const line = Object.entries({ ...samples, ...inPage, ...inTab })
+const line = Object.entries({ ...samples, ...inPage, ...inTab, ...inProfile })
   .map(([k, xs]) => `${k}_p50=${fmt(pct(xs, 0.5))} ${k}_p95=${fmt(pct(xs, 0.95))}`)
   .join(" ");
 console.log(`RESULT runs=${runs} ${line} cold_hydrated=${fmt(cold.hydrated)} cold_total=${fmt(cold.total)}`);

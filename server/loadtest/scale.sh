@@ -151,5 +151,6 @@ cat <<MD
 | … navigation → new rows shown | $(field total_p50 "$INTERACTIVE") / $(field total_p95 "$INTERACTIVE") ms |
 | … the page typing the moment it is hydrated (no Playwright round trips): navigation → hydrated / keystroke → rows / navigation → rows | $(field in_page_hydrated_p50 "$INTERACTIVE") / $(field in_page_answer_p50 "$INTERACTIVE") / $(field in_page_total_p50 "$INTERACTIVE") ms p50; $(field in_page_total_p95 "$INTERACTIVE") ms p95 |
 | … the same in one tab already showing the app (Rooms, then the users page): navigation → hydrated / keystroke → rows / navigation → rows | $(field in_tab_hydrated_p50 "$INTERACTIVE") / $(field in_tab_answer_p50 "$INTERACTIVE") / $(field in_tab_total_p50 "$INTERACTIVE") ms p50; $(field in_tab_total_p95 "$INTERACTIVE") ms p95 |
+| … the same in new tabs of an ordinary browser profile kept on disk (Chromium's code cache): navigation → hydrated / keystroke → rows / navigation → rows | $(field in_profile_hydrated_p50 "$INTERACTIVE") / $(field in_profile_answer_p50 "$INTERACTIVE") / $(field in_profile_total_p50 "$INTERACTIVE") ms p50; $(field in_profile_total_p95 "$INTERACTIVE") ms p95 |
 | … first open, empty cache: hydrated / new rows | $(field cold_hydrated "$INTERACTIVE") / $(field cold_total "$INTERACTIVE") ms |
 MD
