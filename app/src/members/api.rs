@@ -14,16 +14,7 @@ use crate::error::AppError;
 pub async fn list_members(#[server(default)] query: UsersQuery) -> Result<MemberPage, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    let parsed = query.parse()?;
-    super::service::list_recent(
-        &state.db,
-        &state.capped_views,
-        &state.recent_pages,
-        &admin.clinic_ids,
-        admin.members_version,
-        &parsed,
-    )
-    .await
+    admins_page(&state, &admin, &query.parse()?).await
 }
 
 /// The users page's table for the view `query` (the page of [`list_members`]), rendered
@@ -41,18 +32,29 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
     if let Some(html) = state.recent_pages.table(&key, &address) {
         return Ok(html);
     }
-    let page = super::service::list_recent(
+    let page = admins_page(&state, &admin, &parsed).await?;
+    let html = super::table::render(page, query);
+    state.recent_pages.keep_table(&key, &address, &html);
+    Ok(html)
+}
+
+/// The page of the admin's clinics' users in the view `parsed`, kept or read (the page both
+/// functions above show).
+#[cfg(feature = "ssr")]
+async fn admins_page(
+    state: &crate::state::AppState,
+    admin: &crate::auth::guard::Admin,
+    parsed: &super::ParsedQuery,
+) -> Result<MemberPage, AppError> {
+    super::service::list_recent(
         &state.db,
         &state.capped_views,
         &state.recent_pages,
         &admin.clinic_ids,
         admin.members_version,
-        &parsed,
+        parsed,
     )
-    .await?;
-    let html = super::table::render(page, query);
-    state.recent_pages.keep_table(&key, &address, &html);
-    Ok(html)
+    .await
 }
 
 /// The rooms of the caller's clinics, for the room filter.
