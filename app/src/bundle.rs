@@ -46,9 +46,10 @@ fn bundle_paths(options: &LeptosOptions) -> &'static (String, String) {
 
 /// Fetches and compiles the wasm and imports its JS at once, then hydrates when the
 /// document is parsed. A browser that cannot compile from the stream (a proxy that changed
-/// the file's type, say) hands the wasm's path to the bundle, which fetches it again.
+/// the file's type, say, or no `compileStreaming` at all) hands the wasm's path to the
+/// bundle, which fetches it again.
 const START: &str = r#"(function (js, wasm) {
-  const compiled = WebAssembly.compileStreaming(fetch(wasm)).catch(() => wasm);
+  const compiled = (async () => WebAssembly.compileStreaming(fetch(wasm)))().catch(() => wasm);
   const parsed = new Promise((done) => document.readyState === "loading"
     ? document.addEventListener("DOMContentLoaded", done, { once: true }) : done());
   import(js).then((bundle) => compiled

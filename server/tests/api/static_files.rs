@@ -99,3 +99,36 @@ async fn pages_and_server_function_answers_are_never_stored() {
     let refused = app.call(&app.client(), "members/list", &[]).await;
     assert_eq!(header(&refused, CACHE_CONTROL), "no-store", "errors too");
 }
+
+/// A page starts its bundle before anything else: the first script of `<head>`, ahead of
+/// the stylesheet, fetches and compiles the wasm and imports the JS while the page is
+/// still parsed (a module script would wait until the parsing ends).
+#[tokio::test]
+async fn a_page_starts_its_bundle_ahead_of_the_rest_of_its_head() {
+    let app = spawn_app().await;
+    let html = app
+        .get(&app.client(), "/login")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let head = html.split("</head>").next().expect("a head");
+    let script = head.find("<script").expect("a script in the head");
+    let stylesheet = head.find("rel=\"stylesheet\"").expect("the stylesheet");
+    assert!(
+        script < stylesheet,
+        "the bundle starts before the stylesheet: {head}"
+    );
+    let start = &head[script..];
+    let start = &start[..start.find("</script>").expect("the script's end")];
+    assert!(
+        !start.contains("type=\"module\""),
+        "a plain script runs as it is parsed: {start}"
+    );
+    assert!(
+        start.contains("WebAssembly.compileStreaming(fetch(wasm))"),
+        "{start}"
+    );
+    assert!(start.contains("import(js)"), "{start}");
+    assert!(start.contains("\"/pkg/frontdesk.js\""), "{start}");
+}
