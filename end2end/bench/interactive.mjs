@@ -90,22 +90,28 @@ for (let i = 0; i <= runs; i++) {
 }
 await context.close();
 
-// The page types as soon as it is hydrated (the context's cache is warmed by one open).
-const inPage = { in_page_hydrated: [], in_page_answer: [], in_page_total: [] };
-const typing = await signedInContext(true);
-for (let i = 0; i <= runs; i++) {
-  const page = await typing.newPage();
-  const shown = rowsShown(page);
-  await page.goto("/admin/users", { waitUntil: "commit" });
-  await shown;
-  const m = await page.evaluate(() => window.__marks);
-  if (i > 0) {
-    inPage.in_page_hydrated.push(m.hydrated);
-    inPage.in_page_answer.push(m.updated - m.key);
-    inPage.in_page_total.push(m.updated);
+// RUNS + 1 opens of the users page, each in a new tab of `context`, the page typing as soon
+// as it is hydrated; the first open (which warms the context's cache) is left out.
+async function newTabs(context, prefix) {
+  const out = { [`${prefix}_hydrated`]: [], [`${prefix}_answer`]: [], [`${prefix}_total`]: [] };
+  for (let i = 0; i <= runs; i++) {
+    const page = await context.newPage();
+    const shown = rowsShown(page);
+    await page.goto("/admin/users", { waitUntil: "commit" });
+    await shown;
+    const m = await page.evaluate(() => window.__marks);
+    if (i > 0) {
+      out[`${prefix}_hydrated`].push(m.hydrated);
+      out[`${prefix}_answer`].push(m.updated - m.key);
+      out[`${prefix}_total`].push(m.updated);
+    }
+    await page.close();
   }
-  await page.close();
+  return out;
 }
+
+const typing = await signedInContext(true);
+const inPage = await newTabs(typing, "in_page");
 // The same, in one tab already open on the app (as after signing in, or on a reload): each
 // open goes to the Rooms page first, then loads the users page there, so the tab's renderer
 // has started before the navigation being timed.
@@ -129,21 +135,8 @@ await browser.close();
 // Playwright's contexts above are like private windows, whose caches live in memory only
 // and which never reuse compiled wasm; an ordinary profile keeps Chromium's code cache.
 const profileDir = await mkdtemp(join(tmpdir(), "frontdesk-bench-profile-"));
-const inProfile = { in_profile_hydrated: [], in_profile_answer: [], in_profile_total: [] };
 const own = await signedInContext(true, profileDir);
-for (let i = 0; i <= runs; i++) {
-  const page = await own.newPage();
-  const shown = rowsShown(page);
-  await page.goto("/admin/users", { waitUntil: "commit" });
-  await shown;
-  const m = await page.evaluate(() => window.__marks);
-  if (i > 0) {
-    inProfile.in_profile_hydrated.push(m.hydrated);
-    inProfile.in_profile_answer.push(m.updated - m.key);
-    inProfile.in_profile_total.push(m.updated);
-  }
-  await page.close();
-}
+const inProfile = await newTabs(own, "in_profile");
 await own.close();
 await rm(profileDir, { recursive: true, force: true });
 
