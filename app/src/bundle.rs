@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 /// The bundle's JS and wasm paths, as `cargo leptos build` names them: by content when the
 /// build wrote a hash file beside the binary (`hash-files`), by the output name otherwise.
+/// Read once per process: a build's names do not change while it runs.
 fn bundle_paths(options: &LeptosOptions) -> &'static (String, String) {
     static PATHS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     PATHS.get_or_init(|| {
