@@ -90,21 +90,24 @@ for (let i = 0; i <= runs; i++) {
 }
 await context.close();
 
+// One open's marks, kept under `prefix` in `out`.
+function keep(out, prefix, m) {
+  for (const [k, v] of [["hydrated", m.hydrated], ["answer", m.updated - m.key], ["total", m.updated]]) {
+    (out[`${prefix}_${k}`] ??= []).push(v);
+  }
+}
+
 // RUNS + 1 opens of the users page, each in a new tab of `context`, the page typing as soon
 // as it is hydrated; the first open (which warms the context's cache) is left out.
 async function newTabs(context, prefix) {
-  const out = { [`${prefix}_hydrated`]: [], [`${prefix}_answer`]: [], [`${prefix}_total`]: [] };
+  const out = {};
   for (let i = 0; i <= runs; i++) {
     const page = await context.newPage();
     const shown = rowsShown(page);
     await page.goto("/admin/users", { waitUntil: "commit" });
     await shown;
     const m = await page.evaluate(() => window.__marks);
-    if (i > 0) {
-      out[`${prefix}_hydrated`].push(m.hydrated);
-      out[`${prefix}_answer`].push(m.updated - m.key);
-      out[`${prefix}_total`].push(m.updated);
-    }
+    if (i > 0) keep(out, prefix, m);
     await page.close();
   }
   return out;
@@ -115,7 +118,7 @@ const inPage = await newTabs(typing, "in_page");
 // The same, in one tab already open on the app (as after signing in, or on a reload): each
 // open goes to the Rooms page first, then loads the users page there, so the tab's renderer
 // has started before the navigation being timed.
-const inTab = { in_tab_hydrated: [], in_tab_answer: [], in_tab_total: [] };
+const inTab = {};
 const tab = await typing.newPage();
 for (let i = 0; i <= runs; i++) {
   await tab.goto("/admin/rooms");
@@ -123,11 +126,7 @@ for (let i = 0; i <= runs; i++) {
   await tab.goto("/admin/users", { waitUntil: "commit" });
   await shown;
   const m = await tab.evaluate(() => window.__marks);
-  if (i > 0) {
-    inTab.in_tab_hydrated.push(m.hydrated);
-    inTab.in_tab_answer.push(m.updated - m.key);
-    inTab.in_tab_total.push(m.updated);
-  }
+  if (i > 0) keep(inTab, "in_tab", m);
 }
 await browser.close();
 

@@ -82,18 +82,23 @@ SEARCH=$(run_wrk search 64 "$DURATION"); check "searches" "$SEARCH"
 # figure.
 limit_now() { "$BIN" argon2-limit --runs 10 | grep '^RESULT'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+per_s() { python3 -c "print(f'{$(field signin "$1") / $(field seconds "$1"):.1f}')"; } # wrk result
+span() { # field results…: the lowest and the highest of that field, "low / high"
+  local name=$1; shift
+  for r in "$@"; do field "$name" "$r"; done | sort -n | sed -n '1p;$p' | paste -sd/ | sed 's|/| / |'
+}
 LIMIT=$(limit_now)
 LIMITS=("$LIMIT") SHARES=() RATES=() STORM_P99=()
 for _ in 1 2 3 4 5; do
   STORM=$(run_wrk signin 32 10s); check "sign-in storm" "$STORM"
   NEXT=$(limit_now)
-  rate=$(python3 -c "print(f'{$(field signin "$STORM") / $(field seconds "$STORM"):.1f}')")
+  rate=$(per_s "$STORM")
   RATES+=("$rate") STORM_P99+=("$(field p99_ms "$STORM")") LIMITS+=("$NEXT")
   SHARES+=("$(python3 -c "print(f'{200 * $rate / ($(field limit_per_s "$LIMIT") + $(field limit_per_s "$NEXT")):.0f}')")")
   LIMIT=$NEXT
 done
-HASH_MS=$(for l in "${LIMITS[@]}"; do field hash_ms "$l"; done | sort -n | sed -n '1p;$p' | paste -sd/ | sed 's|/| / |')
-ALL_CORES=$(for l in "${LIMITS[@]}"; do field all_cores_per_s "$l"; done | sort -n | sed -n '1p;$p' | paste -sd/ | sed 's|/| / |')
+HASH_MS=$(span hash_ms "${LIMITS[@]}")
+ALL_CORES=$(span all_cores_per_s "${LIMITS[@]}")
 # Searches alone, then during a storm (searching through 10 s of a 20 s storm), three
 # times: each round's p99 during ÷ alone, and the median of the three.
 ALONE_P99=() BUSY_P99=() RATIOS=() MIXED_RATES=()
@@ -107,7 +112,7 @@ for _ in 1 2 3; do
   MIXED=$(cat "$WORK/storm.txt"); check "sign-in storm with searches" "$MIXED"
   ALONE_P99+=("$(field p99_ms "$ALONE")") BUSY_P99+=("$(field p99_ms "$BUSY")")
   RATIOS+=("$(python3 -c "print(f'{$(field p99_ms "$BUSY") / $(field p99_ms "$ALONE"):.2f}')")")
-  MIXED_RATES+=("$(python3 -c "print(f'{$(field signin "$MIXED") / $(field seconds "$MIXED"):.1f}')")")
+  MIXED_RATES+=("$(per_s "$MIXED")")
 done
 AFTER_RSS=$(rss)
 
