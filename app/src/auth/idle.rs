@@ -94,8 +94,11 @@ mod watch {
         last_touch: StoredValue<f64, LocalStorage>,
     }
 
+    /// The time of the last activity in any tab. Tabs share it as whole milliseconds: an
+    /// integer is all it needs, and writing and reading one keeps the code that formats
+    /// and parses decimal fractions out of the bundle.
     fn shared_activity() -> Option<f64> {
-        window()
+        let at: i64 = window()
             .local_storage()
             .ok()
             .flatten()?
@@ -103,12 +106,13 @@ mod watch {
             .ok()
             .flatten()?
             .parse()
-            .ok()
+            .ok()?;
+        Some(at as f64)
     }
 
     fn record_activity(at: f64) {
         if let Some(storage) = window().local_storage().ok().flatten() {
-            let _ = storage.set_item(KEY, &at.to_string());
+            let _ = storage.set_item(KEY, &(at as i64).to_string());
         }
     }
 

@@ -3,8 +3,10 @@
 //! process, bounded in size and age.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
 
 use super::query::ParsedQuery;
 use super::{MemberPage, Status, UserType};
@@ -77,6 +79,11 @@ impl CappedViews {
 /// [`RecentPages::FOR`] and at most `most` of them (0 keeps none), so patient data does not
 /// linger in memory past the minute it was shown in.
 ///
+/// A page not kept is read once however many requests ask for it at the same moment: the
+/// first reads it, the others wait for that read ([`RecentPages::get_or_read`]). After a
+/// start, when nothing is kept yet, many admins (or tabs) asking for the same view no
+/// longer each send the database the same query.
+///
 /// The users page's rendered tables are kept the same way (beside their page, under the
 /// page's key and the view's address, which their links repeat), fewer of them: at most
 /// one for every [`RecentPages::PAGES_PER_TABLE`] pages.
@@ -84,6 +91,8 @@ pub struct RecentPages {
     most: usize,
     pages: Kept<MemberPage>,
     tables: Kept<String>,
+    /// Reads under way, by key; an entry lives only while its read does.
+    reading: Mutex<HashMap<String, Arc<OnceCell<MemberPage>>>>,
 }
 
 /// Values under keys, each with the moment it was kept.
@@ -134,6 +143,7 @@ impl RecentPages {
             most,
             pages: Kept(Mutex::default()),
             tables: Kept(Mutex::default()),
+            reading: Mutex::default(),
         }
     }
 
@@ -156,6 +166,40 @@ impl RecentPages {
 
     pub(super) fn keep(&self, key: String, page: &MemberPage) {
         self.pages.keep(self.most, key, page);
+    }
+
+    /// The page under `key`: kept, or being read by another request (then its read's
+    /// answer), or read by `read` and kept. A read that fails is not shared: each request
+    /// waiting on it then reads in turn. With `most` 0 nothing is kept or shared.
+    pub(super) async fn get_or_read<E>(
+        &self,
+        key: String,
+        read: impl AsyncFnOnce() -> Result<MemberPage, E>,
+    ) -> Result<MemberPage, E> {
+        if let Some(page) = self.get(&key) {
+            return Ok(page);
+        }
+        if self.most == 0 {
+            return read().await;
+        }
+        let cell = Arc::clone(locked(&self.reading).entry(key.clone()).or_default());
+        let answer = cell
+            .get_or_try_init(async || {
+                // A read that ended between the look above and this one was kept.
+                if let Some(page) = self.get(&key) {
+                    return Ok(page);
+                }
+                let page = read().await?;
+                self.keep(key.clone(), &page);
+                Ok(page)
+            })
+            .await
+            .cloned();
+        let mut reading = locked(&self.reading);
+        if reading.get(&key).is_some_and(|now| Arc::ptr_eq(now, &cell)) {
+            reading.remove(&key);
+        }
+        answer
     }
 
     /// The users page's table for the page under `key`, as rendered for the view at
@@ -368,5 +412,67 @@ mod tests {
         let none = RecentPages::new(0);
         none.keep_table(&key, "/admin/users", &"<table/>".to_owned());
         assert_eq!(none.table(&key, "/admin/users"), None);
+    }
+
+    /// Asks for the page under `key` from `asking` requests at once, each with a read that
+    /// takes a while and fails if `fail_first` and it is the first; answers how many reads
+    /// ran and how many requests got an error.
+    async fn ask_at_once(
+        recent: &Arc<RecentPages>,
+        key: &str,
+        asking: usize,
+        fail_first: bool,
+    ) -> (usize, usize) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let reads = Arc::new(AtomicUsize::new(0));
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..asking {
+            let (recent, key, reads) = (Arc::clone(recent), key.to_owned(), Arc::clone(&reads));
+            requests.spawn(async move {
+                recent
+                    .get_or_read(key, async || {
+                        let nth = reads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        if fail_first && nth == 0 {
+                            Err("the database went away")
+                        } else {
+                            Ok(page("Jane"))
+                        }
+                    })
+                    .await
+            });
+        }
+        let mut errors = 0;
+        while let Some(answer) = requests.join_next().await {
+            match answer.expect("a request ran to its end") {
+                Ok(got) => assert_eq!(got, page("Jane")),
+                Err(_) => errors += 1,
+            }
+        }
+        (reads.load(Ordering::SeqCst), errors)
+    }
+
+    #[tokio::test]
+    async fn requests_for_a_page_being_read_wait_for_that_read() {
+        let recent = Arc::new(RecentPages::default());
+        let key = RecentPages::key(&[1], 7, &parsed(&[("q", "Jane")]));
+        assert_eq!(ask_at_once(&recent, &key, 8, false).await, (1, 0));
+        assert_eq!(recent.get(&key), Some(page("Jane")), "the read was kept");
+        assert!(recent.reading.lock().unwrap().is_empty(), "no read is left");
+        // Kept now: asking again reads nothing.
+        assert_eq!(ask_at_once(&recent, &key, 3, false).await, (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_shared_and_with_none_kept_every_request_reads() {
+        let recent = Arc::new(RecentPages::default());
+        let key = RecentPages::key(&[1], 7, &parsed(&[("q", "Jane")]));
+        // The first read fails for its own request only; the next waiting request reads
+        // again, and the rest wait for that read.
+        assert_eq!(ask_at_once(&recent, &key, 6, true).await, (2, 1));
+        assert!(recent.reading.lock().unwrap().is_empty(), "no read is left");
+        let none = Arc::new(RecentPages::new(0));
+        assert_eq!(ask_at_once(&none, &key, 4, false).await, (4, 0));
+        assert_eq!(none.get(&key), None);
     }
 }

@@ -215,7 +215,8 @@ fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
     }
 }
 
-/// [`list`], answered from [`RecentPages`] when the same view was read at the same version.
+/// [`list`], answered from [`RecentPages`] when the same view was read at the same version
+/// (or is being read by another request).
 pub async fn list_recent(
     db: &impl ConnectionTrait,
     capped: &CappedViews,
@@ -225,12 +226,9 @@ pub async fn list_recent(
     query: &ParsedQuery,
 ) -> Result<MemberPage, AppError> {
     let key = RecentPages::key(clinic_ids, members_version, query);
-    if let Some(page) = recent.get(&key) {
-        return Ok(page);
-    }
-    let page = list(db, capped, clinic_ids, query).await?;
-    recent.keep(key, &page);
-    Ok(page)
+    recent
+        .get_or_read(key, async || list(db, capped, clinic_ids, query).await)
+        .await
 }
 
 /// One page of the users of `clinic_ids` in the view `query`.
