@@ -8,7 +8,7 @@
 pub fn fold(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
-    for c in without_marks(input) {
+    for c in lower_without_marks(input) {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -17,30 +17,57 @@ pub fn fold(input: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        out.extend(c.to_lowercase());
+        out.push(c);
     }
     out
 }
 
-/// `input` in compatibility decomposition (NFKD) without its combining marks: "Gómez" →
-/// "Gomez", "ﬁ" → "fi". On the server, by the `unicode-normalization` crate.
+/// `input` in compatibility decomposition (NFKD) without its combining marks, each
+/// character then lower-cased: "Gómez" → "gomez", "ﬁ" → "fi". On the server, by the
+/// `unicode-normalization` crate and the standard library, one character at a time.
 #[cfg(not(target_arch = "wasm32"))]
-fn without_marks(input: &str) -> impl Iterator<Item = char> + '_ {
+fn lower_without_marks(input: &str) -> impl Iterator<Item = char> + '_ {
     use unicode_normalization::UnicodeNormalization;
     use unicode_normalization::char::is_combining_mark;
-    input.nfkd().filter(|c| !is_combining_mark(*c))
+    input
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
 }
 
 /// In the browser (the rooms page suggests a link as a name is typed), by the browser's own
-/// Unicode tables: the crate's tables cost the bundle 55 KB brotli (126 KB raw).
+/// Unicode tables: the crate's tables cost the bundle 55 KB brotli (126 KB raw). The
+/// browser lower-cases the whole text, so a capital sigma that ends a word becomes "ς"
+/// there and "σ" on the server; the link is only suggested, and the server checks it.
 #[cfg(target_arch = "wasm32")]
-fn without_marks(input: &str) -> impl Iterator<Item = char> {
+fn lower_without_marks(input: &str) -> impl Iterator<Item = char> {
     let marks = js_sys::RegExp::new(r"\p{M}", "gu");
     let folded: String = js_sys::JsString::from(input)
         .normalize("NFKD")
         .replace_by_pattern(&marks, "")
+        .to_lower_case()
         .into();
     folded.chars().collect::<Vec<_>>().into_iter()
+}
+
+/// `input` in lower case, by Unicode's full mapping (a capital sigma that ends a word
+/// becomes "ς").
+/// In the browser by the browser's own tables (`toLowerCase`), on the server by the
+/// standard library's: both follow Unicode's rules, and the bundle carries no copy of them.
+pub fn lower(input: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JsString::from(input).to_lower_case().into();
+    #[cfg(not(target_arch = "wasm32"))]
+    input.to_lowercase()
+}
+
+/// `input` in upper case, by Unicode's full mapping ("Straße" → "STRASSE"); where it is
+/// done, as for [`lower`].
+pub fn upper(input: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JsString::from(input).to_upper_case().into();
+    #[cfg(not(target_arch = "wasm32"))]
+    input.to_uppercase()
 }
 
 /// The portal ID the article shows for a member: `cmouser` followed by the numeric ID.
@@ -64,6 +91,15 @@ mod tests {
         assert_eq!(fold("  jane \t  gom "), "jane gom");
         assert_eq!(fold(""), "");
         assert_eq!(fold("   "), "");
+    }
+
+    #[test]
+    fn lower_and_upper_follow_unicode_full_case_mapping() {
+        assert_eq!(lower("Jane.GÓMEZ@Me.com"), "jane.gómez@me.com");
+        // A capital sigma that ends a word becomes the final form.
+        assert_eq!(lower("ΟΔΟΣ ΣΑ"), "οδο\u{3c2} σα");
+        assert_eq!(upper("Jane Gómez"), "JANE GÓMEZ");
+        assert_eq!(upper("Straße"), "STRASSE");
     }
 
     #[test]

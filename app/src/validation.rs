@@ -163,14 +163,14 @@ impl PasswordPolicy {
                 .chars()
                 .any(|c| !c.is_alphanumeric() && !c.is_whitespace()),
         );
-        let lower = password.to_lowercase();
+        let lower = crate::text::lower(password);
         rules.push(RuleCheck {
             label: "not a common password".into(),
             met: !COMMON_PASSWORDS.contains(&lower.as_str()),
         });
         rules.push(RuleCheck {
             label: "not the username".into(),
-            met: username.is_empty() || lower != username.trim().to_lowercase(),
+            met: username.is_empty() || lower != crate::text::lower(username.trim()),
         });
         rules
     }

@@ -34,7 +34,7 @@ pub fn DeleteDialog(
                         let typed = RwSignal::new(String::new());
                         let form = FormState::new(Memo::new(|_| Vec::new()));
                         let username = p.username.clone();
-                        let matches = move || typed.get().trim().to_lowercase() == username.to_lowercase();
+                        let matches = move || crate::text::lower(typed.get().trim()) == crate::text::lower(&username);
                         let name = p.name.clone();
                         let confirm = move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();

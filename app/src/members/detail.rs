@@ -104,7 +104,7 @@ pub struct PasswordInfo {
 impl MemberDetail {
     /// "JANE GOMEZ", as the modal's title shows it.
     pub fn title_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).to_uppercase()
+        crate::text::upper(&format!("{} {}", self.first_name, self.last_name))
     }
 
     /// "Member", or "Provider (Doctor)".

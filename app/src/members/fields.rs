@@ -137,7 +137,7 @@ pub(crate) fn state(input: &str, country: &str) -> Result<Option<String>, String
 /// A postal code: in the United States a ZIP code ("94103" or "94103-1234"), in Canada
 /// "A1A 1A1", elsewhere 2 to 10 letters, digits, spaces or hyphens.
 pub fn postal_code(input: &str, country: &str) -> Result<Option<String>, String> {
-    let zip = input.trim().to_uppercase();
+    let zip = crate::text::upper(input.trim());
     if zip.is_empty() {
         return Ok(None);
     }

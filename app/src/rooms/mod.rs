@@ -121,7 +121,7 @@ pub fn room_code(input: &str) -> Result<String, String> {
 /// The last part of the room's link (`/u/{slug}`): lower-case letters, digits and hyphens,
 /// starting and ending with a letter or digit, so the link needs no escaping.
 pub fn room_slug(input: &str) -> Result<String, String> {
-    let slug = input.trim().to_lowercase();
+    let slug = crate::text::lower(input.trim());
     if slug.is_empty() {
         return Err("Enter the room's link, e.g. jessica.".into());
     }
