@@ -71,8 +71,9 @@ check() { # label result
   done
 }
 
-# The first seconds after a start read every search's pages from the database, 64 at a
-# time; they are reported on their own, and the timed run follows them.
+# The first seconds after a start find no page kept: each search's pages are read from
+# the database once, the other connections asking for them meanwhile waiting on that read.
+# They are reported on their own, and the timed run follows them.
 FIRST=$(run_wrk search 64 10s); check "searches after the start" "$FIRST"
 SEARCH=$(run_wrk search 64 "$DURATION"); check "searches" "$SEARCH"
 # The sign-in rate against the machine's limit. One password check's time can move by a
