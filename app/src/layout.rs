@@ -7,7 +7,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::audit::AuditLogPage;
 use crate::auth::{
-    ForgotPasswordPage, IdleWatch, LoginPage, Logout, ResetPasswordPage, current_user,
+    ForgotPasswordPage, IdleWatch, LoginPage, Logout, ResetPasswordPage, SignedIn, current_user,
 };
 use crate::bundle::BundleScript;
 use crate::clinics::SettingsPage;
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn AdminLayout(children: Children) -> impl IntoView {
     let who = Resource::new(|| (), |_| current_user());
+    provide_context(SignedIn(who));
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="topbar">

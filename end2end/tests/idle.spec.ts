@@ -40,3 +40,24 @@ test("an idle admin is warned a minute before being signed out, can stay, and is
   await page.goto("/admin/users");
   await expect(page).toHaveURL(/\/login$/);
 });
+
+// The clinic's idle time reaches the idle watch inside the page, with the rest of who is
+// signed in: opening a page asks the server nothing more about it.
+test("opening an admin page asks the server nothing more about who is signed in", async ({ page }) => {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  // Signing in opened the users page in the app itself, which asks; let that finish first.
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  const asked: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith("/api/")) asked.push(path);
+  });
+  await page.goto("/admin/users");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  expect(asked).not.toContain("/api/auth/me");
+});

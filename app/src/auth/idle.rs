@@ -11,6 +11,22 @@
 
 use leptos::prelude::*;
 
+use super::{Me, current_user};
+use crate::error::AppError;
+
+/// Who is signed in, as a page read it while the server rendered it. The admin layout
+/// shares its own with the idle watch, which reads the clinic's idle time from it: the
+/// answer travels in the page, so hydrating calls no server function for it.
+#[derive(Clone, Copy)]
+pub struct SignedIn(pub Resource<Result<Option<Me>, AppError>>);
+
+impl SignedIn {
+    /// The page's, or a new one where no layout shares one.
+    fn current() -> Self {
+        use_context::<Self>().unwrap_or_else(|| Self(Resource::new(|| (), |_| current_user())))
+    }
+}
+
 /// The dialog's question.
 pub const STILL_THERE: &str = "Are you still there?";
 /// What the sign-in page says after an idle sign-out.
@@ -23,8 +39,11 @@ pub fn IdleWatch() -> impl IntoView {
     // Seconds until the browser signs out, while the warning shows.
     let seconds_left = RwSignal::new(None::<u32>);
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let signed_in = SignedIn::current();
     #[cfg(feature = "hydrate")]
-    let watch = watch::start(seconds_left);
+    let watch = watch::start(seconds_left, signed_in);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = signed_in;
     let stay = move || {
         #[cfg(feature = "hydrate")]
         watch.stay();
@@ -78,6 +97,7 @@ mod watch {
     use leptos::task::spawn_local;
     use leptos::web_sys::js_sys::Date;
 
+    use super::SignedIn;
     use crate::auth::{current_user, logout};
 
     /// How long before signing out the warning shows.
@@ -140,7 +160,7 @@ mod watch {
         });
     }
 
-    pub fn start(seconds_left: RwSignal<Option<u32>>) -> Watch {
+    pub fn start(seconds_left: RwSignal<Option<u32>>, signed_in: SignedIn) -> Watch {
         let now = Date::now();
         // Loading this page was a request: it counts as activity.
         record_activity(now);
@@ -150,8 +170,8 @@ mod watch {
         let idle_ms = Rc::new(Cell::new(None::<f64>));
         {
             let idle_ms = idle_ms.clone();
-            spawn_local(async move {
-                if let Ok(Some(me)) = current_user().await {
+            Effect::new(move |_| {
+                if let Some(Ok(Some(me))) = signed_in.0.get() {
                     idle_ms.set(Some(f64::from(me.idle_timeout_minutes) * 60_000.0));
                 }
             });
