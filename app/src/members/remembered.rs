@@ -95,6 +95,30 @@ pub struct RecentPages {
     reading: Mutex<HashMap<String, Arc<OnceCell<MemberPage>>>>,
 }
 
+/// A request's part in a read under way. When the request ends (or is dropped, its client
+/// gone), the read is forgotten once it has its answer or no other request waits on it, so
+/// no key outlives its last request.
+struct Asking<'a> {
+    reading: &'a Mutex<HashMap<String, Arc<OnceCell<MemberPage>>>>,
+    key: &'a str,
+    cell: Arc<OnceCell<MemberPage>>,
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        let mut reading = locked(self.reading);
+        // Requests take their share under this lock: the map's and this one are the last.
+        let last = Arc::strong_count(&self.cell) <= 2;
+        if (self.cell.initialized() || last)
+            && reading
+                .get(self.key)
+                .is_some_and(|now| Arc::ptr_eq(now, &self.cell))
+        {
+            reading.remove(self.key);
+        }
+    }
+}
+
 /// Values under keys, each with the moment it was kept.
 struct Kept<T>(Mutex<HashMap<String, (Instant, T)>>);
 
@@ -183,7 +207,13 @@ impl RecentPages {
             return read().await;
         }
         let cell = Arc::clone(locked(&self.reading).entry(key.clone()).or_default());
-        let answer = cell
+        let asking = Asking {
+            reading: &self.reading,
+            key: &key,
+            cell,
+        };
+        asking
+            .cell
             .get_or_try_init(async || {
                 // A read that ended between the look above and this one was kept.
                 if let Some(page) = self.get(&key) {
@@ -194,12 +224,7 @@ impl RecentPages {
                 Ok(page)
             })
             .await
-            .cloned();
-        let mut reading = locked(&self.reading);
-        if reading.get(&key).is_some_and(|now| Arc::ptr_eq(now, &cell)) {
-            reading.remove(&key);
-        }
-        answer
+            .cloned()
     }
 
     /// The users page's table for the page under `key`, as rendered for the view at
@@ -474,5 +499,30 @@ mod tests {
         let none = Arc::new(RecentPages::new(0));
         assert_eq!(ask_at_once(&none, &key, 4, false).await, (4, 0));
         assert_eq!(none.get(&key), None);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_goes_away_leaves_no_read_behind() {
+        let recent = Arc::new(RecentPages::default());
+        let key = RecentPages::key(&[1], 7, &parsed(&[("q", "Jane")]));
+        let asking = {
+            let (recent, key) = (Arc::clone(&recent), key.clone());
+            tokio::spawn(async move {
+                recent
+                    .get_or_read(key, async || {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Ok::<_, ()>(page("Jane"))
+                    })
+                    .await
+            })
+        };
+        while recent.reading.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        // Its client went away: the server drops the request mid-read.
+        asking.abort();
+        assert!(asking.await.unwrap_err().is_cancelled());
+        assert!(recent.reading.lock().unwrap().is_empty(), "no read is left");
+        assert_eq!(recent.get(&key), None);
     }
 }
