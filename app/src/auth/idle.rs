@@ -39,6 +39,8 @@ pub fn IdleWatch() -> impl IntoView {
     // Seconds until the browser signs out, while the warning shows.
     let seconds_left = RwSignal::new(None::<u32>);
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // Made on the server as well: a page's resources pair up with the browser's by the
+    // order they are made in.
     let signed_in = SignedIn::current();
     #[cfg(feature = "hydrate")]
     let watch = watch::start(seconds_left, signed_in);
