@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::detail::MemberDetail;
+use super::detail::confirms_username;
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PasswordFields};
 use super::profile::check_new_password;
@@ -34,7 +35,7 @@ pub fn DeleteDialog(
                         let typed = RwSignal::new(String::new());
                         let form = FormState::new(Memo::new(|_| Vec::new()));
                         let username = p.username.clone();
-                        let matches = move || crate::text::lower(typed.get().trim()) == crate::text::lower(&username);
+                        let matches = move || confirms_username(&typed.get(), &username);
                         let name = p.name.clone();
                         let confirm = move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();

@@ -92,6 +92,13 @@ pub struct DeletePreview {
     pub is_self: bool,
 }
 
+/// Whether `typed` is `username`, whatever the case and the spaces around it: what deleting
+/// an account asks the admin to type. The delete dialog enables its button by it, and the
+/// server refuses a delete without it.
+pub fn confirms_username(typed: &str, username: &str) -> bool {
+    crate::text::lower(typed.trim()) == crate::text::lower(username)
+}
+
 /// What the Set password dialog needs: whose password, and the policy it must meet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordInfo {

@@ -402,7 +402,7 @@ pub async fn delete(
             "You cannot delete your own account.",
         ));
     }
-    if confirm_username.trim().to_lowercase() != member.username.to_lowercase() {
+    if !super::detail::confirms_username(confirm_username, &member.username) {
         return Err(AppError::validation(
             "confirm",
             "Type the member's username exactly to confirm.",

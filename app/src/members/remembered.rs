@@ -107,7 +107,8 @@ struct Asking<'a> {
 impl Drop for Asking<'_> {
     fn drop(&mut self) {
         let mut reading = locked(self.reading);
-        // Requests take their share under this lock: the map's and this one are the last.
+        // Requests take their share of a read under this lock, so when only the map's and
+        // this one's remain, no other request waits on it.
         let last = Arc::strong_count(&self.cell) <= 2;
         if (self.cell.initialized() || last)
             && reading
