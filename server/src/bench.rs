@@ -167,8 +167,9 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         .await?
         .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
     let quiet = quiet_room(&conn, demo).await?;
-    // Current statistics for every run, including on a database seeded by an older build.
-    conn.execute_unprepared("ANALYZE").await?;
+    // Current statistics (and on Postgres a vacuumed table) for every run, including on a
+    // database seeded by an older build.
+    seed::settle_after_bulk_load(&conn).await?;
     let demo_count = user::Entity::find()
         .filter(user::Column::ClinicId.eq(demo))
         .count(&conn)
