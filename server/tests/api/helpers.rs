@@ -515,3 +515,17 @@ impl TestApp {
             .collect()
     }
 }
+
+/// The number a query selects as `n`, in its first row.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}

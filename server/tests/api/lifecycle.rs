@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use app::entities::{mail_outbox, password_token, user};
@@ -198,16 +198,6 @@ async fn assert_nothing_refers_to(app: &TestApp, id: i64, username: &str) {
         !text.contains("Pat") && !text.contains("Patient"),
         "no name kept: {text}"
     );
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
