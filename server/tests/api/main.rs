@@ -19,6 +19,7 @@ mod patients;
 mod recent_pages;
 mod rooms;
 mod security;
+mod seeding;
 mod settings;
 mod smtp;
 mod static_files;
