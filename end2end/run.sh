@@ -46,6 +46,7 @@ FRONTDESK_PUBLIC_URL="http://127.0.0.1:$port" \
 FRONTDESK_SITE_ROOT="$(cd .. && pwd)/target/site" \
 FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
 FRONTDESK_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+FRONTDESK_GUEST_BURST=1000 \
   "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 

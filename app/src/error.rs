@@ -50,6 +50,9 @@ pub enum AppError {
     /// The database cannot be reached just now (restarting, or the network to it is down).
     #[error("Frontdesk cannot reach its database just now. Try again in a minute.")]
     Unavailable,
+    /// Too much of one kind of work is waiting (password checks in a storm of sign-ins).
+    #[error("Frontdesk is busy just now. Try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
 }
@@ -90,7 +93,7 @@ impl AppError {
             Self::Conflict { .. } => 409,
             Self::RateLimited => 429,
             Self::Request { .. } => 400,
-            Self::Unavailable => 503,
+            Self::Unavailable | Self::Busy => 503,
             Self::Internal => 500,
         }
     }

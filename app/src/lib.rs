@@ -15,7 +15,11 @@ pub mod text;
 pub mod validation;
 
 #[cfg(feature = "ssr")]
+pub mod common_passwords;
+#[cfg(feature = "ssr")]
 pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod state;
 

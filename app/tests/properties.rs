@@ -193,7 +193,7 @@ proptest! {
 
     #[test]
     fn the_admin_forms_name_only_their_fields(
-        fields in proptest::collection::vec(text(), 7),
+        fields in proptest::collection::vec(text(), 8),
         flags in any::<(bool, bool)>(),
         ids in any::<(Option<i64>, i64)>(),
     ) {
@@ -221,10 +221,14 @@ proptest! {
             history_count: fields[4].clone(),
             delete_grace_days: fields[5].clone(),
             idle_timeout_minutes: fields[6].clone(),
+            guest_retention_days: fields[7].clone(),
         };
         if let Err(errors) = settings.validate() {
             use app::clinics::field::*;
-            check_messages(&errors, &[MIN_LENGTH, HISTORY_COUNT, GRACE_DAYS, IDLE_MINUTES])?;
+            check_messages(
+                &errors,
+                &[MIN_LENGTH, HISTORY_COUNT, GRACE_DAYS, IDLE_MINUTES, GUEST_DAYS],
+            )?;
         }
     }
 

@@ -36,12 +36,12 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await patient.goto(link);
   await hydrated(patient);
   await expect(patient.getByRole("heading", { name: "Set Password Now" })).toBeVisible();
-  await patient.getByLabel("New password").fill("Jane-Harbor-2026!");
-  await patient.getByLabel("Confirm password").fill("Jane-Harbor-2026!");
+  await patient.getByLabel("New password").fill("Ocean-Harbor-2026!");
+  await patient.getByLabel("Confirm password").fill("Ocean-Harbor-2026!");
   await patient.getByRole("button", { name: "Set Password Now" }).click();
   await expect(patient).toHaveURL(/\/login\?reset=1/);
   await expect(patient.getByText("Your password is set. Sign in with it.")).toBeVisible();
-  await signIn(patient, JANE, "Jane-Harbor-2026!");
+  await signIn(patient, JANE, "Ocean-Harbor-2026!");
   await expect(patient).toHaveURL(/\/account$/);
   await expect(patient.getByRole("heading", { name: "Jane Gomez" })).toBeVisible();
 
@@ -55,7 +55,7 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await expect(detail.getByText("Status saved: Suspended.")).toBeVisible();
   await patient.goto("/");
   await expect(patient.getByRole("link", { name: "Sign in" })).toBeVisible();
-  await signIn(patient, JANE, "Jane-Harbor-2026!");
+  await signIn(patient, JANE, "Ocean-Harbor-2026!");
   await expect(patient.getByRole("alert")).toHaveText("This account is not active. Please contact your clinic.");
 
   // Active again, for the other tests.

@@ -77,17 +77,22 @@ test("a patient signs up at /u/jessica, confirms through the email, appears in t
   await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
   await expect(page.getByRole("status")).toContainText("Check your email to finish signing up");
 
-  // Until confirmed, the password offers to send the link again.
+  // Until confirmed, sign-in answers as for a wrong password, and offers to send the link again.
   const early = new LoginPage(await newPage(browser), true);
   await early.open();
   await early.signIn(email, password);
-  await expect(early.page.getByRole("alert").filter({ hasText: "Confirm your email address" })).toBeVisible();
+  await expect(early.page.getByRole("alert").filter({ hasText: "do not match an account" })).toBeVisible();
+  await expect(early.page.getByRole("alert").filter({ hasText: "Just signed up?" })).toBeVisible();
   await expect(early.page.getByRole("button", { name: "Send the link again" })).toBeVisible();
 
   const mail = await mailTo(email, /confirm your email/);
   const link = mail.text.match(/https?:\/\/\S+\/confirm-email\?token=\S+/)![0];
   await page.goto(link);
   await hydrated(page);
+  // The link alone confirms nothing: the password chosen at sign-up goes with it.
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
+  await expect(page.locator("#password-error")).toHaveText("Enter the password you chose when you signed up.");
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Confirm and sign in" }).click();
   await expect(page).toHaveURL(/\/account\?welcome=1$/);
   await expect(page.getByRole("heading", { name: "Ana Ruiz" })).toBeVisible();

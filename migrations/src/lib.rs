@@ -14,6 +14,7 @@ mod m20261130_000004_index_users_by_username;
 mod m20261201_000005_cover_users_sort_indexes;
 mod m20261201_000006_member_versions;
 mod m20261201_000007_room_member_status;
+mod m20261204_000008_links_expire_and_shared_brakes;
 #[cfg(test)]
 mod testing;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_cover_users_sort_indexes::Migration),
             Box::new(m20261201_000006_member_versions::Migration),
             Box::new(m20261201_000007_room_member_status::Migration),
+            Box::new(m20261204_000008_links_expire_and_shared_brakes::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use app::members::UsersQuery;
 use app::members::remembered::CappedViews;
 use app::members::service;
 
-use crate::{ServerState, Settings, app_state, db, leptos_options, router, seed};
+use crate::{ServerState, Settings, app_state, db, router, seed};
 
 /// The clinics besides the demo clinic, each with three rooms.
 const EXTRA_CLINICS: &[&str] = &[
@@ -269,12 +269,11 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         public_post_burst: 60,
         // Every page read from the database: the figure times the work, not the memory.
         recent_pages: 0,
+        trusted_proxies: Vec::new(),
+        guest_burst: 3,
     };
     let state = app_state(conn.clone(), &settings);
-    let app = router(ServerState {
-        leptos_options: leptos_options(&settings),
-        app: state,
-    });
+    let app = router(ServerState::new(&settings, state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

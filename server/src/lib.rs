@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod db;
+mod error_links;
+pub mod front_door;
 mod middleware;
 pub mod seed;
 pub mod settings;
@@ -37,6 +39,22 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    pub front_door: Arc<front_door::FrontDoor>,
+    pub error_links: Arc<error_links::ErrorLinks>,
+}
+
+impl ServerState {
+    pub fn new(settings: &Settings, app: AppState) -> Self {
+        Self {
+            leptos_options: leptos_options(settings),
+            front_door: Arc::new(front_door::FrontDoor::new(
+                &settings.public_url(),
+                settings.trusted_proxies.clone(),
+            )),
+            error_links: Arc::new(error_links::ErrorLinks::new(app.db.clone())),
+            app,
+        }
+    }
 }
 
 /// Leptos options for a built site under `site_root`.
@@ -75,6 +93,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
         throttle: Arc::new(app::auth::throttle::Throttle::new({
             let mut limits = app::auth::throttle::Limits::default();
             limits.public_posts.burst = settings.public_post_burst.max(1);
+            limits.guest_entries.burst = settings.guest_burst.max(1);
             limits
         })),
         capped_views: Arc::default(),
@@ -123,6 +142,10 @@ pub fn router(state: ServerState) -> Router {
         >(context, shell))
         .layer(admin_guard)
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.error_links.clone(),
+            error_links::sign_error_links,
+        ))
         .layer(axum::middleware::from_fn(middleware::same_origin))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
@@ -132,15 +155,21 @@ pub fn router(state: ServerState) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::cache_policy))
         .layer(axum::middleware::from_fn(middleware::deadline))
+        .layer(axum::middleware::from_fn_with_state(
+            state.front_door.clone(),
+            front_door::front_door,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
 }
 
-/// How often each server looks for pending-delete accounts whose grace period is over.
+/// How often each server forgets what has expired (see `app::retention`).
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Starts the background work every server runs: the mail outbox worker and the
-/// pending-delete purge. Both are safe with several servers on one database.
+/// Starts the background work every server runs: the mail outbox worker and, once a
+/// minute, forgetting what has expired (accounts past their pending-delete grace period,
+/// dead sessions, links and sign-ups, undelivered dead mail, idle brakes, and files of mail
+/// that is gone). Both are safe with several servers on one database.
 pub fn start_background(
     db: DatabaseConnection,
     mailer: Mailer,
@@ -149,20 +178,39 @@ pub fn start_background(
     check_mailer(&mailer, production)?;
     let outbox = tokio::spawn(outbox::run_forever(
         db.clone(),
-        mailer,
+        mailer.clone(),
         OutboxSettings::default(),
     ));
     let purge = tokio::spawn(async move {
         loop {
-            match app::members::lifecycle::purge_due(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "pending-delete purge"),
-                Err(err) => tracing::warn!(error = %err, "pending-delete purge failed"),
-            }
+            forget_expired(&db, &mailer).await;
             tokio::time::sleep(PURGE_EVERY).await;
         }
     });
     Ok(vec![outbox, purge])
+}
+
+/// One round of forgetting, logged by counts only.
+pub async fn forget_expired(db: &DatabaseConnection, mailer: &Mailer) {
+    match app::retention::forget_expired(db).await {
+        Ok(f) if f.is_empty() => {}
+        Ok(f) => tracing::info!(
+            accounts = f.accounts,
+            sessions = f.sessions,
+            links = f.links,
+            signups = f.signups,
+            messages = f.messages,
+            brakes = f.brakes,
+            guests = f.guests,
+            "expired records forgotten"
+        ),
+        Err(err) => tracing::warn!(error = %err, "forgetting expired records failed"),
+    }
+    match mailer.sweep_files(db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "mail files of removed messages deleted"),
+        Err(err) => tracing::warn!(error = %err, "mail folder sweep failed"),
+    }
 }
 
 /// The in-memory mailer loses every message: a server that people reach over HTTPS refuses it.

@@ -6,7 +6,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use server::seed::{self, AdminPassword};
-use server::{ServerState, Settings, app_state, leptos_options, prepare, router};
+use server::{ServerState, Settings, app_state, prepare, router};
 
 #[derive(Parser)]
 #[command(name = "frontdesk", about = "Patient accounts for telehealth clinics")]
@@ -140,10 +140,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _background = server::start_background(db.clone(), mailer, settings.secure_cookies())?;
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
-    let app = router(ServerState {
-        leptos_options: leptos_options(&settings),
-        app: state,
-    });
+    let app = router(ServerState::new(&settings, state));
     tracing::info!(%addr, "listening");
     println!("Frontdesk is ready on http://{addr}");
     axum::serve(

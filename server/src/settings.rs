@@ -66,8 +66,23 @@ pub struct Settings {
     pub recent_pages: usize,
 
     /// Where messages are written when no SMTP server is set.
+    /// Guests one client address may enter at once (then one every ten minutes). Raise it
+    /// where many patients share one address.
+    #[arg(long, env = "FRONTDESK_GUEST_BURST", default_value_t = 3)]
+    pub guest_burst: u32,
+
     #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: String,
+
+    /// Proxies whose `X-Forwarded-For` names the client (comma-separated CIDRs, such as
+    /// `10.0.0.0/8,127.0.0.1/32`); none by default, so the peer is the client.
+    #[arg(
+        long,
+        env = "FRONTDESK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Settings {

@@ -165,9 +165,63 @@ pub fn mask_phone(value: &str) -> String {
     format!("••••••{tail}")
 }
 
+/// Fields whose values say nothing personal about a member (their account's settings and
+/// what was done); every other value is masked once the member is deleted.
+const IMPERSONAL_FIELDS: &[&str] = &[
+    "Status",
+    "User Type",
+    "Rooms",
+    "Rooms added",
+    "Rooms removed",
+    "Password",
+    "Welcome email",
+    "Reset email",
+    "Sign up",
+    "Sessions",
+    "Reason",
+];
+
+/// What a deleted member's events keep: each change's field, and the values of impersonal
+/// fields only. The fact that something changed stays; what it was does not.
+pub fn forget_personal(changes: &mut [Change]) {
+    for change in changes {
+        if !IMPERSONAL_FIELDS.contains(&change.field.as_str()) {
+            for value in [&mut change.from, &mut change.to] {
+                if !value.is_empty() {
+                    *value = "(removed with the member)".to_owned();
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deleted_members_values_are_forgotten_but_not_the_facts() {
+        let mut changes = vec![
+            Change::new("First Name", "Ana", "Anna"),
+            Change::new("Phone", "", "••••••34"),
+            Change::new("Status", "Active", "Suspended"),
+            Change::new("Rooms", "", "Jessica Laynes' Clinic"),
+        ];
+        forget_personal(&mut changes);
+        assert_eq!(
+            changes,
+            vec![
+                Change::new(
+                    "First Name",
+                    "(removed with the member)",
+                    "(removed with the member)"
+                ),
+                Change::new("Phone", "", "(removed with the member)"),
+                Change::new("Status", "Active", "Suspended"),
+                Change::new("Rooms", "", "Jessica Laynes' Clinic"),
+            ]
+        );
+    }
 
     #[test]
     fn sensitive_values_are_masked() {

@@ -36,6 +36,28 @@ pub async fn record(
     .await
 }
 
+/// Keeps the trail of a member who is being deleted, with their personal values masked
+/// ([`super::forget_personal`]); call it in the deletion's transaction.
+pub async fn forget_member(db: &impl ConnectionTrait, member_id: i64) -> Result<(), AppError> {
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::MemberId.eq(member_id))
+        .all(db)
+        .await?;
+    for event in events {
+        let mut changes: Vec<Change> = serde_json::from_str(&event.changes).unwrap_or_default();
+        super::forget_personal(&mut changes);
+        let masked = serde_json::to_string(&changes).map_err(AppError::internal)?;
+        if masked != event.changes {
+            audit_event::Entity::update_many()
+                .col_expr(audit_event::Column::Changes, Expr::val(masked))
+                .filter(audit_event::Column::Id.eq(event.id))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one event about the clinic itself (no member).
 pub async fn record_clinic(
     db: &impl ConnectionTrait,

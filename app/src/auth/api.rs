@@ -24,10 +24,7 @@ pub async fn login(
         return Err(AppError::validation("password", "Enter your password."));
     }
     if username.len() > 254 || password.chars().count() > crate::validation::MAX_PASSWORD_CHARS {
-        return Err(AppError::validation(
-            "form",
-            "That username and password do not match an account.",
-        ));
+        return Err(AppError::validation("form", super::NO_MATCH));
     }
     let signed_in = service::sign_in(&state, &username, password).await?;
     let options = expect_context::<leptos_axum::ResponseOptions>();
@@ -83,6 +80,7 @@ mod service {
 
     use crate::auth::Me;
     use crate::auth::session::{self, SessionUser};
+    use crate::auth::throttle::{Guess, client_ip};
     use crate::entities::{clinic, user};
     use crate::error::AppError;
     use crate::members::{Status, UserType};
@@ -93,7 +91,7 @@ mod service {
         pub is_admin: bool,
     }
 
-    const NO_MATCH: &str = "That username and password do not match an account.";
+    use crate::auth::NO_MATCH;
 
     #[tracing::instrument(skip_all)]
     pub async fn sign_in(
@@ -102,32 +100,29 @@ mod service {
         password: String,
     ) -> Result<SignedIn, AppError> {
         let lower = username.trim().to_lowercase();
-        state.throttle.may_try(&lower)?;
+        // The guess takes its slot before the hash, so parallel guesses cannot pass more
+        // than the allowance.
+        let guess = Guess::SignIn {
+            account: lower.clone(),
+            address: client_ip(),
+        };
+        let slot = state.throttle.take(&state.db, &guess).await?;
         let account = user::Entity::find()
             .filter(user::Column::UsernameLower.eq(lower.clone()))
             .one(&state.db)
             .await?;
-        // No account yet: a sign-up may be waiting for its email to be confirmed.
-        let pending = match &account {
-            None => crate::patients::service::unconfirmed_hash(&state.db, &lower).await?,
-            Some(_) => None,
-        };
-        let stored = account
-            .as_ref()
-            .and_then(|a| a.password_hash.clone())
-            .or_else(|| pending.clone());
-        // One verification on every path, so the answer takes as long for everyone.
+        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        // One verification on every path, so the answer takes as long for everyone. A
+        // sign-up still waiting for its email gets the same answer as a wrong password: the
+        // answer never tells whether an account exists.
         let matches = state.hasher.verify(password, stored).await?;
         let account = match account {
-            Some(account) if matches => account,
-            None if matches && pending.is_some() => {
-                return Err(AppError::validation(
-                    "unconfirmed",
-                    crate::patients::words::UNCONFIRMED,
-                ));
+            Some(account) if matches => {
+                state.throttle.right(&state.db, slot).await?;
+                account
             }
             _ => {
-                state.throttle.failed(&lower);
+                state.throttle.wrong(&state.db, slot).await?;
                 return Err(AppError::validation("form", NO_MATCH));
             }
         };

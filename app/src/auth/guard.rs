@@ -28,6 +28,29 @@ pub struct Admin {
     pub members_version: i64,
 }
 
+/// What a page of another site that links to a member's detail gets instead of it.
+pub const OPEN_FROM_FRONTDESK: &str =
+    "A member's detail opens from Frontdesk's own users page. Search for the member there.";
+
+/// Refuses a request started by a page of another site (a link or a form elsewhere, told by
+/// the browser's `Sec-Fetch-Site`), for reads that leave a trace in the admin's name: a
+/// stranger's page cannot make an admin's browser record "Viewed" for a member.
+pub fn started_here() -> Result<(), AppError> {
+    let site = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    match site.as_deref() {
+        Some("cross-site" | "same-site") => {
+            Err(AppError::validation("member", OPEN_FROM_FRONTDESK))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Succeeds only for a signed-in Clinic Admin of at least one clinic.
 /// Anonymous callers get `Unauthorized`, everyone else `Forbidden`.
 pub async fn require_admin() -> Result<Admin, AppError> {

@@ -11,6 +11,8 @@ pub use page::*;
 pub use reset::*;
 
 #[cfg(feature = "ssr")]
+pub mod brakes;
+#[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod password;
@@ -22,6 +24,9 @@ pub mod throttle;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
+
+/// The one answer to a wrong password, an unknown username and a sign-up not yet confirmed.
+pub const NO_MATCH: &str = "That username and password do not match an account.";
 
 /// What the browser may know about whoever is signed in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,9 +16,8 @@ use crate::patients::{ResendConfirmation, words};
 const KNOWN_MESSAGES: &[&str] = &[
     "Enter your username.",
     "Enter your password.",
-    "That username and password do not match an account.",
+    super::NO_MATCH,
     "This account is not active. Please contact your clinic.",
-    words::UNCONFIRMED,
 ];
 
 fn shown(err: &AppError) -> String {
@@ -54,11 +53,9 @@ pub fn LoginPage() -> impl IntoView {
             _ => None,
         })
     };
-    let unconfirmed = move || {
-        error().is_some_and(
-            |e| matches!(&e, AppError::Validation { field, .. } if field == "unconfirmed"),
-        )
-    };
+    // After any "do not match", the same offer to send a sign-up's link again: a sign-up
+    // still waiting for its email answers exactly like a wrong password.
+    let unconfirmed = move || error().is_some_and(|e| e.to_string() == super::NO_MATCH);
     let resend = ServerAction::<ResendConfirmation>::new();
     let username = RwSignal::new(String::new());
     let next = move || query.read().get("next").filter(|n| super::safe_next(n));

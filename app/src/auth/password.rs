@@ -47,16 +47,29 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Hashes waiting per hashing thread before a new one is refused: about 1.5 s of work at
+/// this machine's pace (a hash takes 40-50 ms).
+const WAITING_PER_THREAD: usize = 32;
+
 /// Hashes passwords on its own threads. Clones share them; the threads end once the last
-/// clone is gone.
+/// clone is gone. The queue is bounded: past it, a hash is refused at once (503) rather
+/// than answered after the request's deadline.
 #[derive(Clone)]
 pub struct PasswordHasher {
     jobs: Sender<Job>,
+    /// Hashes queued or running now, and how many may be.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    capacity: usize,
 }
 
 impl PasswordHasher {
     /// A hasher running at most `concurrency` hashes at once, each on its own thread.
     pub fn new(concurrency: usize) -> Self {
+        Self::bounded(concurrency, concurrency.max(1) * WAITING_PER_THREAD)
+    }
+
+    /// [`Self::new`], refusing a hash while `capacity` are queued or running.
+    pub fn bounded(concurrency: usize, capacity: usize) -> Self {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..concurrency.max(1) {
@@ -66,7 +79,11 @@ impl PasswordHasher {
                 .spawn(move || hashing_thread(&queue))
                 .expect("the system starts a thread");
         }
-        Self { jobs }
+        Self {
+            jobs,
+            queued: Arc::default(),
+            capacity: capacity.max(1),
+        }
     }
 
     /// One hashing thread per core.
@@ -106,13 +123,23 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
+        use std::sync::atomic::Ordering;
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.capacity {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("password hashing queue full: answered 503");
+            return Err(AppError::Busy);
+        }
+        let queued = Arc::clone(&self.queued);
         let (done, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = done.send(work());
+            let result = work();
+            queued.fetch_sub(1, Ordering::SeqCst);
+            let _ = done.send(result);
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| AppError::internal("the hashing threads have stopped"))?;
+        if self.jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::internal("the hashing threads have stopped"));
+        }
         answer
             .await
             .map_err(|_| AppError::internal("a hashing thread stopped during a hash"))?
@@ -221,6 +248,30 @@ mod tests {
             caller,
             "the caller's own priority is unchanged"
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let hasher = PasswordHasher::bounded(1, 3);
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash("Same-Pass-1".into()).await })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("task"));
+        }
+        let refused = answers
+            .iter()
+            .filter(|a| matches!(a, Err(AppError::Busy)))
+            .count();
+        assert_eq!(refused, 9, "three hashed, the rest refused");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Room again once the queue has drained.
+        assert!(hasher.hash("Same-Pass-1".into()).await.is_ok());
     }
 
     #[tokio::test]

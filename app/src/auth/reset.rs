@@ -120,7 +120,9 @@ mod service {
         let Some(link) = tokens::find_live(&state.db, token).await? else {
             return Ok(None);
         };
+        // A link sets the password of an active account only.
         let Some(member) = user::Entity::find_by_id(link.user_id)
+            .filter(user::Column::Status.eq(Status::Active.as_db()))
             .one(&state.db)
             .await?
         else {

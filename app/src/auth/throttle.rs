@@ -1,20 +1,25 @@
-//! Brakes on guessing: failed sign-ins per account, requests to the public forms per client
-//! address, and emails per address. Built on governor's keyed GCRA limiters, in memory on
-//! each server (with several servers, each brakes on its own share of the traffic).
+//! Brakes on guessing and on the public forms.
 //!
-//! An account's brake only ever delays: after a burst of failures, one more try is allowed
-//! every interval, so an attacker can slow a patient's sign-in but never lock them out.
-//! Unknown usernames are braked exactly like real ones, so the brake tells nothing.
+//! Guesses at a password (sign-in, confirming a sign-up, changing a password) are braked in
+//! the database ([`super::brakes`]), where every server sees the same counts: a guess takes
+//! its slot before the password is checked and gives it back when the password was right.
+//! A sign-in is braked per account and address (a burst, then one more every interval:
+//! slowed, never locked out for good), and per account across all addresses; once the
+//! account's allowance is spent, only addresses that have failed against it in the last
+//! hour are refused, so a stranger cannot keep the owner out. Unknown usernames are braked
+//! exactly like real ones, so the brake tells nothing.
+//!
+//! Posts to the public forms per client address, and emails per address, are governor's
+//! keyed GCRA limiters in memory on each server.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sea_orm::ConnectionTrait;
 
+use super::brakes;
 use crate::error::AppError;
 
 /// A burst, then one more every `every`.
@@ -35,13 +40,20 @@ impl Rate {
 /// How hard each brake holds.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Failed sign-ins per username.
+    /// Guesses at one account's password from one address (and at one sign-up's, and at
+    /// one member's current password).
     pub sign_in_failures: Rate,
+    /// Guesses at one account's password from all addresses together.
+    pub account_failures: Rate,
     /// Posts to the public forms (sign-in, forgot password, sign-up, guest entry, resend,
     /// confirm) per client address.
     pub public_posts: Rate,
     /// Emails the public forms may cause to one address.
     pub mail_per_address: Rate,
+    /// Guests one client address may enter into waiting rooms.
+    pub guest_entries: Rate,
+    /// Guests one room holds waiting at most (members are not counted).
+    pub guests_waiting_per_room: u32,
 }
 
 impl Default for Limits {
@@ -51,6 +63,10 @@ impl Default for Limits {
                 burst: 5,
                 every: Duration::from_secs(30),
             },
+            account_failures: Rate {
+                burst: 100,
+                every: Duration::from_secs(36),
+            },
             public_posts: Rate {
                 burst: 60,
                 every: Duration::from_millis(500),
@@ -59,6 +75,11 @@ impl Default for Limits {
                 burst: 5,
                 every: Duration::from_secs(10 * 60),
             },
+            guest_entries: Rate {
+                burst: 3,
+                every: Duration::from_secs(10 * 60),
+            },
+            guests_waiting_per_room: 50,
         }
     }
 }
@@ -73,25 +94,125 @@ pub async fn even_out(started: Instant) {
     tokio::time::sleep_until(tokio::time::Instant::from_std(started + EVEN_ANSWER)).await;
 }
 
-/// Keys kept before old ones are swept out.
+/// Keys kept in memory before old ones are swept out.
 const SWEEP_AT: usize = 100_000;
 
+/// How long an address that failed against an account stays refused once the account's
+/// allowance is spent.
+const FAILED_ADDRESS_MS: i64 = 60 * 60 * 1000;
+
 pub struct Throttle {
-    failures: DefaultKeyedRateLimiter<String>,
-    /// Usernames whose failures ran out, and until when.
-    held: Mutex<HashMap<String, Instant>>,
+    limits: Limits,
     posts: DefaultKeyedRateLimiter<IpAddr>,
     mail: DefaultKeyedRateLimiter<String>,
+}
+
+/// What a guess is at.
+#[derive(Clone, Debug)]
+pub enum Guess {
+    /// A sign-in to `account` (the username as typed, folded) from `address`.
+    SignIn { account: String, address: IpAddr },
+    /// The password of sign-up `id`, given to confirm it.
+    Confirm(i64),
+    /// Member `id`'s current password, given to change it.
+    CurrentPassword(i64),
+}
+
+/// The slots a guess took; give them back when it was right.
+#[must_use = "a right guess gives its slot back, a wrong one is marked"]
+pub struct Slot {
+    taken: Vec<(String, Rate)>,
+    /// The account and address of a sign-in, marked when it fails.
+    failed_mark: Option<String>,
 }
 
 impl Throttle {
     pub fn new(limits: Limits) -> Self {
         Self {
-            failures: RateLimiter::keyed(limits.sign_in_failures.quota()),
-            held: Mutex::new(HashMap::new()),
+            limits,
             posts: RateLimiter::keyed(limits.public_posts.quota()),
             mail: RateLimiter::keyed(limits.mail_per_address.quota()),
         }
+    }
+
+    /// Takes a slot for `guess`, or refuses with 429 when its brake holds.
+    pub async fn take(&self, db: &impl ConnectionTrait, guess: &Guess) -> Result<Slot, AppError> {
+        let each = self.limits.sign_in_failures;
+        match guess {
+            Guess::SignIn { account, address } => {
+                let address = address.to_string();
+                let pair = brakes::key(&["sign-in", account, &address]);
+                if !brakes::take(db, &pair, each).await? {
+                    return Err(AppError::RateLimited);
+                }
+                let mut slot = Slot {
+                    taken: vec![(pair.clone(), each)],
+                    failed_mark: Some(brakes::key(&["failed", account, &address])),
+                };
+                let whole = brakes::key(&["sign-in", account]);
+                let all = self.limits.account_failures;
+                if brakes::take(db, &whole, all).await? {
+                    slot.taken.push((whole, all));
+                } else if brakes::marked(db, slot.failed_mark.as_deref().unwrap_or_default())
+                    .await?
+                {
+                    brakes::give_back(db, &pair, each).await?;
+                    return Err(AppError::RateLimited);
+                }
+                Ok(slot)
+            }
+            Guess::Confirm(id) | Guess::CurrentPassword(id) => {
+                let kind = if matches!(guess, Guess::Confirm(_)) {
+                    "confirm"
+                } else {
+                    "current-password"
+                };
+                let key = brakes::key(&[kind, &id.to_string()]);
+                if !brakes::take(db, &key, each).await? {
+                    return Err(AppError::RateLimited);
+                }
+                Ok(Slot {
+                    taken: vec![(key, each)],
+                    failed_mark: None,
+                })
+            }
+        }
+    }
+
+    /// One guest entered from `address`; refused with 429 past the address's allowance.
+    pub async fn guest_entry(
+        &self,
+        db: &impl ConnectionTrait,
+        address: IpAddr,
+    ) -> Result<(), AppError> {
+        let key = brakes::key(&["guest-entry", &address.to_string()]);
+        if brakes::take(db, &key, self.limits.guest_entries).await? {
+            Ok(())
+        } else {
+            Err(AppError::RateLimited)
+        }
+    }
+
+    /// How many guests a room holds waiting at most.
+    pub fn guests_waiting_per_room(&self) -> i64 {
+        i64::from(self.limits.guests_waiting_per_room)
+    }
+
+    /// The guess was right: its slots go back.
+    pub async fn right(&self, db: &impl ConnectionTrait, slot: Slot) -> Result<(), AppError> {
+        for (key, rate) in &slot.taken {
+            brakes::give_back(db, key, *rate).await?;
+        }
+        Ok(())
+    }
+
+    /// The guess was wrong: its slots stay taken, and a sign-in's address is marked as one
+    /// that failed against the account.
+    pub async fn wrong(&self, db: &impl ConnectionTrait, slot: Slot) -> Result<(), AppError> {
+        if let Some(mark) = &slot.failed_mark {
+            brakes::mark(db, mark, crate::state::now_ms() + FAILED_ADDRESS_MS).await?;
+        }
+        Ok(())
     }
 
     /// One post to a public form from `ip`; refused once the address is over its rate.
@@ -100,36 +221,6 @@ impl Throttle {
             self.posts.retain_recent();
         }
         self.posts.check_key(&ip).map_err(|_| AppError::RateLimited)
-    }
-
-    /// Whether `username` may try a password now.
-    pub fn may_try(&self, username: &str) -> Result<(), AppError> {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        match held.get(username) {
-            Some(until) if *until > Instant::now() => Err(AppError::RateLimited),
-            Some(_) => {
-                held.remove(username);
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Counts a failed sign-in for `username`; once the burst is spent, holds further tries
-    /// until the next one is due.
-    pub fn failed(&self, username: &str) {
-        if self.failures.len() > SWEEP_AT {
-            self.failures.retain_recent();
-        }
-        if let Err(not_until) = self.failures.check_key(&username.to_owned()) {
-            let wait = not_until.wait_time_from(self.failures.clock().now());
-            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            if held.len() > SWEEP_AT {
-                let now = Instant::now();
-                held.retain(|_, until| *until > now);
-            }
-            held.insert(username.to_owned(), Instant::now() + wait);
-        }
     }
 
     /// Whether the public forms may send one more email to `address` now. Beyond the rate
@@ -148,14 +239,21 @@ impl Default for Throttle {
     }
 }
 
-/// The client address of the current request (the peer; no proxy header is trusted).
+/// The client's address, as the server's front door worked it out: the peer, or, when the
+/// peer is a trusted proxy, the address that proxy says it forwarded for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The client address of the current request.
 pub fn client_ip() -> IpAddr {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip())
+            let extensions = &parts.extensions;
+            extensions.get::<ClientAddress>().map(|a| a.0).or_else(|| {
+                extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|info| info.0.ip())
+            })
         })
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
@@ -176,6 +274,10 @@ mod tests {
                 burst: 3,
                 every: Duration::from_millis(200),
             },
+            account_failures: Rate {
+                burst: 3,
+                every: Duration::from_millis(200),
+            },
             public_posts: Rate {
                 burst: 2,
                 every: Duration::from_secs(60),
@@ -184,22 +286,12 @@ mod tests {
                 burst: 1,
                 every: Duration::from_secs(60),
             },
+            guest_entries: Rate {
+                burst: 1,
+                every: Duration::from_secs(60),
+            },
+            guests_waiting_per_room: 1,
         }
-    }
-
-    #[test]
-    fn failures_hold_an_account_for_a_while_then_let_it_try_again() {
-        let t = Throttle::new(quick());
-        for _ in 0..3 {
-            assert!(t.may_try("ana").is_ok());
-            t.failed("ana");
-        }
-        assert!(t.may_try("ana").is_ok(), "the burst is three failures");
-        t.failed("ana");
-        assert!(matches!(t.may_try("ana"), Err(AppError::RateLimited)));
-        assert!(t.may_try("bob").is_ok(), "other accounts are not held");
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(t.may_try("ana").is_ok(), "never locked out for good");
     }
 
     #[test]

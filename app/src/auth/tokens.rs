@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::session::{hash_token, new_token};
-use crate::entities::password_token;
+use crate::entities::{mail_outbox, password_token};
 use crate::error::AppError;
 use crate::state::now_ms;
 
@@ -37,26 +37,27 @@ impl Purpose {
     }
 }
 
-/// Stores a new link for `user_id` and returns the token to put in it.
+/// Stores a new link for `user_id`; returns the token to put in it and when it dies.
 pub async fn issue(
     db: &impl ConnectionTrait,
     user_id: i64,
     purpose: Purpose,
-) -> Result<String, AppError> {
+) -> Result<(String, i64), AppError> {
     let token = new_token();
     let now = now_ms();
+    let expires_at = now + purpose.hours() * 3_600_000;
     password_token::ActiveModel {
         token_hash: Set(hash_token(&token)),
         user_id: Set(user_id),
         purpose: Set(purpose.as_db().to_owned()),
         created_at: Set(now),
-        expires_at: Set(now + purpose.hours() * 3_600_000),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok((token, expires_at))
 }
 
 /// The live link behind `token`: unused and unexpired.
@@ -76,15 +77,33 @@ pub async fn find_live(
         .await?)
 }
 
-/// Uses up every outstanding link of `user_id` (after any password change).
+/// Ends every outstanding link of `user_id`: after any password change, a change of email
+/// or username, suspension and Pending delete. Their messages not yet sent are dropped.
 pub async fn kill_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
-    password_token::Entity::update_many()
-        .col_expr(password_token::Column::UsedAt, now_ms().into())
+    password_token::Entity::delete_many()
         .filter(password_token::Column::UserId.eq(user_id))
-        .filter(password_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::UserId.eq(user_id))
+        .filter(mail_outbox::Column::Status.ne("sent"))
+        .filter(mail_outbox::Column::ExpiresAt.is_not_null())
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Forgets links that were used or have expired; returns how many.
+pub async fn forget_dead(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    Ok(password_token::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(password_token::Column::UsedAt.is_not_null())
+                .add(password_token::Column::ExpiresAt.lte(now_ms())),
+        )
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// The link a token goes into.

@@ -21,6 +21,7 @@ pub mod field {
     pub const HISTORY_COUNT: &str = "history_count";
     pub const GRACE_DAYS: &str = "delete_grace_days";
     pub const IDLE_MINUTES: &str = "idle_timeout_minutes";
+    pub const GUEST_DAYS: &str = "guest_retention_days";
 }
 
 /// The bounds an admin may choose within.
@@ -28,6 +29,7 @@ pub const MIN_LENGTH: (u32, u32) = (8, 64);
 pub const HISTORY: (u32, u32) = (0, 24);
 pub const GRACE_DAYS: (u32, u32) = (1, 365);
 pub const IDLE_MINUTES: (u32, u32) = (5, 720);
+pub const GUEST_DAYS: (u32, u32) = (1, 3650);
 
 /// A clinic's settings as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +41,9 @@ pub struct ClinicSettings {
     pub policy: PasswordPolicy,
     pub delete_grace_days: u32,
     pub idle_timeout_minutes: u32,
+    /// Days a guest's record stays after their last visit ended (or began, if it never
+    /// ended); then the once-a-minute job deletes it.
+    pub guest_retention_days: u32,
 }
 
 /// The settings form as typed: numbers as strings, so a rejected form keeps them.
@@ -55,6 +60,13 @@ pub struct SettingsInput {
     pub history_count: String,
     pub delete_grace_days: String,
     pub idle_timeout_minutes: String,
+    #[serde(default = "default_guest_days")]
+    pub guest_retention_days: String,
+}
+
+/// A form sent without the field (an older page) keeps the default.
+fn default_guest_days() -> String {
+    "30".to_owned()
 }
 
 impl From<&ClinicSettings> for SettingsInput {
@@ -71,6 +83,7 @@ impl From<&ClinicSettings> for SettingsInput {
             history_count: s.policy.history_count.to_string(),
             delete_grace_days: s.delete_grace_days.to_string(),
             idle_timeout_minutes: s.idle_timeout_minutes.to_string(),
+            guest_retention_days: s.guest_retention_days.to_string(),
         }
     }
 }
@@ -108,6 +121,14 @@ impl SettingsInput {
             field::IDLE_MINUTES,
             whole_number(&self.idle_timeout_minutes, IDLE_MINUTES, "The idle time"),
         );
+        let guest_days = take(
+            field::GUEST_DAYS,
+            whole_number(
+                &self.guest_retention_days,
+                GUEST_DAYS,
+                "Days a guest is kept",
+            ),
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -127,6 +148,7 @@ impl SettingsInput {
             },
             delete_grace_days: grace,
             idle_timeout_minutes: idle,
+            guest_retention_days: guest_days,
         })
     }
 }
@@ -142,6 +164,7 @@ mod tests {
             history_count: "6".into(),
             delete_grace_days: "30".into(),
             idle_timeout_minutes: "30".into(),
+            guest_retention_days: "30".into(),
             ..SettingsInput::default()
         }
     }

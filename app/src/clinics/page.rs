@@ -39,6 +39,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
     let history = RwSignal::new(start.history_count.clone());
     let grace = RwSignal::new(start.delete_grace_days.clone());
     let idle = RwSignal::new(start.idle_timeout_minutes.clone());
+    let guest_days = RwSignal::new(start.guest_retention_days.clone());
     let errors = RwSignal::new(Vec::<crate::error::FieldError>::new());
     let note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -63,6 +64,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             history_count: history.get_untracked(),
             delete_grace_days: grace.get_untracked(),
             idle_timeout_minutes: idle.get_untracked(),
+            guest_retention_days: guest_days.get_untracked(),
         };
         note.set(None);
         if let Err(found) = input.validate() {
@@ -124,6 +126,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                 <legend>"Accounts"</legend>
                 {number(field::GRACE_DAYS, "Pending delete: days before the account is deleted", grace)}
                 {number(field::IDLE_MINUTES, "Sign out after this many idle minutes", idle)}
+                {number(field::GUEST_DAYS, "Days a guest's record is kept after their visit", guest_days)}
             </fieldset>
             <p class="saved" role="status">{move || note.get()}</p>
             <div class="form-actions">

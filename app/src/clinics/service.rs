@@ -20,6 +20,7 @@ fn to_settings(c: &clinic::Model) -> ClinicSettings {
         policy: policy_of(c),
         delete_grace_days: c.delete_grace_days.max(0) as u32,
         idle_timeout_minutes: c.idle_timeout_minutes.max(0) as u32,
+        guest_retention_days: c.guest_retention_days.max(0) as u32,
     }
 }
 
@@ -100,6 +101,11 @@ fn changes(old: &ClinicSettings, new: &ClinicSettings) -> Vec<Change> {
         old.idle_timeout_minutes.to_string(),
         new.idle_timeout_minutes.to_string(),
     );
+    diff(
+        "Guest records kept (days)",
+        old.guest_retention_days.to_string(),
+        new.guest_retention_days.to_string(),
+    );
     out
 }
 
@@ -136,6 +142,7 @@ pub async fn save(
         pw_history_count: Set(p.history_count as i32),
         delete_grace_days: Set(valid.delete_grace_days as i32),
         idle_timeout_minutes: Set(valid.idle_timeout_minutes as i32),
+        guest_retention_days: Set(valid.guest_retention_days as i32),
         ..Default::default()
     };
     let txn = crate::state::write_txn(db).await?;

@@ -16,6 +16,8 @@ pub struct Model {
     pub pw_history_count: i32,
     pub delete_grace_days: i32,
     pub idle_timeout_minutes: i32,
+    /// Days a guest's record stays after their last visit.
+    pub guest_retention_days: i32,
     pub created_at: i64,
 }
 

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A message waiting to be sent, or the record that it was.
+/// A message waiting to be sent, or the record that it was: once sent (or given up), only
+/// its envelope stays (subject, times, member), never its recipient or body.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mail_outbox")]
 pub struct Model {
@@ -21,6 +22,10 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// When the link the message carries dies; an unsent message is dropped then.
+    pub expires_at: Option<i64>,
+    /// The sign-up a confirmation message belongs to, until it becomes a member.
+    pub signup_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

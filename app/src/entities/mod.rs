@@ -4,6 +4,7 @@
 //! serde types (`MemberRow`, …), so password hashes and token hashes never leave the server.
 
 pub mod audit_event;
+pub mod brake;
 pub mod clinic;
 pub mod clinic_admin;
 pub mod mail_outbox;

@@ -113,6 +113,54 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Deletes the files of messages whose outbox row is gone (their member was deleted, or
+    /// their sign-up expired), so a local mail folder keeps no one's data longer than the
+    /// database does. Does nothing for other backends; returns how many files went.
+    pub async fn sweep_files(&self, db: &sea_orm::DatabaseConnection) -> Result<usize, String> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        let Backend::Files(dir) = &self.backend else {
+            return Ok(0);
+        };
+        let mut files = Vec::new();
+        let mut entries = match tokio::fs::read_dir(dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(format!("mail folder: {e}")),
+        };
+        while let Some(entry) = entries.next_entry().await.map_err(|e| e.to_string())? {
+            let name = entry.file_name();
+            let id = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".eml"))
+                .and_then(|n| n.parse::<i64>().ok());
+            if let Some(id) = id {
+                files.push((id, entry.path()));
+            }
+        }
+        let mut removed = 0;
+        for chunk in files.chunks(500) {
+            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+            let kept: std::collections::HashSet<i64> = crate::entities::mail_outbox::Entity::find()
+                .select_only()
+                .column(crate::entities::mail_outbox::Column::Id)
+                .filter(crate::entities::mail_outbox::Column::Id.is_in(ids))
+                .into_tuple::<i64>()
+                .all(db)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .collect();
+            for (id, path) in chunk {
+                if !kept.contains(id) && tokio::fs::remove_file(path).await.is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
 fn parse_from(from: &str) -> Result<Mailbox, String> {
     from.parse()
         .map_err(|_| format!("the sender address {from:?} is not valid"))

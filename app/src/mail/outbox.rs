@@ -6,6 +6,11 @@
 //! two racing workers see its update applied. The lease outlasts a send's timeout, so a
 //! message is sent once unless a server dies between sending and recording it (then it is
 //! sent again after the lease: at least once, never lost).
+//!
+//! Nothing usable stays at rest: once a message is sent or given up, its recipient and body
+//! (which may hold a single-use link) are blanked in the same statement that records it,
+//! and a message whose link dies before it is sent is never sent and is dropped by the
+//! purge ([`drop_expired`]).
 
 use std::time::Duration;
 
@@ -62,17 +67,29 @@ impl OutboxSettings {
     }
 }
 
+/// Whom a queued message is about, and how long it may wait.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Envelope {
+    pub clinic_id: Option<i64>,
+    /// The member it is about; their deletion removes it.
+    pub user_id: Option<i64>,
+    /// The sign-up it confirms, before there is a member.
+    pub signup_id: Option<i64>,
+    /// When the link it carries dies: unsent by then, it is dropped.
+    pub expires_at: Option<i64>,
+}
+
 /// Queues `message`; call it on the transaction that makes the change it reports.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    clinic_id: Option<i64>,
-    user_id: Option<i64>,
+    envelope: Envelope,
     message: &Message,
 ) -> Result<(), AppError> {
     let now = now_ms();
     mail_outbox::ActiveModel {
-        clinic_id: Set(clinic_id),
-        user_id: Set(user_id),
+        clinic_id: Set(envelope.clinic_id),
+        user_id: Set(envelope.user_id),
+        signup_id: Set(envelope.signup_id),
         to_address: Set(message.to.clone()),
         subject: Set(message.subject.clone()),
         text_body: Set(message.text.clone()),
@@ -84,6 +101,7 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        expires_at: Set(envelope.expires_at),
         ..Default::default()
     }
     .insert(db)
@@ -111,6 +129,7 @@ async fn claim(db: &DatabaseConnection, id: i64, settings: &OutboxSettings) -> R
                 .is_null()
                 .or(mail_outbox::Column::LockedUntil.lt(now)),
         )
+        .filter(live(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -133,6 +152,7 @@ pub async fn run_once(
                 .is_null()
                 .or(mail_outbox::Column::LockedUntil.lt(now)),
         )
+        .filter(live(now))
         .order_by_asc(mail_outbox::Column::NextAttemptAt)
         .order_by_asc(mail_outbox::Column::Id)
         .limit(settings.batch)
@@ -160,6 +180,9 @@ pub async fn run_once(
                     .col_expr(mail_outbox::Column::SentAt, Expr::val(now_ms()))
                     .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
                     .col_expr(mail_outbox::Column::LastError, Expr::val(None::<String>))
+                    .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
+                    .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
+                    .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
                     .filter(mail_outbox::Column::Id.eq(id))
                     .exec(db)
                     .await?;
@@ -168,7 +191,7 @@ pub async fn run_once(
             }
             Err(error) => {
                 let give_up = row.attempts >= settings.max_attempts;
-                mail_outbox::Entity::update_many()
+                let update = mail_outbox::Entity::update_many()
                     .col_expr(
                         mail_outbox::Column::Status,
                         Expr::val(if give_up { "failed" } else { "pending" }),
@@ -181,7 +204,16 @@ pub async fn run_once(
                     .col_expr(
                         mail_outbox::Column::LastError,
                         Expr::val(Some(error.clone())),
-                    )
+                    );
+                let update = if give_up {
+                    update
+                        .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
+                        .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
+                        .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
+                } else {
+                    update
+                };
+                update
                     .filter(mail_outbox::Column::Id.eq(id))
                     .exec(db)
                     .await?;
@@ -196,6 +228,23 @@ pub async fn run_once(
         }
     }
     Ok(sent)
+}
+
+/// Not carrying a link, or carrying one that still works at `now`.
+fn live(now: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(mail_outbox::Column::ExpiresAt.is_null())
+        .add(mail_outbox::Column::ExpiresAt.gt(now))
+}
+
+/// Drops every message whose link died before it was sent; returns how many.
+pub async fn drop_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    Ok(mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::Status.ne("sent"))
+        .filter(mail_outbox::Column::ExpiresAt.lte(now_ms()))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Runs the worker until the process ends.

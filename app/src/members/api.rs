@@ -85,6 +85,7 @@ pub async fn create_member(member: NewMember) -> Result<i64, AppError> {
 #[server(endpoint = "members/detail")]
 pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
+    crate::auth::guard::started_here()?;
     let state = crate::state::AppState::current()?;
     super::edit::open(&state.db, &admin, id).await
 }

@@ -348,6 +348,12 @@ pub async fn save_profile(
     apply_profile(&mut am, &valid);
     let txn = crate::state::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
+    // A link sent to the old address (or naming the old username) dies with it.
+    if !old.email.eq_ignore_ascii_case(&valid.email)
+        || !old.username.eq_ignore_ascii_case(&valid.username)
+    {
+        crate::auth::tokens::kill_all(&txn, id).await?;
+    }
     audit::service::record(
         &txn,
         old.clinic_id,

@@ -16,7 +16,7 @@ use crate::auth::guard::Admin;
 use crate::auth::tokens::{self, Purpose};
 use crate::entities::{
     audit_event, clinic, clinic_admin, mail_outbox, password_history, password_token, session,
-    user, user_room, visit,
+    signup, user, user_room, visit,
 };
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
@@ -82,6 +82,7 @@ pub async fn save_status(
     claim_version(&txn, id, version, am).await?;
     if new_status != Status::Active {
         end_sessions(&txn, id).await?;
+        tokens::kill_all(&txn, id).await?;
     }
     let from = old_status.map(Status::label).unwrap_or_default();
     audit::service::record(
@@ -113,7 +114,20 @@ pub async fn new_password_hash(
             "Enter a new password.",
         ));
     }
-    let errors = check_new_password(password, confirm, &member.username, policy);
+    let mut errors = check_new_password(password, confirm, &member.username, policy);
+    if errors.is_empty()
+        && let Some(refusal) = crate::common_passwords::refusal(
+            password,
+            &[
+                &member.first_name,
+                &member.last_name,
+                &member.username,
+                &member.email,
+            ],
+        )
+    {
+        errors.push(crate::error::FieldError::new(field::PASSWORD, refusal));
+    }
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
@@ -220,7 +234,7 @@ pub async fn queue_link(
     member: &user::Model,
     purpose: Purpose,
 ) -> Result<(), AppError> {
-    let token = tokens::issue(txn, member.id, purpose).await?;
+    let (token, expires_at) = tokens::issue(txn, member.id, purpose).await?;
     let link = tokens::link(public_url, &token);
     let message = match purpose {
         Purpose::Welcome => templates::welcome(
@@ -238,7 +252,13 @@ pub async fn queue_link(
             purpose.hours(),
         ),
     };
-    outbox::enqueue(txn, Some(member.clinic_id), Some(member.id), &message).await
+    let envelope = outbox::Envelope {
+        clinic_id: Some(member.clinic_id),
+        user_id: Some(member.id),
+        signup_id: None,
+        expires_at: Some(expires_at),
+    };
+    outbox::enqueue(txn, envelope, &message).await
 }
 
 /// "Send Reset Password Email": a 72-hour link, queued with its token in one transaction.
@@ -310,9 +330,9 @@ pub async fn delete_preview(
     })
 }
 
-/// Removes the member and everything that refers to them, inside `txn`. The audit trail
-/// keeps one event with the member's ID and username only. Returns false when the member
-/// was already gone.
+/// Removes the member and everything that carries their data, inside `txn`. The audit
+/// trail keeps its events, personal values masked, and one more: the deletion. Returns
+/// false when the member was already gone.
 pub async fn erase(
     txn: &impl ConnectionTrait,
     member: &user::Model,
@@ -362,15 +382,23 @@ pub async fn erase(
         .filter(clinic_admin::Column::UserId.eq(id))
         .exec(txn)
         .await?;
-    // The trail keeps one event about a deleted member: its deletion, with ID and username.
-    audit_event::Entity::delete_many()
-        .filter(audit_event::Column::MemberId.eq(id))
-        .exec(txn)
-        .await?;
-    let changes = [
-        Change::new("Username", member.username.clone(), ""),
-        Change::new("Reason", "", reason),
-    ];
+    // Sign-ups under the member's address: a confirmed one is gone already; any other
+    // can no longer become anyone.
+    crate::patients::service::forget_signups(
+        txn,
+        sea_orm::Condition::all()
+            .add(signup::Column::ClinicId.eq(member.clinic_id))
+            .add(
+                sea_orm::Condition::any()
+                    .add(signup::Column::UsernameLower.eq(member.username_lower.clone()))
+                    .add(signup::Column::UsernameLower.eq(member.email_lower.clone())),
+            ),
+    )
+    .await?;
+    // The trail stays (who viewed and changed the member, and when), with the member's
+    // personal values masked; the deletion itself says who deleted whom, by ID, and when.
+    audit::service::forget_member(txn, id).await?;
+    let changes = [Change::new("Reason", "", reason)];
     let changes = serde_json::to_string(&changes).map_err(AppError::internal)?;
     audit_event::ActiveModel {
         clinic_id: Set(member.clinic_id),

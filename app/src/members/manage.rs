@@ -249,12 +249,27 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
             None
         }
     };
-    errors.extend(check_new_password(
+    let password_errors = check_new_password(
         &input.password,
         &input.confirm_password,
         input.profile.username.trim(),
         &policy_of(&clinic),
-    ));
+    );
+    if password_errors.is_empty()
+        && !input.password.is_empty()
+        && let Some(refusal) = crate::common_passwords::refusal(
+            &input.password,
+            &[
+                &input.profile.first_name,
+                &input.profile.last_name,
+                &input.profile.username,
+                &input.profile.email,
+            ],
+        )
+    {
+        errors.push(FieldError::new(field::PASSWORD, refusal));
+    }
+    errors.extend(password_errors);
     errors.extend(duplicates(db, clinic.id, &input.profile, None).await?);
     if let Some(valid) = &valid {
         check_lists(valid, &mut errors);

@@ -27,8 +27,11 @@ pub mod words {
     pub const SIGNUP_ANSWER: &str = "Check your email to finish signing up. We sent a message to the address you gave; its link works for 72 hours.";
     pub const SIGNUP_CLOSED: &str = "Sign-up is not open in this room.";
     pub const GUESTS_CLOSED: &str = "Guest entry is not open in this room.";
-    pub const UNCONFIRMED: &str =
-        "Confirm your email address to finish signing up: open the link we emailed you.";
+    pub const ROOM_FULL: &str =
+        "This waiting room is full just now. Please try again in a few minutes.";
+    pub const UNCONFIRMED: &str = "Just signed up? Open the link we emailed you to finish, then sign in. Lost it? Send it again:";
+    pub const CONFIRM_PASSWORD_MISSING: &str = "Enter the password you chose when you signed up.";
+    pub const CONFIRM_PASSWORD_WRONG: &str = "That is not the password chosen for this sign-up. If you did not sign up, ignore the email.";
     pub const RESENT: &str =
         "If a sign-up is waiting for that address, we have sent its link again.";
     pub const ALREADY_MEMBER: &str = "This email address already has an account. Sign in instead.";

@@ -68,13 +68,13 @@ pub async fn confirm_info(token: String) -> Result<Option<(String, String)>, App
 }
 
 /// Confirms the email of a sign-up: the account is made and signed in. Public: the
-/// single-use token proves who the caller is.
+/// single-use token and the password chosen at sign-up, together, prove who the caller is.
 #[server(endpoint = "auth/confirm")]
-pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
-    // Public: the single-use token proves who the caller is.
+pub async fn confirm_sign_up(token: String, password: String) -> Result<(), AppError> {
+    // Public: the single-use token and the sign-up's password prove who the caller is.
     crate::auth::throttle::public_post()?;
     let state = crate::state::AppState::current()?;
-    let session = super::service::confirm(&state, &token).await?;
+    let session = super::service::confirm(&state, &token, password).await?;
     if let Some(old) = crate::auth::guard::current_token() {
         crate::auth::session::end(&state.db, &old).await?;
     }
@@ -220,12 +220,23 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let info = Resource::new(token, confirm_info);
     let action = ServerAction::<ConfirmSignUp>::new();
     let from_url = url_error(ConfirmSignUp::PATH);
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(from_url)
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let password_error = move || {
+        error()
+            .filter(|e| matches!(e, AppError::Validation { field, .. } if field == "password"))
+            .map(|e| {
+                crate::auth::known(
+                    &e,
+                    &[
+                        words::CONFIRM_PASSWORD_MISSING,
+                        words::CONFIRM_PASSWORD_WRONG,
+                    ],
+                )
+            })
+    };
+    let form_error = move || {
+        error()
+            .filter(|e| !matches!(e, AppError::Validation { field, .. } if field == "password"))
             .map(|e| crate::auth::known(&e, &[words::DEAD_CONFIRM, words::ALREADY_MEMBER]))
     };
     view! {
@@ -237,17 +248,27 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                         <p class="brand">{clinic.clone()}</p>
                         <h1>"Confirm your email"</h1>
                         <p>{format!("Hello {first_name}. Confirm your email address to finish signing up with {clinic}.")}</p>
-                        <ActionForm action=action attr:class="form">
-                            {move || error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                        <ActionForm action=action attr:class="form" attr:novalidate=true>
+                            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                             <input type="hidden" name="token" value=token()/>
+                            <div class="field">
+                                <label for="password">"Password"</label>
+                                <input id="password" name="password" type="password"
+                                    autocomplete="current-password" required
+                                    aria-invalid=move || password_error().is_some().to_string()
+                                    aria-describedby="password-hint password-error"/>
+                                <p id="password-hint" class="hint">"The password you chose when you signed up."</p>
+                                <p id="password-error" class="field-error">{password_error}</p>
+                            </div>
                             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                                 "Confirm and sign in"
                             </button>
                         </ActionForm>
+                        <p class="below-form">"Did not sign up? Ignore the email: nothing is made without this password."</p>
                     }.into_any(),
                     Ok(None) => view! {
                         <h1>"Confirm your email"</h1>
-                        <p class="form-error" role="alert">{error().unwrap_or_else(|| words::DEAD_CONFIRM.to_owned())}</p>
+                        <p class="form-error" role="alert">{form_error().unwrap_or_else(|| words::DEAD_CONFIRM.to_owned())}</p>
                         <p><a href="/login">"Sign in"</a></p>
                     }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),

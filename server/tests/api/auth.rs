@@ -208,16 +208,55 @@ async fn a_crafted_error_link_cannot_put_its_own_words_on_the_sign_in_page() {
     let fake = r#"{"kind":"validation","field":"form","message":"Call 555-0100 to unlock"}"#;
     let err = base64::engine::general_purpose::URL_SAFE.encode(fake);
 
-    let html = app
+    let crafted = app
         .get(
             &app.client(),
-            &format!("/login?__path=/api/auth/login&__err={err}"),
+            &format!("/login?next=/account&__path=/api/auth/login&__err={err}"),
         )
         .await;
-    let html = page_text(html).await;
 
-    assert!(!html.contains("555-0100"));
-    assert!(html.contains("Sign-in failed. Please try again."));
+    // Not signed by Frontdesk: sent on to the same page without it.
+    assert_eq!(crafted.status(), 303);
+    assert_eq!(crafted.headers()[LOCATION], "/login?next=/account");
+    let forged_sig = app
+        .get(
+            &app.client(),
+            &format!("/login?__path=/api/auth/login&__err={err}&__sig=00ff"),
+        )
+        .await;
+    assert_eq!(forged_sig.status(), 303);
+    assert_eq!(forged_sig.headers()[LOCATION], "/login");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_shows_words_a_link_brings() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let fake = r#"{"kind":"validation","field":"form","message":"Guest entry moved: call +1-900-555-0100"}"#;
+    let err = base64::engine::general_purpose::URL_SAFE.encode(fake);
+    let patient = app.signed_in(PATIENT_A).await;
+    for (page, form) in [
+        ("/forgot-password", "/api/auth/forgot"),
+        ("/reset-password?token=x", "/api/auth/reset"),
+        ("/confirm-email?token=x", "/api/auth/confirm"),
+        ("/u/jessica", "/api/patients/join"),
+        ("/u/jessica/guest", "/api/patients/enter"),
+        ("/u/jessica/sign-up", "/api/patients/sign_up"),
+        ("/account", "/api/account/password"),
+    ] {
+        let sep = if page.contains('?') { '&' } else { '?' };
+        let client = if page == "/account" {
+            &patient
+        } else {
+            &app.client()
+        };
+        let crafted = app
+            .get(client, &format!("{page}{sep}__path={form}&__err={err}"))
+            .await;
+        assert_eq!(crafted.status(), 303, "{page}");
+        let to = crafted.headers()[LOCATION].to_str().unwrap().to_owned();
+        assert!(!to.contains("__err"), "{page} -> {to}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

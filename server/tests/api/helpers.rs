@@ -15,7 +15,7 @@ use app::mail::outbox::{self, OutboxSettings};
 pub use crate::answers::*;
 use crate::smtp::SmtpServer;
 use app::members::{Status, UserType};
-use server::{ServerState, Settings, app_state, db, leptos_options, router, seed};
+use server::{ServerState, Settings, app_state, db, router, seed};
 
 pub const PASSWORD: &str = "Correct-Horse-42";
 pub const ADMIN_A: &str = "admin@clinic-a.test";
@@ -116,8 +116,11 @@ pub fn open_limits() -> app::auth::throttle::Limits {
     };
     app::auth::throttle::Limits {
         sign_in_failures: open,
+        account_failures: open,
         public_posts: open,
         mail_per_address: open,
+        guest_entries: open,
+        guests_waiting_per_room: 100_000,
     }
 }
 
@@ -182,6 +185,8 @@ fn test_settings(url: String, site_root: String) -> Settings {
         mail_dir: "data/mail".into(),
         public_post_burst: 60,
         recent_pages: app::members::remembered::RecentPages::MOST,
+        trusted_proxies: Vec::new(),
+        guest_burst: 3,
     }
 }
 
@@ -210,10 +215,7 @@ async fn start_over(
     if let Some(limits) = limits {
         state.throttle = std::sync::Arc::new(app::auth::throttle::Throttle::new(limits));
     }
-    let app = router(ServerState {
-        leptos_options: leptos_options(&settings),
-        app: state,
-    });
+    let app = router(ServerState::new(&settings, state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -244,10 +246,34 @@ impl TestApp {
     /// database (and serves nothing with it).
     pub fn another_router(&self) -> axum::Router {
         let settings = test_settings(String::new(), NO_SITE.into());
-        router(ServerState {
-            leptos_options: leptos_options(&settings),
-            app: app_state(self.db.clone(), &settings),
-        })
+        router(ServerState::new(
+            &settings,
+            app_state(self.db.clone(), &settings),
+        ))
+    }
+
+    /// Serves a second server over this server's database, with its settings changed by
+    /// `change`; returns its address.
+    pub async fn serve_another(&self, change: impl FnOnce(&mut Settings)) -> SocketAddr {
+        let mut settings = test_settings(String::new(), NO_SITE.into());
+        change(&mut settings);
+        let app = router(ServerState::new(
+            &settings,
+            app_state(self.db.clone(), &settings),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        addr
     }
 
     /// Starts `n` more outbox workers, as `n` servers would.
@@ -277,6 +303,11 @@ impl TestApp {
         app::members::lifecycle::purge_due(&self.db)
             .await
             .expect("purge")
+    }
+
+    /// Runs the once-a-minute job that forgets what has expired, once.
+    pub async fn forget_expired(&self) {
+        server::forget_expired(&self.db, &self.mailer).await;
     }
 
     /// A link relative to this server, for a link from an email.
@@ -528,4 +559,48 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
         .unwrap();
     row.try_get::<i64>("", "n").unwrap()
+}
+
+/// Every `table.column` of the schema (read from the database itself, so a new table or
+/// column is searched too) whose value, as text, contains `needle`, ignoring case.
+pub async fn where_found(app: &TestApp, needle: &str) -> Vec<String> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = app.db.get_database_backend();
+    let columns_sql = match backend {
+        DbBackend::Postgres => "SELECT table_name AS t, column_name AS c FROM \
+             information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"
+            .to_owned(),
+        _ => "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+            .to_owned(),
+    };
+    let columns = app
+        .db
+        .query_all_raw(Statement::from_string(backend, columns_sql))
+        .await
+        .expect("the schema's columns");
+    assert!(columns.len() > 50, "read the whole schema");
+    let pattern = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+        .replace('\'', "''");
+    let mut found = Vec::new();
+    for row in columns {
+        let table: String = row.try_get("", "t").unwrap();
+        let column: String = row.try_get("", "c").unwrap();
+        let n = count(
+            app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE \
+                 LOWER(CAST(\"{column}\" AS TEXT)) LIKE '%{pattern}%' ESCAPE '\\'"
+            ),
+        )
+        .await;
+        if n > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    found
 }

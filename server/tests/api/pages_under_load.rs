@@ -19,7 +19,7 @@ fn rounds() -> usize {
 
 /// Two workers, as on a small server; with the stacks the server's own runtime has (the
 /// member detail, unoptimised in test builds, renders deeper than tokio's default 2 MiB).
-fn server_runtime() -> tokio::runtime::Runtime {
+pub fn server_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(server::WORKER_STACK_BYTES)

@@ -1,15 +1,16 @@
 //! Sign-up, its email confirmation, and sending the link again.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::{CONFIRM_HOURS, SignUpInput, words};
 use super::{entry_of, room_by_slug};
 use crate::audit::{self, Action, Change};
 use crate::auth::session::{self, hash_token, new_token};
-use crate::entities::{clinic, password_history, room, signup, user, user_room};
+use crate::entities::{clinic, mail_outbox, password_history, room, signup, user, user_room};
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
 use crate::members::manage::{check_lists, is_unique_violation, policy_of, rejected};
@@ -39,23 +40,52 @@ async fn known_account(
         .await?)
 }
 
-/// Queues the email holding a sign-up's confirmation link (`token`, valid for
-/// [`CONFIRM_HOURS`]), in the sign-up's own transaction.
+/// Queues the email holding sign-up `s`'s confirmation link (`token`, valid until the
+/// sign-up's expiry), in the sign-up's own transaction.
 async fn queue_confirmation(
     txn: &impl sea_orm::ConnectionTrait,
     state: &AppState,
     c: &clinic::Model,
-    email: &str,
-    first_name: &str,
+    s: &signup::Model,
     token: &str,
 ) -> Result<(), AppError> {
     let link = format!(
         "{}/confirm-email?token={token}",
         state.auth.public_url.trim_end_matches('/')
     );
-    let message = templates::confirm_signup(email, &c.name, first_name, &link, CONFIRM_HOURS);
-    outbox::enqueue(txn, Some(c.id), None, &message).await?;
+    let message = templates::confirm_signup(&s.email, &c.name, &s.first_name, &link, CONFIRM_HOURS);
+    let envelope = outbox::Envelope {
+        clinic_id: Some(c.id),
+        user_id: None,
+        signup_id: Some(s.id),
+        expires_at: Some(s.expires_at),
+    };
+    outbox::enqueue(txn, envelope, &message).await?;
     Ok(())
+}
+
+/// Removes sign-ups that can no longer become members (`filter`), with the messages
+/// queued for them: the data a stranger typed does not outlive its link.
+pub async fn forget_signups(db: &impl ConnectionTrait, filter: Condition) -> Result<u64, AppError> {
+    let ids: Vec<i64> = signup::Entity::find()
+        .select_only()
+        .column(signup::Column::Id)
+        .filter(filter)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::SignupId.is_in(ids.clone()))
+        .exec(db)
+        .await?;
+    Ok(signup::Entity::delete_many()
+        .filter(signup::Column::Id.is_in(ids))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Signs up: every caller with a valid form gets the same answer. A new address gets a
@@ -72,6 +102,15 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     let valid = match valid {
         Ok(v) => {
             let mut errors = Vec::new();
+            if let Some(refusal) = crate::common_passwords::refusal(
+                &input.password,
+                &[&v.first_name, &v.last_name, &v.email],
+            ) {
+                errors.push(crate::error::FieldError::new(
+                    crate::members::profile::field::PASSWORD,
+                    refusal,
+                ));
+            }
             check_lists(&v, &mut errors);
             if !errors.is_empty() {
                 return Err(rejected(errors));
@@ -98,7 +137,12 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
             &format!("{base}/login"),
             &format!("{base}/forgot-password"),
         );
-        outbox::enqueue(&txn, Some(existing.clinic_id), Some(existing.id), &message).await?;
+        let envelope = outbox::Envelope {
+            clinic_id: Some(existing.clinic_id),
+            user_id: Some(existing.id),
+            ..Default::default()
+        };
+        outbox::enqueue(&txn, envelope, &message).await?;
         txn.commit().await?;
         tracing::info!(
             user_id = existing.id,
@@ -130,7 +174,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     }
     .insert(&txn)
     .await?;
-    queue_confirmation(&txn, state, &c, &valid.email, &valid.first_name, &token).await?;
+    queue_confirmation(&txn, state, &c, &pending, &token).await?;
     txn.commit().await?;
     tracing::info!(
         signup_id = pending.id,
@@ -169,15 +213,41 @@ pub async fn confirm_info(
 
 /// Uses a confirmation link: makes the member (Active, of that clinic, in that room) from
 /// exactly what the sign-up held, and returns a session token for them.
+///
+/// The link alone is not enough: whoever confirms must give the password chosen at sign-up,
+/// so a stranger who signs up with someone else's address cannot have that person confirm
+/// (and sign in to) an account whose password the stranger knows. The sign-up's row and
+/// its unsent messages go once it is a member; sent ones follow the member.
 #[tracing::instrument(skip_all)]
-pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> {
+pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<String, AppError> {
     let dead = || AppError::validation("token", words::DEAD_CONFIRM);
     let s = live_signup(&state.db, token).await?.ok_or_else(dead)?;
+    if password.is_empty() {
+        return Err(AppError::validation(
+            "password",
+            words::CONFIRM_PASSWORD_MISSING,
+        ));
+    }
+    let guess = crate::auth::throttle::Guess::Confirm(s.id);
+    let slot = state.throttle.take(&state.db, &guess).await?;
+    let chars = password.chars().count();
+    let matches = chars <= crate::validation::MAX_PASSWORD_CHARS
+        && state
+            .hasher
+            .verify(password, Some(s.password_hash.clone()))
+            .await?;
+    if !matches {
+        state.throttle.wrong(&state.db, slot).await?;
+        return Err(AppError::validation(
+            "password",
+            words::CONFIRM_PASSWORD_WRONG,
+        ));
+    }
+    state.throttle.right(&state.db, slot).await?;
     let now = now_ms();
     let txn = crate::state::write_txn(&state.db).await?;
     // Use the link up first: of two racing uses, one finds it gone.
-    let used = signup::Entity::update_many()
-        .col_expr(signup::Column::UsedAt, now.into())
+    let used = signup::Entity::delete_many()
         .filter(signup::Column::Id.eq(s.id))
         .filter(signup::Column::UsedAt.is_null())
         .exec(&txn)
@@ -185,6 +255,20 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     if used.rows_affected != 1 {
         return Err(dead());
     }
+    // Other sign-ups for this address can never become members now.
+    forget_signups(
+        &txn,
+        Condition::all()
+            .add(signup::Column::ClinicId.eq(s.clinic_id))
+            .add(signup::Column::UsernameLower.eq(s.username_lower.clone())),
+    )
+    .await?;
+    // This sign-up's unsent messages carry a dead link; its sent ones follow the member.
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::SignupId.eq(s.id))
+        .filter(mail_outbox::Column::Status.ne("sent"))
+        .exec(&txn)
+        .await?;
     let already = || AppError::validation("token", words::ALREADY_MEMBER);
     if known_account(&txn, s.clinic_id, &s.username_lower)
         .await?
@@ -258,26 +342,16 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
         ],
     )
     .await?;
+    mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::UserId, Expr::val(member.id))
+        .col_expr(mail_outbox::Column::SignupId, Expr::val(None::<i64>))
+        .filter(mail_outbox::Column::SignupId.eq(s.id))
+        .exec(&txn)
+        .await?;
     let session_token = session::create(&txn, member.id, state.auth.session_absolute_ms).await?;
     txn.commit().await?;
     tracing::info!(member_id = member.id, "sign-up confirmed");
     Ok(session_token)
-}
-
-/// The password hash of the newest live sign-up with this username, for the sign-in page
-/// to tell "confirm your email first" from a wrong password.
-pub async fn unconfirmed_hash(
-    db: &impl ConnectionTrait,
-    username_lower: &str,
-) -> Result<Option<String>, AppError> {
-    Ok(signup::Entity::find()
-        .filter(signup::Column::UsernameLower.eq(username_lower))
-        .filter(signup::Column::UsedAt.is_null())
-        .filter(signup::Column::ExpiresAt.gt(now_ms()))
-        .order_by_desc(signup::Column::CreatedAt)
-        .one(db)
-        .await?
-        .map(|s| s.password_hash))
 }
 
 /// Sends a waiting sign-up's link again, with a fresh token; silent when there is none.
@@ -315,7 +389,11 @@ pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
         .filter(signup::Column::Id.eq(s.id))
         .exec(&txn)
         .await?;
-    queue_confirmation(&txn, state, &c, &s.email, &s.first_name, &token).await?;
+    let s = signup::Model {
+        expires_at: now + CONFIRM_HOURS * 3_600_000,
+        ..s
+    };
+    queue_confirmation(&txn, state, &c, &s, &token).await?;
     txn.commit().await?;
     tracing::info!(signup_id = s.id, "confirmation link sent again");
     Ok(())

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
@@ -13,6 +13,21 @@ use crate::error::AppError;
 use crate::members::{Status, UserType};
 use crate::state::{AppState, now_ms};
 use crate::text::fold;
+
+async fn waiting_guests(db: &impl ConnectionTrait, room_id: i64) -> Result<i64, AppError> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM visits v JOIN users u ON u.id = v.user_id \
+                 WHERE v.room_id = {room_id} AND v.status = '{}' AND u.user_type = '{}'",
+                visit_status::WAITING,
+                UserType::Guest.as_db()
+            ),
+        ))
+        .await?;
+    Ok(row.map_or(Ok(0), |r| r.try_get::<i64>("", "n"))?)
+}
 
 /// A unique username for a guest, who never signs in with it.
 fn guest_username() -> String {
@@ -34,9 +49,28 @@ pub async fn enter_as_guest(
         return Err(AppError::Forbidden);
     }
     let valid = input.validate().map_err(AppError::fields)?;
+    // A flood of guests can neither fill the queue ahead of real patients nor come from
+    // one address: each address enters a few guests, then one every few minutes, and a
+    // room holds so many waiting guests at most.
+    state
+        .throttle
+        .guest_entry(&state.db, crate::auth::throttle::client_ip())
+        .await?;
     let now = now_ms();
     let username = guest_username();
     let txn = crate::state::write_txn(&state.db).await?;
+    // Guest entries to one room take turns for the count (on SQLite the write transaction
+    // already does). `FOR NO KEY UPDATE` leaves the room's key free: inserts that refer to
+    // the room (assignments, visits) take no turn, and so cannot deadlock with this one.
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        room::Entity::find_by_id(r.id)
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+            .one(&txn)
+            .await?;
+    }
+    if waiting_guests(&txn, r.id).await? >= state.throttle.guests_waiting_per_room() {
+        return Err(AppError::validation("form", super::super::words::ROOM_FULL));
+    }
     let guest = user::ActiveModel {
         clinic_id: Set(c.id),
         user_type: Set(UserType::Guest.as_db().to_owned()),
