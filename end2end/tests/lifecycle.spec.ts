@@ -1,6 +1,6 @@
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, clearMail, hydrated, mailTo, newPage } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, clearMail, createMember, hydrated, mailTo, newPage } from "./pages";
 
 const JANE = "jane.gomez@me.com";
 
@@ -20,14 +20,16 @@ async function signInAdmin(page: Page) {
 test("a reset email reaches the patient, whose link sets a password to sign in with; suspension then locks them out", async ({ page, browser }) => {
   await clearMail();
   await signInAdmin(page);
-  await page.goto("/admin/users?member=21408246&tab=other");
+  const lena = `lena.frost.${Date.now()}@example.com`;
+  const id = await createMember(page, { first: "Lena", last: "Frost", email: lena });
+  await page.goto(`/admin/users?member=${id}&tab=other`);
   await hydrated(page);
   await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
-  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: JANE GOMEZ" });
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: LENA FROST" });
   await detail.getByRole("button", { name: "Send Reset Password Email" }).click();
-  await expect(detail.getByText(`A reset link was sent to ${JANE}`)).toBeVisible();
+  await expect(detail.getByText(`A reset link was sent to ${lena}`)).toBeVisible();
 
-  const mail = await mailTo(JANE, /reset your password/);
+  const mail = await mailTo(lena, /reset your password/);
   expect(mail.subject).toContain("Clinic Portal");
   const link = mail.text.match(/https?:\/\/\S+\/reset-password\?token=\S+/)![0];
 
@@ -41,9 +43,9 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await patient.getByRole("button", { name: "Set Password Now" }).click();
   await expect(patient).toHaveURL(/\/login\?reset=1/);
   await expect(patient.getByText("Your password is set. Sign in with it.")).toBeVisible();
-  await signIn(patient, JANE, "Ocean-Harbor-2026!");
+  await signIn(patient, lena, "Ocean-Harbor-2026!");
   await expect(patient).toHaveURL(/\/account$/);
-  await expect(patient.getByRole("heading", { name: "Jane Gomez" })).toBeVisible();
+  await expect(patient.getByRole("heading", { name: "Lena Frost" })).toBeVisible();
 
   // The link works once.
   await patient.goto(link);
@@ -55,13 +57,15 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await expect(detail.getByText("Status saved: Suspended.")).toBeVisible();
   await patient.goto("/");
   await expect(patient.getByRole("link", { name: "Sign in" })).toBeVisible();
-  await signIn(patient, JANE, "Ocean-Harbor-2026!");
+  await signIn(patient, lena, "Ocean-Harbor-2026!");
   await expect(patient.getByRole("alert")).toHaveText("This account is not active. Please contact your clinic.");
 
-  // Active again, for the other tests.
+  // Active again: the same password signs in.
   await detail.getByLabel("Status").selectOption("active");
   await detail.getByRole("button", { name: "Save User Status" }).click();
   await expect(detail.getByText("Status saved: Active.")).toBeVisible();
+  await signIn(patient, lena, "Ocean-Harbor-2026!");
+  await expect(patient).toHaveURL(/\/account$/);
 });
 
 test("forgot password answers the same for anyone, and mails a known address", async ({ page }) => {
@@ -85,30 +89,33 @@ test("forgot password answers the same for anyone, and mails a known address", a
 
 test("Set password from the row sets a password the member signs in with", async ({ page, browser }) => {
   const users = await signInAdmin(page);
-  await users.search("jane.gomez@me.com");
+  const rhea = `rhea.stone.${Date.now()}@example.com`;
+  await createMember(page, { first: "Rhea", last: "Stone", email: rhea });
+  await users.search(rhea);
   await expect(users.rows()).toHaveCount(1);
   await users.rows().first().getByRole("link", { name: "Set password" }).click();
-  const dialog = page.getByRole("dialog", { name: "Set password for Jane Gomez" });
+  const dialog = page.getByRole("dialog", { name: "Set password for Rhea Stone" });
   await expect(dialog).toBeVisible();
   await dialog.getByLabel("Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
   await dialog.getByLabel("Confirm Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
   await expect(dialog.getByRole("checkbox", { name: "Sign the member out everywhere" })).toBeChecked();
   await dialog.getByRole("button", { name: "Set password" }).click();
   await expect(dialog).toHaveCount(0);
-  await expect(page.getByRole("status").filter({ hasText: "Password set for Jane Gomez" })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Password set for Rhea Stone" })).toBeVisible();
 
   const patient = await newPage(browser);
-  await signIn(patient, JANE, "Row-Harbor-2026!");
+  await signIn(patient, rhea, "Row-Harbor-2026!");
   await expect(patient).toHaveURL(/\/account$/);
 });
 
 test("a deleted member is gone from the table", async ({ page }) => {
   const users = await signInAdmin(page);
-  await page.goto("/admin/users?type=member&q=b");
-  await hydrated(page);
-  const row = users.rows().first();
-  const username = (await row.getByText(/^User name: /).innerText()).replace("User name: ", "");
-  const name = await row.locator(".strong").first().innerText();
+  const username = `dov.ashby.${Date.now()}@example.com`;
+  const name = "Dov Ashby";
+  await createMember(page, { first: "Dov", last: "Ashby", email: username });
+  await users.search(username);
+  const row = users.row(`User name: ${username}`);
+  await expect(row).toHaveCount(1);
 
   await row.getByRole("link", { name: "Delete" }).click();
   const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });

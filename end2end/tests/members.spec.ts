@@ -1,7 +1,7 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, createMember, hydrated } from "./pages";
 
 async function signIn(page: Page) {
   const login = new LoginPage(page, true);
@@ -20,12 +20,12 @@ async function noAxeViolations(page: Page, what: string) {
   expect(found, `accessibility violations on ${what}`).toEqual([]);
 }
 
-/** A form field by its accessible name (a required field's " *" is not part of it). */
 /** Waits until the detail's tabs answer the keyboard (the browser has taken them over). */
 async function detailReady(page: Page) {
   await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
 }
 
+/** A form field by its accessible name (a required field's " *" is not part of it). */
 const field = (page: Page, name: string) =>
   page
     .getByRole("textbox", { name, exact: true })
@@ -129,9 +129,15 @@ test("an admin creates Jane Gomez, finds her, edits her city and rooms, and sees
 
 test("the detail's tabs follow the arrow keys, and a reload reopens the modal on its tab", async ({ page }) => {
   await signIn(page);
-  await page.goto("/admin/users?member=21408246&tab=profile");
+  const id = await createMember(page, {
+    first: "Tomas",
+    last: "Reyes",
+    email: `tomas.reyes.${Date.now()}@example.com`,
+    password: "Granite-Meadow-2026",
+  });
+  await page.goto(`/admin/users?member=${id}&tab=profile`);
   await hydrated(page);
-  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: JANE GOMEZ" });
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: TOMAS REYES" });
   await expect(detail).toBeVisible();
   await detailReady(page);
 

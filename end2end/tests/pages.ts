@@ -75,20 +75,23 @@ const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
 
 export type Mail = { subject: string; text: string; to: { address: string }[] };
 
-/** The newest message the SMTP server (maildev) received for `to` whose subject matches. */
-export async function mailTo(to: string, subject: RegExp): Promise<Mail> {
-  let found: Mail | undefined;
+/**
+ * The newest message the SMTP server (maildev) received for `to` whose subject matches,
+ * once at least `atLeast` such messages have arrived (2 to wait for a resent one).
+ */
+export async function mailTo(to: string, subject: RegExp, atLeast = 1): Promise<Mail> {
+  let found: Mail[] = [];
   await expect
     .poll(
       async () => {
         const all = (await (await fetch(`${MAILDEV}/api/email`)).json()) as Mail[];
-        found = all.reverse().find((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
-        return found !== undefined;
+        found = all.filter((m) => m.to.some((t) => t.address === to) && subject.test(m.subject));
+        return found.length >= atLeast;
       },
-      { timeout: 15_000, message: `an email to ${to}` },
+      { timeout: 15_000, message: `${atLeast} email(s) to ${to}` },
     )
     .toBe(true);
-  return found!;
+  return found[found.length - 1];
 }
 
 /** Forgets every message maildev holds, so a test reads only its own. */
@@ -99,4 +102,43 @@ export async function clearMail() {
 /** A page in a browser context of its own: another person's browser. */
 export async function newPage(browser: Browser, javaScriptEnabled = true) {
   return (await browser.newContext({ javaScriptEnabled })).newPage();
+}
+
+/**
+ * A member of the demo clinic, in its Jessica Laynes' Clinic room, created for one test by
+ * the signed-in admin's own browser: the same same-origin request the Create a Member form
+ * sends. Tests that change a member (password, status, type, deletion) change their own, so
+ * no spec depends on another's order. Returns the new member's ID.
+ */
+export async function createMember(
+  page: Page,
+  member: { first: string; last: string; email: string; password?: string },
+): Promise<number> {
+  return page.evaluate(async ({ first, last, email, password }) => {
+    const post = async (path: string, init: RequestInit) => {
+      const response = await fetch(path, { method: "POST", ...init });
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+      return response.json();
+    };
+    const options = await post("/api/members/form", {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    type Clinic = { id: number; rooms: { id: number; name: string }[] };
+    const clinic = (options.clinics as Clinic[]).find((c) => c.rooms.some((r) => r.name === "Jessica Laynes' Clinic"))!;
+    const room = clinic.rooms.find((r) => r.name === "Jessica Laynes' Clinic")!;
+    const profile = {
+      username: email, first_name: first, last_name: last, email,
+      dob_month: "", dob_day: "", dob_year: "", address: "", city: "", state: "", zip: "",
+      country: "US", phone: "", pcp_name: "", pcp_phone: "", timezone: "America/Los_Angeles",
+    };
+    const member = {
+      clinic_id: clinic.id, room_ids: [room.id], user_type: "member",
+      password: password ?? "", confirm_password: password ?? "", profile,
+    };
+    return (await post("/api/members/create", {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ member }),
+    })) as number;
+  }, member);
 }

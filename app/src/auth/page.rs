@@ -81,19 +81,6 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="notice" role="status" hidden=move || query.read().get("resent").is_none()>
                     {words::RESENT}
                 </p>
-                {move || unconfirmed().then(|| view! {
-                    <div class="notice" role="alert">
-                        <p>{words::UNCONFIRMED}</p>
-                        <ActionForm action=resend attr:class="form" attr:novalidate=true>
-                            <div class="field">
-                                <label for="resend-username">"Your email"</label>
-                                <input id="resend-username" name="username" type="email" autocomplete="email"
-                                    value=username.get_untracked()/>
-                            </div>
-                            <button type="submit" class="button">"Send the link again"</button>
-                        </ActionForm>
-                    </div>
-                })}
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     {move || form_error().map(|msg| view! {
@@ -119,6 +106,22 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                // Offered after every "do not match", folded: it is for the few who just
+                // signed up, and says nothing about the account either way.
+                {move || unconfirmed().then(|| view! {
+                    <details class="notice">
+                        <summary>"Just signed up?"</summary>
+                        <p>{words::UNCONFIRMED}</p>
+                        <ActionForm action=resend attr:class="form" attr:novalidate=true>
+                            <div class="field">
+                                <label for="resend-username">"Your email"</label>
+                                <input id="resend-username" name="username" type="email" autocomplete="email"
+                                    value=username.get_untracked()/>
+                            </div>
+                            <button type="submit" class="button">"Send the link again"</button>
+                        </ActionForm>
+                    </details>
+                })}
                 <p class="below-form"><a href="/forgot-password">"Forgot password?"</a></p>
             </div>
         </main>

@@ -29,7 +29,7 @@ pub mod words {
     pub const GUESTS_CLOSED: &str = "Guest entry is not open in this room.";
     pub const ROOM_FULL: &str =
         "This waiting room is full just now. Please try again in a few minutes.";
-    pub const UNCONFIRMED: &str = "Just signed up? Open the link we emailed you to finish, then sign in. Lost it? Send it again:";
+    pub const UNCONFIRMED: &str = "Open the link we emailed you to finish signing up, then sign in here. Lost the email? We can send it again.";
     pub const CONFIRM_PASSWORD_MISSING: &str = "Enter the password you chose when you signed up.";
     pub const CONFIRM_PASSWORD_WRONG: &str = "That is not the password chosen for this sign-up. If you did not sign up, ignore the email.";
     pub const RESENT: &str =

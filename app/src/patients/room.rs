@@ -353,7 +353,7 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
             <p>{format!("Hello {}. Your provider will see you soon.", status.first_name)}</p>
             <div class="queue" role="status" aria-live="polite" aria-atomic="true">
                 <span class="queue-label">"Your place in the queue"</span>
-                <span class="queue-place" data-place=place.to_string()>{place}</span>
+                <span class="queue-place">{place}</span>
                 <span class="queue-note">{if place == 1 { "You are next.".to_owned() } else { format!("{} ahead of you.", place - 1) }}</span>
             </div>
             <noscript>

@@ -31,23 +31,81 @@ fn draw<S: Strategy>(runner: &mut TestRunner, strategy: &S) -> S::Value {
     strategy.new_tree(runner).expect("value").current()
 }
 
-/// The JSON value with every leaf replaced: strings by any text, numbers and booleans by
-/// any number, text or `null`.
-fn mutate_json(value: &Value, runner: &mut TestRunner) -> Value {
+/// Which arguments a case replaces: all of them, or one alone with the others left as the
+/// rightful call sent them (so a value that the first validator refuses cannot hide the
+/// later arguments from the generated values).
+#[derive(Clone, Copy)]
+enum Replace {
+    All,
+    Only(usize),
+}
+
+impl Replace {
+    /// Case `case` of a function with `arguments` leaves: every other case replaces them
+    /// all, the rest take each argument alone in turn.
+    fn for_case(case: usize, arguments: usize) -> Self {
+        if case.is_multiple_of(2) || arguments == 0 {
+            Self::All
+        } else {
+            Self::Only((case / 2) % arguments)
+        }
+    }
+
+    fn covers(self, leaf: usize) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(n) => n == leaf,
+        }
+    }
+}
+
+fn any_leaf(runner: &mut TestRunner) -> Value {
+    match draw(runner, &(0..6u8)) {
+        0 => Value::Null,
+        1 => Value::from(draw(runner, &any::<i64>())),
+        2 => Value::from(draw(runner, &any::<f64>()).to_string()),
+        3 => Value::Bool(draw(runner, &any::<bool>())),
+        _ => Value::String(draw(runner, &text())),
+    }
+}
+
+fn leaves(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => map.values().map(leaves).sum(),
+        Value::Array(items) => items.iter().map(leaves).sum(),
+        _ => 1,
+    }
+}
+
+/// The JSON value with the chosen leaves replaced (numbered depth first from `*next`):
+/// strings by any text, numbers and booleans by any number, text or `null`.
+fn mutate_json(
+    value: &Value,
+    replace: Replace,
+    next: &mut usize,
+    runner: &mut TestRunner,
+) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), mutate_json(v, runner)))
+                .map(|(k, v)| (k.clone(), mutate_json(v, replace, next, runner)))
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| mutate_json(v, runner)).collect()),
-        _ => match draw(runner, &(0..6u8)) {
-            0 => Value::Null,
-            1 => Value::from(draw(runner, &any::<i64>())),
-            2 => Value::from(draw(runner, &any::<f64>()).to_string()),
-            3 => Value::Bool(draw(runner, &any::<bool>())),
-            _ => Value::String(draw(runner, &text())),
-        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| mutate_json(v, replace, next, runner))
+                .collect(),
+        ),
+        leaf => {
+            let n = *next;
+            *next += 1;
+            if replace.covers(n) {
+                any_leaf(runner)
+            } else {
+                leaf.clone()
+            }
+        }
     }
 }
 
@@ -59,23 +117,41 @@ async fn every_server_function_answers_any_input_with_a_value_or_a_4xx() {
     let mut answered = std::collections::BTreeMap::new();
     for (path, call) in &m.table {
         let caller = m.rightful(call.who);
-        for _ in 0..CASES {
+        let arguments = match &call.body {
+            Body::Form(pairs) => pairs.len(),
+            Body::Json(value) => leaves(value),
+        };
+        // Enough cases for each argument to be replaced alone at least once.
+        for case in 0..CASES.max(2 * arguments) {
             let body = match &call.body {
                 Body::Form(pairs) => {
+                    let replace = Replace::for_case(case, arguments);
                     let mut pairs: Vec<(&'static str, String)> = pairs
                         .iter()
-                        .map(|(k, _)| (*k, draw(&mut runner, &text())))
+                        .enumerate()
+                        .map(|(n, (k, v))| {
+                            if replace.covers(n) {
+                                (*k, draw(&mut runner, &text()))
+                            } else {
+                                (*k, v.clone())
+                            }
+                        })
                         .collect();
-                    // Arguments the function never named, and ones it needs left out.
-                    pairs.push(("slug", draw(&mut runner, &text())));
-                    pairs.push(("id", draw(&mut runner, &text())));
-                    pairs.push(("identifier", draw(&mut runner, &text())));
-                    if draw(&mut runner, &any::<bool>()) {
-                        pairs.truncate(draw(&mut runner, &(0..pairs.len())));
+                    if matches!(replace, Replace::All) {
+                        // Arguments the function never named, and ones it needs left out.
+                        pairs.push(("slug", draw(&mut runner, &text())));
+                        pairs.push(("id", draw(&mut runner, &text())));
+                        pairs.push(("identifier", draw(&mut runner, &text())));
+                        if draw(&mut runner, &any::<bool>()) {
+                            pairs.truncate(draw(&mut runner, &(0..pairs.len())));
+                        }
                     }
                     Body::Form(pairs)
                 }
-                Body::Json(value) => Body::Json(mutate_json(value, &mut runner)),
+                Body::Json(value) => {
+                    let replace = Replace::for_case(case, arguments);
+                    Body::Json(mutate_json(value, replace, &mut 0, &mut runner))
+                }
             };
             let response = send(&app, caller, path, &body).await;
             let status = response.status().as_u16();

@@ -561,9 +561,8 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-/// Every `table.column` of the schema (read from the database itself, so a new table or
-/// column is searched too) whose value, as text, contains `needle`, ignoring case.
-pub async fn where_found(app: &TestApp, needle: &str) -> Vec<String> {
+/// Every (table, column) of the schema, read from the database itself.
+pub async fn schema_columns(app: &TestApp) -> Vec<(String, String)> {
     use sea_orm::{DbBackend, Statement};
     let backend = app.db.get_database_backend();
     let columns_sql = match backend {
@@ -580,6 +579,15 @@ pub async fn where_found(app: &TestApp, needle: &str) -> Vec<String> {
         .await
         .expect("the schema's columns");
     assert!(columns.len() > 50, "read the whole schema");
+    columns
+        .into_iter()
+        .map(|row| (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap()))
+        .collect()
+}
+
+/// Every `table.column` of the schema (read from the database itself, so a new table or
+/// column is searched too) whose value, as text, contains `needle`, ignoring case.
+pub async fn where_found(app: &TestApp, needle: &str) -> Vec<String> {
     let pattern = needle
         .to_lowercase()
         .replace('\\', "\\\\")
@@ -587,9 +595,7 @@ pub async fn where_found(app: &TestApp, needle: &str) -> Vec<String> {
         .replace('_', "\\_")
         .replace('\'', "''");
     let mut found = Vec::new();
-    for row in columns {
-        let table: String = row.try_get("", "t").unwrap();
-        let column: String = row.try_get("", "c").unwrap();
+    for (table, column) in schema_columns(app).await {
         let n = count(
             app,
             &format!(

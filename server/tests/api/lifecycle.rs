@@ -132,10 +132,25 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
     );
     assert!(delete_on.starts_with(&app::members::format_time(stored.delete_after.unwrap())[..10]));
 
+    // The grace period runs out: had the account stayed pending, the purge would take it.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET delete_after = 1 WHERE id = {PAT_ID}"
+        ))
+        .await
+        .unwrap();
     let active = json(save_status(&app, &admin, PAT_ID, "active").await).await;
     assert_eq!(active["status"], "Active");
     assert!(active["delete_on"].is_null());
-    assert_eq!(app.purge().await, 0);
+    assert_eq!(app.purge().await, 0, "an Active account is never purged");
+    assert!(
+        user::Entity::find_by_id(PAT_ID)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_some_and(|u| u.delete_after.is_none()),
+        "Active clears the deletion date"
+    );
     assert_eq!(
         app.login(&app.client(), PATIENT_A, PASSWORD).await.status(),
         200
@@ -172,16 +187,17 @@ async fn the_purge_deletes_accounts_past_their_grace_period_once_and_leaves_noth
 /// member's username; the audit trail keeps its events about the member, masked, ending
 /// with the deletion.
 async fn assert_nothing_refers_to(app: &TestApp, id: i64, username: &str) {
-    for (table, column) in [
-        ("users", "id"),
-        ("user_rooms", "user_id"),
-        ("visits", "user_id"),
-        ("sessions", "user_id"),
-        ("password_tokens", "user_id"),
-        ("password_history", "user_id"),
-        ("mail_outbox", "user_id"),
-        ("clinic_admins", "user_id"),
-    ] {
+    // Every column of the schema that holds a user's ID, read from the database itself: a
+    // table added later is walked too. Only the audit trail may still name the member.
+    let mut walked = 0;
+    for (table, column) in schema_columns(app).await {
+        let refers = column.ends_with("user_id")
+            || column == "member_id"
+            || (table == "users" && column == "id");
+        if !refers || table == "audit_events" {
+            continue;
+        }
+        walked += 1;
         let count = count(
             app,
             &format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = {id}"),
@@ -189,6 +205,7 @@ async fn assert_nothing_refers_to(app: &TestApp, id: i64, username: &str) {
         .await;
         assert_eq!(count, 0, "{table}.{column} still refers to the member");
     }
+    assert!(walked >= 8, "walked {walked} columns");
     assert_eq!(where_found(app, username).await, Vec::<String>::new());
     let events = app.audit_of(id).await;
     assert_eq!(events.last().expect("the trail is kept").0, "deleted");
@@ -212,6 +229,36 @@ async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
         ))
         .await
         .unwrap();
+    // One of everything else a member can have: a changed password (history), a live
+    // reset link with its mail, and a message still queued (the SMTP server is down).
+    app.smtp.down();
+    let set = app
+        .call_json(
+            &admin,
+            "members/set_password",
+            json!({"id": PAT_ID, "password": "Fresh-Harbor-19", "confirm_password": "Fresh-Harbor-19", "sign_out_everywhere": false}),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    let sent = app
+        .call(&admin, "members/send_reset", &[("id", &PAT_ID.to_string())])
+        .await;
+    assert_eq!(sent.status(), 200);
+    for table in [
+        "password_tokens",
+        "password_history",
+        "mail_outbox",
+        "sessions",
+        "visits",
+        "user_rooms",
+    ] {
+        let rows = count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = {PAT_ID}"),
+        )
+        .await;
+        assert!(rows > 0, "{table}: the member has one before the deletion");
+    }
     let preview = json(
         app.call(
             &admin,

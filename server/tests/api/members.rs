@@ -313,4 +313,9 @@ async fn a_new_clinic_admin_administers_the_clinic() {
     let second = app.signed_in("second.admin@example.com").await;
     let listed = app.list_members(&second, "jane.gomez").await;
     assert_eq!(listed.status(), 200);
+    let listed = json(listed).await.to_string();
+    assert!(
+        listed.contains("jane.gomez@me.com"),
+        "the new admin sees clinic A's members: {listed}"
+    );
 }

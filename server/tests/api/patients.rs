@@ -490,7 +490,11 @@ async fn sign_up_and_guest_entry_work_without_javascript() {
     assert_eq!(entered.headers()[LOCATION], "/u/jessica/waiting");
     let waiting = page_text(app.get(&browser, "/u/jessica/waiting").await).await;
     assert!(waiting.contains("You are in the waiting room"), "{waiting}");
-    assert!(waiting.contains("data-place=\"1\""), "{waiting}");
+    assert!(
+        waiting.contains("<span class=\"queue-place\">1</span>")
+            && waiting.contains("You are next."),
+        "{waiting}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,11 @@
 //! A small SMTP server for the API tests: it speaks enough of RFC 5321 for lettre (EHLO,
-//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be stopped
-//! and started again on the same port to play a mail server that is down.
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be put
+//! down and up again to play a mail server that is down. Its port stays bound for the
+//! server's whole life, so no other process can take it while the server is "down": a
+//! down server accepts each connection and closes it at once, before any greeting.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -18,24 +21,45 @@ pub struct Received {
 pub struct SmtpServer {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
-    task: Option<JoinHandle<()>>,
+    answering: Arc<AtomicBool>,
+    task: JoinHandle<()>,
 }
 
 impl SmtpServer {
-    /// A port with nothing listening on it yet (the server is "down").
+    /// A server that is down: its port is bound, but no connection gets a greeting.
     pub async fn reserve() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        drop(listener);
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let answering = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (received, answering) = (received.clone(), answering.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else {
+                        return;
+                    };
+                    if !answering.load(Ordering::SeqCst) {
+                        drop(socket);
+                        continue;
+                    }
+                    let received = received.clone();
+                    tokio::spawn(async move {
+                        let _ = session(socket, received).await;
+                    });
+                }
+            })
+        };
         Self {
             addr,
-            received: Arc::default(),
-            task: None,
+            received,
+            answering,
+            task,
         }
     }
 
     pub async fn start() -> Self {
-        let mut server = Self::reserve().await;
+        let server = Self::reserve().await;
         server.up().await;
         server
     }
@@ -44,28 +68,14 @@ impl SmtpServer {
         format!("smtp://{}", self.addr)
     }
 
-    /// Starts answering on the reserved port.
-    pub async fn up(&mut self) {
-        let listener = TcpListener::bind(self.addr).await.expect("bind SMTP port");
-        let received = self.received.clone();
-        self.task = Some(tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let received = received.clone();
-                tokio::spawn(async move {
-                    let _ = session(socket, received).await;
-                });
-            }
-        }));
+    /// Starts answering on the server's port.
+    pub async fn up(&self) {
+        self.answering.store(true, Ordering::SeqCst);
     }
 
-    /// Stops listening (connections are refused from now on).
-    pub fn down(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    /// Stops answering: from now on each connection is closed before the greeting.
+    pub fn down(&self) {
+        self.answering.store(false, Ordering::SeqCst);
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -75,7 +85,7 @@ impl SmtpServer {
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        self.down();
+        self.task.abort();
     }
 }
 

@@ -1,0 +1,86 @@
+//! Sessions keep the README's promises: the clinic's idle time on both sides of it (30
+//! minutes by default), activity extending it, the 12-hour absolute limit, and a cookie
+//! that says as much.
+
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::*;
+
+const MINUTE: i64 = 60_000;
+
+/// Moves the one session of `username` back in time: its last activity `idle` ago, and its
+/// start (and so its absolute end) `age` ago.
+async fn age_session(app: &TestApp, username: &str, idle: i64, age: i64) {
+    let now = app::state::now_ms();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE sessions SET last_seen_at = {seen}, created_at = {start}, \
+             expires_at = {start} + 12 * 3600000 \
+             WHERE user_id = (SELECT id FROM users WHERE username_lower = '{username}')",
+            seen = now - idle,
+            start = now - age,
+        ))
+        .await
+        .unwrap();
+}
+
+async fn signed_in(app: &TestApp, client: &reqwest::Client) -> bool {
+    !json(app.call(client, "auth/me", &[]).await).await.is_null()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_idle_time_is_thirty_minutes_on_both_sides() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+
+    age_session(&app, PATIENT_A, 29 * MINUTE, 29 * MINUTE).await;
+    assert!(signed_in(&app, &patient).await, "29 minutes idle: still in");
+
+    // That request was activity: 29 more minutes from now are fine again.
+    let seen = count(
+        &app,
+        "SELECT last_seen_at AS n FROM sessions WHERE user_id = 21408302",
+    )
+    .await;
+    assert!(
+        seen > app::state::now_ms() - MINUTE,
+        "activity moves the idle clock"
+    );
+
+    age_session(&app, PATIENT_A, 31 * MINUTE, 31 * MINUTE).await;
+    assert!(!signed_in(&app, &patient).await, "31 minutes idle: out");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM sessions WHERE user_id = 21408302"
+        )
+        .await,
+        0,
+        "the ended session is gone from the database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ends_twelve_hours_after_sign_in_however_active() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+
+    age_session(&app, PATIENT_A, 0, 12 * 60 * MINUTE - MINUTE).await;
+    assert!(signed_in(&app, &patient).await, "11 h 59 min: still in");
+
+    age_session(&app, PATIENT_A, 0, 12 * 60 * MINUTE + MINUTE).await;
+    assert!(!signed_in(&app, &patient).await, "12 h 1 min, active: out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cookie_lives_as_long_as_the_session_may() {
+    let app = spawn_app().await;
+    let response = app.login(&app.client(), PATIENT_A, PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = set_cookies(response.headers())
+        .into_iter()
+        .next()
+        .expect("a session cookie");
+    assert!(cookie.contains("Max-Age=43200"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+}
