@@ -17,6 +17,8 @@ pub mod validation;
 #[cfg(feature = "ssr")]
 pub mod common_passwords;
 #[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
 pub mod entities;
 #[cfg(feature = "ssr")]
 pub mod retention;

@@ -7,8 +7,8 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
+use crate::db::now_ms;
 use crate::error::AppError;
-use crate::state::now_ms;
 
 /// How much one run forgot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -99,7 +99,7 @@ async fn forget_ended_guests(db: &DatabaseConnection, now: i64) -> Result<usize,
         else {
             continue;
         };
-        let txn = crate::state::write_txn(db).await?;
+        let txn = crate::db::write_txn(db).await?;
         if crate::members::lifecycle::erase(&txn, &guest, None, "guest record kept its time", false)
             .await?
         {

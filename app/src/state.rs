@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::DatabaseConnection;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::Throttle;
@@ -51,22 +48,4 @@ impl AppState {
         leptos::prelude::use_context::<Self>()
             .ok_or_else(|| crate::error::AppError::internal("AppState missing from context"))
     }
-}
-
-/// Milliseconds since the Unix epoch, the unit of every stored time.
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
-/// so concurrent writers wait their turn on the busy timeout; a deferred transaction that
-/// read first and then writes fails at once with "database is locked" when another writer
-/// got in between, and no waiting helps it. Postgres ignores the mode.
-pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use app::clinics::SettingsInput;
 use app::error::{AppError, FieldError};
-use app::members::profile::{self, Day, ProfileInput};
+use app::members::profile::{self, ProfileInput};
 use app::members::query::UsersQuery;
 use app::patients::{GuestInput, SignUpInput, visit_reason};
 use app::rooms::{self, RoomInput};
@@ -33,11 +33,7 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-const TODAY: Day = Day {
-    year: 2026,
-    month: 11,
-    day: 30,
-};
+const TODAY: time::Date = time::macros::date!(2026 - 11 - 30);
 
 /// A message is fixed wording: it never carries markup back to the page.
 fn plain(message: &str) -> bool {

@@ -20,7 +20,7 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     if !admin_page && !account_page {
         return next.run(req).await;
     }
-    let token = session::token_from_headers(req.headers()).map(str::to_owned);
+    let token = session::token_from_headers(req.headers());
     let allowed = match token {
         Some(token) => match session::lookup(&state.db, &token).await {
             Ok(Some(user)) if account_page => user.user_type != app::members::UserType::Guest,
@@ -226,9 +226,10 @@ fn page_policy(nonce: &PageNonce) -> Option<HeaderValue> {
     .ok()
 }
 
-/// Headers every response carries. Pages (HTML) get their policy here, with the nonce this
-/// layer made for the request, rather than from the rendering: one place decides it for
-/// every response, and a page can never go out under another response's policy.
+/// The Content-Security-Policy of every response (the router adds the static security
+/// headers with `SetResponseHeaderLayer`). Pages (HTML) get their policy here, with the
+/// nonce this layer made for the request, rather than from the rendering: one place decides
+/// it for every response, and a page can never go out under another response's policy.
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
     let nonce = PageNonce::new();
     req.extensions_mut().insert(nonce.clone());
@@ -239,15 +240,6 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let headers = response.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert(
-        "referrer-policy",
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
     let policy = if is_page { page_policy(&nonce) } else { None };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -9,9 +9,9 @@ use sea_orm::{
 };
 
 use app::auth::password::PasswordHasher;
+use app::db::now_ms;
 use app::entities::{clinic, clinic_admin, room, user, user_room, visit};
 use app::members::{Status, UserType};
-use app::state::now_ms;
 use app::text::fold;
 
 pub const DEMO_ADMIN: &str = "admin@frontdesk.test";
@@ -272,7 +272,7 @@ pub async fn demo_if_empty(
     let admin_hash = hasher.hash(password).await?;
     let other_admin_hash = hasher.hash(random_password()).await?;
 
-    let txn = app::state::write_txn(db).await?;
+    let txn = app::db::write_txn(db).await?;
     let (clinic_id, room_ids) = insert_clinic(&txn, DEMO_CLINIC, ROOMS).await?;
     let (other_clinic, other_rooms) = insert_clinic(&txn, OTHER_CLINIC, OTHER_ROOMS).await?;
     let now = now_ms();
@@ -425,7 +425,7 @@ pub async fn members(
                 }
             }
         }
-        let txn = app::state::write_txn(db).await?;
+        let txn = app::db::write_txn(db).await?;
         user::Entity::insert_many(users).exec(&txn).await?;
         user_room::Entity::insert_many(links).exec(&txn).await?;
         txn.commit().await?;

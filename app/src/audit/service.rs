@@ -11,10 +11,10 @@ use sea_orm::{
 use super::{
     AUDIT_PAGE_SIZE, Action, AuditPage, AuditQuery, AuditRow, Change, cursor, parse_cursor,
 };
+use crate::db::now_ms;
 use crate::entities::{audit_event, user};
 use crate::error::AppError;
 use crate::members::format_time;
-use crate::state::now_ms;
 
 /// Writes one event; call it on the transaction that makes the change.
 pub async fn record(

@@ -15,7 +15,7 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), AppError> {
     // Public: this is how a caller becomes someone; braked per address and per account.
-    super::throttle::public_post()?;
+    super::guard::public_post()?;
     let state = crate::state::AppState::current()?;
     if username.trim().is_empty() {
         return Err(AppError::validation("username", "Enter your username."));
@@ -81,10 +81,11 @@ mod service {
     use crate::auth::Me;
     use crate::auth::session::{self, SessionUser};
     use crate::auth::throttle::{Guess, client_ip};
+    use crate::db::now_ms;
     use crate::entities::{clinic, user};
     use crate::error::AppError;
     use crate::members::{Status, UserType};
-    use crate::state::{AppState, now_ms};
+    use crate::state::AppState;
 
     pub struct SignedIn {
         pub token: String,

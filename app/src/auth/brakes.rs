@@ -10,10 +10,16 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::throttle::Rate;
+use crate::db::now_ms;
 use crate::entities::brake;
 use crate::error::AppError;
-use crate::state::now_ms;
+
+/// A burst, then one more every `every`.
+#[derive(Clone, Copy, Debug)]
+pub struct Rate {
+    pub burst: u32,
+    pub every: std::time::Duration,
+}
 
 /// The stored form of a brake's key: its parts' SHA-256, in hex.
 pub fn key(parts: &[&str]) -> String {

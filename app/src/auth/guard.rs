@@ -16,7 +16,7 @@ pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
 /// The session token sent with the current request, if any.
 pub fn current_token() -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    session::token_from_headers(&parts.headers).map(str::to_owned)
+    session::token_from_headers(&parts.headers)
 }
 
 /// A Clinic Admin, with the clinics they administer.
@@ -95,4 +95,11 @@ pub fn clear_session_cookie() -> Result<(), AppError> {
         options.append_header(axum::http::header::SET_COOKIE, value);
     }
     Ok(())
+}
+
+/// One post to a public form from the current request's address: the public functions'
+/// first line (the per-address brake).
+pub fn public_post() -> Result<(), AppError> {
+    let state = AppState::current()?;
+    state.throttle.post_from(crate::auth::throttle::client_ip())
 }

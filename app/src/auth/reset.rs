@@ -24,7 +24,7 @@ pub const DEAD_LINK: &str =
 #[server(endpoint = "auth/forgot")]
 pub async fn forgot_password(identifier: String) -> Result<(), AppError> {
     // Public: the answer never says whether an account exists; braked per address.
-    super::throttle::public_post()?;
+    super::guard::public_post()?;
     let started = std::time::Instant::now();
     let state = crate::state::AppState::current()?;
     if identifier.trim().is_empty() {
@@ -58,7 +58,7 @@ pub async fn reset_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     // Public: the single-use token proves who the caller is.
-    super::throttle::public_post()?;
+    super::guard::public_post()?;
     let state = crate::state::AppState::current()?;
     service::reset(&state, &token, &password, &confirm_password).await?;
     leptos_axum::redirect("/login?reset=1");
@@ -70,13 +70,15 @@ mod service {
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
     use crate::audit::{self, Action, Change};
+    use crate::auth::links::queue_link;
     use crate::auth::tokens::{self, Purpose};
+    use crate::db::now_ms;
     use crate::entities::{clinic, password_token, user};
     use crate::error::AppError;
-    use crate::members::lifecycle::{new_password_hash, queue_link, store_password};
+    use crate::members::lifecycle::{new_password_hash, store_password};
     use crate::members::manage::policy_of;
     use crate::members::{Status, UserType};
-    use crate::state::{AppState, now_ms};
+    use crate::state::AppState;
     use crate::validation::PasswordPolicy;
 
     pub async fn send_self_reset(state: &AppState, identifier: &str) -> Result<(), AppError> {
@@ -98,7 +100,7 @@ mod service {
             else {
                 continue;
             };
-            let txn = crate::state::write_txn(&state.db).await?;
+            let txn = crate::db::write_txn(&state.db).await?;
             queue_link(
                 &txn,
                 &state.auth.public_url,
@@ -157,7 +159,7 @@ mod service {
         };
         let hash =
             new_password_hash(state, &member, &policy_of(&clinic), password, confirm).await?;
-        let txn = crate::state::write_txn(&state.db).await?;
+        let txn = crate::db::write_txn(&state.db).await?;
         // Use the link up first: of two racing uses, one finds it gone.
         let used = password_token::Entity::update_many()
             .col_expr(password_token::Column::UsedAt, now_ms().into())

@@ -6,16 +6,17 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
+use crate::db::now_ms;
 use crate::entities::{clinic, session, user};
 use crate::error::AppError;
 use crate::members::{Status, UserType};
-use crate::state::now_ms;
 
 /// Name of the session cookie over plain HTTP (localhost).
 pub const COOKIE: &str = "frontdesk_session";
@@ -71,6 +72,21 @@ pub async fn create(
     Ok(token)
 }
 
+/// One row of [`lookup`]'s statement, read by column name.
+#[derive(FromQueryResult)]
+struct SessionRow {
+    session_id: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    user_id: i64,
+    clinic_id: i64,
+    status: String,
+    user_type: String,
+    idle_timeout_minutes: i32,
+    administered: Option<String>,
+    members_version: i64,
+}
+
 /// The user behind `token`, if the session is live; expired sessions are removed.
 pub async fn lookup(
     db: &impl ConnectionTrait,
@@ -80,16 +96,25 @@ pub async fn lookup(
     // one statement: every signed-in request starts here.
     let (s, u, c) = (session::Entity, user::Entity, clinic::Entity);
     let found = Query::select()
-        .column((s, session::Column::Id))
+        .expr_as(
+            Expr::col((s, session::Column::Id)),
+            Alias::new("session_id"),
+        )
         .column((s, session::Column::LastSeenAt))
         .column((s, session::Column::ExpiresAt))
-        .column((u, user::Column::Id))
+        .expr_as(Expr::col((u, user::Column::Id)), Alias::new("user_id"))
         .column((u, user::Column::ClinicId))
         .column((u, user::Column::Status))
         .column((u, user::Column::UserType))
         .column((c, clinic::Column::IdleTimeoutMinutes))
-        .expr(administered_clinics(db.get_database_backend()))
-        .expr(members_version(db.get_database_backend()))
+        .expr_as(
+            administered_clinics(db.get_database_backend()),
+            Alias::new("administered"),
+        )
+        .expr_as(
+            members_version(db.get_database_backend()),
+            Alias::new("members_version"),
+        )
         .from(s)
         .inner_join(
             u,
@@ -104,16 +129,18 @@ pub async fn lookup(
     let Some(row) = db.query_one(&found).await? else {
         return Ok(None);
     };
-    let session_id: i64 = row.try_get_by_index(0)?;
-    let last_seen_at: i64 = row.try_get_by_index(1)?;
-    let expires_at: i64 = row.try_get_by_index(2)?;
-    let user_id: i64 = row.try_get_by_index(3)?;
-    let clinic_id: i64 = row.try_get_by_index(4)?;
-    let status: String = row.try_get_by_index(5)?;
-    let user_type: String = row.try_get_by_index(6)?;
-    let idle_minutes: i32 = row.try_get_by_index(7)?;
-    let administered: Option<String> = row.try_get_by_index(8)?;
-    let members_version: i64 = row.try_get_by_index(9)?;
+    let SessionRow {
+        session_id,
+        last_seen_at,
+        expires_at,
+        user_id,
+        clinic_id,
+        status,
+        user_type,
+        idle_timeout_minutes: idle_minutes,
+        administered,
+        members_version,
+    } = SessionRow::from_query_result(&row, "")?;
 
     let now = now_ms();
     let idle_deadline = last_seen_at + i64::from(idle_minutes) * 60_000;
@@ -191,17 +218,16 @@ pub async fn end(db: &impl ConnectionTrait, token: &str) -> Result<(), AppError>
 }
 
 /// The session token in a `Cookie` header, under either cookie name.
-pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
-        .map(|(_, value)| value)
+pub fn token_from_cookie_header(header: &str) -> Option<String> {
+    cookie::Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE || c.name() == SECURE_COOKIE)
+        .map(|c| c.value().to_owned())
         .filter(|value| !value.is_empty())
 }
 
 /// The session token among a request's `Cookie` headers.
-pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
@@ -209,15 +235,18 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
         .find_map(token_from_cookie_header)
 }
 
-/// `Set-Cookie` value that stores `token`.
+/// `Set-Cookie` value that stores `token`: `HttpOnly`, `SameSite=Lax`, the whole site, and
+/// `Secure` under the `__Host-` name where `secure`.
 pub fn set_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
-    if secure {
-        format!(
-            "{SECURE_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_s}"
-        )
-    } else {
-        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
-    }
+    let name = if secure { SECURE_COOKIE } else { COOKIE };
+    cookie::Cookie::build((name, token))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .build()
+        .to_string()
 }
 
 /// `Set-Cookie` value that removes the session cookie.
@@ -245,11 +274,11 @@ mod tests {
     fn finds_the_token_among_other_cookies() {
         assert_eq!(
             token_from_cookie_header("theme=dark; frontdesk_session=abc; x=1"),
-            Some("abc")
+            Some("abc".to_owned())
         );
         assert_eq!(
             token_from_cookie_header("__Host-frontdesk_session=xyz"),
-            Some("xyz")
+            Some("xyz".to_owned())
         );
         assert_eq!(token_from_cookie_header("frontdesk_session="), None);
         assert_eq!(token_from_cookie_header("other=1"), None);
@@ -271,5 +300,7 @@ mod tests {
         let secure = set_cookie("t", true, 60);
         assert!(secure.starts_with("__Host-frontdesk_session=t;"));
         assert!(secure.contains("Secure") && secure.contains("Path=/"));
+        assert!(secure.contains("Max-Age=60"), "{secure}");
+        assert!(clear_cookie(false).contains("Max-Age=0"));
     }
 }

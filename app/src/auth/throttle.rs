@@ -22,19 +22,13 @@ use sea_orm::ConnectionTrait;
 use super::brakes;
 use crate::error::AppError;
 
-/// A burst, then one more every `every`.
-#[derive(Clone, Copy, Debug)]
-pub struct Rate {
-    pub burst: u32,
-    pub every: Duration,
-}
+pub use super::brakes::Rate;
 
-impl Rate {
-    fn quota(self) -> Quota {
-        Quota::with_period(self.every.max(Duration::from_millis(1)))
-            .expect("a positive period")
-            .allow_burst(NonZeroU32::new(self.burst.max(1)).expect("at least 1"))
-    }
+/// The in-memory limiter's quota for a rate.
+fn quota(rate: Rate) -> Quota {
+    Quota::with_period(rate.every.max(Duration::from_millis(1)))
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(rate.burst.max(1)).expect("at least 1"))
 }
 
 /// How hard each brake holds.
@@ -130,8 +124,8 @@ impl Throttle {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            posts: RateLimiter::keyed(limits.public_posts.quota()),
-            mail: RateLimiter::keyed(limits.mail_per_address.quota()),
+            posts: RateLimiter::keyed(quota(limits.public_posts)),
+            mail: RateLimiter::keyed(quota(limits.mail_per_address)),
         }
     }
 
@@ -210,7 +204,7 @@ impl Throttle {
     /// that failed against the account.
     pub async fn wrong(&self, db: &impl ConnectionTrait, slot: Slot) -> Result<(), AppError> {
         if let Some(mark) = &slot.failed_mark {
-            brakes::mark(db, mark, crate::state::now_ms() + FAILED_ADDRESS_MS).await?;
+            brakes::mark(db, mark, crate::db::now_ms() + FAILED_ADDRESS_MS).await?;
         }
         Ok(())
     }
@@ -256,12 +250,6 @@ pub fn client_ip() -> IpAddr {
             })
         })
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
-}
-
-/// One post to a public form from the current request's address.
-pub fn public_post() -> Result<(), AppError> {
-    let state = crate::state::AppState::current()?;
-    state.throttle.post_from(client_ip())
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use sea_orm::{
 };
 
 use super::session::{hash_token, new_token};
+use crate::db::now_ms;
 use crate::entities::{mail_outbox, password_token};
 use crate::error::AppError;
-use crate::state::now_ms;
 
 /// What a link is for, and how long it lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

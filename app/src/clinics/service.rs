@@ -145,7 +145,7 @@ pub async fn save(
         guest_retention_days: Set(valid.guest_retention_days as i32),
         ..Default::default()
     };
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     clinic::Entity::update(am).exec(&txn).await?;
     audit::service::record_clinic(
         &txn,

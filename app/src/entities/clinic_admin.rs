@@ -11,6 +11,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id",
+        on_delete = "Cascade"
+    )]
+    User,
+    #[sea_orm(
+        belongs_to = "super::clinic::Entity",
+        from = "Column::ClinicId",
+        to = "super::clinic::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Clinic,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl Related<super::clinic::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Clinic.def()
+    }
+}

@@ -25,6 +25,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::clinic::Entity",
+        from = "Column::ClinicId",
+        to = "super::clinic::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Clinic,
+    #[sea_orm(
+        belongs_to = "super::room::Entity",
+        from = "Column::RoomId",
+        to = "super::room::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Room,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Related<super::clinic::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Clinic.def()
+    }
+}
+
+impl Related<super::room::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Room.def()
+    }
+}

@@ -40,6 +40,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::clinic::Entity",
+        from = "Column::ClinicId",
+        to = "super::clinic::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Clinic,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Related<super::clinic::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Clinic.def()
+    }
+}

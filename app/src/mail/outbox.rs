@@ -22,9 +22,9 @@ use sea_orm::{
 
 use super::Message;
 use super::mailer::{Mailer, SEND_TIMEOUT};
+use crate::db::now_ms;
 use crate::entities::mail_outbox;
 use crate::error::AppError;
-use crate::state::now_ms;
 
 /// How the worker paces itself.
 #[derive(Clone, Copy, Debug)]

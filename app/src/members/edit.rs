@@ -17,13 +17,13 @@ use sea_orm::{
 use super::detail::{AssignedRoom, CONFLICT_MESSAGE, MemberDetail, MemberHistory, VisitRow};
 use super::manage::{apply_profile, check_lists, dedup, duplicates, is_unique_violation, rejected};
 use super::options::PROVIDER_ROLES;
-use super::profile::{Day, ProfileInput, ValidProfile, field, format_phone};
+use super::profile::{ProfileInput, ValidProfile, field, format_phone, today};
 use super::{Status, UserType, format_time};
 use crate::audit::{self, Action, Change, mask_date, mask_phone};
 use crate::auth::guard::Admin;
+use crate::db::now_ms;
 use crate::entities::{clinic, clinic_admin, room, user, user_room, visit};
 use crate::error::AppError;
-use crate::state::now_ms;
 
 /// Visits shown in the Management tab.
 const VISITS_SHOWN: u64 = 50;
@@ -326,7 +326,7 @@ pub async fn save_profile(
         ));
     }
     let mut errors = duplicates(db, old.clinic_id, &input, Some(id)).await?;
-    let valid = match input.validate(Day::today()) {
+    let valid = match input.validate(today()) {
         Ok(valid) => Some(valid),
         Err(errs) => {
             errors.extend(errs);
@@ -346,7 +346,7 @@ pub async fn save_profile(
     }
     let mut am = <user::ActiveModel as Default>::default();
     apply_profile(&mut am, &valid);
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     // A link sent to the old address (or naming the old username) dies with it.
     if !old.email.eq_ignore_ascii_case(&valid.email)
@@ -449,7 +449,7 @@ pub async fn save_rooms(
         changes.push(Change::new("Rooms removed", names(&removed), ""));
     }
     let now = now_ms();
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, <user::ActiveModel as Default>::default()).await?;
     if !removed.is_empty() {
         user_room::Entity::delete_many()
@@ -546,7 +546,7 @@ pub async fn save_type(
         provider_role: Set(role),
         ..Default::default()
     };
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     let was_admin = old_type == Some(UserType::ClinicAdmin);
     let is_admin = new_type == UserType::ClinicAdmin;

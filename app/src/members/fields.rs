@@ -2,7 +2,18 @@
 //! names, free text, dates of birth, countries and states, postal codes, phone numbers and
 //! time zones. Each answers the normalised value or a sentence for next to the field.
 
-use super::profile::{DEFAULT_COUNTRY, DEFAULT_TIMEZONE, Day, MAX_AGE_YEARS};
+/// The country a new member gets unless the admin picks another (ISO 3166-1 alpha-2).
+pub const DEFAULT_COUNTRY: &str = "US";
+/// The time zone a new member gets unless the admin picks another (IANA).
+pub const DEFAULT_TIMEZONE: &str = "America/Los_Angeles";
+/// The oldest age a date of birth may give.
+pub const MAX_AGE_YEARS: i32 = 130;
+
+/// Today in UTC: the day the date-of-birth rules compare against (the browser and the
+/// server each pass their own).
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
 
 /// A first or last name: required, at most 100 characters, letters with spaces, apostrophes,
 /// hyphens and periods between them ("Mary-Jane", "O'Brien", "Gómez", "St. John").
@@ -53,7 +64,7 @@ pub fn date_of_birth(
     month: &str,
     day: &str,
     year: &str,
-    today: Day,
+    today: time::Date,
 ) -> Result<Option<String>, String> {
     let (month, day, year) = (month.trim(), day.trim(), year.trim());
     if month.is_empty() && day.is_empty() && year.is_empty() {
@@ -73,38 +84,29 @@ pub fn date_of_birth(
     if year.len() != 4 {
         return Err("Enter the year with four digits, like 1990.".into());
     }
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y as i32, m as u8) {
+    let born = u8::try_from(m)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .zip(u8::try_from(d).ok())
+        .and_then(|(month, d)| time::Date::from_calendar_date(y as i32, month, d).ok());
+    let Some(born) = born else {
         return Err("That date does not exist.".into());
-    }
-    let born = Day {
-        year: y as i32,
-        month: m as u8,
-        day: d as u8,
     };
     if born > today {
         return Err("The date of birth cannot be in the future.".into());
     }
-    // Born on this day MAX_AGE_YEARS + 1 years ago: that birthday has been reached.
-    let too_old = Day {
-        year: today.year - MAX_AGE_YEARS - 1,
-        ..today
-    };
+    // Born on this day MAX_AGE_YEARS + 1 years ago: that birthday has been reached (on
+    // 29 February, the 28th of that year).
+    let year = today.year() - MAX_AGE_YEARS - 1;
+    let too_old = today.replace_year(year).unwrap_or_else(|_| {
+        time::Date::from_calendar_date(year, time::Month::February, 28).expect("a real day")
+    });
     if born <= too_old {
         return Err(format!(
             "The date of birth gives an age over {MAX_AGE_YEARS} years."
         ));
     }
     Ok(Some(format!("{y:04}-{m:02}-{d:02}")))
-}
-
-fn days_in_month(year: i32, month: u8) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
 }
 
 /// An ISO 3166-1 alpha-2 code; whether it names a country is checked against the list on

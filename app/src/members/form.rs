@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::options::{Choice, FormOptions};
-use super::profile::{Day, ProfileInput, field};
+use super::profile::{ProfileInput, field, today};
 use crate::error::FieldError;
 use crate::validation::PasswordPolicy;
 
@@ -197,11 +197,7 @@ pub fn local_checks(
     extra: impl Fn() -> Vec<FieldError> + Send + Sync + 'static,
 ) -> Memo<Vec<FieldError>> {
     Memo::new(move |_| {
-        let mut errors = fields
-            .get()
-            .validate(Day::today())
-            .err()
-            .unwrap_or_default();
+        let mut errors = fields.get().validate(today()).err().unwrap_or_default();
         errors.extend(extra());
         errors
     })

@@ -13,14 +13,15 @@ use super::profile::{check_new_password, field};
 use super::{Status, UserType};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
+use crate::auth::links::queue_link;
 use crate::auth::tokens::{self, Purpose};
+use crate::db::now_ms;
 use crate::entities::{
     audit_event, clinic, clinic_admin, mail_outbox, password_history, password_token, session,
     signup, user, user_room, visit,
 };
 use crate::error::AppError;
-use crate::mail::{outbox, templates};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 use crate::validation::PasswordPolicy;
 
 const DAY_MS: i64 = 86_400_000;
@@ -78,7 +79,7 @@ pub async fn save_status(
         delete_after: Set(delete_after),
         ..<user::ActiveModel as Default>::default()
     };
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     if new_status != Status::Active {
         end_sessions(&txn, id).await?;
@@ -207,7 +208,7 @@ pub async fn set_password(
     }
     let clinic = clinic_of(&state.db, &member).await?;
     let hash = new_password_hash(state, &member, &policy_of(&clinic), password, confirm).await?;
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     store_password(&txn, id, hash, sign_out_everywhere).await?;
     let mut changes = vec![Change::new("Password", "", "set by an admin")];
     if sign_out_everywhere {
@@ -226,41 +227,6 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Queues a set-password link to the member: a welcome for a new account, a reset later.
-pub async fn queue_link(
-    txn: &impl ConnectionTrait,
-    public_url: &str,
-    clinic_name: &str,
-    member: &user::Model,
-    purpose: Purpose,
-) -> Result<(), AppError> {
-    let (token, expires_at) = tokens::issue(txn, member.id, purpose).await?;
-    let link = tokens::link(public_url, &token);
-    let message = match purpose {
-        Purpose::Welcome => templates::welcome(
-            &member.email,
-            clinic_name,
-            &member.first_name,
-            &link,
-            purpose.hours(),
-        ),
-        Purpose::AdminReset | Purpose::SelfReset => templates::reset(
-            &member.email,
-            clinic_name,
-            &member.first_name,
-            &link,
-            purpose.hours(),
-        ),
-    };
-    let envelope = outbox::Envelope {
-        clinic_id: Some(member.clinic_id),
-        user_id: Some(member.id),
-        signup_id: None,
-        expires_at: Some(expires_at),
-    };
-    outbox::enqueue(txn, envelope, &message).await
-}
-
 /// "Send Reset Password Email": a 72-hour link, queued with its token in one transaction.
 #[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
 pub async fn send_reset(state: &AppState, admin: &Admin, id: i64) -> Result<(), AppError> {
@@ -272,7 +238,7 @@ pub async fn send_reset(state: &AppState, admin: &Admin, id: i64) -> Result<(), 
         ));
     }
     let clinic = clinic_of(&state.db, &member).await?;
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     queue_link(
         &txn,
         &state.auth.public_url,
@@ -436,7 +402,7 @@ pub async fn delete(
             "Type the member's username exactly to confirm.",
         ));
     }
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     erase(
         &txn,
         &member,
@@ -461,7 +427,7 @@ pub async fn purge_due(db: &DatabaseConnection) -> Result<usize, AppError> {
         .await?;
     let mut deleted = 0;
     for member in due {
-        let txn = crate::state::write_txn(db).await?;
+        let txn = crate::db::write_txn(db).await?;
         if erase(
             &txn,
             &member,

@@ -10,13 +10,14 @@ use sea_orm::{
 
 use super::detail::NewMember;
 use super::options::{self, ClinicChoice, FormOptions, PROVIDER_ROLES};
-use super::profile::{Day, ProfileInput, ValidProfile, check_new_password, field};
+use super::profile::{ProfileInput, ValidProfile, check_new_password, field, today};
 use super::{RoomOption, Status, UserType};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
+use crate::db::now_ms;
 use crate::entities::{clinic, clinic_admin, password_history, room, user, user_room};
 use crate::error::{AppError, FieldError};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 use crate::text::fold;
 use crate::validation::{Email, PasswordPolicy, Username};
 
@@ -242,7 +243,7 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
             UserType::Member
         }
     };
-    let valid = match input.profile.validate(Day::today()) {
+    let valid = match input.profile.validate(today()) {
         Ok(valid) => Some(valid),
         Err(errs) => {
             errors.extend(errs);
@@ -300,7 +301,7 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     };
     apply_profile(&mut am, &valid);
 
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     let created = match am.insert(&txn).await {
         Ok(created) => created,
         Err(err) if is_unique_violation(&err) => {
@@ -358,7 +359,7 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     }
     if input.password.is_empty() {
         // No password yet: a welcome email with a link to set one, in this transaction.
-        super::lifecycle::queue_link(
+        crate::auth::links::queue_link(
             &txn,
             &state.auth.public_url,
             &clinic.name,

@@ -306,9 +306,6 @@ pub fn UsersPage() -> impl IntoView {
     // page works without JavaScript); in the browser `prop:value` keeps the fields in step
     // with the URL as it changes.
     let initial = view_query.get_untracked();
-    let parsed = initial.parse().ok();
-    let sort_now = parsed.as_ref().map(|p| p.sort).unwrap_or_default();
-    let size_now = parsed.as_ref().map_or(PAGE_SIZES[0], |p| p.size);
 
     view! {
         <Title text="Users · Frontdesk"/>
@@ -334,97 +331,135 @@ pub fn UsersPage() -> impl IntoView {
                         node_ref=refs.q on:input=on_input on:change=|ev| ev.stop_propagation()/>
                     <button type="submit" class="button">"Search"</button>
                 </div>
-                <div class="filters">
-                    <label>
-                        <span>"User type"</span>
-                        <select name="type" node_ref=refs.user_type prop:value=move || view_query.get().user_type>
-                            <option value="" selected=initial.user_type.is_empty()>"All types"</option>
-                            {UserType::ALL.into_iter().map(|t| view! {
-                                <option value=t.as_db() selected=initial.user_type == t.as_db()>{t.label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label>
-                        <span>"Status"</span>
-                        <select name="status" node_ref=refs.status prop:value=move || view_query.get().status>
-                            <option value="" selected=initial.status.is_empty()>"All statuses"</option>
-                            {Status::ALL.into_iter().map(|s| view! {
-                                <option value=s.as_db() selected=initial.status == s.as_db()>{s.label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label>
-                        <span>"Room"</span>
-                        <select name="room" node_ref=refs.room prop:value=move || view_query.get().room>
-                            <option value="" selected=initial.room.is_empty()>"All rooms"</option>
-                            <Suspense>
-                                {
-                                    let room_now = initial.room.clone();
-                                    move || {
-                                        let room_now = room_now.clone();
-                                        rooms.get().and_then(Result::ok).map(move |rooms| rooms.into_iter().map(|r| {
-                                            let id = r.id.to_string();
-                                            let selected = id == room_now;
-                                            view! { <option value=id selected=selected>{r.name}</option> }
-                                        }).collect_view())
-                                    }
-                                }
-                            </Suspense>
-                        </select>
-                    </label>
-                    <label>
-                        <span>"Sort by"</span>
-                        <select name="sort" node_ref=refs.sort
-                            prop:value=move || view_query.get().parse().map(|p| p.sort).unwrap_or_default().param()>
-                            {Sort::ALL.into_iter().map(|s| view! {
-                                <option value=s.param() selected=s == sort_now>{s.label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label>
-                        <span>"Order"</span>
-                        <select name="dir" node_ref=refs.dir prop:value=move || view_query.get().dir>
-                            <option value="" selected=initial.dir.is_empty()>"Default"</option>
-                            <option value="asc" selected=initial.dir == "asc">"Ascending"</option>
-                            <option value="desc" selected=initial.dir == "desc">"Descending"</option>
-                        </select>
-                    </label>
-                    <label>
-                        <span>"Per page"</span>
-                        <select name="size" node_ref=refs.size
-                            prop:value=move || view_query.get().parse().map_or(PAGE_SIZES[0], |p| p.size).to_string()>
-                            {PAGE_SIZES.into_iter().map(|n| {
-                                let v = n.to_string();
-                                view! { <option value=v.clone() selected=n == size_now>{v.clone()}</option> }
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <button type="submit" class="button">"Apply"</button>
-                </div>
+                <Filters view_query refs initial=initial.clone() rooms/>
             </form>
             // Always present, shown by attribute: its markup never differs between the server's
             // render and hydration.
             <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
             {table}
-            {move || match modal.get() {
-                Modal::None => ().into_any(),
-                Modal::Create => view! {
-                    <CreateMemberDialog on_close=close_modal on_created/>
-                }.into_any(),
-                Modal::Member(id) => view! {
-                    <MemberDetailDialog id tab
-                        tab_url=Callback::new(move |t: Tab| member_url(&view_query.get_untracked(), id, t))
-                        on_select=select_tab on_close=close_modal on_changed
-                        delete_url=action_url(&view_query.get_untracked(), "delete", id)/>
-                }.into_any(),
-                Modal::Delete(id) => view! {
-                    <DeleteDialog id on_close=close_modal on_deleted/>
-                }.into_any(),
-                Modal::SetPassword(id) => view! {
-                    <SetPasswordDialog id on_close=close_modal on_done=on_password/>
-                }.into_any(),
-            }}
+            <OpenDialog modal tab view_query close_modal on_created select_tab on_changed
+                on_deleted on_password/>
         </AdminLayout>
+    }
+}
+
+/// The dialog the address names (`new`, `member`, `delete`, `password`), if any.
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn OpenDialog(
+    modal: Memo<Modal>,
+    tab: Signal<Tab>,
+    view_query: Memo<UsersQuery>,
+    close_modal: Callback<()>,
+    on_created: Callback<(i64, String)>,
+    select_tab: Callback<Tab>,
+    on_changed: Callback<()>,
+    on_deleted: Callback<String>,
+    on_password: Callback<String>,
+) -> impl IntoView {
+    view! {
+    {move || match modal.get() {
+        Modal::None => ().into_any(),
+        Modal::Create => view! {
+            <CreateMemberDialog on_close=close_modal on_created/>
+        }.into_any(),
+        Modal::Member(id) => view! {
+            <MemberDetailDialog id tab
+                tab_url=Callback::new(move |t: Tab| member_url(&view_query.get_untracked(), id, t))
+                on_select=select_tab on_close=close_modal on_changed
+                delete_url=action_url(&view_query.get_untracked(), "delete", id)/>
+        }.into_any(),
+        Modal::Delete(id) => view! {
+            <DeleteDialog id on_close=close_modal on_deleted/>
+        }.into_any(),
+        Modal::SetPassword(id) => view! {
+            <SetPasswordDialog id on_close=close_modal on_done=on_password/>
+        }.into_any(),
+    }}
+    }
+}
+
+/// The toolbar's filters, sort and page size. Each select shows the view in the address:
+/// the server renders the current value as a plain `selected` (read once, so the form
+/// works without JavaScript), and `prop:value` keeps it in step as the address changes.
+#[component]
+fn Filters(
+    view_query: Memo<UsersQuery>,
+    refs: ToolbarRefs,
+    initial: UsersQuery,
+    rooms: Resource<Result<Vec<super::RoomOption>, AppError>>,
+) -> impl IntoView {
+    let parsed = initial.parse().ok();
+    let sort_now = parsed.as_ref().map(|p| p.sort).unwrap_or_default();
+    let size_now = parsed.as_ref().map_or(PAGE_SIZES[0], |p| p.size);
+    view! {
+    <div class="filters">
+        <label>
+            <span>"User type"</span>
+            <select name="type" node_ref=refs.user_type prop:value=move || view_query.get().user_type>
+                <option value="" selected=initial.user_type.is_empty()>"All types"</option>
+                {UserType::ALL.into_iter().map(|t| view! {
+                    <option value=t.as_db() selected=initial.user_type == t.as_db()>{t.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>
+            <span>"Status"</span>
+            <select name="status" node_ref=refs.status prop:value=move || view_query.get().status>
+                <option value="" selected=initial.status.is_empty()>"All statuses"</option>
+                {Status::ALL.into_iter().map(|s| view! {
+                    <option value=s.as_db() selected=initial.status == s.as_db()>{s.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>
+            <span>"Room"</span>
+            <select name="room" node_ref=refs.room prop:value=move || view_query.get().room>
+                <option value="" selected=initial.room.is_empty()>"All rooms"</option>
+                <Suspense>
+                    {
+                        let room_now = initial.room.clone();
+                        move || {
+                            let room_now = room_now.clone();
+                            rooms.get().and_then(Result::ok).map(move |rooms| rooms.into_iter().map(|r| {
+                                let id = r.id.to_string();
+                                let selected = id == room_now;
+                                view! { <option value=id selected=selected>{r.name}</option> }
+                            }).collect_view())
+                        }
+                    }
+                </Suspense>
+            </select>
+        </label>
+        <label>
+            <span>"Sort by"</span>
+            <select name="sort" node_ref=refs.sort
+                prop:value=move || view_query.get().parse().map(|p| p.sort).unwrap_or_default().param()>
+                {Sort::ALL.into_iter().map(|s| view! {
+                    <option value=s.param() selected=s == sort_now>{s.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>
+            <span>"Order"</span>
+            <select name="dir" node_ref=refs.dir prop:value=move || view_query.get().dir>
+                <option value="" selected=initial.dir.is_empty()>"Default"</option>
+                <option value="asc" selected=initial.dir == "asc">"Ascending"</option>
+                <option value="desc" selected=initial.dir == "desc">"Descending"</option>
+            </select>
+        </label>
+        <label>
+            <span>"Per page"</span>
+            <select name="size" node_ref=refs.size
+                prop:value=move || view_query.get().parse().map_or(PAGE_SIZES[0], |p| p.size).to_string()>
+                {PAGE_SIZES.into_iter().map(|n| {
+                    let v = n.to_string();
+                    view! { <option value=v.clone() selected=n == size_now>{v.clone()}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+        <button type="submit" class="button">"Apply"</button>
+    </div>
     }
 }
 

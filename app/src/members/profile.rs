@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 // The single-field rules live in `fields`; the form and its callers reach them through here.
-use super::fields::{country_code, state, timezone_id};
 pub use super::fields::{
-    date_of_birth, format_phone, optional_text, person_name, phone_number, postal_code,
+    DEFAULT_COUNTRY, DEFAULT_TIMEZONE, MAX_AGE_YEARS, date_of_birth, format_phone, optional_text,
+    person_name, phone_number, postal_code, today,
 };
+use super::fields::{country_code, state, timezone_id};
 use crate::validation::{Email, PasswordPolicy, Username};
 
 /// Field names, shared by the form, the validators and the server's field messages.
@@ -34,13 +35,6 @@ pub mod field {
     pub const PCP_PHONE: &str = "pcp_phone";
     pub const TIMEZONE: &str = "timezone";
 }
-
-/// The country a new member gets unless the admin picks another (ISO 3166-1 alpha-2).
-pub const DEFAULT_COUNTRY: &str = "US";
-/// The time zone a new member gets unless the admin picks another (IANA).
-pub const DEFAULT_TIMEZONE: &str = "America/Los_Angeles";
-/// The oldest age a date of birth may give.
-pub const MAX_AGE_YEARS: i32 = 130;
 
 /// The profile fields exactly as typed: every field a string, so that a rejected form keeps
 /// what the admin typed.
@@ -86,29 +80,9 @@ pub struct ValidProfile {
     pub timezone: String,
 }
 
-/// A calendar day, for the date-of-birth rules (the browser and the server each pass today).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl Day {
-    /// Today in UTC.
-    pub fn today() -> Self {
-        let now = time::OffsetDateTime::now_utc();
-        Self {
-            year: now.year(),
-            month: now.month() as u8,
-            day: now.day(),
-        }
-    }
-}
-
 impl ProfileInput {
     /// Checks every field; on failure, one message per rejected field, in form order.
-    pub fn validate(&self, today: Day) -> Result<ValidProfile, Vec<FieldError>> {
+    pub fn validate(&self, today: time::Date) -> Result<ValidProfile, Vec<FieldError>> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let username: String = take(
@@ -241,11 +215,7 @@ pub fn check_new_password(
 mod tests {
     use super::*;
 
-    const TODAY: Day = Day {
-        year: 2026,
-        month: 11,
-        day: 30,
-    };
+    const TODAY: time::Date = time::macros::date!(2026 - 11 - 30);
 
     fn jane() -> ProfileInput {
         ProfileInput {

@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 use tokio::sync::OnceCell;
 
 use super::query::ParsedQuery;
@@ -29,16 +31,27 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// being taken again until the entry expires. Counts under the cap are always taken fresh,
 /// so they follow every change at once. One per server process; it holds no patient data
 /// beyond what the admin typed in the search box, folded, for half a minute.
-#[derive(Default)]
 pub struct CappedViews {
-    seen: Mutex<HashMap<String, Instant>>,
+    seen: Cache<String, ()>,
+}
+
+impl Default for CappedViews {
+    fn default() -> Self {
+        Self::lasting(Self::FOR)
+    }
 }
 
 impl CappedViews {
     /// How long a view is remembered as over the cap.
     const FOR: Duration = Duration::from_secs(30);
-    /// The views remembered at most; expired ones are dropped when this is reached.
-    const MOST: usize = 4_096;
+    /// The views remembered at most; the least recently used goes first.
+    const MOST: u64 = 4_096;
+
+    fn lasting(ttl: Duration) -> Self {
+        Self {
+            seen: bounded(Self::MOST, ttl),
+        }
+    }
 
     pub(super) fn key(clinic_ids: &[i64], query: &ParsedQuery) -> String {
         format!(
@@ -51,20 +64,23 @@ impl CappedViews {
     }
 
     pub(super) fn is_over_cap(&self, key: &str) -> bool {
-        let seen = locked(&self.seen);
-        seen.get(key).is_some_and(|at| at.elapsed() < Self::FOR)
+        self.seen.get(key).is_some()
     }
 
     pub(super) fn remember(&self, key: String) {
-        let mut seen = locked(&self.seen);
-        if seen.len() >= Self::MOST {
-            seen.retain(|_, at| at.elapsed() < Self::FOR);
-            if seen.len() >= Self::MOST {
-                seen.clear();
-            }
-        }
-        seen.insert(key, Instant::now());
+        self.seen.insert(key, ());
     }
+}
+
+/// A cache (moka) of at most `most` entries, each kept at most `ttl`; when full, the least
+/// recently used entry makes room (every new entry is kept: an admin's latest page is the
+/// likeliest to be read again).
+fn bounded<V: Clone + Send + Sync + 'static>(most: u64, ttl: Duration) -> Cache<String, V> {
+    Cache::builder()
+        .max_capacity(most)
+        .time_to_live(ttl)
+        .eviction_policy(EvictionPolicy::lru())
+        .build()
 }
 
 /// Pages of the users table recently read, each under the member version of its clinics
@@ -89,8 +105,8 @@ impl CappedViews {
 /// one for every [`RecentPages::PAGES_PER_TABLE`] pages.
 pub struct RecentPages {
     most: usize,
-    pages: Kept<MemberPage>,
-    tables: Kept<String>,
+    pages: Cache<String, MemberPage>,
+    tables: Cache<String, String>,
     /// Reads under way, by key; an entry lives only while its read does.
     reading: Mutex<HashMap<String, Arc<OnceCell<MemberPage>>>>,
 }
@@ -120,34 +136,6 @@ impl Drop for Asking<'_> {
     }
 }
 
-/// Values under keys, each with the moment it was kept.
-struct Kept<T>(Mutex<HashMap<String, (Instant, T)>>);
-
-impl<T: Clone> Kept<T> {
-    fn get(&self, key: &str) -> Option<T> {
-        locked(&self.0)
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < RecentPages::FOR)
-            .map(|(_, value)| value.clone())
-    }
-
-    /// Keeps `value`, first dropping what has expired when `most` are kept (and all of
-    /// them, if none has).
-    fn keep(&self, most: usize, key: String, value: &T) {
-        if most == 0 {
-            return;
-        }
-        let mut kept = locked(&self.0);
-        if kept.len() >= most {
-            kept.retain(|_, (at, _)| at.elapsed() < RecentPages::FOR);
-            if kept.len() >= most {
-                kept.clear();
-            }
-        }
-        kept.insert(key, (Instant::now(), value.clone()));
-    }
-}
-
 impl Default for RecentPages {
     fn default() -> Self {
         Self::new(Self::MOST)
@@ -164,10 +152,15 @@ impl RecentPages {
     pub const PAGES_PER_TABLE: usize = 16;
 
     pub fn new(most: usize) -> Self {
+        Self::lasting(most, Self::FOR)
+    }
+
+    fn lasting(most: usize, ttl: Duration) -> Self {
+        let tables = most.div_ceil(Self::PAGES_PER_TABLE);
         Self {
             most,
-            pages: Kept(Mutex::default()),
-            tables: Kept(Mutex::default()),
+            pages: bounded(most as u64, ttl),
+            tables: bounded(tables as u64, ttl),
             reading: Mutex::default(),
         }
     }
@@ -190,7 +183,9 @@ impl RecentPages {
     }
 
     pub(super) fn keep(&self, key: String, page: &MemberPage) {
-        self.pages.keep(self.most, key, page);
+        if self.most > 0 {
+            self.pages.insert(key, page.clone());
+        }
     }
 
     /// The page under `key`: kept, or being read by another request (then its read's
@@ -234,9 +229,11 @@ impl RecentPages {
         self.tables.get(&format!("{key}|{address}"))
     }
 
-    pub(super) fn keep_table(&self, key: &str, address: &str, html: &String) {
-        let most = self.most.div_ceil(Self::PAGES_PER_TABLE);
-        self.tables.keep(most, format!("{key}|{address}"), html);
+    pub(super) fn keep_table(&self, key: &str, address: &str, html: &str) {
+        if self.most > 0 {
+            self.tables
+                .insert(format!("{key}|{address}"), html.to_owned());
+        }
     }
 }
 
@@ -372,22 +369,24 @@ mod tests {
 
     #[test]
     fn kept_pages_expire_stay_bounded_and_none_are_kept_at_zero() {
-        let recent = RecentPages::new(3);
+        let brief = RecentPages::lasting(3, Duration::from_millis(50));
         let key = RecentPages::key(&[1], 1, &parsed(&[]));
-        if let Some(long_ago) = Instant::now().checked_sub(RecentPages::FOR) {
-            recent
-                .pages
-                .0
-                .lock()
-                .unwrap()
-                .insert(key.clone(), (long_ago, page("Jane")));
-            assert_eq!(recent.get(&key), None, "expired");
-        }
+        brief.keep(key.clone(), &page("Jane"));
+        assert_eq!(brief.get(&key), Some(page("Jane")));
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(brief.get(&key), None, "expired");
+
+        let recent = RecentPages::new(3);
         for n in 0..10 {
             recent.keep(format!("view {n}"), &page("Jane"));
-            assert!(recent.pages.0.lock().unwrap().len() <= 3);
+            recent.pages.run_pending_tasks();
+            assert!(recent.pages.entry_count() <= 3);
         }
-        assert_eq!(recent.get("view 9"), Some(page("Jane")));
+        assert_eq!(
+            recent.get("view 9"),
+            Some(page("Jane")),
+            "the newest is kept"
+        );
         let none = RecentPages::new(0);
         none.keep(key.clone(), &page("Jane"));
         assert_eq!(none.get(&key), None);
@@ -395,17 +394,19 @@ mod tests {
 
     #[test]
     fn a_remembered_view_expires_and_the_memory_stays_bounded() {
-        let capped = CappedViews::default();
+        let brief = CappedViews::lasting(Duration::from_millis(50));
         let key = CappedViews::key(&[1], &parsed(&[]));
-        let Some(long_ago) = Instant::now().checked_sub(CappedViews::FOR) else {
-            return; // the machine started less than half a minute ago
-        };
-        capped.seen.lock().unwrap().insert(key.clone(), long_ago);
-        assert!(!capped.is_over_cap(&key));
+        brief.remember(key.clone());
+        assert!(brief.is_over_cap(&key));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!brief.is_over_cap(&key), "expired");
+
+        let capped = CappedViews::default();
         for n in 0..CappedViews::MOST + 10 {
             capped.remember(format!("view {n}"));
         }
-        assert!(capped.seen.lock().unwrap().len() <= CappedViews::MOST);
+        capped.seen.run_pending_tasks();
+        assert!(capped.seen.entry_count() <= CappedViews::MOST);
         assert!(capped.is_over_cap(&format!("view {}", CappedViews::MOST + 9)));
     }
 
@@ -414,7 +415,7 @@ mod tests {
         let recent = RecentPages::new(RecentPages::PAGES_PER_TABLE * 2);
         let view = parsed(&[("q", "Jane")]);
         let key = RecentPages::key(&[1], 7, &view);
-        recent.keep_table(&key, "/admin/users?q=Jane", &"<table/>".to_owned());
+        recent.keep_table(&key, "/admin/users?q=Jane", "<table/>");
         assert_eq!(
             recent.table(&key, "/admin/users?q=Jane").as_deref(),
             Some("<table/>")
@@ -426,9 +427,11 @@ mod tests {
             recent.table(&RecentPages::key(&[1], 8, &view), "/admin/users?q=Jane"),
             None
         );
-        // Two tables fit; a third finds none expired and starts again.
-        recent.keep_table(&key, "/admin/users?q=JANE", &"<b/>".to_owned());
-        recent.keep_table(&key, "/admin/users?q=jAne", &"<i/>".to_owned());
+        // Two tables fit; a third makes room by dropping the least recently used.
+        recent.keep_table(&key, "/admin/users?q=JANE", "<b/>");
+        recent.keep_table(&key, "/admin/users?q=jAne", "<i/>");
+        recent.tables.run_pending_tasks();
+        assert_eq!(recent.tables.entry_count(), 2);
         assert_eq!(recent.table(&key, "/admin/users?q=Jane"), None);
         assert_eq!(
             recent.table(&key, "/admin/users?q=jAne").as_deref(),
@@ -436,7 +439,7 @@ mod tests {
         );
         // None kept at all when pages are not.
         let none = RecentPages::new(0);
-        none.keep_table(&key, "/admin/users", &"<table/>".to_owned());
+        none.keep_table(&key, "/admin/users", "<table/>");
         assert_eq!(none.table(&key, "/admin/users"), None);
     }
 

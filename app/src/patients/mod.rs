@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::members::detail::VisitRow;
 use crate::members::options::Choice;
-use crate::members::profile::{self, Day, ProfileInput, ValidProfile, field};
+use crate::members::profile::{self, ProfileInput, ValidProfile, field};
 use crate::validation::PasswordPolicy;
 
 /// Words the patient pages share.
@@ -174,7 +174,7 @@ impl SignUpInput {
     pub fn validate(
         &self,
         policy: &PasswordPolicy,
-        today: Day,
+        today: time::Date,
     ) -> Result<ValidProfile, Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.date_of_birth.trim().is_empty() {
@@ -261,12 +261,8 @@ pub struct AccountView {
 mod tests {
     use super::*;
 
-    fn today() -> Day {
-        Day {
-            year: 2026,
-            month: 11,
-            day: 30,
-        }
+    fn today() -> time::Date {
+        time::macros::date!(2026 - 11 - 30)
     }
 
     fn good() -> SignUpInput {

@@ -28,7 +28,7 @@ pub async fn enter_as_guest(
     reason: String,
 ) -> Result<(), AppError> {
     // Public: the room and its clinic decide, in the service, whether guests may enter.
-    crate::auth::throttle::public_post()?;
+    crate::auth::guard::public_post()?;
     let state = crate::state::AppState::current()?;
     let input = super::GuestInput {
         first_name,

@@ -39,7 +39,7 @@ pub async fn sign_up(
     timezone: String,
 ) -> Result<(), AppError> {
     // Public: the room and its clinic decide, in the service, whether sign-up is open.
-    crate::auth::throttle::public_post()?;
+    crate::auth::guard::public_post()?;
     let started = std::time::Instant::now();
     let state = crate::state::AppState::current()?;
     let input = super::SignUpInput {
@@ -72,7 +72,7 @@ pub async fn confirm_info(token: String) -> Result<Option<(String, String)>, App
 #[server(endpoint = "auth/confirm")]
 pub async fn confirm_sign_up(token: String, password: String) -> Result<(), AppError> {
     // Public: the single-use token and the sign-up's password prove who the caller is.
-    crate::auth::throttle::public_post()?;
+    crate::auth::guard::public_post()?;
     let state = crate::state::AppState::current()?;
     let session = super::service::confirm(&state, &token, password).await?;
     if let Some(old) = crate::auth::guard::current_token() {
@@ -88,7 +88,7 @@ pub async fn confirm_sign_up(token: String, password: String) -> Result<(), AppE
 #[server(endpoint = "auth/resend")]
 pub async fn resend_confirmation(username: String) -> Result<(), AppError> {
     // Public: the link only ever goes to the address the sign-up gave.
-    crate::auth::throttle::public_post()?;
+    crate::auth::guard::public_post()?;
     let state = crate::state::AppState::current()?;
     super::service::resend(&state, &username).await?;
     leptos_axum::redirect("/login?resent=1");

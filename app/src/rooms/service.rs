@@ -8,10 +8,10 @@ use sea_orm::{
 use super::{RoomInput, RoomList, RoomRow, field};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
+use crate::db::now_ms;
 use crate::entities::{clinic, room, user_room};
 use crate::error::{AppError, FieldError};
 use crate::members::manage::is_unique_violation;
-use crate::state::now_ms;
 
 fn to_row(r: &room::Model, members: u64) -> RoomRow {
     RoomRow {
@@ -195,7 +195,7 @@ pub async fn save(
     am.slug = Set(valid.slug.clone());
     am.guest_allowed = Set(valid.guest_allowed);
     am.signup_allowed = Set(valid.signup_allowed);
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     let saved = match if old.is_some() {
         am.update(&txn).await
     } else {
@@ -238,7 +238,7 @@ pub async fn set_active(
     if old.active == active {
         return row_of(db, &old).await;
     }
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     let saved = room::ActiveModel {
         id: Set(old.id),
         active: Set(active),

@@ -125,7 +125,7 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
         .await
         .unwrap()
         .unwrap();
-    let days = (stored.delete_after.unwrap() - app::state::now_ms()) as f64 / 86_400_000.0;
+    let days = (stored.delete_after.unwrap() - app::db::now_ms()) as f64 / 86_400_000.0;
     assert!(
         (29.9..=30.0).contains(&days),
         "30-day grace period, got {days}"

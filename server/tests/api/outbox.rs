@@ -114,10 +114,7 @@ async fn each_failure_doubles_the_wait_and_the_last_allowed_one_gives_up() {
             .await
             .unwrap()
             .unwrap();
-        waits.push((
-            row.status.clone(),
-            row.next_attempt_at - app::state::now_ms(),
-        ));
+        waits.push((row.status.clone(), row.next_attempt_at - app::db::now_ms()));
         // Due again at once, as if the wait had passed.
         use sea_orm::ConnectionTrait;
         app.db

@@ -179,3 +179,32 @@ async fn pages_allow_only_their_own_scripts_and_nothing_else_runs_anything() {
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_static_security_headers() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let answers = [
+        ("a page", app.get(&client, "/login").await),
+        ("a server function", app.call(&client, "auth/me", &[]).await),
+        ("a missing file", app.get(&client, "/pkg/none.wasm").await),
+        (
+            "a refused host",
+            client
+                .get(app.url("/login"))
+                .header(reqwest::header::HOST, "evil.example")
+                .send()
+                .await
+                .unwrap(),
+        ),
+    ];
+    for (what, answer) in answers {
+        let headers = answer.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{what}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ const MINUTE: i64 = 60_000;
 /// Moves the one session of `username` back in time: its last activity `idle` ago, and its
 /// start (and so its absolute end) `age` ago.
 async fn age_session(app: &TestApp, username: &str, idle: i64, age: i64) {
-    let now = app::state::now_ms();
+    let now = app::db::now_ms();
     app.db
         .execute_unprepared(&format!(
             "UPDATE sessions SET last_seen_at = {seen}, created_at = {start}, \
@@ -43,7 +43,7 @@ async fn the_default_idle_time_is_thirty_minutes_on_both_sides() {
     )
     .await;
     assert!(
-        seen > app::state::now_ms() - MINUTE,
+        seen > app::db::now_ms() - MINUTE,
         "activity moves the idle clock"
     );
 

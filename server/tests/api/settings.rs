@@ -91,7 +91,7 @@ async fn saved_settings_govern_passwords_pending_deletes_and_idle_sessions() {
         .await
         .unwrap()
         .unwrap();
-    let days = (jane.delete_after.unwrap() - app::state::now_ms()) as f64 / 86_400_000.0;
+    let days = (jane.delete_after.unwrap() - app::db::now_ms()) as f64 / 86_400_000.0;
     assert!((6.9..=7.0).contains(&days), "{days}");
 
     // The idle time: a session quiet for six minutes is over.
@@ -99,7 +99,7 @@ async fn saved_settings_govern_passwords_pending_deletes_and_idle_sessions() {
     app.db
         .execute_unprepared(&format!(
             "UPDATE sessions SET last_seen_at = {} WHERE user_id = 21408302",
-            app::state::now_ms() - 6 * 60_000
+            app::db::now_ms() - 6 * 60_000
         ))
         .await
         .unwrap();

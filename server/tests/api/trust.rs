@@ -147,7 +147,7 @@ async fn a_message_whose_link_died_before_it_was_sent_is_dropped() {
     let expires = queued
         .expires_at
         .expect("a link's message says when it dies");
-    assert!(expires > app::state::now_ms() + 71 * 3_600_000);
+    assert!(expires > app::db::now_ms() + 71 * 3_600_000);
     app.db
         .execute_unprepared(&format!(
             "UPDATE mail_outbox SET expires_at = 1 WHERE id = {}",
@@ -675,7 +675,7 @@ async fn ended_guests_are_forgotten_after_their_clinics_time() {
         assert_eq!(entered.status(), 200);
     }
     let day = 86_400_000_i64;
-    let now = app::state::now_ms();
+    let now = app::db::now_ms();
     // The old guest's visit ended 31 days ago; the clinic keeps guests 30 days by default.
     app.db
         .execute_unprepared(&format!(

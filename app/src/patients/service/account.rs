@@ -14,7 +14,6 @@ use crate::members::detail::VisitRow;
 use crate::members::edit::{claim_version, profile_changes, profile_of, stale, visit_status_label};
 use crate::members::lifecycle::{new_password_hash, store_password};
 use crate::members::manage::{check_lists, policy_of, rejected};
-use crate::members::profile::Day;
 use crate::members::{UserType, format_time, options};
 use crate::state::AppState;
 
@@ -101,7 +100,7 @@ pub async fn save_contact(
     profile.zip = input.zip;
     profile.country = input.country;
     profile.timezone = input.timezone;
-    let valid = match profile.validate(Day::today()) {
+    let valid = match profile.validate(crate::members::profile::today()) {
         Ok(v) => v,
         Err(errors) => return Err(rejected(errors)),
     };
@@ -123,7 +122,7 @@ pub async fn save_contact(
             timezone: Set(valid.timezone.clone()),
             ..<user::ActiveModel as Default>::default()
         };
-        let txn = crate::state::write_txn(db).await?;
+        let txn = crate::db::write_txn(db).await?;
         claim_version(&txn, old.id, input.version, am).await?;
         audit::service::record(
             &txn,
@@ -177,7 +176,7 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::NotFound)?;
     let hash = new_password_hash(state, &u, &policy_of(&c), password, confirm).await?;
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     store_password(&txn, u.id, hash, false).await?;
     crate::entities::session::Entity::delete_many()
         .filter(crate::entities::session::Column::UserId.eq(u.id))

@@ -10,13 +10,13 @@ use super::super::{CONFIRM_HOURS, SignUpInput, words};
 use super::{entry_of, room_by_slug};
 use crate::audit::{self, Action, Change};
 use crate::auth::session::{self, hash_token, new_token};
+use crate::db::now_ms;
 use crate::entities::{clinic, mail_outbox, password_history, room, signup, user, user_room};
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
 use crate::members::manage::{check_lists, is_unique_violation, policy_of, rejected};
-use crate::members::profile::Day;
 use crate::members::{Status, UserType};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 use crate::text::fold;
 
 /// An account that already answers to this email in the clinic, or to this username anywhere.
@@ -98,7 +98,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     if !entry_of(&r, &c, None).signup_allowed {
         return Err(AppError::Forbidden);
     }
-    let valid = input.validate(&policy_of(&c), Day::today());
+    let valid = input.validate(&policy_of(&c), crate::members::profile::today());
     let valid = match valid {
         Ok(v) => {
             let mut errors = Vec::new();
@@ -122,7 +122,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     // Hashed on both paths, so the answer takes as long whether or not the address is known.
     let hash = state.hasher.hash(input.password.clone()).await?;
     let email_lower = valid.email.to_lowercase();
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     // Past its rate, an address gets no more mail from here; the answer stays the same.
     let may_mail = state.throttle.may_mail(&email_lower);
     if let Some(existing) = known_account(&txn, c.id, &email_lower).await? {
@@ -245,7 +245,7 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
     }
     state.throttle.right(&state.db, slot).await?;
     let now = now_ms();
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     // Use the link up first: of two racing uses, one finds it gone.
     let used = signup::Entity::delete_many()
         .filter(signup::Column::Id.eq(s.id))
@@ -379,7 +379,7 @@ pub async fn resend(state: &AppState, username: &str) -> Result<(), AppError> {
     };
     let token = new_token();
     let now = now_ms();
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     signup::Entity::update_many()
         .col_expr(signup::Column::TokenHash, hash_token(&token).into())
         .col_expr(

@@ -8,10 +8,11 @@ use sea_orm::{
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
 use super::{entry_of, room_by_slug, visit_status};
 use crate::auth::session::{self, SessionUser, hash_token, new_token};
+use crate::db::now_ms;
 use crate::entities::{room, user, user_room, visit};
 use crate::error::AppError;
 use crate::members::{Status, UserType};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 use crate::text::fold;
 
 async fn waiting_guests(db: &impl ConnectionTrait, room_id: i64) -> Result<i64, AppError> {
@@ -58,7 +59,7 @@ pub async fn enter_as_guest(
         .await?;
     let now = now_ms();
     let username = guest_username();
-    let txn = crate::state::write_txn(&state.db).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
     // Guest entries to one room take turns for the count (on SQLite the write transaction
     // already does). `FOR NO KEY UPDATE` leaves the room's key free: inserts that refer to
     // the room (assignments, visits) take no turn, and so cannot deadlock with this one.
@@ -154,7 +155,7 @@ pub async fn join(
         return Err(AppError::validation("form", "This room is closed."));
     }
     let reason = visit_reason(reason).map_err(|m| AppError::validation(guest_field::REASON, m))?;
-    let txn = crate::state::write_txn(db).await?;
+    let txn = crate::db::write_txn(db).await?;
     // One wait at a time: an earlier wait in any room counts as left.
     end_waiting(&txn, me.user_id, visit_status::LEFT).await?;
     add_visit(&txn, &r, me.user_id, reason).await?;
