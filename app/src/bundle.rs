@@ -1,8 +1,8 @@
 //! The script that starts the browser bundle.
 //!
 //! Leptos's own `HydrationScripts` starts the bundle from a module script, which a browser
-//! runs only once the page is parsed, styled and often painted: on a new tab the bundle's
-//! download was handed to the wasm compiler about 190 ms after navigation start. This one
+//! runs only once the page is parsed, styled and often painted, so on a new tab the wasm
+//! starts compiling late (BENCHMARKS.md has the figures). This one
 //! is a plain script at the top of `<head>`: it fetches and compiles the wasm and loads its
 //! JS while the browser is still parsing and styling the page, then hydrates as soon as the
 //! document is parsed.

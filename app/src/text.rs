@@ -36,7 +36,7 @@ fn lower_without_marks(input: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// In the browser (the rooms page suggests a link as a name is typed), by the browser's own
-/// Unicode tables: the crate's tables cost the bundle 55 KB brotli (126 KB raw). The
+/// Unicode tables: the crate's own tables would add them to the bundle again. The
 /// browser lower-cases the whole text, so a capital sigma that ends a word becomes "ς"
 /// there and "σ" on the server; the link is only suggested, and the server checks it.
 #[cfg(target_arch = "wasm32")]

@@ -195,8 +195,8 @@ async fn shutdown() {
 
 /// Each password hash takes a 19 MiB block on the hashing thread that runs it. glibc
 /// raises its mmap threshold after such a block is freed, so later ones come from that
-/// thread's heap arena and are never given back: resident memory grew by hundreds of MB
-/// under a sign-in storm. A fixed threshold keeps every block over 1 MiB mmapped, returned
+/// thread's heap arena and are never given back, so resident memory grows with every
+/// sign-in storm. A fixed threshold keeps every block over 1 MiB mmapped, returned
 /// to the system when freed.
 fn keep_large_blocks_mmapped() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

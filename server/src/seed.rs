@@ -439,8 +439,8 @@ pub async fn members(
 /// selective each index is. On Postgres the two bulk-loaded tables are first vacuumed,
 /// which marks their pages visible to every transaction: until then an index-only scan
 /// (the users table's search and sort shapes) visits the table for each entry it reads,
-/// which made the shapes up to 3× slower right after a bulk load (`prefix "jo", sorted by
-/// name`: p95 30 ms before, 16 ms after). Autovacuum does the same later where it is on;
+/// which makes those shapes several times slower right after a bulk load (BENCHMARKS.md).
+/// Autovacuum does the same later where it is on;
 /// it may be off. SQLite keeps no such map (its `VACUUM` rewrites the whole file), so it
 /// only analyzes.
 pub async fn settle_after_bulk_load(db: &impl ConnectionTrait) -> anyhow::Result<()> {

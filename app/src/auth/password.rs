@@ -47,8 +47,8 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Hashes waiting per hashing thread before a new one is refused: about 1.5 s of work at
-/// this machine's pace (a hash takes 40-50 ms).
+/// Hashes waiting per hashing thread before a new one is refused: a second or two of work,
+/// so a caller hears "busy" at once rather than after the request deadline.
 const WAITING_PER_THREAD: usize = 32;
 
 /// Hashes passwords on its own threads. Clones share them; the threads end once the last
