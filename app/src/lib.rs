@@ -1,6 +1,7 @@
 //! Frontdesk's application: shared types, validation, server functions and components.
 //! Compiled into the server (`ssr`) and into the browser bundle (`hydrate`).
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 mod bundle;

@@ -4,7 +4,7 @@
 //! needs a helper which needs the feature back.
 //!
 //! A path is resolved to the longest file it names (`crate::members::edit::find_member` is
-//! `members/edit.rs`; `crate::members::Status` is `members/mod.rs`); a brace group is read
+//! `members/edit.rs`; `crate::accounts::Status` is `members/mod.rs`); a brace group is read
 //! one level deep. A module's own `mod.rs` re-exporting its children (`pub use page::*`) is
 //! its face, not an import, and is not followed. Inline `mod tests` blocks are left out.
 

@@ -5,9 +5,9 @@
 
 use proptest::prelude::*;
 
+use app::accounts::profile::{self, ProfileInput};
 use app::clinics::SettingsInput;
 use app::error::{AppError, FieldError};
-use app::members::profile::{self, ProfileInput};
 use app::members::query::UsersQuery;
 use app::patients::{GuestInput, SignUpInput, visit_reason};
 use app::rooms::{self, RoomInput};
@@ -147,7 +147,7 @@ proptest! {
             timezone: fields[15].clone(),
         };
         if let Err(errors) = input.validate(TODAY) {
-            use app::members::profile::field::*;
+            use app::accounts::profile::field::*;
             check_messages(&errors, &[
                 USERNAME, FIRST_NAME, LAST_NAME, EMAIL, DATE_OF_BIRTH, ADDRESS, CITY, STATE,
                 ZIP, COUNTRY, PHONE, PCP_NAME, PCP_PHONE, TIMEZONE,
@@ -171,7 +171,7 @@ proptest! {
             timezone: fields[7].clone(),
         };
         if let Err(errors) = sign_up.validate(&PasswordPolicy::default(), TODAY) {
-            use app::members::profile::field::*;
+            use app::accounts::profile::field::*;
             check_messages(&errors, &[
                 FIRST_NAME, LAST_NAME, EMAIL, PASSWORD, CONFIRM_PASSWORD, DATE_OF_BIRTH,
                 PHONE, TIMEZONE,

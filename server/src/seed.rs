@@ -8,10 +8,10 @@ use sea_orm::{
     DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
+use app::accounts::{Status, UserType};
 use app::auth::password::PasswordHasher;
 use app::db::now_ms;
 use app::entities::{clinic, clinic_admin, room, user, user_room, visit};
-use app::members::{Status, UserType};
 use app::text::fold;
 
 pub const DEMO_ADMIN: &str = "admin@frontdesk.test";

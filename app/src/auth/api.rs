@@ -78,13 +78,13 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 mod service {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+    use crate::accounts::{Status, UserType};
     use crate::auth::Me;
     use crate::auth::session::{self, SessionUser};
     use crate::auth::throttle::{Guess, client_ip};
     use crate::db::now_ms;
     use crate::entities::{clinic, user};
     use crate::error::AppError;
-    use crate::members::{Status, UserType};
     use crate::state::AppState;
 
     pub struct SignedIn {

@@ -69,15 +69,15 @@ pub async fn reset_password(
 mod service {
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
+    use crate::accounts::store::policy_of;
+    use crate::accounts::{Status, UserType};
     use crate::audit::{self, Action, Change};
     use crate::auth::links::queue_link;
+    use crate::auth::passwords::{new_password_hash, store_password};
     use crate::auth::tokens::{self, Purpose};
     use crate::db::now_ms;
     use crate::entities::{clinic, password_token, user};
     use crate::error::AppError;
-    use crate::members::lifecycle::{new_password_hash, store_password};
-    use crate::members::manage::policy_of;
-    use crate::members::{Status, UserType};
     use crate::state::AppState;
     use crate::validation::PasswordPolicy;
 

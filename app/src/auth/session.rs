@@ -13,10 +13,10 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::accounts::{Status, UserType};
 use crate::db::now_ms;
 use crate::entities::{clinic, session, user};
 use crate::error::AppError;
-use crate::members::{Status, UserType};
 
 /// Name of the session cookie over plain HTTP (localhost).
 pub const COOKIE: &str = "frontdesk_session";

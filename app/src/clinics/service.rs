@@ -5,11 +5,11 @@ use sea_orm::{
 };
 
 use super::{ClinicSettings, SettingsInput};
+use crate::accounts::store::policy_of;
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::entities::clinic;
 use crate::error::AppError;
-use crate::members::manage::policy_of;
 
 fn to_settings(c: &clinic::Model) -> ClinicSettings {
     ClinicSettings {

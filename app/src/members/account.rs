@@ -7,11 +7,11 @@ use super::detail::MemberDetail;
 use super::detail::confirms_username;
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PasswordFields};
-use super::profile::check_new_password;
 use super::{
     Status, delete_member, load_delete_preview, load_password_info, save_member_status,
     send_member_reset, set_member_password,
 };
+use crate::accounts::profile::check_new_password;
 use crate::error::AppError;
 
 /// The article's warning, shown before any deletion.

@@ -5,8 +5,8 @@ use leptos::server_fn::codec::Json;
 
 use super::detail::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::options::FormOptions;
-use super::profile::ProfileInput;
 use super::{MemberPage, RoomOption, UsersQuery};
+use crate::accounts::profile::ProfileInput;
 use crate::error::AppError;
 
 /// One page of the users of the caller's clinics, in the view `query` (as in the URL).

@@ -10,8 +10,8 @@ use super::form::{
     field_id, local_checks,
 };
 use super::options::{Choice, FormOptions};
-use super::profile::{ProfileInput, check_new_password, field};
 use super::{UserType, create_member, member_form_options};
+use crate::accounts::profile::{ProfileInput, check_new_password, field};
 use crate::error::FieldError;
 
 #[component]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::ProfileInput;
 use super::{Status, UserType};
+use crate::accounts::profile::ProfileInput;
 use crate::audit::AuditRow;
 
 /// The Create a Member form. `password` is plain text on its way to be hashed: the type has
@@ -130,7 +130,3 @@ impl MemberDetail {
 pub struct MemberHistory {
     pub rows: Vec<AuditRow>,
 }
-
-/// The message a save gets when another admin saved the member in between.
-pub const CONFLICT_MESSAGE: &str =
-    "This member was changed by someone else — reload to see their changes";

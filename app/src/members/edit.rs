@@ -8,17 +8,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::detail::{AssignedRoom, CONFLICT_MESSAGE, MemberDetail, MemberHistory, VisitRow};
-use super::manage::{apply_profile, check_lists, dedup, duplicates, is_unique_violation, rejected};
+use super::detail::{AssignedRoom, MemberDetail, MemberHistory, VisitRow};
+use super::manage::check_lists;
 use super::options::PROVIDER_ROLES;
-use super::profile::{ProfileInput, ValidProfile, field, format_phone, today};
 use super::{Status, UserType, format_time};
+use crate::accounts::profile::{ProfileInput, ValidProfile, field, today};
+use crate::accounts::store::{
+    apply_profile, claim_version, dedup, duplicates, find_in_clinics, profile_of, rejected, stale,
+};
 use crate::audit::{self, Action, Change, mask_date, mask_phone};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
@@ -36,11 +38,7 @@ pub(crate) async fn find_member(
     admin: &Admin,
     id: i64,
 ) -> Result<user::Model, AppError> {
-    user::Entity::find_by_id(id)
-        .filter(user::Column::ClinicId.is_in(admin.clinic_ids.clone()))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)
+    find_in_clinics(db, &admin.clinic_ids, id).await
 }
 
 fn to_assigned(r: &room::Model) -> AssignedRoom {
@@ -61,28 +59,6 @@ pub(crate) fn visit_status_label(status: &str) -> String {
         other => other,
     }
     .to_owned()
-}
-
-/// The profile as the form holds it.
-pub(crate) fn profile_of(u: &user::Model) -> ProfileInput {
-    let mut p = ProfileInput {
-        username: u.username.clone(),
-        first_name: u.first_name.clone(),
-        last_name: u.last_name.clone(),
-        email: u.email.clone(),
-        address: u.address.clone().unwrap_or_default(),
-        city: u.city.clone().unwrap_or_default(),
-        state: u.state.clone().unwrap_or_default(),
-        zip: u.zip.clone().unwrap_or_default(),
-        country: u.country.clone(),
-        phone: u.phone.as_deref().map(format_phone).unwrap_or_default(),
-        pcp_name: u.pcp_name.clone().unwrap_or_default(),
-        pcp_phone: u.pcp_phone.as_deref().map(format_phone).unwrap_or_default(),
-        timezone: u.timezone.clone(),
-        ..ProfileInput::default()
-    };
-    p.set_date_of_birth(u.date_of_birth.as_deref());
-    p
 }
 
 async fn detail_of(
@@ -199,49 +175,6 @@ pub async fn history(
     Ok(MemberHistory {
         rows: audit::service::for_member(db, id, HISTORY_SHOWN).await?,
     })
-}
-
-/// Claims the member's next version inside `txn`: the first write of every change. Fails
-/// with the conflict message when someone saved since `version` was read.
-pub(crate) async fn claim_version(
-    txn: &impl ConnectionTrait,
-    id: i64,
-    version: i32,
-    mut am: user::ActiveModel,
-) -> Result<(), AppError> {
-    am.updated_at = Set(now_ms());
-    let result = user::Entity::update_many()
-        .set(am)
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::Version.eq(version))
-        .exec(txn)
-        .await;
-    match result {
-        Ok(r) if r.rows_affected == 1 => Ok(()),
-        Ok(_) => Err(AppError::Conflict {
-            message: CONFLICT_MESSAGE.into(),
-        }),
-        Err(err) if is_unique_violation(&err) => Err(AppError::Conflict {
-            message:
-                "That username or email was just taken by someone else. Check them and save again."
-                    .into(),
-        }),
-        Err(err) => Err(err.into()),
-    }
-}
-
-pub(crate) fn stale(version: i32, u: &user::Model) -> Result<(), AppError> {
-    if u.version == version {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            message: CONFLICT_MESSAGE.into(),
-        })
-    }
 }
 
 /// What changed between the stored profile and the saved one, masked where sensitive.
@@ -365,15 +298,6 @@ pub async fn save_profile(
     .await?;
     txn.commit().await?;
     reload(db, admin, id).await
-}
-
-pub(crate) async fn reload(
-    db: &DatabaseConnection,
-    admin: &Admin,
-    id: i64,
-) -> Result<MemberDetail, AppError> {
-    let u = find_member(db, admin, id).await?;
-    detail_of(db, admin, u).await
 }
 
 /// Saves the Rooms tab: the member's rooms become `room_ids` (at least one, all of the
@@ -575,4 +499,13 @@ pub async fn save_type(
     .await?;
     txn.commit().await?;
     reload(db, admin, id).await
+}
+
+pub(crate) async fn reload(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i64,
+) -> Result<MemberDetail, AppError> {
+    let u = find_member(db, admin, id).await?;
+    detail_of(db, admin, u).await
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::options::{Choice, FormOptions};
-use super::profile::{ProfileInput, field, today};
+use crate::accounts::profile::{ProfileInput, field, today};
 use crate::error::FieldError;
 use crate::validation::PasswordPolicy;
 

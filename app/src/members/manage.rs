@@ -1,64 +1,24 @@
 //! Creating members: the form's lists, the checks only the server can make, and the insert.
 //! Changing them afterwards is in `edit`.
 
-use std::collections::HashSet;
-
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use super::detail::NewMember;
 use super::options::{self, ClinicChoice, FormOptions, PROVIDER_ROLES};
-use super::profile::{ProfileInput, ValidProfile, check_new_password, field, today};
 use super::{RoomOption, Status, UserType};
+use crate::accounts::profile::{ValidProfile, check_new_password, field, today};
+use crate::accounts::store::{
+    active_rooms, apply_profile, dedup, duplicates, is_unique_violation, policy_of, rejected,
+};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
 use crate::entities::{clinic, clinic_admin, password_history, room, user, user_room};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
-use crate::text::fold;
-use crate::validation::{Email, PasswordPolicy, Username};
-
-/// The form's order of fields, for listing field messages in the order the admin reads them.
-const FORM_ORDER: [&str; 19] = [
-    field::CLINIC,
-    field::ROOMS,
-    field::USER_TYPE,
-    field::USERNAME,
-    field::PASSWORD,
-    field::CONFIRM_PASSWORD,
-    field::FIRST_NAME,
-    field::LAST_NAME,
-    field::EMAIL,
-    field::DATE_OF_BIRTH,
-    field::ADDRESS,
-    field::CITY,
-    field::STATE,
-    field::ZIP,
-    field::COUNTRY,
-    field::PHONE,
-    field::PCP_NAME,
-    field::PCP_PHONE,
-    field::TIMEZONE,
-];
-
-pub(crate) fn rejected(mut errors: Vec<FieldError>) -> AppError {
-    errors.sort_by_key(|e| FORM_ORDER.iter().position(|f| *f == e.field));
-    AppError::fields(errors)
-}
-
-pub fn policy_of(c: &clinic::Model) -> PasswordPolicy {
-    PasswordPolicy {
-        min_length: Ord::max(c.pw_min_length, 1) as u32,
-        require_upper: c.pw_require_upper,
-        require_lower: c.pw_require_lower,
-        require_digit: c.pw_require_digit,
-        require_symbol: c.pw_require_symbol,
-        history_count: Ord::max(c.pw_history_count, 0) as u32,
-    }
-}
 
 /// The admin's clinics with their active rooms and policies, and the lists the form offers.
 pub async fn form_options(
@@ -97,110 +57,6 @@ pub async fn form_options(
         us_states: options::us_states(),
         timezones: options::timezones(),
     })
-}
-
-/// The checks only the server can make: the country, state and time zone are on its lists.
-pub(crate) fn check_lists(valid: &ValidProfile, errors: &mut Vec<FieldError>) {
-    if !options::countries()
-        .iter()
-        .any(|c| c.value == valid.country)
-    {
-        errors.push(FieldError::new(
-            field::COUNTRY,
-            "Choose a country from the list.",
-        ));
-    }
-    if let (Some(state), "US") = (&valid.state, valid.country.as_str())
-        && !options::us_states().iter().any(|s| &s.value == state)
-    {
-        errors.push(FieldError::new(
-            field::STATE,
-            "Choose a state from the list.",
-        ));
-    }
-    if !options::timezones()
-        .iter()
-        .any(|t| t.value == valid.timezone)
-    {
-        errors.push(FieldError::new(
-            field::TIMEZONE,
-            "Choose a time zone from the list.",
-        ));
-    }
-}
-
-/// Field messages for a username taken anywhere, or an email taken in the clinic. Only
-/// values that are valid on their own are looked up.
-pub(crate) async fn duplicates(
-    db: &impl ConnectionTrait,
-    clinic_id: i64,
-    input: &ProfileInput,
-    except: Option<i64>,
-) -> Result<Vec<FieldError>, AppError> {
-    let mut errors = Vec::new();
-    let others = |select: sea_orm::Select<user::Entity>| match except {
-        Some(id) => select.filter(user::Column::Id.ne(id)),
-        None => select,
-    };
-    if let Ok(username) = Username::parse(&input.username) {
-        let taken = others(
-            user::Entity::find()
-                .filter(user::Column::UsernameLower.eq(username.as_str().to_lowercase())),
-        )
-        .count(db)
-        .await?
-            > 0;
-        if taken {
-            errors.push(FieldError::new(
-                field::USERNAME,
-                "That username is taken. Choose another.",
-            ));
-        }
-    }
-    if let Ok(email) = Email::parse(&input.email) {
-        let taken = others(
-            user::Entity::find()
-                .filter(user::Column::ClinicId.eq(clinic_id))
-                .filter(user::Column::EmailLower.eq(email.as_str().to_lowercase())),
-        )
-        .count(db)
-        .await?
-            > 0;
-        if taken {
-            errors.push(FieldError::new(
-                field::EMAIL,
-                "Another user of this clinic has that email address.",
-            ));
-        }
-    }
-    Ok(errors)
-}
-
-pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// Writes a validated profile into the row, with its folded search columns.
-pub(crate) fn apply_profile(am: &mut user::ActiveModel, v: &ValidProfile) {
-    am.username = Set(v.username.clone());
-    am.username_lower = Set(v.username.to_lowercase());
-    am.email = Set(v.email.clone());
-    am.email_lower = Set(v.email.to_lowercase());
-    am.first_name = Set(v.first_name.clone());
-    am.last_name = Set(v.last_name.clone());
-    am.search_first = Set(fold(&v.first_name));
-    am.search_last = Set(fold(&v.last_name));
-    am.search_full = Set(fold(&format!("{} {}", v.first_name, v.last_name)));
-    am.date_of_birth = Set(v.date_of_birth.clone());
-    am.address = Set(v.address.clone());
-    am.city = Set(v.city.clone());
-    am.state = Set(v.state.clone());
-    am.zip = Set(v.zip.clone());
-    am.country = Set(v.country.clone());
-    am.phone = Set(v.phone.clone());
-    am.pcp_name = Set(v.pcp_name.clone());
-    am.pcp_phone = Set(v.pcp_phone.clone());
-    am.timezone = Set(v.timezone.clone());
 }
 
 /// Creates a member; returns the new ID.
@@ -383,19 +239,32 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     Ok(created.id)
 }
 
-pub(crate) fn dedup(ids: &[i64]) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
-}
-
-pub(crate) async fn active_rooms(
-    db: &impl ConnectionTrait,
-    clinic_id: i64,
-) -> Result<Vec<room::Model>, AppError> {
-    Ok(room::Entity::find()
-        .filter(room::Column::ClinicId.eq(clinic_id))
-        .filter(room::Column::Active.eq(true))
-        .order_by_asc(room::Column::Name)
-        .all(db)
-        .await?)
+/// The checks only the server can make: the country, state and time zone are on its lists.
+pub(crate) fn check_lists(valid: &ValidProfile, errors: &mut Vec<FieldError>) {
+    if !options::countries()
+        .iter()
+        .any(|c| c.value == valid.country)
+    {
+        errors.push(FieldError::new(
+            field::COUNTRY,
+            "Choose a country from the list.",
+        ));
+    }
+    if let (Some(state), "US") = (&valid.state, valid.country.as_str())
+        && !options::us_states().iter().any(|s| &s.value == state)
+    {
+        errors.push(FieldError::new(
+            field::STATE,
+            "Choose a state from the list.",
+        ));
+    }
+    if !options::timezones()
+        .iter()
+        .any(|t| t.value == valid.timezone)
+    {
+        errors.push(FieldError::new(
+            field::TIMEZONE,
+            "Choose a time zone from the list.",
+        ));
+    }
 }

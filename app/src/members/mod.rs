@@ -7,7 +7,6 @@ pub mod detail;
 mod dialog;
 #[cfg(feature = "ssr")]
 pub mod edit;
-pub mod fields;
 pub(crate) mod form;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
@@ -16,7 +15,6 @@ pub mod manage;
 mod member_detail;
 pub mod options;
 mod page;
-pub mod profile;
 pub mod query;
 #[cfg(feature = "ssr")]
 pub mod remembered;
@@ -29,74 +27,9 @@ pub use api::*;
 pub use page::*;
 pub use query::{ParsedQuery, UsersQuery};
 
+use crate::accounts::{Status, UserType};
+
 use serde::{Deserialize, Serialize};
-
-/// The kinds of user the article names, plus guests who entered a room by name only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UserType {
-    Member,
-    Provider,
-    ClinicAdmin,
-    Guest,
-}
-
-impl UserType {
-    pub const ALL: [Self; 4] = [Self::Member, Self::Provider, Self::ClinicAdmin, Self::Guest];
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Provider => "provider",
-            Self::ClinicAdmin => "clinic_admin",
-            Self::Guest => "guest",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_db() == value)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Member => "Member",
-            Self::Provider => "Provider",
-            Self::ClinicAdmin => "Clinic Admin",
-            Self::Guest => "Guest",
-        }
-    }
-}
-
-/// Account status; only Active accounts can sign in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
-    Active,
-    Suspended,
-    PendingDelete,
-}
-
-impl Status {
-    pub const ALL: [Self; 3] = [Self::Active, Self::Suspended, Self::PendingDelete];
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-            Self::PendingDelete => "pending_delete",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_db() == value)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Active => "Active",
-            Self::Suspended => "Suspended",
-            Self::PendingDelete => "Pending delete",
-        }
-    }
-}
 
 /// A room as the users table shows it: name, code and link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

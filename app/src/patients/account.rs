@@ -9,11 +9,11 @@ use leptos_router::hooks::use_query_map;
 
 use super::room::{PatientCard, split_error};
 use super::{AccountView, ContactInput};
+use crate::accounts::profile::field;
 use crate::auth::url_error;
 use crate::auth::{IdleWatch, Logout};
 use crate::error::{AppError, FieldError};
 use crate::members::form::rule_items;
-use crate::members::profile::field;
 
 /// The caller's own account.
 #[server(endpoint = "account/me")]

@@ -16,10 +16,10 @@ pub use signup::*;
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::profile::{self, ProfileInput, ValidProfile, field};
 use crate::error::FieldError;
 use crate::members::detail::VisitRow;
 use crate::members::options::Choice;
-use crate::members::profile::{self, ProfileInput, ValidProfile, field};
 use crate::validation::PasswordPolicy;
 
 /// Words the patient pages share.

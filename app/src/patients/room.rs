@@ -73,7 +73,7 @@ pub async fn leave_waiting_room() -> Result<(), AppError> {
     let me = crate::auth::guard::require_user().await?;
     let state = crate::state::AppState::current()?;
     let slug = super::service::leave(&state.db, &me).await?;
-    if me.user_type == crate::members::UserType::Guest {
+    if me.user_type == crate::accounts::UserType::Guest {
         if let Some(token) = crate::auth::guard::current_token() {
             crate::auth::session::end(&state.db, &token).await?;
         }

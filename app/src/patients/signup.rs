@@ -12,10 +12,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::room::{PatientCard, slug_param, split_error};
 use super::{SignUpForm, words};
+use crate::accounts::profile::{DEFAULT_TIMEZONE, field};
 use crate::auth::url_error;
 use crate::error::AppError;
 use crate::members::form::rule_items;
-use crate::members::profile::{DEFAULT_TIMEZONE, field};
 
 /// The sign-up form's room, policy and time zones. Public: anyone with the room's link.
 #[server(endpoint = "patients/signup_form")]

@@ -6,12 +6,12 @@ use sea_orm::{
 };
 
 use super::{RoomInput, RoomList, RoomRow, field};
+use crate::accounts::store::is_unique_violation;
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
 use crate::entities::{clinic, room, user_room};
 use crate::error::{AppError, FieldError};
-use crate::members::manage::is_unique_violation;
 
 fn to_row(r: &room::Model, members: u64) -> RoomRow {
     RoomRow {

@@ -4,9 +4,9 @@
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
+use app::accounts::{Status, UserType};
 use app::auth::password::PasswordHasher;
 use app::entities::{clinic_admin, user, user_room};
-use app::members::{Status, UserType};
 use server::seed;
 
 use crate::helpers::{ADMIN_A, ADMIN_B, JANE_ID, JANE_SIGNED_UP, PASSWORD, PATIENT_A};

@@ -14,7 +14,7 @@ use app::mail::outbox::{self, OutboxSettings};
 
 pub use crate::answers::*;
 use crate::smtp::SmtpServer;
-use app::members::{Status, UserType};
+use app::accounts::{Status, UserType};
 use server::{ServerState, Settings, app_state, db, router, seed};
 
 pub const PASSWORD: &str = "Correct-Horse-42";

@@ -6,15 +6,17 @@ use sea_orm::{
 };
 
 use super::super::{AccountView, ContactInput};
+use crate::accounts::UserType;
+use crate::accounts::store::{claim_version, policy_of, profile_of, rejected, stale};
 use crate::audit::{self, Action, Change};
+use crate::auth::passwords::{new_password_hash, store_password};
 use crate::auth::session::{SessionUser, hash_token};
 use crate::entities::{clinic, room, user, visit};
 use crate::error::AppError;
 use crate::members::detail::VisitRow;
-use crate::members::edit::{claim_version, profile_changes, profile_of, stale, visit_status_label};
-use crate::members::lifecycle::{new_password_hash, store_password};
-use crate::members::manage::{check_lists, policy_of, rejected};
-use crate::members::{UserType, format_time, options};
+use crate::members::edit::{profile_changes, visit_status_label};
+use crate::members::manage::check_lists;
+use crate::members::{format_time, options};
 use crate::state::AppState;
 
 /// The caller's own account; guests have none.
@@ -100,7 +102,7 @@ pub async fn save_contact(
     profile.zip = input.zip;
     profile.country = input.country;
     profile.timezone = input.timezone;
-    let valid = match profile.validate(crate::members::profile::today()) {
+    let valid = match profile.validate(crate::accounts::profile::today()) {
         Ok(v) => v,
         Err(errors) => return Err(rejected(errors)),
     };

@@ -4,11 +4,12 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{RoomEntry, SignUpForm};
+use crate::accounts::UserType;
+use crate::accounts::store::policy_of;
 use crate::auth::session::SessionUser;
 use crate::entities::{clinic, room, user};
 use crate::error::AppError;
-use crate::members::manage::policy_of;
-use crate::members::{UserType, options};
+use crate::members::options;
 
 mod account;
 mod signups;

@@ -8,14 +8,15 @@ use sea_orm::{
 
 use super::super::{CONFIRM_HOURS, SignUpInput, words};
 use super::{entry_of, room_by_slug};
+use crate::accounts::store::{is_unique_violation, policy_of, rejected};
+use crate::accounts::{Status, UserType};
 use crate::audit::{self, Action, Change};
 use crate::auth::session::{self, hash_token, new_token};
 use crate::db::now_ms;
 use crate::entities::{clinic, mail_outbox, password_history, room, signup, user, user_room};
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
-use crate::members::manage::{check_lists, is_unique_violation, policy_of, rejected};
-use crate::members::{Status, UserType};
+use crate::members::manage::check_lists;
 use crate::state::AppState;
 use crate::text::fold;
 
@@ -98,7 +99,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     if !entry_of(&r, &c, None).signup_allowed {
         return Err(AppError::Forbidden);
     }
-    let valid = input.validate(&policy_of(&c), crate::members::profile::today());
+    let valid = input.validate(&policy_of(&c), crate::accounts::profile::today());
     let valid = match valid {
         Ok(v) => {
             let mut errors = Vec::new();
@@ -107,7 +108,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
                 &[&v.first_name, &v.last_name, &v.email],
             ) {
                 errors.push(crate::error::FieldError::new(
-                    crate::members::profile::field::PASSWORD,
+                    crate::accounts::profile::field::PASSWORD,
                     refusal,
                 ));
             }
@@ -297,7 +298,7 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
         password_hash: Set(Some(s.password_hash.clone())),
         date_of_birth: Set(s.date_of_birth.clone()),
         phone: Set(s.phone.clone()),
-        country: Set(crate::members::profile::DEFAULT_COUNTRY.to_owned()),
+        country: Set(crate::accounts::profile::DEFAULT_COUNTRY.to_owned()),
         timezone: Set(s.timezone.clone()),
         status: Set(Status::Active.as_db().to_owned()),
         email_confirmed_at: Set(Some(now)),

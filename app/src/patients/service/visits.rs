@@ -7,11 +7,11 @@ use sea_orm::{
 
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
 use super::{entry_of, room_by_slug, visit_status};
+use crate::accounts::{Status, UserType};
 use crate::auth::session::{self, SessionUser, hash_token, new_token};
 use crate::db::now_ms;
 use crate::entities::{room, user, user_room, visit};
 use crate::error::AppError;
-use crate::members::{Status, UserType};
 use crate::state::AppState;
 use crate::text::fold;
 
@@ -86,8 +86,8 @@ pub async fn enter_as_guest(
         search_last: Set(fold(&valid.last_name)),
         search_full: Set(fold(&format!("{} {}", valid.first_name, valid.last_name))),
         password_hash: Set(None),
-        country: Set(crate::members::profile::DEFAULT_COUNTRY.to_owned()),
-        timezone: Set(crate::members::profile::DEFAULT_TIMEZONE.to_owned()),
+        country: Set(crate::accounts::profile::DEFAULT_COUNTRY.to_owned()),
+        timezone: Set(crate::accounts::profile::DEFAULT_TIMEZONE.to_owned()),
         status: Set(Status::Active.as_db().to_owned()),
         last_login_at: Set(now),
         signed_up_at: Set(now),

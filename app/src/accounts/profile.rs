@@ -36,6 +36,29 @@ pub mod field {
     pub const TIMEZONE: &str = "timezone";
 }
 
+/// The form's order of fields, for listing field messages in the order the admin reads them.
+pub const FORM_ORDER: [&str; 19] = [
+    field::CLINIC,
+    field::ROOMS,
+    field::USER_TYPE,
+    field::USERNAME,
+    field::PASSWORD,
+    field::CONFIRM_PASSWORD,
+    field::FIRST_NAME,
+    field::LAST_NAME,
+    field::EMAIL,
+    field::DATE_OF_BIRTH,
+    field::ADDRESS,
+    field::CITY,
+    field::STATE,
+    field::ZIP,
+    field::COUNTRY,
+    field::PHONE,
+    field::PCP_NAME,
+    field::PCP_PHONE,
+    field::TIMEZONE,
+];
+
 /// The profile fields exactly as typed: every field a string, so that a rejected form keeps
 /// what the admin typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
