@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::detail::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::options::FormOptions;
+use super::types::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::{MemberPage, RoomOption, UsersQuery};
 use crate::accounts::profile::ProfileInput;
 use crate::error::AppError;
@@ -70,7 +70,7 @@ pub async fn list_rooms() -> Result<Vec<RoomOption>, AppError> {
 pub async fn member_form_options() -> Result<FormOptions, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::form_options(&state.db, &admin.clinic_ids).await
+    super::create::form_options(&state.db, &admin.clinic_ids).await
 }
 
 /// Creates a member in one of the caller's clinics; answers the new member's ID.
@@ -78,7 +78,7 @@ pub async fn member_form_options() -> Result<FormOptions, AppError> {
 pub async fn create_member(member: NewMember) -> Result<i64, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::manage::create(&state, &admin, member).await
+    super::create::create(&state, &admin, member).await
 }
 
 /// Opens a member's detail (recorded in the audit trail).

@@ -1,205 +1,242 @@
-//! "Create a Member": the article's form, in its order, checked as the admin types and
-//! again (finally) by the server.
+//! Creating members on the server: the form's clinics, rooms and lists, the checks only the
+//! server can make, and the insert. Changing them afterwards is in `edit`; the dialog is
+//! `create_dialog`.
 
-use leptos::prelude::*;
-
-use super::detail::NewMember;
-use super::dialog::Modal;
-use super::form::{
-    FormAlert, FormState, PasswordFields, PersonFields, ProfileFields, SelectField, UsernameField,
-    field_id, local_checks,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
-use super::options::{Choice, FormOptions};
-use super::{UserType, create_member, member_form_options};
-use crate::accounts::profile::{ProfileInput, check_new_password, field};
-use crate::error::FieldError;
 
-#[component]
-pub fn CreateMemberDialog(
-    #[prop(into)] on_close: Callback<()>,
-    /// Called with the new member's ID and name once they exist.
-    #[prop(into)]
-    on_created: Callback<(i64, String)>,
-) -> impl IntoView {
-    let options = Resource::new(|| (), |_| member_form_options());
-    view! {
-        <Modal labelled_by="create-member-title" on_close wide=true>
-            <h2 id="create-member-title">"Create a Member"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || options.get().map(|result| match result {
-                    Ok(options) => view! { <CreateMemberForm options on_close on_created/> }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
-        </Modal>
-    }
+use super::options::check_lists;
+use super::options::{self, ClinicChoice, FormOptions, PROVIDER_ROLES};
+use super::types::NewMember;
+use super::{RoomOption, Status, UserType};
+use crate::accounts::profile::{check_new_password, field, today};
+use crate::accounts::store::{
+    active_rooms, apply_profile, dedup, duplicates, is_unique_violation, policy_of, rejected,
+};
+use crate::audit::{self, Action, Change};
+use crate::auth::guard::Admin;
+use crate::db::now_ms;
+use crate::entities::{clinic, clinic_admin, password_history, room, user, user_room};
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+
+/// The admin's clinics with their active rooms and policies, and the lists the form offers.
+pub async fn form_options(
+    db: &impl ConnectionTrait,
+    clinic_ids: &[i64],
+) -> Result<FormOptions, AppError> {
+    let clinics = clinic::Entity::find()
+        .filter(clinic::Column::Id.is_in(clinic_ids.to_vec()))
+        .order_by_asc(clinic::Column::Name)
+        .all(db)
+        .await?;
+    let rooms = room::Entity::find()
+        .filter(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
+        .filter(room::Column::Active.eq(true))
+        .order_by_asc(room::Column::Name)
+        .all(db)
+        .await?;
+    Ok(FormOptions {
+        clinics: clinics
+            .iter()
+            .map(|c| ClinicChoice {
+                id: c.id,
+                name: c.name.clone(),
+                rooms: rooms
+                    .iter()
+                    .filter(|r| r.clinic_id == c.id)
+                    .map(|r| RoomOption {
+                        id: r.id,
+                        name: r.name.clone(),
+                    })
+                    .collect(),
+                policy: policy_of(c),
+            })
+            .collect(),
+        countries: options::countries(),
+        us_states: options::us_states(),
+        timezones: options::timezones(),
+    })
 }
 
-#[component]
-fn CreateMemberForm(
-    options: FormOptions,
-    on_close: Callback<()>,
-    on_created: Callback<(i64, String)>,
-) -> impl IntoView {
-    let first_clinic = options.clinics.first().map(|c| c.id).unwrap_or_default();
-    let clinic = RwSignal::new(first_clinic.to_string());
-    let clinic_id = Memo::new(move |_| clinic.get().parse::<i64>().unwrap_or_default());
-    let clinics = StoredValue::new(options.clinics.clone());
-    let clinic_rooms = move || {
-        clinics.with_value(|list| {
-            list.iter()
-                .find(|c| c.id == clinic_id.get())
-                .map(|c| c.rooms.clone())
-                .unwrap_or_default()
-        })
-    };
-    let policy = Signal::derive(move || {
-        clinics.with_value(|list| {
-            list.iter()
-                .find(|c| c.id == clinic_id.get())
-                .map(|c| c.policy.clone())
-                .unwrap_or_default()
-        })
-    });
-    // A clinic with a single room: that room is the answer.
-    let only_room = |rooms: Vec<super::RoomOption>| match rooms.as_slice() {
-        [one] => vec![one.id],
-        _ => Vec::new(),
-    };
-    let rooms = RwSignal::new(only_room(clinic_rooms()));
-    let user_type = RwSignal::new(UserType::Member.as_db().to_owned());
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let fields = ProfileFields::new(&ProfileInput::new_member());
-    // Username follows Email until the admin types in it.
-    let username_edited = RwSignal::new(false);
-
-    let local = local_checks(fields, move || {
-        let mut errors = Vec::new();
-        if rooms.read().is_empty() {
-            errors.push(FieldError::new(field::ROOMS, "Choose at least one room."));
-        }
-        errors.extend(check_new_password(
-            &password.get(),
-            &confirm.get(),
-            fields.username.get().trim(),
-            &policy.get(),
+/// Creates a member; returns the new ID.
+#[tracing::instrument(skip_all, fields(clinic_id = input.clinic_id, actor = admin.user_id))]
+pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result<i64, AppError> {
+    let db = &state.db;
+    if !admin.clinic_ids.contains(&input.clinic_id) {
+        return Err(AppError::validation(
+            field::CLINIC,
+            "Choose one of your clinics.",
         ));
-        errors
-    });
-    let form = FormState::new(local);
-    Effect::new(move |_| {
-        let email = fields.email.get();
-        if !username_edited.get_untracked() {
-            fields.username.set(email);
-            form.edited(field::USERNAME);
-        }
-    });
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if form.busy.get_untracked() || !form.begin_submit() {
-            return;
-        }
-        let member = NewMember {
-            clinic_id: clinic_id.get_untracked(),
-            room_ids: rooms.get_untracked(),
-            user_type: user_type.get_untracked(),
-            password: password.get_untracked(),
-            confirm_password: confirm.get_untracked(),
-            profile: fields.get(),
-        };
-        let name = format!(
-            "{} {}",
-            member.profile.first_name.trim(),
-            member.profile.last_name.trim()
-        );
-        form.busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = create_member(member).await;
-            form.busy.set(false);
-            match result {
-                Ok(id) => on_created.run((id, name)),
-                Err(err) => form.show_error(err),
-            }
-        });
-    };
-
-    let clinic_choices: Vec<Choice> = options
-        .clinics
-        .iter()
-        .map(|c| Choice {
-            value: c.id.to_string(),
-            label: c.name.clone(),
-        })
-        .collect();
-    let type_choices: Vec<Choice> = [UserType::Member, UserType::Provider, UserType::ClinicAdmin]
-        .into_iter()
-        .map(|t| Choice {
-            value: t.as_db().to_owned(),
-            label: t.label().to_owned(),
-        })
-        .collect();
-    let on_clinic = Callback::new(move |()| rooms.set(only_room(clinic_rooms())));
-    let rooms_invalid = move || form.message(field::ROOMS).is_some();
-    let add_room = move |ev: leptos::ev::Event| {
-        if let Ok(id) = event_target_value(&ev).parse::<i64>()
-            && !rooms.read_untracked().contains(&id)
-        {
-            rooms.update(|r| r.push(id));
-            form.edited(field::ROOMS);
-        }
-    };
-    let room_name = move |id: i64| {
-        clinic_rooms()
-            .into_iter()
-            .find(|r| r.id == id)
-            .map(|r| r.name)
-            .unwrap_or_default()
-    };
-
-    view! {
-        <form class="member-form" novalidate on:submit=submit>
-            <FormAlert form/>
-            <SelectField form name=field::CLINIC label="Clinic" value=clinic choices=clinic_choices
-                required=true on_edit=on_clinic/>
-            <fieldset class="field rooms" class:invalid=rooms_invalid
-                aria-describedby=format!("{}-error", field_id(field::ROOMS))>
-                <legend>"Rooms"<span class="required" aria-hidden="true">" *"</span></legend>
-                <ul class="chips">
-                    {move || rooms.get().into_iter().map(|id| {
-                        let name = room_name(id);
-                        view! {
-                            <li class="chip">
-                                {name.clone()}
-                                <button type="button" class="chip-remove" aria-label=format!("Remove {name}")
-                                    on:click=move |_| rooms.update(|r| r.retain(|x| *x != id))>"✕"</button>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-                <label class="visually-hidden" for=field_id(field::ROOMS)>"Add a room"</label>
-                <select id=field_id(field::ROOMS) prop:value=String::new on:change=add_room
-                    aria-invalid=move || rooms_invalid().to_string()>
-                    <option value="">"Add a room…"</option>
-                    {move || clinic_rooms().into_iter().filter(|r| !rooms.read().contains(&r.id)).map(|r| view! {
-                        <option value=r.id.to_string()>{r.name}</option>
-                    }).collect_view()}
-                </select>
-                <p class="field-error" id=format!("{}-error", field_id(field::ROOMS))>
-                    {move || form.message(field::ROOMS)}
-                </p>
-            </fieldset>
-            <SelectField form name=field::USER_TYPE label="User Type" value=user_type choices=type_choices/>
-            <UsernameField form fields on_edit=Callback::new(move |()| username_edited.set(true))/>
-            <PasswordFields form password confirm username=fields.username policy/>
-            <PersonFields form fields options/>
-            <div class="form-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="submit" class="button primary" disabled=move || form.busy.get()>
-                    {move || if form.busy.get() { "Creating…" } else { "Create" }}
-                </button>
-            </div>
-        </form>
     }
+    let clinic = clinic::Entity::find_by_id(input.clinic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation(field::CLINIC, "Choose one of your clinics."))?;
+    let mut errors = Vec::new();
+
+    let active_rooms = active_rooms(db, clinic.id).await?;
+    let room_ids = dedup(&input.room_ids);
+    if room_ids.is_empty() {
+        errors.push(FieldError::new(field::ROOMS, "Choose at least one room."));
+    } else if room_ids
+        .iter()
+        .any(|id| !active_rooms.iter().any(|r| r.id == *id))
+    {
+        errors.push(FieldError::new(
+            field::ROOMS,
+            "Choose rooms of this clinic.",
+        ));
+    }
+    let user_type = match UserType::from_db(&input.user_type) {
+        Some(t) if t != UserType::Guest => t,
+        _ if input.user_type.is_empty() => UserType::Member,
+        _ => {
+            errors.push(FieldError::new(
+                field::USER_TYPE,
+                "Choose Member, Provider or Clinic Admin.",
+            ));
+            UserType::Member
+        }
+    };
+    let valid = match input.profile.validate(today()) {
+        Ok(valid) => Some(valid),
+        Err(errs) => {
+            errors.extend(errs);
+            None
+        }
+    };
+    let password_errors = check_new_password(
+        &input.password,
+        &input.confirm_password,
+        input.profile.username.trim(),
+        &policy_of(&clinic),
+    );
+    if password_errors.is_empty()
+        && !input.password.is_empty()
+        && let Some(refusal) = crate::common_passwords::refusal(
+            &input.password,
+            &[
+                &input.profile.first_name,
+                &input.profile.last_name,
+                &input.profile.username,
+                &input.profile.email,
+            ],
+        )
+    {
+        errors.push(FieldError::new(field::PASSWORD, refusal));
+    }
+    errors.extend(password_errors);
+    errors.extend(duplicates(db, clinic.id, &input.profile, None).await?);
+    if let Some(valid) = &valid {
+        check_lists(valid, &mut errors);
+    }
+    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
+        return Err(rejected(errors));
+    };
+
+    let password_hash = if input.password.is_empty() {
+        None
+    } else {
+        Some(state.hasher.hash(input.password.clone()).await?)
+    };
+    let now = now_ms();
+    let mut am = user::ActiveModel {
+        clinic_id: Set(clinic.id),
+        user_type: Set(user_type.as_db().to_owned()),
+        provider_role: Set((user_type == UserType::Provider).then(|| PROVIDER_ROLES[0].to_owned())),
+        password_hash: Set(password_hash.clone()),
+        status: Set(Status::Active.as_db().to_owned()),
+        delete_after: Set(None),
+        email_confirmed_at: Set(None),
+        last_login_at: Set(0),
+        signed_up_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    apply_profile(&mut am, &valid);
+
+    let txn = crate::db::write_txn(db).await?;
+    let created = match am.insert(&txn).await {
+        Ok(created) => created,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            // Someone took the username or email since the check above.
+            let errors = duplicates(db, clinic.id, &input.profile, None).await?;
+            return Err(if errors.is_empty() {
+                AppError::Conflict {
+                    message: "That username or email was just taken. Try again.".into(),
+                }
+            } else {
+                rejected(errors)
+            });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    for room_id in &room_ids {
+        user_room::ActiveModel {
+            user_id: Set(created.id),
+            room_id: Set(*room_id),
+            assigned_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    if let Some(hash) = password_hash {
+        password_history::ActiveModel {
+            user_id: Set(created.id),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    if user_type == UserType::ClinicAdmin {
+        clinic_admin::ActiveModel {
+            user_id: Set(created.id),
+            clinic_id: Set(clinic.id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let room_names: Vec<String> = active_rooms
+        .iter()
+        .filter(|r| room_ids.contains(&r.id))
+        .map(|r| r.name.clone())
+        .collect();
+    let mut changes = vec![
+        Change::new("User Type", "", user_type.label()),
+        Change::new("Rooms", "", room_names.join(", ")),
+    ];
+    if !input.password.is_empty() {
+        changes.push(Change::new("Password", "", "set"));
+    }
+    if input.password.is_empty() {
+        // No password yet: a welcome email with a link to set one, in this transaction.
+        crate::auth::links::queue_link(
+            &txn,
+            &state.auth.public_url,
+            &clinic.name,
+            &created,
+            crate::auth::tokens::Purpose::Welcome,
+        )
+        .await?;
+        changes.push(Change::new("Welcome email", "", "sent"));
+    }
+    audit::service::record(
+        &txn,
+        clinic.id,
+        admin.user_id,
+        created.id,
+        Action::Created,
+        &changes,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(member_id = created.id, "member created");
+    Ok(created.id)
 }

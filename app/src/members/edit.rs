@@ -13,9 +13,9 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::detail::{AssignedRoom, MemberDetail, MemberHistory, VisitRow};
-use super::manage::check_lists;
 use super::options::PROVIDER_ROLES;
+use super::options::check_lists;
+use super::types::{AssignedRoom, MemberDetail, MemberHistory, VisitRow};
 use super::{Status, UserType, format_time};
 use crate::accounts::profile::{ProfileInput, ValidProfile, field, today};
 use crate::accounts::store::{

@@ -6,8 +6,8 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
-use super::detail::{DeletePreview, MemberDetail};
 use super::edit::{find_member, reload};
+use super::types::{DeletePreview, MemberDetail};
 use super::{Status, UserType};
 use crate::accounts::profile::field;
 use crate::accounts::store::{claim_version, policy_of, stale};
@@ -167,10 +167,10 @@ pub async fn password_info(
     db: &DatabaseConnection,
     admin: &Admin,
     id: i64,
-) -> Result<super::detail::PasswordInfo, AppError> {
+) -> Result<super::types::PasswordInfo, AppError> {
     let member = find_member(db, admin, id).await?;
     let clinic = clinic_of(db, &member).await?;
-    Ok(super::detail::PasswordInfo {
+    Ok(super::types::PasswordInfo {
         id,
         name: format!("{} {}", member.first_name, member.last_name),
         username: member.username,
@@ -298,7 +298,7 @@ pub async fn delete(
             "You cannot delete your own account.",
         ));
     }
-    if !super::detail::confirms_username(confirm_username, &member.username) {
+    if !super::types::confirms_username(confirm_username, &member.username) {
         return Err(AppError::validation(
             "confirm",
             "Type the member's username exactly to confirm.",

@@ -1,18 +1,17 @@
 //! Members (patients) and the other users of a clinic: the admin's users table.
 
-mod account;
 mod api;
-mod create;
-pub mod detail;
+#[cfg(feature = "ssr")]
+pub mod create;
+mod create_dialog;
+mod detail_dialog;
 mod dialog;
 #[cfg(feature = "ssr")]
 pub mod edit;
 pub(crate) mod form;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
-#[cfg(feature = "ssr")]
-pub mod manage;
-mod member_detail;
+mod login_detail;
 pub mod options;
 mod page;
 pub mod query;
@@ -22,6 +21,7 @@ pub mod remembered;
 pub mod service;
 #[cfg(feature = "ssr")]
 mod table;
+pub mod types;
 
 pub use api::*;
 pub use page::*;

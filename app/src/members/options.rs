@@ -185,6 +185,34 @@ pub fn us_states() -> Vec<Choice> {
     list
 }
 
+/// The checks only the server can make: the country, state and time zone are on its lists.
+#[cfg(feature = "ssr")]
+pub(crate) fn check_lists(
+    valid: &crate::accounts::profile::ValidProfile,
+    errors: &mut Vec<crate::error::FieldError>,
+) {
+    if !countries().iter().any(|c| c.value == valid.country) {
+        errors.push(crate::error::FieldError::new(
+            crate::accounts::profile::field::COUNTRY,
+            "Choose a country from the list.",
+        ));
+    }
+    if let (Some(state), "US") = (&valid.state, valid.country.as_str())
+        && !us_states().iter().any(|s| &s.value == state)
+    {
+        errors.push(crate::error::FieldError::new(
+            crate::accounts::profile::field::STATE,
+            "Choose a state from the list.",
+        ));
+    }
+    if !timezones().iter().any(|t| t.value == valid.timezone) {
+        errors.push(crate::error::FieldError::new(
+            crate::accounts::profile::field::TIMEZONE,
+            "Choose a time zone from the list.",
+        ));
+    }
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;

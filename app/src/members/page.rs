@@ -9,9 +9,9 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
-use super::account::{DeleteDialog, SetPasswordDialog};
-use super::create::CreateMemberDialog;
-use super::member_detail::{MemberDetailDialog, Tab};
+use super::create_dialog::CreateMemberDialog;
+use super::detail_dialog::{MemberDetailDialog, Tab};
+use super::login_detail::{DeleteDialog, SetPasswordDialog};
 use super::query::{PAGE_SIZES, Sort};
 use super::{Status, UserType, UsersQuery, list_rooms, members_table};
 use crate::error::AppError;

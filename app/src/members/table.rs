@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use super::member_detail::Tab;
+use super::detail_dialog::Tab;
 use super::page::{action_url, member_url, users_url};
 use super::{MemberPage, MemberRow, UserType, UsersQuery};
 use crate::text::portal_id;

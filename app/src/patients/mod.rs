@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::profile::{self, ProfileInput, ValidProfile, field};
 use crate::error::FieldError;
-use crate::members::detail::VisitRow;
 use crate::members::options::Choice;
+use crate::members::types::VisitRow;
 use crate::validation::PasswordPolicy;
 
 /// Words the patient pages share.

@@ -13,9 +13,9 @@ use crate::auth::passwords::{new_password_hash, store_password};
 use crate::auth::session::{SessionUser, hash_token};
 use crate::entities::{clinic, room, user, visit};
 use crate::error::AppError;
-use crate::members::detail::VisitRow;
 use crate::members::edit::{profile_changes, visit_status_label};
-use crate::members::manage::check_lists;
+use crate::members::options::check_lists;
+use crate::members::types::VisitRow;
 use crate::members::{format_time, options};
 use crate::state::AppState;
 

@@ -16,7 +16,7 @@ use crate::db::now_ms;
 use crate::entities::{clinic, mail_outbox, password_history, room, signup, user, user_room};
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
-use crate::members::manage::check_lists;
+use crate::members::options::check_lists;
 use crate::state::AppState;
 use crate::text::fold;
 

@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::account::{ResetEmailButton, StatusEditor};
-use super::detail::{MemberDetail, MemberHistory};
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
+use super::login_detail::{ResetEmailButton, StatusEditor};
 use super::options::{FormOptions, PROVIDER_ROLES};
+use super::types::{MemberDetail, MemberHistory};
 use super::{
     UserType, load_member_history, member_form_options, open_member, save_member_profile,
     save_member_rooms, save_member_type,

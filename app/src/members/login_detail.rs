@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 
-use super::detail::MemberDetail;
-use super::detail::confirms_username;
 use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PasswordFields};
+use super::types::MemberDetail;
+use super::types::confirms_username;
 use super::{
     Status, delete_member, load_delete_preview, load_password_info, save_member_status,
     send_member_reset, set_member_password,

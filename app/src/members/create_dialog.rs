@@ -1,0 +1,205 @@
+//! "Create a Member": the article's form, in its order, checked as the admin types and
+//! again (finally) by the server.
+
+use leptos::prelude::*;
+
+use super::dialog::Modal;
+use super::form::{
+    FormAlert, FormState, PasswordFields, PersonFields, ProfileFields, SelectField, UsernameField,
+    field_id, local_checks,
+};
+use super::options::{Choice, FormOptions};
+use super::types::NewMember;
+use super::{UserType, create_member, member_form_options};
+use crate::accounts::profile::{ProfileInput, check_new_password, field};
+use crate::error::FieldError;
+
+#[component]
+pub fn CreateMemberDialog(
+    #[prop(into)] on_close: Callback<()>,
+    /// Called with the new member's ID and name once they exist.
+    #[prop(into)]
+    on_created: Callback<(i64, String)>,
+) -> impl IntoView {
+    let options = Resource::new(|| (), |_| member_form_options());
+    view! {
+        <Modal labelled_by="create-member-title" on_close wide=true>
+            <h2 id="create-member-title">"Create a Member"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || options.get().map(|result| match result {
+                    Ok(options) => view! { <CreateMemberForm options on_close on_created/> }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </Modal>
+    }
+}
+
+#[component]
+fn CreateMemberForm(
+    options: FormOptions,
+    on_close: Callback<()>,
+    on_created: Callback<(i64, String)>,
+) -> impl IntoView {
+    let first_clinic = options.clinics.first().map(|c| c.id).unwrap_or_default();
+    let clinic = RwSignal::new(first_clinic.to_string());
+    let clinic_id = Memo::new(move |_| clinic.get().parse::<i64>().unwrap_or_default());
+    let clinics = StoredValue::new(options.clinics.clone());
+    let clinic_rooms = move || {
+        clinics.with_value(|list| {
+            list.iter()
+                .find(|c| c.id == clinic_id.get())
+                .map(|c| c.rooms.clone())
+                .unwrap_or_default()
+        })
+    };
+    let policy = Signal::derive(move || {
+        clinics.with_value(|list| {
+            list.iter()
+                .find(|c| c.id == clinic_id.get())
+                .map(|c| c.policy.clone())
+                .unwrap_or_default()
+        })
+    });
+    // A clinic with a single room: that room is the answer.
+    let only_room = |rooms: Vec<super::RoomOption>| match rooms.as_slice() {
+        [one] => vec![one.id],
+        _ => Vec::new(),
+    };
+    let rooms = RwSignal::new(only_room(clinic_rooms()));
+    let user_type = RwSignal::new(UserType::Member.as_db().to_owned());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let fields = ProfileFields::new(&ProfileInput::new_member());
+    // Username follows Email until the admin types in it.
+    let username_edited = RwSignal::new(false);
+
+    let local = local_checks(fields, move || {
+        let mut errors = Vec::new();
+        if rooms.read().is_empty() {
+            errors.push(FieldError::new(field::ROOMS, "Choose at least one room."));
+        }
+        errors.extend(check_new_password(
+            &password.get(),
+            &confirm.get(),
+            fields.username.get().trim(),
+            &policy.get(),
+        ));
+        errors
+    });
+    let form = FormState::new(local);
+    Effect::new(move |_| {
+        let email = fields.email.get();
+        if !username_edited.get_untracked() {
+            fields.username.set(email);
+            form.edited(field::USERNAME);
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if form.busy.get_untracked() || !form.begin_submit() {
+            return;
+        }
+        let member = NewMember {
+            clinic_id: clinic_id.get_untracked(),
+            room_ids: rooms.get_untracked(),
+            user_type: user_type.get_untracked(),
+            password: password.get_untracked(),
+            confirm_password: confirm.get_untracked(),
+            profile: fields.get(),
+        };
+        let name = format!(
+            "{} {}",
+            member.profile.first_name.trim(),
+            member.profile.last_name.trim()
+        );
+        form.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = create_member(member).await;
+            form.busy.set(false);
+            match result {
+                Ok(id) => on_created.run((id, name)),
+                Err(err) => form.show_error(err),
+            }
+        });
+    };
+
+    let clinic_choices: Vec<Choice> = options
+        .clinics
+        .iter()
+        .map(|c| Choice {
+            value: c.id.to_string(),
+            label: c.name.clone(),
+        })
+        .collect();
+    let type_choices: Vec<Choice> = [UserType::Member, UserType::Provider, UserType::ClinicAdmin]
+        .into_iter()
+        .map(|t| Choice {
+            value: t.as_db().to_owned(),
+            label: t.label().to_owned(),
+        })
+        .collect();
+    let on_clinic = Callback::new(move |()| rooms.set(only_room(clinic_rooms())));
+    let rooms_invalid = move || form.message(field::ROOMS).is_some();
+    let add_room = move |ev: leptos::ev::Event| {
+        if let Ok(id) = event_target_value(&ev).parse::<i64>()
+            && !rooms.read_untracked().contains(&id)
+        {
+            rooms.update(|r| r.push(id));
+            form.edited(field::ROOMS);
+        }
+    };
+    let room_name = move |id: i64| {
+        clinic_rooms()
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name)
+            .unwrap_or_default()
+    };
+
+    view! {
+        <form class="member-form" novalidate on:submit=submit>
+            <FormAlert form/>
+            <SelectField form name=field::CLINIC label="Clinic" value=clinic choices=clinic_choices
+                required=true on_edit=on_clinic/>
+            <fieldset class="field rooms" class:invalid=rooms_invalid
+                aria-describedby=format!("{}-error", field_id(field::ROOMS))>
+                <legend>"Rooms"<span class="required" aria-hidden="true">" *"</span></legend>
+                <ul class="chips">
+                    {move || rooms.get().into_iter().map(|id| {
+                        let name = room_name(id);
+                        view! {
+                            <li class="chip">
+                                {name.clone()}
+                                <button type="button" class="chip-remove" aria-label=format!("Remove {name}")
+                                    on:click=move |_| rooms.update(|r| r.retain(|x| *x != id))>"✕"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <label class="visually-hidden" for=field_id(field::ROOMS)>"Add a room"</label>
+                <select id=field_id(field::ROOMS) prop:value=String::new on:change=add_room
+                    aria-invalid=move || rooms_invalid().to_string()>
+                    <option value="">"Add a room…"</option>
+                    {move || clinic_rooms().into_iter().filter(|r| !rooms.read().contains(&r.id)).map(|r| view! {
+                        <option value=r.id.to_string()>{r.name}</option>
+                    }).collect_view()}
+                </select>
+                <p class="field-error" id=format!("{}-error", field_id(field::ROOMS))>
+                    {move || form.message(field::ROOMS)}
+                </p>
+            </fieldset>
+            <SelectField form name=field::USER_TYPE label="User Type" value=user_type choices=type_choices/>
+            <UsernameField form fields on_edit=Callback::new(move |()| username_edited.set(true))/>
+            <PasswordFields form password confirm username=fields.username policy/>
+            <PersonFields form fields options/>
+            <div class="form-actions">
+                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="submit" class="button primary" disabled=move || form.busy.get()>
+                    {move || if form.busy.get() { "Creating…" } else { "Create" }}
+                </button>
+            </div>
+        </form>
+    }
+}
