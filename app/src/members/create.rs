@@ -3,15 +3,15 @@
 //! `create_dialog`.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::options::check_lists;
 use super::options::{self, ClinicChoice, FormOptions, PROVIDER_ROLES};
 use super::types::NewMember;
 use super::{RoomOption, Status, UserType};
-use crate::accounts::profile::{check_new_password, field, today};
+use crate::accounts::profile::{ValidProfile, check_new_password, field, today};
 use crate::accounts::store::{
     active_rooms, apply_profile, dedup, duplicates, is_unique_violation, policy_of, rejected,
 };
@@ -64,19 +64,52 @@ pub async fn form_options(
 /// Creates a member; returns the new ID.
 #[tracing::instrument(skip_all, fields(clinic_id = input.clinic_id, actor = admin.user_id))]
 pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result<i64, AppError> {
-    let db = &state.db;
-    if !admin.clinic_ids.contains(&input.clinic_id) {
-        return Err(AppError::validation(
-            field::CLINIC,
-            "Choose one of your clinics.",
-        ));
+    let clinic = admins_clinic(&state.db, admin, input.clinic_id).await?;
+    let checked = check(state, &clinic, &input).await?;
+    let password_hash = if input.password.is_empty() {
+        None
+    } else {
+        Some(state.hasher.hash(input.password.clone()).await?)
+    };
+    let id = insert(state, admin, &clinic, &input, checked, password_hash).await?;
+    tracing::info!(member_id = id, "member created");
+    Ok(id)
+}
+
+/// The clinic a new member goes in: one the admin administers.
+async fn admins_clinic(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    clinic_id: i64,
+) -> Result<clinic::Model, AppError> {
+    let refused = || AppError::validation(field::CLINIC, "Choose one of your clinics.");
+    if !admin.clinic_ids.contains(&clinic_id) {
+        return Err(refused());
     }
-    let clinic = clinic::Entity::find_by_id(input.clinic_id)
+    clinic::Entity::find_by_id(clinic_id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::validation(field::CLINIC, "Choose one of your clinics."))?;
-    let mut errors = Vec::new();
+        .ok_or_else(refused)
+}
 
+/// A new member that passed every check, ready to insert.
+struct Checked {
+    valid: ValidProfile,
+    user_type: UserType,
+    room_ids: Vec<i64>,
+    active_rooms: Vec<room::Model>,
+}
+
+/// Every check of the form, all of them at once: rooms, user type, profile, password
+/// (policy, common and personal), duplicates and the server's lists. One message per
+/// rejected field, in the form's order.
+async fn check(
+    state: &AppState,
+    clinic: &clinic::Model,
+    input: &NewMember,
+) -> Result<Checked, AppError> {
+    let db = &state.db;
+    let mut errors = Vec::new();
     let active_rooms = active_rooms(db, clinic.id).await?;
     let room_ids = dedup(&input.room_ids);
     if room_ids.is_empty() {
@@ -108,13 +141,32 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
             None
         }
     };
-    let password_errors = check_new_password(
+    errors.extend(password_errors(clinic, input));
+    errors.extend(duplicates(db, clinic.id, &input.profile, None).await?);
+    if let Some(valid) = &valid {
+        check_lists(valid, &mut errors);
+    }
+    match valid.filter(|_| errors.is_empty()) {
+        Some(valid) => Ok(Checked {
+            valid,
+            user_type,
+            room_ids,
+            active_rooms,
+        }),
+        None => Err(rejected(errors)),
+    }
+}
+
+/// The password's messages, if one was given: the clinic's policy, then the common and
+/// personal lists.
+fn password_errors(clinic: &clinic::Model, input: &NewMember) -> Vec<FieldError> {
+    let mut errors = check_new_password(
         &input.password,
         &input.confirm_password,
         input.profile.username.trim(),
-        &policy_of(&clinic),
+        &policy_of(clinic),
     );
-    if password_errors.is_empty()
+    if errors.is_empty()
         && !input.password.is_empty()
         && let Some(refusal) = crate::common_passwords::refusal(
             &input.password,
@@ -128,20 +180,27 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     {
         errors.push(FieldError::new(field::PASSWORD, refusal));
     }
-    errors.extend(password_errors);
-    errors.extend(duplicates(db, clinic.id, &input.profile, None).await?);
-    if let Some(valid) = &valid {
-        check_lists(valid, &mut errors);
-    }
-    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
-        return Err(rejected(errors));
-    };
+    errors
+}
 
-    let password_hash = if input.password.is_empty() {
-        None
-    } else {
-        Some(state.hasher.hash(input.password.clone()).await?)
-    };
+/// Writes the member in one transaction: the account, its rooms, its first password in the
+/// history, the clinic it administers, the welcome email when no password was given, and
+/// the audit event. A username or email taken since the checks is named at its field.
+async fn insert(
+    state: &AppState,
+    admin: &Admin,
+    clinic: &clinic::Model,
+    input: &NewMember,
+    checked: Checked,
+    password_hash: Option<String>,
+) -> Result<i64, AppError> {
+    let db = &state.db;
+    let Checked {
+        valid,
+        user_type,
+        room_ids,
+        active_rooms,
+    } = checked;
     let now = now_ms();
     let mut am = user::ActiveModel {
         clinic_id: Set(clinic.id),
@@ -212,9 +271,6 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
         Change::new("User Type", "", user_type.label()),
         Change::new("Rooms", "", room_names.join(", ")),
     ];
-    if !input.password.is_empty() {
-        changes.push(Change::new("Password", "", "set"));
-    }
     if input.password.is_empty() {
         // No password yet: a welcome email with a link to set one, in this transaction.
         crate::auth::links::queue_link(
@@ -226,6 +282,8 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
         )
         .await?;
         changes.push(Change::new("Welcome email", "", "sent"));
+    } else {
+        changes.push(Change::new("Password", "", "set"));
     }
     audit::service::record(
         &txn,
@@ -237,6 +295,5 @@ pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result
     )
     .await?;
     txn.commit().await?;
-    tracing::info!(member_id = created.id, "member created");
     Ok(created.id)
 }

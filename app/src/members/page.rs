@@ -144,9 +144,8 @@ pub fn UsersPage() -> impl IntoView {
     let rooms = Resource::new(|| (), |_| list_rooms());
     let (pending, set_pending) = signal(false);
 
-    let navigate = use_navigate();
     let go = {
-        let navigate = navigate.clone();
+        let navigate = use_navigate();
         move |query: UsersQuery, replace: bool| {
             navigate(
                 &users_url(&query),
@@ -159,6 +158,110 @@ pub fn UsersPage() -> impl IntoView {
         }
     };
 
+    let typing = Typing::new();
+    let refs = ToolbarRefs::default();
+    let on_input = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let go = go.clone();
+            typing.key(event_target_value(&ev), move |q| {
+                let query = UsersQuery {
+                    q,
+                    ..view_query.get_untracked().first_page()
+                };
+                go(query, true);
+            });
+        }
+    };
+    let on_change = {
+        let go = go.clone();
+        move |_: leptos::ev::Event| go(refs.query(), false)
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        typing.submitted();
+        go(refs.query(), false);
+    };
+
+    // The server renders the table (count, rows of links, pager) for the view it was asked
+    // for; the browser shows that HTML as it is, when it arrives. Hydrating leaves the
+    // server's markup in place, so the rows are never built in the browser.
+    let body = move || {
+        page.get().map(|result| match result {
+            Ok(html) => view! { <div class="members-table" inner_html=html></div> }.into_any(),
+            Err(err) => view! {
+                <div class="form-error" role="alert">
+                    <p>{err.to_string()}</p>
+                    <a href="/admin/users">"Show all users"</a>
+                </div>
+            }
+            .into_any(),
+        })
+    };
+    let fallback = || view! { <p class="loading">"Loading users…"</p> };
+    // The pending flag matters only in the browser; on the server, Transition's pending
+    // effect can outlive the render and touch disposed state (leptos 0.8.23).
+    #[cfg(feature = "hydrate")]
+    let table = view! { <Transition fallback set_pending=set_pending>{body}</Transition> };
+    #[cfg(not(feature = "hydrate"))]
+    let table = {
+        let _ = set_pending;
+        view! { <Transition fallback>{body}</Transition> }
+    };
+
+    let q_value = move || typing.typed.get().unwrap_or_else(|| view_query.get().q);
+    // The server renders each field's current value as plain attributes (read once, so the
+    // page works without JavaScript); in the browser `prop:value` keeps the fields in step
+    // with the URL as it changes.
+    let initial = view_query.get_untracked();
+
+    view! {
+        <Title text="Users · Frontdesk"/>
+        <AdminLayout>
+            <div class="page-head">
+                <h1>"Users"</h1>
+                <a id="new-member" class="button primary"
+                    href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
+            </div>
+            {move || notice.get().map(|n| view! {
+                <p class="notice" role="status" id="action-notice" tabindex="-1">
+                    {n.text}" "
+                    {n.open.map(|id| view! {
+                        <a href=member_url(&view_query.get_untracked(), id, Tab::Profile)>"Open"</a>
+                    })}
+                </p>
+            })}
+            <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
+                <div role="search" class="search">
+                    <label for="q" class="visually-hidden">"Search users"</label>
+                    <input id="q" type="search" name="q" prop:value=q_value value=initial.q.clone()
+                        placeholder="Search by name, email, username or ID" autocomplete="off"
+                        node_ref=refs.q on:input=on_input on:change=|ev| ev.stop_propagation()/>
+                    <button type="submit" class="button">"Search"</button>
+                </div>
+                <Filters view_query refs initial=initial.clone() rooms/>
+            </form>
+            // Always present, shown by attribute: its markup never differs between the server's
+            // render and hydration.
+            <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
+            {table}
+            <OpenDialog modal tab view_query notice refresh/>
+        </AdminLayout>
+    }
+}
+
+/// The dialog the address names (`new`, `member`, `delete`, `password`), if any.
+/// Closing it returns focus to the button that opened it; an action done in it is said
+/// over the table (`notice`), and the table is read again (`refresh`).
+#[component]
+fn OpenDialog(
+    modal: Memo<Modal>,
+    tab: Signal<Tab>,
+    view_query: Memo<UsersQuery>,
+    notice: RwSignal<Option<Notice>>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let navigate = use_navigate();
     let close_modal = {
         let navigate = navigate.clone();
         Callback::new(move |()| {
@@ -219,144 +322,6 @@ pub fn UsersPage() -> impl IntoView {
         }
     });
     let on_changed = Callback::new(move |()| refresh.update(|n| *n += 1));
-
-    // Typing: the first keystroke after a pause shows the first page of its search at once;
-    // keystrokes that follow it quickly wait for the next pause, which searches for what was
-    // typed by then (unless that was already searched).
-    let typed = RwSignal::new(None::<String>);
-    // Each keystroke starts a timer and bumps the generation; a timer acts only if no
-    // keystroke came after it, so only the last pause in typing searches.
-    let generation = StoredValue::new(0_u64);
-    // The generation last searched, while typing has not paused since; `None` once it has.
-    let searched = StoredValue::new(None::<u64>);
-    let refs = ToolbarRefs::default();
-    let on_input = {
-        let go = go.clone();
-        move |ev: leptos::ev::Event| {
-            let text = event_target_value(&ev);
-            typed.set(Some(text.clone()));
-            generation.update_value(|g| *g += 1);
-            let mine = generation.get_value();
-            let search = {
-                let go = go.clone();
-                move |q: String| {
-                    let query = UsersQuery {
-                        q,
-                        ..view_query.get_untracked().first_page()
-                    };
-                    go(query, true);
-                }
-            };
-            if searched.get_value().is_none() {
-                searched.set_value(Some(mine));
-                search(text.clone());
-            }
-            gloo_timers::callback::Timeout::new(SEARCH_DEBOUNCE_MS, move || {
-                if generation.get_value() != mine {
-                    return;
-                }
-                let done = searched.get_value() == Some(mine);
-                searched.set_value(None);
-                if !done {
-                    search(text);
-                }
-            })
-            .forget();
-        }
-    };
-    let on_change = {
-        let go = go.clone();
-        move |_: leptos::ev::Event| go(refs.query(), false)
-    };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        generation.update_value(|g| *g += 1);
-        searched.set_value(None);
-        go(refs.query(), false);
-    };
-
-    // The server renders the table (count, rows of links, pager) for the view it was asked
-    // for; the browser shows that HTML as it is, when it arrives. Hydrating leaves the
-    // server's markup in place, so the rows are never built in the browser.
-    let body = move || {
-        page.get().map(|result| match result {
-            Ok(html) => view! { <div class="members-table" inner_html=html></div> }.into_any(),
-            Err(err) => view! {
-                <div class="form-error" role="alert">
-                    <p>{err.to_string()}</p>
-                    <a href="/admin/users">"Show all users"</a>
-                </div>
-            }
-            .into_any(),
-        })
-    };
-    let fallback = || view! { <p class="loading">"Loading users…"</p> };
-    // The pending flag matters only in the browser; on the server, Transition's pending
-    // effect can outlive the render and touch disposed state (leptos 0.8.23).
-    #[cfg(feature = "hydrate")]
-    let table = view! { <Transition fallback set_pending=set_pending>{body}</Transition> };
-    #[cfg(not(feature = "hydrate"))]
-    let table = {
-        let _ = set_pending;
-        view! { <Transition fallback>{body}</Transition> }
-    };
-
-    let q_value = move || typed.get().unwrap_or_else(|| view_query.get().q);
-    // The server renders each field's current value as plain attributes (read once, so the
-    // page works without JavaScript); in the browser `prop:value` keeps the fields in step
-    // with the URL as it changes.
-    let initial = view_query.get_untracked();
-
-    view! {
-        <Title text="Users · Frontdesk"/>
-        <AdminLayout>
-            <div class="page-head">
-                <h1>"Users"</h1>
-                <a id="new-member" class="button primary"
-                    href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
-            </div>
-            {move || notice.get().map(|n| view! {
-                <p class="notice" role="status" id="action-notice" tabindex="-1">
-                    {n.text}" "
-                    {n.open.map(|id| view! {
-                        <a href=member_url(&view_query.get_untracked(), id, Tab::Profile)>"Open"</a>
-                    })}
-                </p>
-            })}
-            <form method="get" action="/admin/users" class="toolbar" on:submit=on_submit on:change=on_change>
-                <div role="search" class="search">
-                    <label for="q" class="visually-hidden">"Search users"</label>
-                    <input id="q" type="search" name="q" prop:value=q_value value=initial.q.clone()
-                        placeholder="Search by name, email, username or ID" autocomplete="off"
-                        node_ref=refs.q on:input=on_input on:change=|ev| ev.stop_propagation()/>
-                    <button type="submit" class="button">"Search"</button>
-                </div>
-                <Filters view_query refs initial=initial.clone() rooms/>
-            </form>
-            // Always present, shown by attribute: its markup never differs between the server's
-            // render and hydration.
-            <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
-            {table}
-            <OpenDialog modal tab view_query close_modal on_created select_tab on_changed
-                on_deleted on_password/>
-        </AdminLayout>
-    }
-}
-
-/// The dialog the address names (`new`, `member`, `delete`, `password`), if any.
-#[component]
-#[allow(clippy::too_many_arguments)]
-fn OpenDialog(
-    modal: Memo<Modal>,
-    tab: Signal<Tab>,
-    view_query: Memo<UsersQuery>,
-    close_modal: Callback<()>,
-    on_created: Callback<(i64, String)>,
-    select_tab: Callback<Tab>,
-    on_changed: Callback<()>,
-    on_deleted: Callback<String>,
-    on_password: Callback<String>,
-) -> impl IntoView {
     view! {
     {move || match modal.get() {
         Modal::None => ().into_any(),
@@ -460,6 +425,58 @@ fn Filters(
         </label>
         <button type="submit" class="button">"Apply"</button>
     </div>
+    }
+}
+
+/// Search as you type: the first keystroke after a pause searches at once; keystrokes that
+/// follow it quickly wait for the next pause, which searches for what was typed by then
+/// (unless that was already searched).
+#[derive(Clone, Copy)]
+struct Typing {
+    /// What the search box holds while typing (the address catches up with each search).
+    typed: RwSignal<Option<String>>,
+    /// Bumped by each keystroke; a timer acts only if no keystroke came after it, so only
+    /// the last pause in typing searches.
+    generation: StoredValue<u64>,
+    /// The generation last searched, while typing has not paused since; `None` once it has.
+    searched: StoredValue<Option<u64>>,
+}
+
+impl Typing {
+    fn new() -> Self {
+        Self {
+            typed: RwSignal::new(None),
+            generation: StoredValue::new(0),
+            searched: StoredValue::new(None),
+        }
+    }
+
+    /// A keystroke, with what the box now holds; `search` searches for a text.
+    fn key(self, text: String, search: impl Fn(String) + Clone + 'static) {
+        self.typed.set(Some(text.clone()));
+        self.generation.update_value(|g| *g += 1);
+        let mine = self.generation.get_value();
+        if self.searched.get_value().is_none() {
+            self.searched.set_value(Some(mine));
+            search(text.clone());
+        }
+        gloo_timers::callback::Timeout::new(SEARCH_DEBOUNCE_MS, move || {
+            if self.generation.get_value() != mine {
+                return;
+            }
+            let done = self.searched.get_value() == Some(mine);
+            self.searched.set_value(None);
+            if !done {
+                search(text);
+            }
+        })
+        .forget();
+    }
+
+    /// The form was submitted: it searches now, and no timer still waiting searches again.
+    fn submitted(self) {
+        self.generation.update_value(|g| *g += 1);
+        self.searched.set_value(None);
     }
 }
 
