@@ -26,7 +26,7 @@ command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq 
 
 export DATABASE_URL="sqlite://$DB?mode=rwc" FRONTDESK_LOG=warn FRONTDESK_SEED_DEMO=false \
   FRONTDESK_MAIL_DIR="$WORK/mail" FRONTDESK_SITE_ROOT="$ROOT/target/site" \
-  FRONTDESK_PUBLIC_POST_BURST=100000000
+  FRONTDESK_PUBLIC_POST_BURST=100000000 FRONTDESK_TRUSTED_PROXIES=127.0.0.1/32
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$PORT"
 
