@@ -4,7 +4,9 @@
 mod answers;
 mod auth;
 mod authz;
+mod brakes;
 mod concurrency;
+mod database;
 mod enumeration;
 mod faults;
 mod fixtures;
