@@ -1,14 +1,12 @@
-//! The document shell, the router, and the frame around admin pages.
+//! The document shell and the router. The frame around admin pages is `admin_frame`.
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::audit::AuditLogPage;
-use crate::auth::{
-    ForgotPasswordPage, IdleWatch, LoginPage, Logout, ResetPasswordPage, SignedIn, current_user,
-};
+use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
 use crate::bundle::BundleScript;
 use crate::clinics::SettingsPage;
 use crate::members::UsersPage;
@@ -68,38 +66,6 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
-    }
-}
-
-/// The frame of every admin page: brand, clinic, navigation and sign-out.
-#[component]
-pub fn AdminLayout(children: Children) -> impl IntoView {
-    let who = Resource::new(|| (), |_| current_user());
-    provide_context(SignedIn(who));
-    let logout = ServerAction::<Logout>::new();
-    view! {
-        <header class="topbar">
-            <a class="brand" href="/admin/users">"Frontdesk"</a>
-            <nav aria-label="Admin">
-                <A href="/admin/users">"Users"</A>
-                <A href="/admin/rooms">"Rooms"</A>
-                <A href="/admin/audit">"Audit"</A>
-                <A href="/admin/settings">"Settings"</A>
-            </nav>
-            <div class="who">
-                <Suspense>
-                    {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
-                        <span class="clinic">{me.clinic_name}</span>
-                        <span class="name">{me.display_name}</span>
-                    })}
-                </Suspense>
-                <ActionForm action=logout attr:class="inline">
-                    <button type="submit" class="link-button">"Sign out"</button>
-                </ActionForm>
-            </div>
-        </header>
-        <main class="admin">{children()}</main>
-        <IdleWatch/>
     }
 }
 

@@ -2,6 +2,7 @@
 //! Compiled into the server (`ssr`) and into the browser bundle (`hydrate`).
 
 pub mod accounts;
+mod admin_frame;
 pub mod audit;
 pub mod auth;
 mod bundle;
@@ -13,6 +14,7 @@ pub mod members;
 pub mod patients;
 pub mod rooms;
 pub mod text;
+pub mod ui;
 pub mod validation;
 
 #[cfg(feature = "ssr")]

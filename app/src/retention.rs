@@ -31,7 +31,7 @@ impl Forgotten {
 /// Runs every step once.
 pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppError> {
     let now = now_ms();
-    let accounts = crate::members::lifecycle::purge_due(db).await?;
+    let accounts = crate::members::server::lifecycle::purge_due(db).await?;
     // A session ends at its absolute limit, or once its clinic's idle time has passed.
     let sessions = db
         .execute_raw(Statement::from_string(
@@ -100,8 +100,14 @@ async fn forget_ended_guests(db: &DatabaseConnection, now: i64) -> Result<usize,
             continue;
         };
         let txn = crate::db::write_txn(db).await?;
-        if crate::members::lifecycle::erase(&txn, &guest, None, "guest record kept its time", false)
-            .await?
+        if crate::members::server::lifecycle::erase(
+            &txn,
+            &guest,
+            None,
+            "guest record kept its time",
+            false,
+        )
+        .await?
         {
             deleted += 1;
         }

@@ -37,9 +37,9 @@ pub struct AppState {
     /// Brakes on guessing and on mail from the public forms.
     pub throttle: Arc<Throttle>,
     /// Users-table views known to match more than the count's cap.
-    pub capped_views: Arc<crate::members::remembered::CappedViews>,
+    pub capped_views: Arc<crate::members::server::remembered::CappedViews>,
     /// Users-table pages recently read, under their clinics' member versions.
-    pub recent_pages: Arc<crate::members::remembered::RecentPages>,
+    pub recent_pages: Arc<crate::members::server::remembered::RecentPages>,
 }
 
 impl AppState {

@@ -75,9 +75,24 @@ pub fn portal_id(id: i64) -> String {
     format!("cmouser{id}")
 }
 
+/// Formats stored milliseconds as the article does: "2022-04-08 14:23:38" (UTC).
+pub fn format_time(ms: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_like_the_article() {
+        // 2022-04-08 14:23:38 UTC
+        assert_eq!(format_time(1_649_427_818_000), "2022-04-08 14:23:38");
+    }
 
     #[test]
     fn folds_case_and_accents() {

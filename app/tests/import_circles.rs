@@ -3,9 +3,10 @@
 //! itself by following them. A circle is where layers stop being layers: a feature that
 //! needs a helper which needs the feature back.
 //!
-//! A path is resolved to the longest file it names (`crate::members::edit::find_member` is
-//! `members/edit.rs`; `crate::accounts::Status` is `members/mod.rs`); a brace group is read
-//! one level deep. A module's own `mod.rs` re-exporting its children (`pub use page::*`) is
+//! A path is resolved to the longest file it names
+//! (`crate::members::server::edit::find_member` is `members/server/edit.rs`;
+//! `crate::accounts::Status` is `accounts/mod.rs`); a brace group is read one level deep. A
+//! module's own `mod.rs` re-exporting its children (`pub use page::*`) is
 //! its face, not an import, and is not followed. Inline `mod tests` blocks are left out.
 
 use std::collections::{BTreeMap, BTreeSet};

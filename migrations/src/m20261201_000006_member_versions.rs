@@ -9,7 +9,7 @@
 //! a last login (and orders by it) as it was when read, at most a minute before. A page of the users table read at version `v`
 //! is therefore still exact for as long as the clinic's version is `v`, on every server that
 //! shares the database; the server keeps recent pages under their clinics' versions and
-//! answers a repeated view without reading it again (`members::service::RecentPages`).
+//! answers a repeated view without reading it again (`members::server::remembered::RecentPages`).
 //!
 //! The counter is written by the database alone, so no code path that changes a member can
 //! forget it. It is a table of its own rather than a column of `clinics`, so that no save of

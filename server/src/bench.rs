@@ -14,8 +14,8 @@ use sea_orm::{
 use app::auth::password::PasswordHasher;
 use app::entities::{clinic, room, user};
 use app::members::UsersQuery;
-use app::members::remembered::CappedViews;
-use app::members::service;
+use app::members::server::remembered::CappedViews;
+use app::members::server::users_table as service;
 
 use crate::{ServerState, Settings, app_state, db, router, seed};
 

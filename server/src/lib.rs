@@ -99,7 +99,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
             limits
         })),
         capped_views: Arc::default(),
-        recent_pages: Arc::new(app::members::remembered::RecentPages::new(
+        recent_pages: Arc::new(app::members::server::remembered::RecentPages::new(
             settings.recent_pages,
         )),
     }

@@ -124,7 +124,7 @@ pub fn user_model(
     user::ActiveModel {
         id: Set(id),
         clinic_id: Set(clinic_id),
-        user_type: Set(user_type.as_db().to_owned()),
+        user_type: Set(user_type),
         provider_role: Set((user_type == UserType::Provider).then(|| "Doctor".to_owned())),
         username: Set(username.to_owned()),
         username_lower: Set(username.to_lowercase()),
@@ -146,7 +146,7 @@ pub fn user_model(
         pcp_name: Set(None),
         pcp_phone: Set(None),
         timezone: Set("America/Los_Angeles".to_owned()),
-        status: Set(status.as_db().to_owned()),
+        status: Set(status),
         delete_after: Set((status == Status::PendingDelete).then(|| now + 30 * 86_400_000)),
         email_confirmed_at: Set(Some(signed_up_at)),
         last_login_at: Set(last_login_at.unwrap_or(0)),

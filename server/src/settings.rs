@@ -62,7 +62,7 @@ pub struct Settings {
 
     /// Users-table pages kept in memory, each under the member version it was read at, so
     /// that a view read again before anything in it changed costs no query (0: none).
-    #[arg(long, env = "FRONTDESK_RECENT_PAGES", default_value_t = app::members::remembered::RecentPages::MOST)]
+    #[arg(long, env = "FRONTDESK_RECENT_PAGES", default_value_t = app::members::server::remembered::RecentPages::MOST)]
     pub recent_pages: usize,
 
     /// Where messages are written when no SMTP server is set.

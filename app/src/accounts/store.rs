@@ -1,6 +1,7 @@
 //! The accounts' store: the reads and writes every feature shares. A member found among
 //! clinics, the next version claimed (a save against an older one refused), a profile
-//! applied, duplicate usernames and emails named at their fields, and a clinic's policy.
+//! applied, a profile checked as saved (its fields, the server's lists, duplicate usernames
+//! and emails named at their fields), and a clinic's policy.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -10,7 +11,8 @@ use sea_orm::{
 
 use std::collections::HashSet;
 
-use super::profile::{FORM_ORDER, ProfileInput, ValidProfile, field, format_phone};
+use super::choices::check_lists;
+use super::profile::{FORM_ORDER, ProfileInput, ValidProfile, field, format_phone, today};
 use crate::db::now_ms;
 use crate::entities::{clinic, room, user};
 use crate::error::{AppError, FieldError};
@@ -120,6 +122,27 @@ pub fn apply_profile(am: &mut user::ActiveModel, v: &ValidProfile) {
     am.pcp_name = Set(v.pcp_name.clone());
     am.pcp_phone = Set(v.pcp_phone.clone());
     am.timezone = Set(v.timezone.clone());
+}
+
+/// A profile as saved by anyone: its fields by their rules and the server's lists, its
+/// username and email not another user's. Every message at once, or the valid profile.
+pub async fn checked_profile(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    input: &ProfileInput,
+    except: Option<i64>,
+) -> Result<ValidProfile, AppError> {
+    let mut errors = duplicates(db, clinic_id, input, except).await?;
+    match input.validate(today()) {
+        Ok(valid) => {
+            check_lists(&valid, &mut errors);
+            if errors.is_empty() {
+                return Ok(valid);
+            }
+        }
+        Err(errs) => errors.extend(errs),
+    }
+    Err(rejected(errors))
 }
 
 /// Field messages for a username taken anywhere, or an email taken in the clinic. Only

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::location::Url;
 
 use super::{Action, AuditQuery, AuditRow, list_audit};
-use crate::layout::AdminLayout;
+use crate::admin_frame::AdminLayout;
 
 fn audit_url(query: &AuditQuery) -> String {
     let pairs: Vec<String> = [

@@ -9,12 +9,14 @@ use sea_orm::{
 };
 
 use super::{
-    AUDIT_PAGE_SIZE, Action, AuditPage, AuditQuery, AuditRow, Change, cursor, parse_cursor,
+    AUDIT_PAGE_SIZE, Action, AuditPage, AuditQuery, AuditRow, Change, cursor, mask_date,
+    mask_phone, parse_cursor,
 };
+use crate::accounts::profile::ValidProfile;
 use crate::db::now_ms;
 use crate::entities::{audit_event, user};
 use crate::error::AppError;
-use crate::members::format_time;
+use crate::text::format_time;
 
 /// Writes one event; call it on the transaction that makes the change.
 pub async fn record(
@@ -202,4 +204,69 @@ async fn rows(
             })
         })
         .collect())
+}
+
+/// What changed between the stored profile and the saved one, masked where sensitive.
+pub fn profile_changes(old: &user::Model, new: &ValidProfile) -> Vec<Change> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let phone = |v: &Option<String>| mask_phone(&text(v));
+    let mut changes = Vec::new();
+    let mut diff = |label: &str, from: String, to: String, shown: &dyn Fn(&str) -> String| {
+        if from != to {
+            changes.push(Change::new(label, shown(&from), shown(&to)));
+        }
+    };
+    let plain = |s: &str| s.to_owned();
+    diff(
+        "Username",
+        old.username.clone(),
+        new.username.clone(),
+        &plain,
+    );
+    diff(
+        "First Name",
+        old.first_name.clone(),
+        new.first_name.clone(),
+        &plain,
+    );
+    diff(
+        "Last Name",
+        old.last_name.clone(),
+        new.last_name.clone(),
+        &plain,
+    );
+    diff("Email", old.email.clone(), new.email.clone(), &plain);
+    diff(
+        "Date of Birth",
+        text(&old.date_of_birth),
+        text(&new.date_of_birth),
+        &mask_date,
+    );
+    diff("Address", text(&old.address), text(&new.address), &plain);
+    diff("City", text(&old.city), text(&new.city), &plain);
+    diff("State", text(&old.state), text(&new.state), &plain);
+    diff("Zip", text(&old.zip), text(&new.zip), &plain);
+    diff("Country", old.country.clone(), new.country.clone(), &plain);
+    diff("Phone", text(&old.phone), text(&new.phone), &|s| {
+        phone(&Some(s.to_owned()))
+    });
+    diff(
+        "Primary Care Physician Name",
+        text(&old.pcp_name),
+        text(&new.pcp_name),
+        &plain,
+    );
+    diff(
+        "Primary Care Physician Phone",
+        text(&old.pcp_phone),
+        text(&new.pcp_phone),
+        &|s| phone(&Some(s.to_owned())),
+    );
+    diff(
+        "Timezone",
+        old.timezone.clone(),
+        new.timezone.clone(),
+        &plain,
+    );
+    changes
 }

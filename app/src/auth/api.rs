@@ -127,14 +127,14 @@ mod service {
                 return Err(AppError::validation("form", NO_MATCH));
             }
         };
-        if Status::from_db(&account.status) != Some(Status::Active) {
+        if account.status != Status::Active {
             tracing::info!(user_id = account.id, "sign-in refused: account not active");
             return Err(AppError::validation(
                 "form",
                 "This account is not active. Please contact your clinic.",
             ));
         }
-        let is_admin = UserType::from_db(&account.user_type) == Some(UserType::ClinicAdmin);
+        let is_admin = account.user_type == UserType::ClinicAdmin;
         let token = session::create(&state.db, account.id, state.auth.session_absolute_ms).await?;
         user::Entity::update_many()
             .col_expr(user::Column::LastLoginAt, now_ms().into())

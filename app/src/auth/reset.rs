@@ -89,8 +89,8 @@ mod service {
                     .add(user::Column::UsernameLower.eq(lower.clone()))
                     .add(user::Column::EmailLower.eq(lower)),
             )
-            .filter(user::Column::Status.eq(Status::Active.as_db()))
-            .filter(user::Column::UserType.ne(UserType::Guest.as_db()))
+            .filter(user::Column::Status.eq(Status::Active))
+            .filter(user::Column::UserType.ne(UserType::Guest))
             .all(&state.db)
             .await?;
         for member in accounts {
@@ -124,7 +124,7 @@ mod service {
         };
         // A link sets the password of an active account only.
         let Some(member) = user::Entity::find_by_id(link.user_id)
-            .filter(user::Column::Status.eq(Status::Active.as_db()))
+            .filter(user::Column::Status.eq(Status::Active))
             .one(&state.db)
             .await?
         else {
@@ -303,7 +303,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                     <p id="password-error" class="field-error">{move || field_error("password")}</p>
                                 </div>
                                 <ul id="password-rules" class="requirements" aria-live="polite">
-                                    {move || crate::members::form::rule_items(policy.rules(&password.get(), ""))}
+                                    {move || crate::ui::password_rules::rule_items(policy.rules(&password.get(), ""))}
                                 </ul>
                                 <div class="field">
                                     <label for="confirm_password">"Confirm password"</label>

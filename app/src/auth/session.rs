@@ -80,22 +80,18 @@ struct SessionRow {
     expires_at: i64,
     user_id: i64,
     clinic_id: i64,
-    status: String,
-    user_type: String,
+    status: Status,
+    user_type: UserType,
     idle_timeout_minutes: i32,
     administered: Option<String>,
     members_version: i64,
 }
 
-/// The user behind `token`, if the session is live; expired sessions are removed.
-pub async fn lookup(
-    db: &impl ConnectionTrait,
-    token: &str,
-) -> Result<Option<SessionUser>, AppError> {
-    // The session, its user, the clinic's idle time and the clinics the user administers in
-    // one statement: every signed-in request starts here.
+/// The session, its user, the clinic's idle time and the clinics the user administers, in
+/// one statement: every signed-in request starts here.
+fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::SelectStatement {
     let (s, u, c) = (session::Entity, user::Entity, clinic::Entity);
-    let found = Query::select()
+    Query::select()
         .expr_as(
             Expr::col((s, session::Column::Id)),
             Alias::new("session_id"),
@@ -107,14 +103,8 @@ pub async fn lookup(
         .column((u, user::Column::Status))
         .column((u, user::Column::UserType))
         .column((c, clinic::Column::IdleTimeoutMinutes))
-        .expr_as(
-            administered_clinics(db.get_database_backend()),
-            Alias::new("administered"),
-        )
-        .expr_as(
-            members_version(db.get_database_backend()),
-            Alias::new("members_version"),
-        )
+        .expr_as(administered_clinics(backend), Alias::new("administered"))
+        .expr_as(members_version(backend), Alias::new("members_version"))
         .from(s)
         .inner_join(
             u,
@@ -125,7 +115,15 @@ pub async fn lookup(
             Expr::col((c, clinic::Column::Id)).equals((u, user::Column::ClinicId)),
         )
         .and_where(Expr::col((s, session::Column::TokenHash)).eq(hash_token(token)))
-        .to_owned();
+        .to_owned()
+}
+
+/// The user behind `token`, if the session is live; expired sessions are removed.
+pub async fn lookup(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let found = session_statement(db.get_database_backend(), token);
     let Some(row) = db.query_one(&found).await? else {
         return Ok(None);
     };
@@ -144,7 +142,7 @@ pub async fn lookup(
 
     let now = now_ms();
     let idle_deadline = last_seen_at + i64::from(idle_minutes) * 60_000;
-    let active = Status::from_db(&status) == Some(Status::Active);
+    let active = status == Status::Active;
     if now >= expires_at || now >= idle_deadline || !active {
         session::Entity::delete_by_id(session_id).exec(db).await?;
         return Ok(None);
@@ -156,8 +154,6 @@ pub async fn lookup(
             .exec(db)
             .await?;
     }
-    let user_type = UserType::from_db(&user_type)
-        .ok_or_else(|| AppError::internal(format!("user {user_id} has an unknown type")))?;
     // Only a Clinic Admin administers clinics, whatever the table says of anyone else.
     let admin_of = match administered {
         Some(ids) if user_type == UserType::ClinicAdmin => parse_ids(&ids)

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{ClinicSettings, SettingsInput, field, load_clinic_settings, save_clinic_settings};
-use crate::layout::AdminLayout;
+use crate::admin_frame::AdminLayout;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

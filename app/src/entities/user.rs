@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::accounts::{Status, UserType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub clinic_id: i64,
-    pub user_type: String,
+    pub user_type: UserType,
     pub provider_role: Option<String>,
     pub username: String,
     #[sea_orm(unique)]
@@ -29,7 +31,7 @@ pub struct Model {
     pub pcp_name: Option<String>,
     pub pcp_phone: Option<String>,
     pub timezone: String,
-    pub status: String,
+    pub status: Status,
     pub delete_after: Option<i64>,
     pub email_confirmed_at: Option<i64>,
     /// Milliseconds of the last sign-in; 0 when the user never signed in.

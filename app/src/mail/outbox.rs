@@ -141,8 +141,46 @@ pub async fn run_once(
     mailer: &Mailer,
     settings: &OutboxSettings,
 ) -> Result<usize, DbErr> {
+    let mut sent = 0;
+    for id in due(db, settings).await? {
+        if !claim(db, id, settings).await? {
+            continue;
+        }
+        let Some(row) = mail_outbox::Entity::find_by_id(id).one(db).await? else {
+            continue;
+        };
+        let message = Message {
+            to: row.to_address.clone(),
+            subject: row.subject.clone(),
+            text: row.text_body.clone(),
+            html: row.html_body.clone(),
+        };
+        match mailer.send(id, &message).await {
+            Ok(()) => {
+                mark_sent(db, id).await?;
+                tracing::info!(message_id = id, attempts = row.attempts, "mail sent");
+                sent += 1;
+            }
+            Err(error) => {
+                let give_up = row.attempts >= settings.max_attempts;
+                mark_failed(db, &row, settings, give_up, error).await?;
+                // The reason stays in the row: a server's answer may quote the address.
+                tracing::warn!(
+                    message_id = id,
+                    attempts = row.attempts,
+                    give_up,
+                    "mail not sent"
+                );
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// The messages due now and not claimed by a server, oldest first, one batch of them.
+async fn due(db: &DatabaseConnection, settings: &OutboxSettings) -> Result<Vec<i64>, DbErr> {
     let now = now_ms();
-    let due: Vec<i64> = mail_outbox::Entity::find()
+    mail_outbox::Entity::find()
         .select_only()
         .column(mail_outbox::Column::Id)
         .filter(mail_outbox::Column::Status.eq("pending"))
@@ -158,76 +196,58 @@ pub async fn run_once(
         .limit(settings.batch)
         .into_tuple()
         .all(db)
+        .await
+}
+
+/// A sent message keeps its subject and times; its address and bodies go.
+async fn mark_sent(db: &DatabaseConnection, id: i64) -> Result<(), DbErr> {
+    mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::Status, Expr::val("sent"))
+        .col_expr(mail_outbox::Column::SentAt, Expr::val(now_ms()))
+        .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
+        .col_expr(mail_outbox::Column::LastError, Expr::val(None::<String>))
+        .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
+        .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
+        .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
+        .filter(mail_outbox::Column::Id.eq(id))
+        .exec(db)
         .await?;
-    let mut sent = 0;
-    for id in due {
-        if !claim(db, id, settings).await? {
-            continue;
-        }
-        let Some(row) = mail_outbox::Entity::find_by_id(id).one(db).await? else {
-            continue;
-        };
-        let message = Message {
-            to: row.to_address.clone(),
-            subject: row.subject.clone(),
-            text: row.text_body.clone(),
-            html: row.html_body.clone(),
-        };
-        match mailer.send(id, &message).await {
-            Ok(()) => {
-                mail_outbox::Entity::update_many()
-                    .col_expr(mail_outbox::Column::Status, Expr::val("sent"))
-                    .col_expr(mail_outbox::Column::SentAt, Expr::val(now_ms()))
-                    .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
-                    .col_expr(mail_outbox::Column::LastError, Expr::val(None::<String>))
-                    .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
-                    .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
-                    .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
-                    .filter(mail_outbox::Column::Id.eq(id))
-                    .exec(db)
-                    .await?;
-                tracing::info!(message_id = id, attempts = row.attempts, "mail sent");
-                sent += 1;
-            }
-            Err(error) => {
-                let give_up = row.attempts >= settings.max_attempts;
-                let update = mail_outbox::Entity::update_many()
-                    .col_expr(
-                        mail_outbox::Column::Status,
-                        Expr::val(if give_up { "failed" } else { "pending" }),
-                    )
-                    .col_expr(
-                        mail_outbox::Column::NextAttemptAt,
-                        Expr::val(now_ms() + settings.backoff_ms(row.attempts)),
-                    )
-                    .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
-                    .col_expr(
-                        mail_outbox::Column::LastError,
-                        Expr::val(Some(error.clone())),
-                    );
-                let update = if give_up {
-                    update
-                        .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
-                        .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
-                        .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
-                } else {
-                    update
-                };
-                update
-                    .filter(mail_outbox::Column::Id.eq(id))
-                    .exec(db)
-                    .await?;
-                // The reason stays in the row: a server's answer may quote the address.
-                tracing::warn!(
-                    message_id = id,
-                    attempts = row.attempts,
-                    give_up,
-                    "mail not sent"
-                );
-            }
-        }
-    }
-    Ok(sent)
+    Ok(())
+}
+
+/// A failed attempt waits its backoff for the next; the last one gives up, and the message
+/// keeps no address or bodies.
+async fn mark_failed(
+    db: &DatabaseConnection,
+    row: &mail_outbox::Model,
+    settings: &OutboxSettings,
+    give_up: bool,
+    error: String,
+) -> Result<(), DbErr> {
+    let update = mail_outbox::Entity::update_many()
+        .col_expr(
+            mail_outbox::Column::Status,
+            Expr::val(if give_up { "failed" } else { "pending" }),
+        )
+        .col_expr(
+            mail_outbox::Column::NextAttemptAt,
+            Expr::val(now_ms() + settings.backoff_ms(row.attempts)),
+        )
+        .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
+        .col_expr(mail_outbox::Column::LastError, Expr::val(Some(error)));
+    let update = if give_up {
+        update
+            .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
+            .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
+            .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
+    } else {
+        update
+    };
+    update
+        .filter(mail_outbox::Column::Id.eq(row.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Not carrying a link, or carrying one that still works at `now`.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::options::FormOptions;
+use super::types::FormOptions;
 use super::types::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::{MemberPage, RoomOption, UsersQuery};
 use crate::accounts::profile::ProfileInput;
@@ -26,14 +26,17 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
     let parsed = query.parse()?;
     // A table rendered for this page and this address is kept as its page is (under the
     // clinics' member version), so a search repeated meanwhile costs neither query nor render.
-    let key =
-        super::remembered::RecentPages::key(&admin.clinic_ids, admin.members_version, &parsed);
+    let key = super::server::remembered::RecentPages::key(
+        &admin.clinic_ids,
+        admin.members_version,
+        &parsed,
+    );
     let address = super::users_url(&query);
     if let Some(html) = state.recent_pages.table(&key, &address) {
         return Ok(html);
     }
     let page = admins_page(&state, &admin, &parsed).await?;
-    let html = super::table::render(page, query);
+    let html = super::server::rendered_table::render(page, query);
     state.recent_pages.keep_table(&key, &address, &html);
     Ok(html)
 }
@@ -46,7 +49,7 @@ async fn admins_page(
     admin: &crate::auth::guard::Admin,
     parsed: &super::ParsedQuery,
 ) -> Result<MemberPage, AppError> {
-    super::service::list_recent(
+    super::server::users_table::list_recent(
         &state.db,
         &state.capped_views,
         &state.recent_pages,
@@ -62,7 +65,7 @@ async fn admins_page(
 pub async fn list_rooms() -> Result<Vec<RoomOption>, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::service::rooms(&state.db, &admin.clinic_ids).await
+    super::server::users_table::rooms(&state.db, &admin.clinic_ids).await
 }
 
 /// The clinics, rooms and lists the Create a Member form and the Profile tab offer.
@@ -70,7 +73,7 @@ pub async fn list_rooms() -> Result<Vec<RoomOption>, AppError> {
 pub async fn member_form_options() -> Result<FormOptions, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::create::form_options(&state.db, &admin.clinic_ids).await
+    super::server::create::form_options(&state.db, &admin.clinic_ids).await
 }
 
 /// Creates a member in one of the caller's clinics; answers the new member's ID.
@@ -78,7 +81,7 @@ pub async fn member_form_options() -> Result<FormOptions, AppError> {
 pub async fn create_member(member: NewMember) -> Result<i64, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::create::create(&state, &admin, member).await
+    super::server::create::create(&state, &admin, member).await
 }
 
 /// Opens a member's detail (recorded in the audit trail).
@@ -87,7 +90,7 @@ pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     crate::auth::guard::started_here()?;
     let state = crate::state::AppState::current()?;
-    super::edit::open(&state.db, &admin, id).await
+    super::server::edit::open(&state.db, &admin, id).await
 }
 
 /// The member's audit history, newest first (the Management tab).
@@ -95,7 +98,7 @@ pub async fn open_member(id: i64) -> Result<MemberDetail, AppError> {
 pub async fn load_member_history(id: i64) -> Result<MemberHistory, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::edit::history(&state.db, &admin, id).await
+    super::server::edit::history(&state.db, &admin, id).await
 }
 
 /// Saves the Profile tab against the version the admin read.
@@ -107,7 +110,7 @@ pub async fn save_member_profile(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::edit::save_profile(&state.db, &admin, id, version, profile).await
+    super::server::edit::save_profile(&state.db, &admin, id, version, profile).await
 }
 
 /// Replaces the member's rooms (the Rooms tab) against the version the admin read.
@@ -119,7 +122,7 @@ pub async fn save_member_rooms(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::edit::save_rooms(&state.db, &admin, id, version, room_ids).await
+    super::server::edit::save_rooms(&state.db, &admin, id, version, room_ids).await
 }
 
 /// Changes the member's user type and provider role (the Other tab).
@@ -132,7 +135,7 @@ pub async fn save_member_type(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::edit::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
+    super::server::edit::save_type(&state.db, &admin, id, version, &user_type, &provider_role).await
 }
 
 /// Saves the status from the Other tab (Active, Suspended, Pending delete).
@@ -144,7 +147,7 @@ pub async fn save_member_status(
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::save_status(&state.db, &admin, id, version, &status).await
+    super::server::lifecycle::save_status(&state.db, &admin, id, version, &status).await
 }
 
 /// Whose password the Set password dialog sets, and the policy it must meet.
@@ -152,7 +155,7 @@ pub async fn save_member_status(
 pub async fn load_password_info(id: i64) -> Result<PasswordInfo, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::password_info(&state.db, &admin, id).await
+    super::server::lifecycle::password_info(&state.db, &admin, id).await
 }
 
 /// Sets a member's password (the Set password row action).
@@ -165,7 +168,7 @@ pub async fn set_member_password(
 ) -> Result<(), AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::set_password(
+    super::server::lifecycle::set_password(
         &state,
         &admin,
         id,
@@ -181,7 +184,7 @@ pub async fn set_member_password(
 pub async fn send_member_reset(id: i64) -> Result<(), AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::send_reset(&state, &admin, id).await
+    super::server::lifecycle::send_reset(&state, &admin, id).await
 }
 
 /// What deleting a member will remove.
@@ -189,7 +192,7 @@ pub async fn send_member_reset(id: i64) -> Result<(), AppError> {
 pub async fn load_delete_preview(id: i64) -> Result<DeletePreview, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::delete_preview(&state.db, &admin, id).await
+    super::server::lifecycle::delete_preview(&state.db, &admin, id).await
 }
 
 /// Deletes a member for good, confirmed by their username.
@@ -197,5 +200,5 @@ pub async fn load_delete_preview(id: i64) -> Result<DeletePreview, AppError> {
 pub async fn delete_member(id: i64, confirm_username: String) -> Result<(), AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::lifecycle::delete(&state.db, &admin, id, &confirm_username).await
+    super::server::lifecycle::delete(&state.db, &admin, id, &confirm_username).await
 }

@@ -3,16 +3,17 @@
 
 use leptos::prelude::*;
 
-use super::dialog::Modal;
 use super::form::{
     FormAlert, FormState, PasswordFields, PersonFields, ProfileFields, SelectField, UsernameField,
     field_id, local_checks,
 };
-use super::options::{Choice, FormOptions};
+use super::types::FormOptions;
 use super::types::NewMember;
 use super::{UserType, create_member, member_form_options};
+use crate::accounts::choices::Choice;
 use crate::accounts::profile::{ProfileInput, check_new_password, field};
 use crate::error::FieldError;
+use crate::ui::modal::Modal;
 
 #[component]
 pub fn CreateMemberDialog(
@@ -67,7 +68,7 @@ fn CreateMemberForm(
         _ => Vec::new(),
     };
     let rooms = RwSignal::new(only_room(clinic_rooms()));
-    let user_type = RwSignal::new(UserType::Member.as_db().to_owned());
+    let user_type = RwSignal::new(UserType::Member.key().to_owned());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let fields = ProfileFields::new(&ProfileInput::new_member());
@@ -136,60 +137,17 @@ fn CreateMemberForm(
     let type_choices: Vec<Choice> = [UserType::Member, UserType::Provider, UserType::ClinicAdmin]
         .into_iter()
         .map(|t| Choice {
-            value: t.as_db().to_owned(),
+            value: t.key().to_owned(),
             label: t.label().to_owned(),
         })
         .collect();
     let on_clinic = Callback::new(move |()| rooms.set(only_room(clinic_rooms())));
-    let rooms_invalid = move || form.message(field::ROOMS).is_some();
-    let add_room = move |ev: leptos::ev::Event| {
-        if let Ok(id) = event_target_value(&ev).parse::<i64>()
-            && !rooms.read_untracked().contains(&id)
-        {
-            rooms.update(|r| r.push(id));
-            form.edited(field::ROOMS);
-        }
-    };
-    let room_name = move |id: i64| {
-        clinic_rooms()
-            .into_iter()
-            .find(|r| r.id == id)
-            .map(|r| r.name)
-            .unwrap_or_default()
-    };
-
     view! {
         <form class="member-form" novalidate on:submit=submit>
             <FormAlert form/>
             <SelectField form name=field::CLINIC label="Clinic" value=clinic choices=clinic_choices
                 required=true on_edit=on_clinic/>
-            <fieldset class="field rooms" class:invalid=rooms_invalid
-                aria-describedby=format!("{}-error", field_id(field::ROOMS))>
-                <legend>"Rooms"<span class="required" aria-hidden="true">" *"</span></legend>
-                <ul class="chips">
-                    {move || rooms.get().into_iter().map(|id| {
-                        let name = room_name(id);
-                        view! {
-                            <li class="chip">
-                                {name.clone()}
-                                <button type="button" class="chip-remove" aria-label=format!("Remove {name}")
-                                    on:click=move |_| rooms.update(|r| r.retain(|x| *x != id))>"✕"</button>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-                <label class="visually-hidden" for=field_id(field::ROOMS)>"Add a room"</label>
-                <select id=field_id(field::ROOMS) prop:value=String::new on:change=add_room
-                    aria-invalid=move || rooms_invalid().to_string()>
-                    <option value="">"Add a room…"</option>
-                    {move || clinic_rooms().into_iter().filter(|r| !rooms.read().contains(&r.id)).map(|r| view! {
-                        <option value=r.id.to_string()>{r.name}</option>
-                    }).collect_view()}
-                </select>
-                <p class="field-error" id=format!("{}-error", field_id(field::ROOMS))>
-                    {move || form.message(field::ROOMS)}
-                </p>
-            </fieldset>
+            <RoomPicker form rooms clinic_rooms=Signal::derive(clinic_rooms)/>
             <SelectField form name=field::USER_TYPE label="User Type" value=user_type choices=type_choices/>
             <UsernameField form fields on_edit=Callback::new(move |()| username_edited.set(true))/>
             <PasswordFields form password confirm username=fields.username policy/>
@@ -201,5 +159,60 @@ fn CreateMemberForm(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The member's rooms as chips, each removable, and a list to add one more of the clinic's.
+#[component]
+fn RoomPicker(
+    form: FormState,
+    rooms: RwSignal<Vec<i64>>,
+    clinic_rooms: Signal<Vec<super::RoomOption>>,
+) -> impl IntoView {
+    let rooms_invalid = move || form.message(field::ROOMS).is_some();
+    let add_room = move |ev: leptos::ev::Event| {
+        if let Ok(id) = event_target_value(&ev).parse::<i64>()
+            && !rooms.read_untracked().contains(&id)
+        {
+            rooms.update(|r| r.push(id));
+            form.edited(field::ROOMS);
+        }
+    };
+    let room_name = move |id: i64| {
+        clinic_rooms
+            .get()
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name)
+            .unwrap_or_default()
+    };
+    view! {
+        <fieldset class="field rooms" class:invalid=rooms_invalid
+            aria-describedby=format!("{}-error", field_id(field::ROOMS))>
+            <legend>"Rooms"<span class="required" aria-hidden="true">" *"</span></legend>
+            <ul class="chips">
+                {move || rooms.get().into_iter().map(|id| {
+                    let name = room_name(id);
+                    view! {
+                        <li class="chip">
+                            {name.clone()}
+                            <button type="button" class="chip-remove" aria-label=format!("Remove {name}")
+                                on:click=move |_| rooms.update(|r| r.retain(|x| *x != id))>"✕"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <label class="visually-hidden" for=field_id(field::ROOMS)>"Add a room"</label>
+            <select id=field_id(field::ROOMS) prop:value=String::new on:change=add_room
+                aria-invalid=move || rooms_invalid().to_string()>
+                <option value="">"Add a room…"</option>
+                {move || clinic_rooms.get().into_iter().filter(|r| !rooms.read().contains(&r.id)).map(|r| view! {
+                    <option value=r.id.to_string()>{r.name}</option>
+                }).collect_view()}
+            </select>
+            <p class="field-error" id=format!("{}-error", field_id(field::ROOMS))>
+                {move || form.message(field::ROOMS)}
+            </p>
+        </fieldset>
     }
 }

@@ -3,10 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
-use super::login_detail::{ResetEmailButton, StatusEditor};
-use super::options::{FormOptions, PROVIDER_ROLES};
+use super::lifecycle_dialogs::{ResetEmailButton, StatusEditor};
+use super::types::{FormOptions, PROVIDER_ROLES};
 use super::types::{MemberDetail, MemberHistory};
 use super::{
     UserType, load_member_history, member_form_options, open_member, save_member_profile,
@@ -15,6 +14,7 @@ use super::{
 use crate::audit::AuditTable;
 use crate::error::AppError;
 use crate::text::portal_id;
+use crate::ui::modal::Modal;
 
 /// The modal's tabs, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +191,7 @@ fn DetailBody(
         if let Some(next) = tab.get_untracked().step(&ev.key()) {
             ev.prevent_default();
             select(next);
-            super::dialog::focus_later(format!("tab-{}", next.param()));
+            crate::ui::modal::focus_later(format!("tab-{}", next.param()));
         }
     };
     let initial_tab = tab.get_untracked();
@@ -455,7 +455,7 @@ fn OtherTab(shared: Shared) -> impl IntoView {
     let role = RwSignal::new(String::new());
     let start_edit = move |_| {
         if let Some(d) = shared.detail.get_untracked() {
-            user_type.set(d.user_type.as_db().to_owned());
+            user_type.set(d.user_type.key().to_owned());
             role.set(
                 d.provider_role
                     .unwrap_or_else(|| PROVIDER_ROLES[0].to_owned()),
@@ -463,7 +463,7 @@ fn OtherTab(shared: Shared) -> impl IntoView {
         }
         form.alert.set(None);
         editing.set(true);
-        super::dialog::focus_later("edit-user-type".into());
+        crate::ui::modal::focus_later("edit-user-type".into());
     };
     let save = move |_| {
         let Some(current) = shared.detail.get_untracked() else {
@@ -479,7 +479,7 @@ fn OtherTab(shared: Shared) -> impl IntoView {
                 Ok(detail) => {
                     editing.set(false);
                     shared.saved(detail);
-                    super::dialog::focus_later("user-type-edit".into());
+                    crate::ui::modal::focus_later("user-type-edit".into());
                 }
                 Err(err) => form.alert.set(Some(err.to_string())),
             }
@@ -506,11 +506,11 @@ fn OtherTab(shared: Shared) -> impl IntoView {
                         <select id="edit-user-type" prop:value=move || user_type.get()
                             on:change=move |ev| user_type.set(event_target_value(&ev))>
                             {[UserType::Member, UserType::Provider, UserType::ClinicAdmin].into_iter().map(|t| view! {
-                                <option value=t.as_db() selected=user_type.get_untracked() == t.as_db()>{t.label()}</option>
+                                <option value=t.key() selected=user_type.get_untracked() == t.key()>{t.label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
-                    <label hidden=move || user_type.get() != UserType::Provider.as_db()>
+                    <label hidden=move || user_type.get() != UserType::Provider.key()>
                         <span>"Role"</span>
                         <select prop:value=move || role.get() on:change=move |ev| role.set(event_target_value(&ev))>
                             {PROVIDER_ROLES.into_iter().map(|r| view! {

@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::options::{Choice, FormOptions};
+use super::types::FormOptions;
+use crate::accounts::choices::Choice;
 use crate::accounts::profile::{ProfileInput, field, today};
 use crate::error::FieldError;
+use crate::ui::password_rules::rule_items;
 use crate::validation::PasswordPolicy;
 
 /// Every profile field as a signal, bound to its input.
@@ -321,23 +323,6 @@ pub fn UsernameField(
 }
 
 /// Password and Confirm Password, with the policy's requirements ticked off as one types.
-/// A password policy's rules as list items, each marked met or not, in words a screen
-/// reader says too.
-pub fn rule_items(rules: Vec<crate::validation::RuleCheck>) -> impl IntoView {
-    rules
-        .into_iter()
-        .map(|r| {
-            view! {
-                <li class:met=r.met>
-                    <span aria-hidden="true">{if r.met { "✓ " } else { "✗ " }}</span>
-                    {r.label}
-                    <span class="visually-hidden">{if r.met { " (met)" } else { " (not met)" }}</span>
-                </li>
-            }
-        })
-        .collect_view()
-}
-
 #[component]
 pub fn PasswordFields(
     form: FormState,

@@ -1,31 +1,24 @@
 //! Members (patients) and the other users of a clinic: the admin's users table.
+//!
+//! The screens and their server functions sit here, shared by browser and server: the users
+//! page, the Create a Member dialog, the Member Detail dialog and its lifecycle dialogs.
+//! What only the server runs (the queries, the writes, the remembered pages and the table
+//! as the server renders it) is in [`server`].
 
 mod api;
-#[cfg(feature = "ssr")]
-pub mod create;
 mod create_dialog;
 mod detail_dialog;
-mod dialog;
-#[cfg(feature = "ssr")]
-pub mod edit;
 pub(crate) mod form;
-#[cfg(feature = "ssr")]
-pub mod lifecycle;
-mod login_detail;
-pub mod options;
-mod page;
+mod lifecycle_dialogs;
 pub mod query;
 #[cfg(feature = "ssr")]
-pub mod remembered;
-#[cfg(feature = "ssr")]
-pub mod service;
-#[cfg(feature = "ssr")]
-mod table;
+pub mod server;
 pub mod types;
+mod users_page;
 
 pub use api::*;
-pub use page::*;
 pub use query::{ParsedQuery, UsersQuery};
+pub use users_page::*;
 
 use crate::accounts::{Status, UserType};
 
@@ -107,24 +100,9 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Formats stored milliseconds as the article does: "2022-04-08 14:23:38" (UTC).
-pub fn format_time(ms: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_like_the_article() {
-        // 2022-04-08 14:23:38 UTC
-        assert_eq!(format_time(1_649_427_818_000), "2022-04-08 14:23:38");
-    }
 
     #[test]
     fn counts_read_like_the_spec() {
@@ -139,16 +117,5 @@ mod tests {
         assert_eq!(page(2345, false).count_label(), "2,345 users");
         assert_eq!(page(1, false).count_label(), "1 user");
         assert_eq!(page(0, false).count_label(), "0 users");
-    }
-
-    #[test]
-    fn db_names_round_trip() {
-        for t in UserType::ALL {
-            assert_eq!(UserType::from_db(t.as_db()), Some(t));
-        }
-        for s in Status::ALL {
-            assert_eq!(Status::from_db(s.as_db()), Some(s));
-        }
-        assert_eq!(Status::from_db("deleted"), None);
     }
 }

@@ -167,14 +167,14 @@ impl UsersQuery {
         }
         let user_type = match self.user_type.as_str() {
             "" => None,
-            v => Some(UserType::from_db(v).ok_or_else(|| {
+            v => Some(UserType::from_key(v).ok_or_else(|| {
                 AppError::validation("type", "Choose a user type from the list.")
             })?),
         };
         let status =
             match self.status.as_str() {
                 "" => None,
-                v => Some(Status::from_db(v).ok_or_else(|| {
+                v => Some(Status::from_key(v).ok_or_else(|| {
                     AppError::validation("status", "Choose a status from the list.")
                 })?),
             };

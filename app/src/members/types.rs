@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::RoomOption;
 use super::{Status, UserType};
+use crate::accounts::choices::Choice;
 use crate::accounts::profile::ProfileInput;
 use crate::audit::AuditRow;
+use crate::patients::VisitRow;
+use crate::validation::PasswordPolicy;
 
 /// The Create a Member form. `password` is plain text on its way to be hashed: the type has
 /// no `Debug` that would print it.
@@ -12,7 +16,7 @@ use crate::audit::AuditRow;
 pub struct NewMember {
     pub clinic_id: i64,
     pub room_ids: Vec<i64>,
-    /// `member`, `provider` or `clinic_admin` (as [`UserType::as_db`]).
+    /// `member`, `provider` or `clinic_admin` (as [`UserType::key`]).
     pub user_type: String,
     pub password: String,
     pub confirm_password: String,
@@ -36,16 +40,6 @@ pub struct AssignedRoom {
     pub name: String,
     pub code: String,
     pub slug: String,
-}
-
-/// One visit in the Management tab.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitRow {
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
-    pub at: String,
-    pub room: String,
-    pub reason: String,
-    pub status: String,
 }
 
 /// Everything the Member Detail modal shows about one member.
@@ -130,3 +124,30 @@ impl MemberDetail {
 pub struct MemberHistory {
     pub rows: Vec<AuditRow>,
 }
+
+/// A clinic the admin may create members in, with its active rooms and password policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicChoice {
+    pub id: i64,
+    pub name: String,
+    pub rooms: Vec<RoomOption>,
+    pub policy: PasswordPolicy,
+}
+
+/// Everything the create form and the Profile tab offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOptions {
+    pub clinics: Vec<ClinicChoice>,
+    pub countries: Vec<Choice>,
+    pub us_states: Vec<Choice>,
+    pub timezones: Vec<Choice>,
+}
+
+impl FormOptions {
+    pub fn clinic(&self, id: i64) -> Option<&ClinicChoice> {
+        self.clinics.iter().find(|c| c.id == id)
+    }
+}
+
+/// Provider roles (the article's "User Roles"): what kind of provider a Provider is.
+pub const PROVIDER_ROLES: [&str; 4] = ["Doctor", "Nurse", "Medical Assistant", "Other"];

@@ -13,7 +13,7 @@ use crate::accounts::profile::field;
 use crate::auth::url_error;
 use crate::auth::{IdleWatch, Logout};
 use crate::error::{AppError, FieldError};
-use crate::members::form::rule_items;
+use crate::ui::password_rules::rule_items;
 
 /// The caller's own account.
 #[server(endpoint = "account/me")]
@@ -165,7 +165,7 @@ fn ProfileSection(account: AccountView) -> impl IntoView {
     let select = move |f: &'static str,
                        label: &'static str,
                        value: RwSignal<String>,
-                       choices: Vec<crate::members::options::Choice>| {
+                       choices: Vec<crate::accounts::choices::Choice>| {
         view! {
             <div class="field">
                 <label for=f>{label}</label>
@@ -196,7 +196,7 @@ fn ProfileSection(account: AccountView) -> impl IntoView {
                 {text(field::ADDRESS, "Address", address, "text", "street-address")}
                 {text(field::CITY, "City", city, "text", "address-level2")}
                 {move || if country.get() == "US" {
-                    select(field::STATE, "State", state, std::iter::once(crate::members::options::Choice { value: String::new(), label: "—".into() }).chain(us_states.clone()).collect()).into_any()
+                    select(field::STATE, "State", state, std::iter::once(crate::accounts::choices::Choice { value: String::new(), label: "—".into() }).chain(us_states.clone()).collect()).into_any()
                 } else {
                     text(field::STATE, "State or region", state, "text", "address-level1").into_any()
                 }}

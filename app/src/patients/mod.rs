@@ -16,11 +16,20 @@ pub use signup::*;
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::choices::Choice;
 use crate::accounts::profile::{self, ProfileInput, ValidProfile, field};
 use crate::error::FieldError;
-use crate::members::options::Choice;
-use crate::members::types::VisitRow;
 use crate::validation::PasswordPolicy;
+
+/// One visit, as the Management tab and the patient's account page list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRow {
+    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    pub at: String,
+    pub room: String,
+    pub reason: String,
+    pub status: String,
+}
 
 /// Words the patient pages share.
 pub mod words {

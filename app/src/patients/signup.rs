@@ -15,7 +15,7 @@ use super::{SignUpForm, words};
 use crate::accounts::profile::{DEFAULT_TIMEZONE, field};
 use crate::auth::url_error;
 use crate::error::AppError;
-use crate::members::form::rule_items;
+use crate::ui::password_rules::rule_items;
 
 /// The sign-up form's room, policy and time zones. Public: anyone with the room's link.
 #[server(endpoint = "patients/signup_form")]

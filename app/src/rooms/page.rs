@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use super::{
     RoomInput, RoomList, RoomRow, field, load_rooms, save_room, set_room_active, suggest_slug,
 };
+use crate::admin_frame::AdminLayout;
 use crate::error::FieldError;
-use crate::layout::AdminLayout;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {

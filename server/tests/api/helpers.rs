@@ -184,7 +184,7 @@ fn test_settings(url: String, site_root: String) -> Settings {
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
         public_post_burst: 60,
-        recent_pages: app::members::remembered::RecentPages::MOST,
+        recent_pages: app::members::server::remembered::RecentPages::MOST,
         trusted_proxies: Vec::new(),
         guest_burst: 3,
     }
@@ -300,7 +300,7 @@ impl TestApp {
 
     /// Runs the pending-delete purge once; returns how many accounts it deleted.
     pub async fn purge(&self) -> usize {
-        app::members::lifecycle::purge_due(&self.db)
+        app::members::server::lifecycle::purge_due(&self.db)
             .await
             .expect("purge")
     }

@@ -130,7 +130,7 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
         (29.9..=30.0).contains(&days),
         "30-day grace period, got {days}"
     );
-    assert!(delete_on.starts_with(&app::members::format_time(stored.delete_after.unwrap())[..10]));
+    assert!(delete_on.starts_with(&app::text::format_time(stored.delete_after.unwrap())[..10]));
 
     // The grace period runs out: had the account stayed pending, the purge would take it.
     app.db
@@ -567,7 +567,7 @@ async fn only_admins_of_the_members_clinic_manage_its_lifecycle() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(jane.status, "active");
+    assert_eq!(jane.status.key(), "active");
     assert_eq!(
         mail_outbox::Entity::find()
             .filter(mail_outbox::Column::UserId.eq(JANE_ID))

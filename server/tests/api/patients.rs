@@ -361,8 +361,8 @@ async fn a_confirmed_sign_up_is_an_active_member_of_the_room_and_signed_in() {
         .expect("the member");
     assert_eq!(
         (
-            member.user_type.as_str(),
-            member.status.as_str(),
+            member.user_type.key(),
+            member.status.key(),
             member.clinic_id
         ),
         ("member", "active", 1)

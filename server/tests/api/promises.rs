@@ -57,7 +57,7 @@ async fn status_and_user_type_saves_against_an_older_version_are_refused() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (bob.status.as_str(), bob.user_type.as_str()),
+        (bob.status.key(), bob.user_type.key()),
         ("suspended", "member")
     );
 }

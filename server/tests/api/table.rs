@@ -286,8 +286,8 @@ async fn a_room_filter_pages_the_same_whether_few_or_many_match() {
     ] {
         let wanted = |u: &&user::Model| {
             view.iter().all(|(k, v)| match *k {
-                "status" => u.status == *v,
-                "type" => u.user_type == *v,
+                "status" => u.status.key() == *v,
+                "type" => u.user_type.key() == *v,
                 _ => true,
             })
         };

@@ -5,19 +5,20 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use super::super::VisitRow;
 use super::super::{AccountView, ContactInput};
+use super::visit_status;
 use crate::accounts::UserType;
-use crate::accounts::store::{claim_version, policy_of, profile_of, rejected, stale};
+use crate::accounts::choices;
+use crate::accounts::store::{checked_profile, claim_version, policy_of, profile_of, stale};
+use crate::audit::service::profile_changes;
 use crate::audit::{self, Action, Change};
 use crate::auth::passwords::{new_password_hash, store_password};
 use crate::auth::session::{SessionUser, hash_token};
 use crate::entities::{clinic, room, user, visit};
 use crate::error::AppError;
-use crate::members::edit::{profile_changes, visit_status_label};
-use crate::members::options::check_lists;
-use crate::members::types::VisitRow;
-use crate::members::{format_time, options};
 use crate::state::AppState;
+use crate::text::format_time;
 
 /// The caller's own account; guests have none.
 async fn own_account(db: &impl ConnectionTrait, me: &SessionUser) -> Result<user::Model, AppError> {
@@ -75,13 +76,13 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
                     .map(|r| r.name.clone())
                     .unwrap_or_default(),
                 reason: v.reason,
-                status: visit_status_label(&v.status),
+                status: visit_status::label(&v.status),
             })
             .collect(),
         policy: policy_of(&c),
-        countries: options::countries(),
-        us_states: options::us_states(),
-        timezones: options::timezones(),
+        countries: choices::countries(),
+        us_states: choices::us_states(),
+        timezones: choices::timezones(),
     })
 }
 
@@ -102,15 +103,7 @@ pub async fn save_contact(
     profile.zip = input.zip;
     profile.country = input.country;
     profile.timezone = input.timezone;
-    let valid = match profile.validate(crate::accounts::profile::today()) {
-        Ok(v) => v,
-        Err(errors) => return Err(rejected(errors)),
-    };
-    let mut errors = Vec::new();
-    check_lists(&valid, &mut errors);
-    if !errors.is_empty() {
-        return Err(rejected(errors));
-    }
+    let valid = checked_profile(db, old.clinic_id, &profile, Some(old.id)).await?;
     stale(input.version, &old)?;
     let changes = profile_changes(&old, &valid);
     if !changes.is_empty() {

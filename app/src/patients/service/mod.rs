@@ -5,11 +5,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use super::{RoomEntry, SignUpForm};
 use crate::accounts::UserType;
+use crate::accounts::choices;
 use crate::accounts::store::policy_of;
 use crate::auth::session::SessionUser;
 use crate::entities::{clinic, room, user};
 use crate::error::AppError;
-use crate::members::options;
 
 mod account;
 mod signups;
@@ -25,6 +25,18 @@ pub mod visit_status {
     pub const IN_PROGRESS: &str = "in_progress";
     pub const COMPLETED: &str = "completed";
     pub const LEFT: &str = "left";
+
+    /// A stored status as the Management tab and the patient's account page show it.
+    pub fn label(status: &str) -> String {
+        match status {
+            WAITING => "Waiting",
+            IN_PROGRESS => "In progress",
+            COMPLETED => "Completed",
+            LEFT => "Left",
+            other => other,
+        }
+        .to_owned()
+    }
 }
 
 /// The room behind a link, with its clinic.
@@ -93,6 +105,6 @@ pub async fn signup_form(
     Ok(Some(SignUpForm {
         room: entry_of(&r, &c, None),
         policy: policy_of(&c),
-        timezones: options::timezones(),
+        timezones: choices::timezones(),
     }))
 }

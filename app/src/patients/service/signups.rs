@@ -3,11 +3,13 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::{CONFIRM_HOURS, SignUpInput, words};
 use super::{entry_of, room_by_slug};
+use crate::accounts::choices::check_lists;
+use crate::accounts::profile::ValidProfile;
 use crate::accounts::store::{is_unique_violation, policy_of, rejected};
 use crate::accounts::{Status, UserType};
 use crate::audit::{self, Action, Change};
@@ -16,7 +18,6 @@ use crate::db::now_ms;
 use crate::entities::{clinic, mail_outbox, password_history, room, signup, user, user_room};
 use crate::error::AppError;
 use crate::mail::{outbox, templates};
-use crate::members::options::check_lists;
 use crate::state::AppState;
 use crate::text::fold;
 
@@ -36,7 +37,7 @@ async fn known_account(
                         .add(user::Column::EmailLower.eq(email_lower)),
                 ),
         )
-        .filter(user::Column::UserType.ne(UserType::Guest.as_db()))
+        .filter(user::Column::UserType.ne(UserType::Guest))
         .one(db)
         .await?)
 }
@@ -99,27 +100,7 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     if !entry_of(&r, &c, None).signup_allowed {
         return Err(AppError::Forbidden);
     }
-    let valid = input.validate(&policy_of(&c), crate::accounts::profile::today());
-    let valid = match valid {
-        Ok(v) => {
-            let mut errors = Vec::new();
-            if let Some(refusal) = crate::common_passwords::refusal(
-                &input.password,
-                &[&v.first_name, &v.last_name, &v.email],
-            ) {
-                errors.push(crate::error::FieldError::new(
-                    crate::accounts::profile::field::PASSWORD,
-                    refusal,
-                ));
-            }
-            check_lists(&v, &mut errors);
-            if !errors.is_empty() {
-                return Err(rejected(errors));
-            }
-            v
-        }
-        Err(errors) => return Err(AppError::fields(errors)),
-    };
+    let valid = checked(&input, &c)?;
     // Hashed on both paths, so the answer takes as long whether or not the address is known.
     let hash = state.hasher.hash(input.password.clone()).await?;
     let email_lower = valid.email.to_lowercase();
@@ -127,28 +108,10 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
     // Past its rate, an address gets no more mail from here; the answer stays the same.
     let may_mail = state.throttle.may_mail(&email_lower);
     if let Some(existing) = known_account(&txn, c.id, &email_lower).await? {
-        if !may_mail {
-            return Ok(());
+        if may_mail {
+            tell_the_owner(&txn, state, &c, &existing).await?;
+            txn.commit().await?;
         }
-        let base = state.auth.public_url.trim_end_matches('/');
-        let message = templates::signup_attempt(
-            &existing.email,
-            &c.name,
-            &existing.first_name,
-            &format!("{base}/login"),
-            &format!("{base}/forgot-password"),
-        );
-        let envelope = outbox::Envelope {
-            clinic_id: Some(existing.clinic_id),
-            user_id: Some(existing.id),
-            ..Default::default()
-        };
-        outbox::enqueue(&txn, envelope, &message).await?;
-        txn.commit().await?;
-        tracing::info!(
-            user_id = existing.id,
-            "sign-up with a known address: note sent"
-        );
         return Ok(());
     }
     if !may_mail {
@@ -181,6 +144,59 @@ pub async fn sign_up(state: &AppState, slug: &str, input: SignUpInput) -> Result
         signup_id = pending.id,
         room_id = r.id,
         "sign-up waiting for confirmation"
+    );
+    Ok(())
+}
+
+/// The sign-up's fields by the form's rules, the clinic's password policy, the list of
+/// common passwords and the server's lists of countries, states and time zones.
+fn checked(input: &SignUpInput, c: &clinic::Model) -> Result<ValidProfile, AppError> {
+    let valid = input
+        .validate(&policy_of(c), crate::accounts::profile::today())
+        .map_err(AppError::fields)?;
+    let mut errors = Vec::new();
+    if let Some(refusal) = crate::common_passwords::refusal(
+        &input.password,
+        &[&valid.first_name, &valid.last_name, &valid.email],
+    ) {
+        errors.push(crate::error::FieldError::new(
+            crate::accounts::profile::field::PASSWORD,
+            refusal,
+        ));
+    }
+    check_lists(&valid, &mut errors);
+    if errors.is_empty() {
+        Ok(valid)
+    } else {
+        Err(rejected(errors))
+    }
+}
+
+/// A sign-up with an address that already has an account: its owner is told (how to sign
+/// in, how to reset), and the stranger learns nothing.
+async fn tell_the_owner(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    c: &clinic::Model,
+    existing: &user::Model,
+) -> Result<(), AppError> {
+    let base = state.auth.public_url.trim_end_matches('/');
+    let message = templates::signup_attempt(
+        &existing.email,
+        &c.name,
+        &existing.first_name,
+        &format!("{base}/login"),
+        &format!("{base}/forgot-password"),
+    );
+    let envelope = outbox::Envelope {
+        clinic_id: Some(existing.clinic_id),
+        user_id: Some(existing.id),
+        ..Default::default()
+    };
+    outbox::enqueue(txn, envelope, &message).await?;
+    tracing::info!(
+        user_id = existing.id,
+        "sign-up with a known address: note sent"
     );
     Ok(())
 }
@@ -223,6 +239,24 @@ pub async fn confirm_info(
 pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<String, AppError> {
     let dead = || AppError::validation("token", words::DEAD_CONFIRM);
     let s = live_signup(&state.db, token).await?.ok_or_else(dead)?;
+    check_signup_password(state, &s, password).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
+    if !use_up(&txn, &s).await? {
+        return Err(dead());
+    }
+    let member = make_member(&txn, &s).await?;
+    let session_token = session::create(&txn, member.id, state.auth.session_absolute_ms).await?;
+    txn.commit().await?;
+    tracing::info!(member_id = member.id, "sign-up confirmed");
+    Ok(session_token)
+}
+
+/// The password chosen at sign-up, given again, under the throttle's brakes.
+async fn check_signup_password(
+    state: &AppState,
+    s: &signup::Model,
+    password: String,
+) -> Result<(), AppError> {
     if password.is_empty() {
         return Err(AppError::validation(
             "password",
@@ -244,73 +278,57 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
             words::CONFIRM_PASSWORD_WRONG,
         ));
     }
-    state.throttle.right(&state.db, slot).await?;
-    let now = now_ms();
-    let txn = crate::db::write_txn(&state.db).await?;
-    // Use the link up first: of two racing uses, one finds it gone.
+    state.throttle.right(&state.db, slot).await
+}
+
+/// Uses the link up, first thing in the transaction, so that of two racing uses one finds it
+/// gone (`false`); other sign-ups for the address, and this one's unsent messages (their
+/// link is dead now), go with it.
+async fn use_up(txn: &DatabaseTransaction, s: &signup::Model) -> Result<bool, AppError> {
     let used = signup::Entity::delete_many()
         .filter(signup::Column::Id.eq(s.id))
         .filter(signup::Column::UsedAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if used.rows_affected != 1 {
-        return Err(dead());
+        return Ok(false);
     }
-    // Other sign-ups for this address can never become members now.
     forget_signups(
-        &txn,
+        txn,
         Condition::all()
             .add(signup::Column::ClinicId.eq(s.clinic_id))
             .add(signup::Column::UsernameLower.eq(s.username_lower.clone())),
     )
     .await?;
-    // This sign-up's unsent messages carry a dead link; its sent ones follow the member.
     mail_outbox::Entity::delete_many()
         .filter(mail_outbox::Column::SignupId.eq(s.id))
         .filter(mail_outbox::Column::Status.ne("sent"))
-        .exec(&txn)
+        .exec(txn)
         .await?;
+    Ok(true)
+}
+
+/// The member a confirmed sign-up becomes: Active, in the sign-up's room, with its password
+/// as the first of its history, audited as created by themselves; the sign-up's sent
+/// messages now belong to the member.
+async fn make_member(
+    txn: &DatabaseTransaction,
+    s: &signup::Model,
+) -> Result<user::Model, AppError> {
+    let now = now_ms();
     let already = || AppError::validation("token", words::ALREADY_MEMBER);
-    if known_account(&txn, s.clinic_id, &s.username_lower)
+    if known_account(txn, s.clinic_id, &s.username_lower)
         .await?
         .is_some()
     {
         return Err(already());
     }
     let room_name = room::Entity::find_by_id(s.room_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|r| r.name)
         .unwrap_or_default();
-    let inserted = user::ActiveModel {
-        clinic_id: Set(s.clinic_id),
-        user_type: Set(UserType::Member.as_db().to_owned()),
-        provider_role: Set(None),
-        username: Set(s.email.clone()),
-        username_lower: Set(s.username_lower.clone()),
-        email: Set(s.email.clone()),
-        email_lower: Set(s.username_lower.clone()),
-        first_name: Set(s.first_name.clone()),
-        last_name: Set(s.last_name.clone()),
-        search_first: Set(fold(&s.first_name)),
-        search_last: Set(fold(&s.last_name)),
-        search_full: Set(fold(&format!("{} {}", s.first_name, s.last_name))),
-        password_hash: Set(Some(s.password_hash.clone())),
-        date_of_birth: Set(s.date_of_birth.clone()),
-        phone: Set(s.phone.clone()),
-        country: Set(crate::accounts::profile::DEFAULT_COUNTRY.to_owned()),
-        timezone: Set(s.timezone.clone()),
-        status: Set(Status::Active.as_db().to_owned()),
-        email_confirmed_at: Set(Some(now)),
-        last_login_at: Set(now),
-        signed_up_at: Set(s.created_at),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await;
-    let member = match inserted {
+    let member = match member_of(s, now).insert(txn).await {
         Ok(m) => m,
         Err(err) if is_unique_violation(&err) => return Err(already()),
         Err(err) => return Err(err.into()),
@@ -320,7 +338,7 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
         room_id: Set(s.room_id),
         assigned_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     password_history::ActiveModel {
         user_id: Set(member.id),
@@ -328,10 +346,10 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     audit::service::record(
-        &txn,
+        txn,
         s.clinic_id,
         member.id,
         member.id,
@@ -347,12 +365,39 @@ pub async fn confirm(state: &AppState, token: &str, password: String) -> Result<
         .col_expr(mail_outbox::Column::UserId, Expr::val(member.id))
         .col_expr(mail_outbox::Column::SignupId, Expr::val(None::<i64>))
         .filter(mail_outbox::Column::SignupId.eq(s.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let session_token = session::create(&txn, member.id, state.auth.session_absolute_ms).await?;
-    txn.commit().await?;
-    tracing::info!(member_id = member.id, "sign-up confirmed");
-    Ok(session_token)
+    Ok(member)
+}
+
+/// The users row of a confirmed sign-up: exactly what the sign-up held.
+fn member_of(s: &signup::Model, now: i64) -> user::ActiveModel {
+    user::ActiveModel {
+        clinic_id: Set(s.clinic_id),
+        user_type: Set(UserType::Member),
+        provider_role: Set(None),
+        username: Set(s.email.clone()),
+        username_lower: Set(s.username_lower.clone()),
+        email: Set(s.email.clone()),
+        email_lower: Set(s.username_lower.clone()),
+        first_name: Set(s.first_name.clone()),
+        last_name: Set(s.last_name.clone()),
+        search_first: Set(fold(&s.first_name)),
+        search_last: Set(fold(&s.last_name)),
+        search_full: Set(fold(&format!("{} {}", s.first_name, s.last_name))),
+        password_hash: Set(Some(s.password_hash.clone())),
+        date_of_birth: Set(s.date_of_birth.clone()),
+        phone: Set(s.phone.clone()),
+        country: Set(crate::accounts::profile::DEFAULT_COUNTRY.to_owned()),
+        timezone: Set(s.timezone.clone()),
+        status: Set(Status::Active),
+        email_confirmed_at: Set(Some(now)),
+        last_login_at: Set(now),
+        signed_up_at: Set(s.created_at),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
 }
 
 /// Sends a waiting sign-up's link again, with a fresh token; silent when there is none.

@@ -23,7 +23,7 @@ async fn waiting_guests(db: &impl ConnectionTrait, room_id: i64) -> Result<i64, 
                 "SELECT COUNT(*) AS n FROM visits v JOIN users u ON u.id = v.user_id \
                  WHERE v.room_id = {room_id} AND v.status = '{}' AND u.user_type = '{}'",
                 visit_status::WAITING,
-                UserType::Guest.as_db()
+                UserType::Guest.key()
             ),
         ))
         .await?;
@@ -74,7 +74,7 @@ pub async fn enter_as_guest(
     }
     let guest = user::ActiveModel {
         clinic_id: Set(c.id),
-        user_type: Set(UserType::Guest.as_db().to_owned()),
+        user_type: Set(UserType::Guest),
         provider_role: Set(None),
         username: Set(username.clone()),
         username_lower: Set(username.clone()),
@@ -88,7 +88,7 @@ pub async fn enter_as_guest(
         password_hash: Set(None),
         country: Set(crate::accounts::profile::DEFAULT_COUNTRY.to_owned()),
         timezone: Set(crate::accounts::profile::DEFAULT_TIMEZONE.to_owned()),
-        status: Set(Status::Active.as_db().to_owned()),
+        status: Set(Status::Active),
         last_login_at: Set(now),
         signed_up_at: Set(now),
         updated_at: Set(now),

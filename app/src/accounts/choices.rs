@@ -1,5 +1,5 @@
-//! The choices the member forms offer: the admin's clinics with their rooms and password
-//! policy, countries, US states and time zones.
+//! The lists a profile's fields choose from: countries, US states and time zones, and the
+//! check that a saved profile's choices are on them.
 //!
 //! The lists are built on the server (countries and states from ISO 3166 by `rust_iso3166`,
 //! time-zone offsets from the IANA database by `jiff`) and sent with the form, so the browser
@@ -7,42 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::RoomOption;
-use crate::validation::PasswordPolicy;
-
 /// One option of a select: the stored value and what the admin reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     pub value: String,
     pub label: String,
 }
-
-/// A clinic the admin may create members in, with its active rooms and password policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClinicChoice {
-    pub id: i64,
-    pub name: String,
-    pub rooms: Vec<RoomOption>,
-    pub policy: PasswordPolicy,
-}
-
-/// Everything the create form and the Profile tab offer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormOptions {
-    pub clinics: Vec<ClinicChoice>,
-    pub countries: Vec<Choice>,
-    pub us_states: Vec<Choice>,
-    pub timezones: Vec<Choice>,
-}
-
-impl FormOptions {
-    pub fn clinic(&self, id: i64) -> Option<&ClinicChoice> {
-        self.clinics.iter().find(|c| c.id == id)
-    }
-}
-
-/// Provider roles (the article's "User Roles"): what kind of provider a Provider is.
-pub const PROVIDER_ROLES: [&str; 4] = ["Doctor", "Nurse", "Medical Assistant", "Other"];
 
 /// Time zones offered, with the names people know them by (IANA zone, name).
 #[cfg(feature = "ssr")]
@@ -188,12 +158,12 @@ pub fn us_states() -> Vec<Choice> {
 /// The checks only the server can make: the country, state and time zone are on its lists.
 #[cfg(feature = "ssr")]
 pub(crate) fn check_lists(
-    valid: &crate::accounts::profile::ValidProfile,
+    valid: &super::profile::ValidProfile,
     errors: &mut Vec<crate::error::FieldError>,
 ) {
     if !countries().iter().any(|c| c.value == valid.country) {
         errors.push(crate::error::FieldError::new(
-            crate::accounts::profile::field::COUNTRY,
+            super::profile::field::COUNTRY,
             "Choose a country from the list.",
         ));
     }
@@ -201,13 +171,13 @@ pub(crate) fn check_lists(
         && !us_states().iter().any(|s| &s.value == state)
     {
         errors.push(crate::error::FieldError::new(
-            crate::accounts::profile::field::STATE,
+            super::profile::field::STATE,
             "Choose a state from the list.",
         ));
     }
     if !timezones().iter().any(|t| t.value == valid.timezone) {
         errors.push(crate::error::FieldError::new(
-            crate::accounts::profile::field::TIMEZONE,
+            super::profile::field::TIMEZONE,
             "Choose a time zone from the list.",
         ));
     }

@@ -7,10 +7,9 @@ use sea_orm::{
 };
 
 use super::edit::{find_member, reload};
-use super::types::{DeletePreview, MemberDetail};
-use super::{Status, UserType};
 use crate::accounts::profile::field;
 use crate::accounts::store::{claim_version, policy_of, stale};
+use crate::accounts::{Status, UserType};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::auth::links::queue_link;
@@ -22,6 +21,7 @@ use crate::entities::{
     signup, user, user_room, visit,
 };
 use crate::error::AppError;
+use crate::members::types::{self, DeletePreview, MemberDetail};
 use crate::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;
@@ -45,7 +45,7 @@ pub async fn save_status(
     status: &str,
 ) -> Result<MemberDetail, AppError> {
     let old = find_member(db, admin, id).await?;
-    let Some(new_status) = Status::from_db(status) else {
+    let Some(new_status) = Status::from_key(status) else {
         return Err(AppError::validation(
             "status",
             "Choose a status from the list.",
@@ -58,15 +58,15 @@ pub async fn save_status(
         ));
     }
     stale(version, &old)?;
-    let old_status = Status::from_db(&old.status);
-    if old_status == Some(new_status) {
+    let old_status = old.status;
+    if old_status == new_status {
         return reload(db, admin, id).await;
     }
     let clinic = clinic_of(db, &old).await?;
     let delete_after = (new_status == Status::PendingDelete)
         .then(|| now_ms() + i64::from(clinic.delete_grace_days.max(1)) * DAY_MS);
     let am = user::ActiveModel {
-        status: Set(new_status.as_db().to_owned()),
+        status: Set(new_status),
         delete_after: Set(delete_after),
         ..<user::ActiveModel as Default>::default()
     };
@@ -76,7 +76,7 @@ pub async fn save_status(
         end_sessions(&txn, id).await?;
         tokens::kill_all(&txn, id).await?;
     }
-    let from = old_status.map(Status::label).unwrap_or_default();
+    let from = old_status.label();
     audit::service::record(
         &txn,
         old.clinic_id,
@@ -87,7 +87,7 @@ pub async fn save_status(
     )
     .await?;
     txn.commit().await?;
-    tracing::info!(status = new_status.as_db(), "member status changed");
+    tracing::info!(status = new_status.key(), "member status changed");
     reload(db, admin, id).await
 }
 
@@ -102,7 +102,7 @@ pub async fn set_password(
     sign_out_everywhere: bool,
 ) -> Result<(), AppError> {
     let member = find_member(&state.db, admin, id).await?;
-    if member.user_type == UserType::Guest.as_db() {
+    if member.user_type == UserType::Guest {
         return Err(AppError::validation(
             field::PASSWORD,
             "A guest has no login to set a password for.",
@@ -133,7 +133,7 @@ pub async fn set_password(
 #[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
 pub async fn send_reset(state: &AppState, admin: &Admin, id: i64) -> Result<(), AppError> {
     let member = find_member(&state.db, admin, id).await?;
-    if member.user_type == UserType::Guest.as_db() {
+    if member.user_type == UserType::Guest {
         return Err(AppError::validation(
             "reset",
             "A guest has no login to reset.",
@@ -167,10 +167,10 @@ pub async fn password_info(
     db: &DatabaseConnection,
     admin: &Admin,
     id: i64,
-) -> Result<super::types::PasswordInfo, AppError> {
+) -> Result<types::PasswordInfo, AppError> {
     let member = find_member(db, admin, id).await?;
     let clinic = clinic_of(db, &member).await?;
-    Ok(super::types::PasswordInfo {
+    Ok(types::PasswordInfo {
         id,
         name: format!("{} {}", member.first_name, member.last_name),
         username: member.username,
@@ -215,7 +215,7 @@ pub async fn erase(
     let mut delete = user::Entity::delete_many().filter(user::Column::Id.eq(id));
     if only_if_due {
         delete = delete
-            .filter(user::Column::Status.eq(Status::PendingDelete.as_db()))
+            .filter(user::Column::Status.eq(Status::PendingDelete))
             .filter(user::Column::DeleteAfter.lte(now_ms()));
     }
     let gone = delete.exec(txn).await?;
@@ -298,7 +298,7 @@ pub async fn delete(
             "You cannot delete your own account.",
         ));
     }
-    if !super::types::confirms_username(confirm_username, &member.username) {
+    if !types::confirms_username(confirm_username, &member.username) {
         return Err(AppError::validation(
             "confirm",
             "Type the member's username exactly to confirm.",
@@ -322,7 +322,7 @@ pub async fn delete(
 /// servers at once and to run again. Returns how many it deleted.
 pub async fn purge_due(db: &DatabaseConnection) -> Result<usize, AppError> {
     let due = user::Entity::find()
-        .filter(user::Column::Status.eq(Status::PendingDelete.as_db()))
+        .filter(user::Column::Status.eq(Status::PendingDelete))
         .filter(user::Column::DeleteAfter.lte(now_ms()))
         .limit(100)
         .all(db)

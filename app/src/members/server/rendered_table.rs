@@ -7,9 +7,10 @@
 
 use leptos::prelude::*;
 
-use super::detail_dialog::Tab;
-use super::page::{action_url, member_url, users_url};
-use super::{MemberPage, MemberRow, UserType, UsersQuery};
+use crate::accounts::UserType;
+use crate::members::detail_dialog::Tab;
+use crate::members::users_page::{action_url, member_url, users_url};
+use crate::members::{MemberPage, MemberRow, UsersQuery};
 use crate::text::portal_id;
 
 /// The table of `page`, read for `query` (its links keep the view), as HTML.

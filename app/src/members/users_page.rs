@@ -11,11 +11,11 @@ use leptos_router::location::Url;
 
 use super::create_dialog::CreateMemberDialog;
 use super::detail_dialog::{MemberDetailDialog, Tab};
-use super::login_detail::{DeleteDialog, SetPasswordDialog};
+use super::lifecycle_dialogs::{DeleteDialog, SetPasswordDialog};
 use super::query::{PAGE_SIZES, Sort};
 use super::{Status, UserType, UsersQuery, list_rooms, members_table};
+use crate::admin_frame::AdminLayout;
 use crate::error::AppError;
-use crate::layout::AdminLayout;
 
 /// Typing searches at the first keystroke, then again once typing has paused this many
 /// milliseconds (with what was typed meanwhile).
@@ -278,7 +278,7 @@ fn OpenDialog(
                     ..Default::default()
                 },
             );
-            super::dialog::focus_later(back_to);
+            crate::ui::modal::focus_later(back_to);
         })
     };
     // After an action: say what happened over the table, refresh it, close the dialog.
@@ -294,7 +294,7 @@ fn OpenDialog(
                     ..Default::default()
                 },
             );
-            super::dialog::focus_later("action-notice".to_owned());
+            crate::ui::modal::focus_later("action-notice".to_owned());
         })
     };
     let on_created = Callback::new(move |(id, name): (i64, String)| {
@@ -364,7 +364,7 @@ fn Filters(
             <select name="type" node_ref=refs.user_type prop:value=move || view_query.get().user_type>
                 <option value="" selected=initial.user_type.is_empty()>"All types"</option>
                 {UserType::ALL.into_iter().map(|t| view! {
-                    <option value=t.as_db() selected=initial.user_type == t.as_db()>{t.label()}</option>
+                    <option value=t.key() selected=initial.user_type == t.key()>{t.label()}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -373,7 +373,7 @@ fn Filters(
             <select name="status" node_ref=refs.status prop:value=move || view_query.get().status>
                 <option value="" selected=initial.status.is_empty()>"All statuses"</option>
                 {Status::ALL.into_iter().map(|s| view! {
-                    <option value=s.as_db() selected=initial.status == s.as_db()>{s.label()}</option>
+                    <option value=s.key() selected=initial.status == s.key()>{s.label()}</option>
                 }).collect_view()}
             </select>
         </label>

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use super::dialog::Modal;
 use super::form::{FormAlert, FormState, PasswordFields};
 use super::types::MemberDetail;
 use super::types::confirms_username;
@@ -13,6 +12,7 @@ use super::{
 };
 use crate::accounts::profile::check_new_password;
 use crate::error::AppError;
+use crate::ui::modal::Modal;
 
 /// The article's warning, shown before any deletion.
 pub const DELETE_WARNING: &str = "Note: When a patient account is deleted, all the visit records and data associated with his/her profile will also be removed and not be retrievable.";
@@ -183,7 +183,7 @@ pub fn StatusEditor(
         .get_untracked()
         .map(|d| d.status)
         .unwrap_or(Status::Active);
-    let chosen = RwSignal::new(now.as_db().to_owned());
+    let chosen = RwSignal::new(now.key().to_owned());
     let form = FormState::new(Memo::new(|_| Vec::new()));
     let saved_note = RwSignal::new(None::<String>);
     let save = move |_| {
@@ -212,12 +212,12 @@ pub fn StatusEditor(
     };
     let cancel = move |_| {
         if let Some(d) = detail.get_untracked() {
-            chosen.set(d.status.as_db().to_owned());
+            chosen.set(d.status.key().to_owned());
         }
         form.alert.set(None);
     };
     let unchanged = move || {
-        detail.with(|d| d.as_ref().map(|d| d.status.as_db().to_owned())) == Some(chosen.get())
+        detail.with(|d| d.as_ref().map(|d| d.status.key().to_owned())) == Some(chosen.get())
     };
     view! {
         <FormAlert form/>
@@ -226,7 +226,7 @@ pub fn StatusEditor(
             <select id="member-status" prop:value=move || chosen.get()
                 on:change=move |ev| chosen.set(event_target_value(&ev))>
                 {Status::ALL.into_iter().map(|s| view! {
-                    <option value=s.as_db() selected=s == now>{s.label()}</option>
+                    <option value=s.key() selected=s == now>{s.label()}</option>
                 }).collect_view()}
             </select>
             <button type="button" class="button primary" on:click=save

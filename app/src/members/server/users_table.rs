@@ -11,12 +11,14 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
-use super::query::{COUNT_CAP, Cursor, Dir, ParsedQuery, Position, Sort};
 use super::remembered::{CappedViews, RecentPages};
-use super::{MemberPage, MemberRow, RoomRef, Status, UserType, format_time};
+use crate::accounts::{Status, UserType};
 use crate::entities::{room, user, user_room};
 use crate::error::AppError;
+use crate::members::query::{COUNT_CAP, Cursor, Dir, ParsedQuery, Position, Sort};
+use crate::members::{MemberPage, MemberRow, RoomOption, RoomRef};
 use crate::text::fold;
+use crate::text::format_time;
 
 /// A numeric ID or a portal ID ("cmouser21408246") in the search box.
 fn id_in_query(folded: &str) -> Option<i64> {
@@ -78,7 +80,7 @@ fn room_members(room_id: i64, status: Option<Status>) -> SelectStatement {
         .from(user_room::Entity)
         .and_where(Expr::col((user_room::Entity, user_room::Column::RoomId)).eq(room_id));
     if let Some(s) = status {
-        members.and_where(assignment_status().eq(s.as_db()));
+        members.and_where(assignment_status().eq(s));
     }
     members
 }
@@ -133,10 +135,10 @@ fn filtered_on(
         select = select.filter(any);
     }
     if let Some(t) = query.user_type {
-        select = select.filter(user::Column::UserType.eq(t.as_db()));
+        select = select.filter(user::Column::UserType.eq(t));
     }
     if let Some(s) = query.status {
-        select = select.filter(user::Column::Status.eq(s.as_db()));
+        select = select.filter(user::Column::Status.eq(s));
     }
     if let Some(room_id) = query.room {
         select = select.filter(if plan == Plan::RoomIndex {
@@ -388,8 +390,8 @@ struct Listed {
     last_name: String,
     username: String,
     email: String,
-    user_type: String,
-    status: String,
+    user_type: UserType,
+    status: Status,
     last_login_at: i64,
     signed_up_at: i64,
     search_full: String,
@@ -442,14 +444,14 @@ fn rooms_of(json: Option<&str>) -> Result<Vec<RoomRef>, AppError> {
 pub async fn rooms(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
-) -> Result<Vec<super::RoomOption>, AppError> {
+) -> Result<Vec<RoomOption>, AppError> {
     Ok(room::Entity::find()
         .filter(room::Column::ClinicId.is_in(clinic_ids.to_vec()))
         .order_by_asc(room::Column::Name)
         .all(db)
         .await?
         .into_iter()
-        .map(|r| super::RoomOption {
+        .map(|r| RoomOption {
             id: r.id,
             name: r.name,
         })
@@ -458,10 +460,7 @@ pub async fn rooms(
 
 fn to_row(u: Listed) -> Result<MemberRow, AppError> {
     let rooms = rooms_of(u.rooms.as_deref())?;
-    let user_type = UserType::from_db(&u.user_type)
-        .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", u.id)))?;
-    let status = Status::from_db(&u.status)
-        .ok_or_else(|| AppError::internal(format!("user {} has an unknown status", u.id)))?;
+    let (user_type, status) = (u.user_type, u.status);
     Ok(MemberRow {
         id: u.id,
         first_name: u.first_name,

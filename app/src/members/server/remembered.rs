@@ -10,8 +10,9 @@ use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 use tokio::sync::OnceCell;
 
-use super::query::ParsedQuery;
-use super::{MemberPage, Status, UserType};
+use crate::accounts::{Status, UserType};
+use crate::members::MemberPage;
+use crate::members::query::ParsedQuery;
 use crate::text::fold;
 
 /// The map behind `mutex`, also after a panic elsewhere left it poisoned (each entry is
@@ -22,7 +23,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Views found to match more than [`COUNT_CAP`](super::query::COUNT_CAP) users,
+/// Views found to match more than [`COUNT_CAP`](crate::members::query::COUNT_CAP) users,
 /// remembered for [`CappedViews::FOR`].
 ///
 /// Counting to the cap reads over ten thousand index entries, the larger part of a search's
@@ -53,21 +54,21 @@ impl CappedViews {
         }
     }
 
-    pub(super) fn key(clinic_ids: &[i64], query: &ParsedQuery) -> String {
+    pub(in crate::members) fn key(clinic_ids: &[i64], query: &ParsedQuery) -> String {
         format!(
             "{clinic_ids:?}|{:?}|{:?}|{:?}|{}",
-            query.user_type.map(UserType::as_db),
-            query.status.map(Status::as_db),
+            query.user_type.map(UserType::key),
+            query.status.map(Status::key),
             query.room,
             fold(&query.q),
         )
     }
 
-    pub(super) fn is_over_cap(&self, key: &str) -> bool {
+    pub(in crate::members) fn is_over_cap(&self, key: &str) -> bool {
         self.seen.get(key).is_some()
     }
 
-    pub(super) fn remember(&self, key: String) {
+    pub(in crate::members) fn remember(&self, key: String) {
         self.seen.insert(key, ());
     }
 }
@@ -167,7 +168,11 @@ impl RecentPages {
 
     /// The view's clinics and filters (as [`CappedViews`] keys them), the version, and
     /// which page of it in which order.
-    pub(super) fn key(clinic_ids: &[i64], members_version: i64, query: &ParsedQuery) -> String {
+    pub(in crate::members) fn key(
+        clinic_ids: &[i64],
+        members_version: i64,
+        query: &ParsedQuery,
+    ) -> String {
         format!(
             "{}@{members_version}|{:?}|{:?}|{}|{:?}",
             CappedViews::key(clinic_ids, query),
@@ -178,11 +183,11 @@ impl RecentPages {
         )
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<MemberPage> {
+    pub(in crate::members) fn get(&self, key: &str) -> Option<MemberPage> {
         self.pages.get(key)
     }
 
-    pub(super) fn keep(&self, key: String, page: &MemberPage) {
+    pub(in crate::members) fn keep(&self, key: String, page: &MemberPage) {
         if self.most > 0 {
             self.pages.insert(key, page.clone());
         }
@@ -191,7 +196,7 @@ impl RecentPages {
     /// The page under `key`: kept, or being read by another request (then its read's
     /// answer), or read by `read` and kept. A read that fails is not shared: each request
     /// waiting on it then reads in turn. With `most` 0 nothing is kept or shared.
-    pub(super) async fn get_or_read<E>(
+    pub(in crate::members) async fn get_or_read<E>(
         &self,
         key: String,
         read: impl AsyncFnOnce() -> Result<MemberPage, E>,
@@ -225,11 +230,11 @@ impl RecentPages {
 
     /// The users page's table for the page under `key`, as rendered for the view at
     /// `address` (its links carry the view as the admin typed it).
-    pub(super) fn table(&self, key: &str, address: &str) -> Option<String> {
+    pub(in crate::members) fn table(&self, key: &str, address: &str) -> Option<String> {
         self.tables.get(&format!("{key}|{address}"))
     }
 
-    pub(super) fn keep_table(&self, key: &str, address: &str, html: &str) {
+    pub(in crate::members) fn keep_table(&self, key: &str, address: &str, html: &str) {
         if self.most > 0 {
             self.tables
                 .insert(format!("{key}|{address}"), html.to_owned());
@@ -239,12 +244,12 @@ impl RecentPages {
 
 #[cfg(test)]
 mod tests {
-    use super::super::MemberRow;
-    use super::super::query::Cursor;
     use super::*;
+    use crate::members::MemberRow;
+    use crate::members::query::Cursor;
 
     fn parsed(pairs: &[(&str, &str)]) -> ParsedQuery {
-        super::super::query::UsersQuery::from_pairs(
+        crate::members::query::UsersQuery::from_pairs(
             pairs.iter().map(|(k, v)| (*k, (*v).to_owned())),
         )
         .parse()

@@ -4,22 +4,22 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::options::check_lists;
-use super::options::{self, ClinicChoice, FormOptions, PROVIDER_ROLES};
-use super::types::NewMember;
-use super::{RoomOption, Status, UserType};
+use crate::accounts::choices::{self, check_lists};
 use crate::accounts::profile::{ValidProfile, check_new_password, field, today};
 use crate::accounts::store::{
     active_rooms, apply_profile, dedup, duplicates, is_unique_violation, policy_of, rejected,
 };
+use crate::accounts::{Status, UserType};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
 use crate::entities::{clinic, clinic_admin, password_history, room, user, user_room};
 use crate::error::{AppError, FieldError};
+use crate::members::RoomOption;
+use crate::members::types::{ClinicChoice, FormOptions, NewMember, PROVIDER_ROLES};
 use crate::state::AppState;
 
 /// The admin's clinics with their active rooms and policies, and the lists the form offers.
@@ -55,9 +55,9 @@ pub async fn form_options(
                 policy: policy_of(c),
             })
             .collect(),
-        countries: options::countries(),
-        us_states: options::us_states(),
-        timezones: options::timezones(),
+        countries: choices::countries(),
+        us_states: choices::us_states(),
+        timezones: choices::timezones(),
     })
 }
 
@@ -123,7 +123,7 @@ async fn check(
             "Choose rooms of this clinic.",
         ));
     }
-    let user_type = match UserType::from_db(&input.user_type) {
+    let user_type = match UserType::from_key(&input.user_type) {
         Some(t) if t != UserType::Guest => t,
         _ if input.user_type.is_empty() => UserType::Member,
         _ => {
@@ -202,24 +202,9 @@ async fn insert(
         active_rooms,
     } = checked;
     let now = now_ms();
-    let mut am = user::ActiveModel {
-        clinic_id: Set(clinic.id),
-        user_type: Set(user_type.as_db().to_owned()),
-        provider_role: Set((user_type == UserType::Provider).then(|| PROVIDER_ROLES[0].to_owned())),
-        password_hash: Set(password_hash.clone()),
-        status: Set(Status::Active.as_db().to_owned()),
-        delete_after: Set(None),
-        email_confirmed_at: Set(None),
-        last_login_at: Set(0),
-        signed_up_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    };
-    apply_profile(&mut am, &valid);
-
     let txn = crate::db::write_txn(db).await?;
-    let created = match am.insert(&txn).await {
+    let row = new_row(clinic.id, user_type, &valid, password_hash.clone(), now);
+    let created = match row.insert(&txn).await {
         Ok(created) => created,
         Err(err) if is_unique_violation(&err) => {
             txn.rollback().await?;
@@ -235,33 +220,7 @@ async fn insert(
         }
         Err(err) => return Err(err.into()),
     };
-    for room_id in &room_ids {
-        user_room::ActiveModel {
-            user_id: Set(created.id),
-            room_id: Set(*room_id),
-            assigned_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    if let Some(hash) = password_hash {
-        password_history::ActiveModel {
-            user_id: Set(created.id),
-            password_hash: Set(hash),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
-    if user_type == UserType::ClinicAdmin {
-        clinic_admin::ActiveModel {
-            user_id: Set(created.id),
-            clinic_id: Set(clinic.id),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    attach(&txn, &created, &room_ids, password_hash, now).await?;
     let room_names: Vec<String> = active_rooms
         .iter()
         .filter(|r| room_ids.contains(&r.id))
@@ -296,4 +255,69 @@ async fn insert(
     .await?;
     txn.commit().await?;
     Ok(created.id)
+}
+
+/// The users row of a new member: Active, never signed in, at version 1.
+fn new_row(
+    clinic_id: i64,
+    user_type: UserType,
+    valid: &ValidProfile,
+    password_hash: Option<String>,
+    now: i64,
+) -> user::ActiveModel {
+    let mut am = user::ActiveModel {
+        clinic_id: Set(clinic_id),
+        user_type: Set(user_type),
+        provider_role: Set((user_type == UserType::Provider).then(|| PROVIDER_ROLES[0].to_owned())),
+        password_hash: Set(password_hash),
+        status: Set(Status::Active),
+        delete_after: Set(None),
+        email_confirmed_at: Set(None),
+        last_login_at: Set(0),
+        signed_up_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    apply_profile(&mut am, valid);
+    am
+}
+
+/// What a new member holds beside its row: its rooms, its first password in the history,
+/// and, for a Clinic Admin, the clinic it administers.
+async fn attach(
+    txn: &DatabaseTransaction,
+    created: &user::Model,
+    room_ids: &[i64],
+    password_hash: Option<String>,
+    now: i64,
+) -> Result<(), AppError> {
+    for room_id in room_ids {
+        user_room::ActiveModel {
+            user_id: Set(created.id),
+            room_id: Set(*room_id),
+            assigned_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    if let Some(hash) = password_hash {
+        password_history::ActiveModel {
+            user_id: Set(created.id),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    if created.user_type == UserType::ClinicAdmin {
+        clinic_admin::ActiveModel {
+            user_id: Set(created.id),
+            clinic_id: Set(created.clinic_id),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
 }

@@ -10,22 +10,24 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::options::PROVIDER_ROLES;
-use super::options::check_lists;
-use super::types::{AssignedRoom, MemberDetail, MemberHistory, VisitRow};
-use super::{Status, UserType, format_time};
-use crate::accounts::profile::{ProfileInput, ValidProfile, field, today};
+use crate::accounts::profile::{ProfileInput, field};
 use crate::accounts::store::{
-    apply_profile, claim_version, dedup, duplicates, find_in_clinics, profile_of, rejected, stale,
+    apply_profile, checked_profile, claim_version, dedup, find_in_clinics, profile_of, stale,
 };
-use crate::audit::{self, Action, Change, mask_date, mask_phone};
+use crate::accounts::{Status, UserType};
+use crate::audit::service::profile_changes;
+use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
 use crate::entities::{clinic, clinic_admin, room, user, user_room, visit};
 use crate::error::AppError;
+use crate::members::types::{AssignedRoom, MemberDetail, MemberHistory, PROVIDER_ROLES};
+use crate::patients::VisitRow;
+use crate::patients::service::visit_status;
+use crate::text::format_time;
 
 /// Visits shown in the Management tab.
 const VISITS_SHOWN: u64 = 50;
@@ -50,15 +52,44 @@ fn to_assigned(r: &room::Model) -> AssignedRoom {
     }
 }
 
-pub(crate) fn visit_status_label(status: &str) -> String {
-    match status {
-        "waiting" => "Waiting",
-        "in_progress" => "In progress",
-        "completed" => "Completed",
-        "left" => "Left",
-        other => other,
-    }
-    .to_owned()
+/// The member's newest visits as the Management tab lists them, and how many there are.
+async fn newest_visits(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    clinic_rooms: &[room::Model],
+) -> Result<(Vec<VisitRow>, u64), AppError> {
+    let room_names: HashMap<i64, &str> = clinic_rooms
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let visits = visit::Entity::find()
+        .filter(visit::Column::UserId.eq(member_id))
+        .order_by_desc(visit::Column::EnteredAt)
+        .limit(VISITS_SHOWN)
+        .all(db)
+        .await?;
+    let count = if (visits.len() as u64) < VISITS_SHOWN {
+        visits.len() as u64
+    } else {
+        visit::Entity::find()
+            .filter(visit::Column::UserId.eq(member_id))
+            .count(db)
+            .await?
+    };
+    let rows = visits
+        .into_iter()
+        .map(|v| VisitRow {
+            at: format_time(v.entered_at),
+            room: room_names
+                .get(&v.room_id)
+                .copied()
+                .unwrap_or_default()
+                .to_owned(),
+            reason: v.reason,
+            status: visit_status::label(&v.status),
+        })
+        .collect();
+    Ok((rows, count))
 }
 
 async fn detail_of(
@@ -82,28 +113,8 @@ async fn detail_of(
         .into_iter()
         .map(|l| l.room_id)
         .collect();
-    let room_names: HashMap<i64, &str> = clinic_rooms
-        .iter()
-        .map(|r| (r.id, r.name.as_str()))
-        .collect();
-    let visits = visit::Entity::find()
-        .filter(visit::Column::UserId.eq(u.id))
-        .order_by_desc(visit::Column::EnteredAt)
-        .limit(VISITS_SHOWN)
-        .all(db)
-        .await?;
-    let visit_count = if (visits.len() as u64) < VISITS_SHOWN {
-        visits.len() as u64
-    } else {
-        visit::Entity::find()
-            .filter(visit::Column::UserId.eq(u.id))
-            .count(db)
-            .await?
-    };
-    let user_type = UserType::from_db(&u.user_type)
-        .ok_or_else(|| AppError::internal(format!("user {} has an unknown type", u.id)))?;
-    let status = Status::from_db(&u.status)
-        .ok_or_else(|| AppError::internal(format!("user {} has an unknown status", u.id)))?;
+    let (visits, visit_count) = newest_visits(db, u.id, &clinic_rooms).await?;
+    let (user_type, status) = (u.user_type, u.status);
     Ok(MemberDetail {
         id: u.id,
         clinic_id: u.clinic_id,
@@ -129,19 +140,7 @@ async fn detail_of(
             .collect(),
         signed_up: format_time(u.signed_up_at),
         last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at)),
-        visits: visits
-            .into_iter()
-            .map(|v| VisitRow {
-                at: format_time(v.entered_at),
-                room: room_names
-                    .get(&v.room_id)
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
-                reason: v.reason,
-                status: visit_status_label(&v.status),
-            })
-            .collect(),
+        visits,
         visit_count,
         is_self: u.id == admin.user_id,
         delete_on: u
@@ -177,71 +176,6 @@ pub async fn history(
     })
 }
 
-/// What changed between the stored profile and the saved one, masked where sensitive.
-pub(crate) fn profile_changes(old: &user::Model, new: &ValidProfile) -> Vec<Change> {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let phone = |v: &Option<String>| mask_phone(&text(v));
-    let mut changes = Vec::new();
-    let mut diff = |label: &str, from: String, to: String, shown: &dyn Fn(&str) -> String| {
-        if from != to {
-            changes.push(Change::new(label, shown(&from), shown(&to)));
-        }
-    };
-    let plain = |s: &str| s.to_owned();
-    diff(
-        "Username",
-        old.username.clone(),
-        new.username.clone(),
-        &plain,
-    );
-    diff(
-        "First Name",
-        old.first_name.clone(),
-        new.first_name.clone(),
-        &plain,
-    );
-    diff(
-        "Last Name",
-        old.last_name.clone(),
-        new.last_name.clone(),
-        &plain,
-    );
-    diff("Email", old.email.clone(), new.email.clone(), &plain);
-    diff(
-        "Date of Birth",
-        text(&old.date_of_birth),
-        text(&new.date_of_birth),
-        &mask_date,
-    );
-    diff("Address", text(&old.address), text(&new.address), &plain);
-    diff("City", text(&old.city), text(&new.city), &plain);
-    diff("State", text(&old.state), text(&new.state), &plain);
-    diff("Zip", text(&old.zip), text(&new.zip), &plain);
-    diff("Country", old.country.clone(), new.country.clone(), &plain);
-    diff("Phone", text(&old.phone), text(&new.phone), &|s| {
-        phone(&Some(s.to_owned()))
-    });
-    diff(
-        "Primary Care Physician Name",
-        text(&old.pcp_name),
-        text(&new.pcp_name),
-        &plain,
-    );
-    diff(
-        "Primary Care Physician Phone",
-        text(&old.pcp_phone),
-        text(&new.pcp_phone),
-        &|s| phone(&Some(s.to_owned())),
-    );
-    diff(
-        "Timezone",
-        old.timezone.clone(),
-        new.timezone.clone(),
-        &plain,
-    );
-    changes
-}
-
 /// Saves the Profile tab.
 #[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
 pub async fn save_profile(
@@ -252,26 +186,13 @@ pub async fn save_profile(
     input: ProfileInput,
 ) -> Result<MemberDetail, AppError> {
     let old = find_member(db, admin, id).await?;
-    if old.user_type == UserType::Guest.as_db() {
+    if old.user_type == UserType::Guest {
         return Err(AppError::validation(
             field::USERNAME,
             "A guest has no profile to edit.",
         ));
     }
-    let mut errors = duplicates(db, old.clinic_id, &input, Some(id)).await?;
-    let valid = match input.validate(today()) {
-        Ok(valid) => Some(valid),
-        Err(errs) => {
-            errors.extend(errs);
-            None
-        }
-    };
-    if let Some(valid) = &valid {
-        check_lists(valid, &mut errors);
-    }
-    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
-        return Err(rejected(errors));
-    };
+    let valid = checked_profile(db, old.clinic_id, &input, Some(id)).await?;
     stale(version, &old)?;
     let changes = profile_changes(&old, &valid);
     if changes.is_empty() {
@@ -300,6 +221,56 @@ pub async fn save_profile(
     reload(db, admin, id).await
 }
 
+/// The rooms of the member's clinic by ID, and the member's current rooms, once every room
+/// wanted is one of the clinic's that is active or already the member's.
+async fn rooms_allowed(
+    db: &DatabaseConnection,
+    member: &user::Model,
+    wanted: &[i64],
+) -> Result<(HashMap<i64, room::Model>, Vec<i64>), AppError> {
+    let clinic_rooms: HashMap<i64, room::Model> = room::Entity::find()
+        .filter(room::Column::ClinicId.eq(member.clinic_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let current: Vec<i64> = user_room::Entity::find()
+        .filter(user_room::Column::UserId.eq(member.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.room_id)
+        .collect();
+    for room_id in wanted {
+        let allowed = match clinic_rooms.get(room_id) {
+            Some(r) => r.active || current.contains(room_id),
+            None => false,
+        };
+        if !allowed {
+            return Err(AppError::validation(
+                field::ROOMS,
+                "Choose rooms of this member's clinic.",
+            ));
+        }
+    }
+    Ok((clinic_rooms, current))
+}
+
+/// The audit's lines for rooms added and removed, by name.
+fn room_changes(rooms: &HashMap<i64, room::Model>, added: &[i64], removed: &[i64]) -> Vec<Change> {
+    let name = |id: &i64| rooms.get(id).map(|r| r.name.clone()).unwrap_or_default();
+    let names = |ids: &[i64]| ids.iter().map(name).collect::<Vec<_>>().join(", ");
+    let mut changes = Vec::new();
+    if !added.is_empty() {
+        changes.push(Change::new("Rooms added", "", names(added)));
+    }
+    if !removed.is_empty() {
+        changes.push(Change::new("Rooms removed", names(removed), ""));
+    }
+    changes
+}
+
 /// Saves the Rooms tab: the member's rooms become `room_ids` (at least one, all of the
 /// member's clinic; rooms already assigned may stay even when deactivated).
 #[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
@@ -318,32 +289,7 @@ pub async fn save_rooms(
             "A member keeps at least one room.",
         ));
     }
-    let clinic_rooms: HashMap<i64, room::Model> = room::Entity::find()
-        .filter(room::Column::ClinicId.eq(old.clinic_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    let current: Vec<i64> = user_room::Entity::find()
-        .filter(user_room::Column::UserId.eq(id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.room_id)
-        .collect();
-    for room_id in &wanted {
-        let allowed = match clinic_rooms.get(room_id) {
-            Some(r) => r.active || current.contains(room_id),
-            None => false,
-        };
-        if !allowed {
-            return Err(AppError::validation(
-                field::ROOMS,
-                "Choose rooms of this member's clinic.",
-            ));
-        }
-    }
+    let (clinic_rooms, current) = rooms_allowed(db, &old, &wanted).await?;
     stale(version, &old)?;
     let added: Vec<i64> = wanted
         .iter()
@@ -358,20 +304,7 @@ pub async fn save_rooms(
     if added.is_empty() && removed.is_empty() {
         return detail_of(db, admin, old).await;
     }
-    let name = |id: &i64| {
-        clinic_rooms
-            .get(id)
-            .map(|r| r.name.clone())
-            .unwrap_or_default()
-    };
-    let names = |ids: &[i64]| ids.iter().map(name).collect::<Vec<_>>().join(", ");
-    let mut changes = Vec::new();
-    if !added.is_empty() {
-        changes.push(Change::new("Rooms added", "", names(&added)));
-    }
-    if !removed.is_empty() {
-        changes.push(Change::new("Rooms removed", names(&removed), ""));
-    }
+    let changes = room_changes(&clinic_rooms, &added, &removed);
     let now = now_ms();
     let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, <user::ActiveModel as Default>::default()).await?;
@@ -404,8 +337,71 @@ pub async fn save_rooms(
     reload(db, admin, id).await
 }
 
-/// Changes the user type (and a provider's role) from the Other tab. A Clinic Admin is
-/// one by their row in `clinic_admins`, kept in step here.
+/// The type and provider role chosen in the Other tab, when they are ones a member may have
+/// (a guest keeps being a guest; a Provider's role is on the list, Doctor when none).
+fn chosen_type(
+    old: &user::Model,
+    user_type: &str,
+    provider_role: &str,
+) -> Result<(UserType, Option<String>), AppError> {
+    let new_type = match UserType::from_key(user_type) {
+        Some(t) if t != UserType::Guest => t,
+        _ => {
+            return Err(AppError::validation(
+                field::USER_TYPE,
+                "Choose Member, Provider or Clinic Admin.",
+            ));
+        }
+    };
+    if old.user_type == UserType::Guest {
+        return Err(AppError::validation(
+            field::USER_TYPE,
+            "A guest's type cannot be changed.",
+        ));
+    }
+    if new_type != UserType::Provider {
+        return Ok((new_type, None));
+    }
+    let role = if provider_role.is_empty() {
+        PROVIDER_ROLES[0]
+    } else {
+        provider_role
+    };
+    if !PROVIDER_ROLES.contains(&role) {
+        return Err(AppError::validation(
+            "provider_role",
+            "Choose a role from the list.",
+        ));
+    }
+    Ok((new_type, Some(role.to_owned())))
+}
+
+/// A Clinic Admin is one by their row in `clinic_admins`: added or removed with the type.
+async fn keep_admin_row(
+    txn: &DatabaseTransaction,
+    old: &user::Model,
+    new_type: UserType,
+) -> Result<(), AppError> {
+    let was_admin = old.user_type == UserType::ClinicAdmin;
+    let is_admin = new_type == UserType::ClinicAdmin;
+    if is_admin && !was_admin {
+        clinic_admin::ActiveModel {
+            user_id: Set(old.id),
+            clinic_id: Set(old.clinic_id),
+        }
+        .insert(txn)
+        .await?;
+    } else if was_admin && !is_admin {
+        clinic_admin::Entity::delete_many()
+            .filter(clinic_admin::Column::UserId.eq(old.id))
+            .filter(clinic_admin::Column::ClinicId.eq(old.clinic_id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Changes the user type (and a provider's role) from the Other tab.
 #[tracing::instrument(skip_all, fields(member_id = id, actor = admin.user_id))]
 pub async fn save_type(
     db: &DatabaseConnection,
@@ -416,38 +412,8 @@ pub async fn save_type(
     provider_role: &str,
 ) -> Result<MemberDetail, AppError> {
     let old = find_member(db, admin, id).await?;
-    let new_type = match UserType::from_db(user_type) {
-        Some(t) if t != UserType::Guest => t,
-        _ => {
-            return Err(AppError::validation(
-                field::USER_TYPE,
-                "Choose Member, Provider or Clinic Admin.",
-            ));
-        }
-    };
-    let old_type = UserType::from_db(&old.user_type);
-    if old_type == Some(UserType::Guest) {
-        return Err(AppError::validation(
-            field::USER_TYPE,
-            "A guest's type cannot be changed.",
-        ));
-    }
-    let role = if new_type == UserType::Provider {
-        let role = if provider_role.is_empty() {
-            PROVIDER_ROLES[0]
-        } else {
-            provider_role
-        };
-        if !PROVIDER_ROLES.contains(&role) {
-            return Err(AppError::validation(
-                "provider_role",
-                "Choose a role from the list.",
-            ));
-        }
-        Some(role.to_owned())
-    } else {
-        None
-    };
+    let (new_type, role) = chosen_type(&old, user_type, provider_role)?;
+    let old_type = old.user_type;
     if id == admin.user_id && new_type != UserType::ClinicAdmin {
         return Err(AppError::validation(
             field::USER_TYPE,
@@ -455,39 +421,23 @@ pub async fn save_type(
         ));
     }
     stale(version, &old)?;
-    let describe = |t: Option<UserType>, role: &Option<String>| match (t, role) {
-        (Some(UserType::Provider), Some(role)) => format!("Provider ({role})"),
-        (Some(t), _) => t.label().to_owned(),
-        (None, _) => String::new(),
+    let describe = |t: UserType, role: &Option<String>| match (t, role) {
+        (UserType::Provider, Some(role)) => format!("Provider ({role})"),
+        (t, _) => t.label().to_owned(),
     };
     let from = describe(old_type, &old.provider_role);
-    let to = describe(Some(new_type), &role);
+    let to = describe(new_type, &role);
     if from == to {
         return detail_of(db, admin, old).await;
     }
     let am = user::ActiveModel {
-        user_type: Set(new_type.as_db().to_owned()),
+        user_type: Set(new_type),
         provider_role: Set(role),
         ..Default::default()
     };
     let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
-    let was_admin = old_type == Some(UserType::ClinicAdmin);
-    let is_admin = new_type == UserType::ClinicAdmin;
-    if is_admin && !was_admin {
-        clinic_admin::ActiveModel {
-            user_id: Set(id),
-            clinic_id: Set(old.clinic_id),
-        }
-        .insert(&txn)
-        .await?;
-    } else if was_admin && !is_admin {
-        clinic_admin::Entity::delete_many()
-            .filter(clinic_admin::Column::UserId.eq(id))
-            .filter(clinic_admin::Column::ClinicId.eq(old.clinic_id))
-            .exec(&txn)
-            .await?;
-    }
+    keep_admin_row(&txn, &old, new_type).await?;
     audit::service::record(
         &txn,
         old.clinic_id,

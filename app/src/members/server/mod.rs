@@ -1,0 +1,10 @@
+//! What only the server runs for the members screens: creating members, the Member Detail's
+//! opening and saving, the account lifecycle, the users table's queries, the pages the
+//! server remembers, and the table as the server renders it.
+
+pub mod create;
+pub mod edit;
+pub mod lifecycle;
+pub mod remembered;
+pub(super) mod rendered_table;
+pub mod users_table;

@@ -1,0 +1,4 @@
+//! Small components any screen may use; they know nothing of members, patients or rooms.
+
+pub mod modal;
+pub mod password_rules;
