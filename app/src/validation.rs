@@ -166,11 +166,12 @@ impl PasswordPolicy {
         let lower = crate::text::lower(password);
         rules.push(RuleCheck {
             label: "not a common password".into(),
-            met: !COMMON_PASSWORDS.contains(&lower.as_str()),
+            met: !password.is_empty() && !COMMON_PASSWORDS.contains(&lower.as_str()),
         });
         rules.push(RuleCheck {
             label: "not the username".into(),
-            met: username.is_empty() || lower != crate::text::lower(username.trim()),
+            met: !password.is_empty()
+                && (username.is_empty() || lower != crate::text::lower(username.trim())),
         });
         rules
     }
@@ -188,6 +189,15 @@ impl PasswordPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_rule_is_met_by_an_empty_password() {
+        let policy = PasswordPolicy::default();
+        let rules = policy.rules("", "jane");
+        assert!(rules.iter().all(|r| !r.met), "{rules:?}");
+        let rules = policy.rules("Granite-Meadow-2026", "jane");
+        assert!(rules.iter().all(|r| r.met), "{rules:?}");
+    }
 
     #[test]
     fn email_accepts_the_articles_example_and_trims() {

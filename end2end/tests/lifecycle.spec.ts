@@ -96,8 +96,8 @@ test("Set password from the row sets a password the member signs in with", async
   await users.rows().first().getByRole("link", { name: "Set password" }).click();
   const dialog = page.getByRole("dialog", { name: "Set password for Rhea Stone" });
   await expect(dialog).toBeVisible();
-  await dialog.getByLabel("Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
-  await dialog.getByLabel("Confirm Password (optional)", { exact: true }).fill("Row-Harbor-2026!");
+  await dialog.getByRole("textbox", { name: "Password", exact: true }).fill("Row-Harbor-2026!");
+  await dialog.getByRole("textbox", { name: "Confirm Password", exact: true }).fill("Row-Harbor-2026!");
   await expect(dialog.getByRole("checkbox", { name: "Sign the member out everywhere" })).toBeChecked();
   await dialog.getByRole("button", { name: "Set password" }).click();
   await expect(dialog).toHaveCount(0);

@@ -1,4 +1,5 @@
 import { expect, type Browser, type Page, type Locator } from "@playwright/test";
+import { watch } from "./fixtures";
 
 export const ADMIN = "admin@frontdesk.test";
 export const ADMIN_PASSWORD = process.env.FRONTDESK_DEMO_ADMIN_PASSWORD ?? "";
@@ -101,7 +102,9 @@ export async function clearMail() {
 
 /** A page in a browser context of its own: another person's browser. */
 export async function newPage(browser: Browser, javaScriptEnabled = true) {
-  return (await browser.newContext({ javaScriptEnabled })).newPage();
+  const page = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  watch(page);
+  return page;
 }
 
 /**

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, hydrated, newPage } from "./pages";
 
 test("an admin creates a room whose link works, then deactivates it and the link says it is closed", async ({ page, browser }) => {
   const login = new LoginPage(page, true);
@@ -32,7 +32,7 @@ test("an admin creates a room whose link works, then deactivates it and the link
   await expect(row).toContainText(`/u/${slug}`);
   await expect(row).toContainText("Active");
 
-  const visitor = await (await browser.newContext()).newPage();
+  const visitor = await newPage(browser);
   await visitor.goto(`/u/${slug}`);
   await expect(visitor.getByRole("heading", { name: `Welcome to ${name}` })).toBeVisible();
 

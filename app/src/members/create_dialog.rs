@@ -13,7 +13,7 @@ use super::{UserType, create_member, member_form_options};
 use crate::accounts::choices::Choice;
 use crate::accounts::profile::{ProfileInput, check_new_password, field};
 use crate::error::FieldError;
-use crate::ui::modal::Modal;
+use crate::ui::modal::{Modal, ModalClose};
 
 #[component]
 pub fn CreateMemberDialog(
@@ -28,7 +28,7 @@ pub fn CreateMemberDialog(
             <h2 id="create-member-title">"Create a Member"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || options.get().map(|result| match result {
-                    Ok(options) => view! { <CreateMemberForm options on_close on_created/> }.into_any(),
+                    Ok(options) => view! { <CreateMemberForm options on_created/> }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
@@ -37,11 +37,7 @@ pub fn CreateMemberDialog(
 }
 
 #[component]
-fn CreateMemberForm(
-    options: FormOptions,
-    on_close: Callback<()>,
-    on_created: Callback<(i64, String)>,
-) -> impl IntoView {
+fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -> impl IntoView {
     let first_clinic = options.clinics.first().map(|c| c.id).unwrap_or_default();
     let clinic = RwSignal::new(first_clinic.to_string());
     let clinic_id = Memo::new(move |_| clinic.get().parse::<i64>().unwrap_or_default());
@@ -89,6 +85,19 @@ fn CreateMemberForm(
         errors
     });
     let form = FormState::new(local);
+    let close = use_context::<ModalClose>();
+    if let Some(close) = close {
+        let blank = (
+            clinic.get_untracked(),
+            rooms.get_untracked(),
+            user_type.get_untracked(),
+            untrack(|| fields.get()),
+        );
+        close.track_unsaved(Signal::derive(move || {
+            let now = (clinic.get(), rooms.get(), user_type.get(), fields.get());
+            now != blank || !password.read().is_empty() || !confirm.read().is_empty()
+        }));
+    }
     Effect::new(move |_| {
         let email = fields.email.get();
         if !username_edited.get_untracked() {
@@ -153,8 +162,9 @@ fn CreateMemberForm(
             <PasswordFields form password confirm username=fields.username policy/>
             <PersonFields form fields options/>
             <div class="form-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="submit" class="button primary" disabled=move || form.busy.get()>
+                <button type="button" class="button"
+                    on:click=move |_| { if let Some(close) = close { close.request() } }>"Cancel"</button>
+                <button type="submit" class="button primary" aria-disabled=move || form.busy.get().to_string()>
                     {move || if form.busy.get() { "Creating…" } else { "Create" }}
                 </button>
             </div>
@@ -170,21 +180,47 @@ fn RoomPicker(
     clinic_rooms: Signal<Vec<super::RoomOption>>,
 ) -> impl IntoView {
     let rooms_invalid = move || form.message(field::ROOMS).is_some();
-    let add_room = move |ev: leptos::ev::Event| {
-        if let Ok(id) = event_target_value(&ev).parse::<i64>()
-            && !rooms.read_untracked().contains(&id)
-        {
-            rooms.update(|r| r.push(id));
-            form.edited(field::ROOMS);
-        }
-    };
+    // What the picker last said: "Added …" or "Removed …", for screen readers.
+    let said = RwSignal::new(String::new());
     let room_name = move |id: i64| {
         clinic_rooms
-            .get()
+            .get_untracked()
             .into_iter()
             .find(|r| r.id == id)
             .map(|r| r.name)
             .unwrap_or_default()
+    };
+    let add = move |value: String| {
+        if let Ok(id) = value.parse::<i64>()
+            && !rooms.read_untracked().contains(&id)
+        {
+            rooms.update(|r| r.push(id));
+            form.edited(field::ROOMS);
+            said.set(format!("Added {}.", room_name(id)));
+        }
+    };
+    // Arrow keys and typing browse the list (a closed select changes its value on them);
+    // Enter, or choosing with the pointer, adds.
+    let browsing = StoredValue::new(false);
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            add(event_target_value(&ev));
+        } else if ev.key() != "Tab" {
+            browsing.set_value(true);
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        if browsing.get_value() {
+            browsing.set_value(false);
+        } else {
+            add(event_target_value(&ev));
+        }
+    };
+    let remove = move |id: i64| {
+        rooms.update(|r| r.retain(|x| *x != id));
+        said.set(format!("Removed {}.", room_name(id)));
+        crate::ui::modal::focus_later(field_id(field::ROOMS));
     };
     view! {
         <fieldset class="field rooms" class:invalid=rooms_invalid
@@ -197,14 +233,15 @@ fn RoomPicker(
                         <li class="chip">
                             {name.clone()}
                             <button type="button" class="chip-remove" aria-label=format!("Remove {name}")
-                                on:click=move |_| rooms.update(|r| r.retain(|x| *x != id))>"✕"</button>
+                                on:click=move |_| remove(id)>"✕"</button>
                         </li>
                     }
                 }).collect_view()}
             </ul>
             <label class="visually-hidden" for=field_id(field::ROOMS)>"Add a room"</label>
-            <select id=field_id(field::ROOMS) prop:value=String::new on:change=add_room
-                aria-invalid=move || rooms_invalid().to_string()>
+            <select id=field_id(field::ROOMS) prop:value=String::new on:change=on_change
+                on:keydown=on_key aria-invalid=move || rooms_invalid().to_string()
+                aria-describedby=format!("{}-error", field_id(field::ROOMS))>
                 <option value="">"Add a room…"</option>
                 {move || clinic_rooms.get().into_iter().filter(|r| !rooms.read().contains(&r.id)).map(|r| view! {
                     <option value=r.id.to_string()>{r.name}</option>
@@ -213,6 +250,7 @@ fn RoomPicker(
             <p class="field-error" id=format!("{}-error", field_id(field::ROOMS))>
                 {move || form.message(field::ROOMS)}
             </p>
+            <p class="visually-hidden" role="status">{move || said.get()}</p>
         </fieldset>
     }
 }

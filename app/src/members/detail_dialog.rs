@@ -14,7 +14,7 @@ use super::{
 use crate::audit::AuditTable;
 use crate::error::AppError;
 use crate::text::portal_id;
-use crate::ui::modal::Modal;
+use crate::ui::modal::{Modal, ModalClose};
 
 /// The modal's tabs, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +252,13 @@ fn ProfileTab(shared: Shared, options: Option<FormOptions>) -> impl IntoView {
     let fields = ProfileFields::new(&start.profile);
     let form = FormState::new(local_checks(fields, Vec::new));
     let saved_note = RwSignal::new(false);
+    if let Some(close) = use_context::<ModalClose>() {
+        close.track_unsaved(Signal::derive(move || {
+            shared
+                .detail
+                .with(|d| d.as_ref().is_some_and(|d| d.profile != fields.get()))
+        }));
+    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved_note.set(false);
@@ -310,7 +317,7 @@ fn ProfileTab(shared: Shared, options: Option<FormOptions>) -> impl IntoView {
             <p class="saved" role="status">{move || saved_note.get().then_some("Saved.")}</p>
             <div class="form-actions">
                 <button type="button" class="button" on:click=cancel>"Cancel"</button>
-                <button type="submit" class="button primary" disabled=move || form.busy.get()>
+                <button type="submit" class="button primary" aria-disabled=move || form.busy.get().to_string()>
                     {move || if form.busy.get() { "Saving…" } else { "Save" }}
                 </button>
             </div>
@@ -465,10 +472,17 @@ fn OtherTab(shared: Shared) -> impl IntoView {
         editing.set(true);
         crate::ui::modal::focus_later("edit-user-type".into());
     };
+    let stop_edit = move || {
+        editing.set(false);
+        crate::ui::modal::focus_later("user-type-edit".into());
+    };
     let save = move |_| {
         let Some(current) = shared.detail.get_untracked() else {
             return;
         };
+        if form.busy.get_untracked() {
+            return;
+        }
         form.busy.set(true);
         form.alert.set(None);
         let (t, r) = (user_type.get_untracked(), role.get_untracked());
@@ -500,7 +514,13 @@ fn OtherTab(shared: Shared) -> impl IntoView {
         <h3>"User type"</h3>
         {move || if editing.get() {
             view! {
-                <div class="type-editor">
+                <div class="type-editor" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        ev.prevent_default();
+                        ev.stop_propagation();
+                        stop_edit();
+                    }
+                }>
                     <label>
                         <span>"User type"</span>
                         <select id="edit-user-type" prop:value=move || user_type.get()
@@ -519,8 +539,8 @@ fn OtherTab(shared: Shared) -> impl IntoView {
                         </select>
                     </label>
                     <div class="form-actions">
-                        <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
-                        <button type="button" class="button primary" disabled=move || form.busy.get() on:click=save>"Save"</button>
+                        <button type="button" class="button" on:click=move |_| stop_edit()>"Cancel"</button>
+                        <button type="button" class="button primary" aria-disabled=move || form.busy.get().to_string() on:click=save>"Save"</button>
                     </div>
                 </div>
             }.into_any()

@@ -135,9 +135,12 @@ impl FormState {
             .map(|e| e.message.clone())
     }
 
+    /// Marks a field as visited (its messages show from now on). A blur that arrives after
+    /// the form is gone does nothing.
     pub fn touch(&self, name: &'static str) {
-        if !self.touched.read_untracked().contains(&name) {
-            self.touched.update(|t| t.push(name));
+        let visited = self.touched.try_with_untracked(|t| t.contains(&name));
+        if visited == Some(false) {
+            self.touched.try_update(|t| t.push(name));
         }
     }
 
@@ -330,11 +333,15 @@ pub fn PasswordFields(
     confirm: RwSignal<String>,
     username: RwSignal<String>,
     #[prop(into)] policy: Signal<PasswordPolicy>,
+    /// Whether a password must be given (Set password), rather than left for the member to
+    /// choose from a welcome email (Create a Member).
+    #[prop(optional)]
+    required: bool,
 ) -> impl IntoView {
     let rules = move || policy.get().rules(&password.get(), &username.get());
     view! {
         <TextField form name=field::PASSWORD label="Password" value=password kind="password"
-            autocomplete="new-password"/>
+            autocomplete="new-password" required/>
         <div class="requirements" id="password-requirements">
             <p><span aria-hidden="true">"📘 "</span>"Password requirements"</p>
             <ul aria-live="polite">
@@ -342,7 +349,7 @@ pub fn PasswordFields(
             </ul>
         </div>
         <TextField form name=field::CONFIRM_PASSWORD label="Confirm Password" value=confirm
-            kind="password" autocomplete="new-password"/>
+            kind="password" autocomplete="new-password" required/>
     }
 }
 

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::accounts::profile::check_new_password;
 use crate::error::AppError;
-use crate::ui::modal::Modal;
+use crate::ui::modal::{Modal, ModalClose};
 
 /// The article's warning, shown before any deletion.
 pub const DELETE_WARNING: &str = "Note: When a patient account is deleted, all the visit records and data associated with his/her profile will also be removed and not be retrievable.";
@@ -126,6 +126,12 @@ pub fn SetPasswordDialog(
                             errors
                         });
                         let form = FormState::new(local);
+                        let close = use_context::<ModalClose>();
+                        if let Some(close) = close {
+                            close.track_unsaved(Signal::derive(move || {
+                                !password.read().is_empty() || !confirm.read().is_empty()
+                            }));
+                        }
                         let name = info.name.clone();
                         let submit = move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();
@@ -149,15 +155,16 @@ pub fn SetPasswordDialog(
                             <h2 id="set-password-title">{format!("Set password for {}", info.name)}</h2>
                             <form class="member-form single" novalidate on:submit=submit>
                                 <FormAlert form/>
-                                <PasswordFields form password confirm username policy/>
+                                <PasswordFields form password confirm username policy required=true/>
                                 <label class="check">
                                     <input type="checkbox" prop:checked=move || sign_out.get()
                                         on:change=move |ev| sign_out.set(event_target_checked(&ev))/>
                                     " Sign the member out everywhere"
                                 </label>
                                 <div class="form-actions">
-                                    <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                                    <button type="submit" class="button primary" disabled=move || form.busy.get()>"Set password"</button>
+                                    <button type="button" class="button"
+                                        on:click=move |_| { if let Some(close) = close { close.request() } }>"Cancel"</button>
+                                    <button type="submit" class="button primary" aria-disabled=move || form.busy.get().to_string()>"Set password"</button>
                                 </div>
                             </form>
                         }.into_any()
@@ -186,10 +193,18 @@ pub fn StatusEditor(
     let chosen = RwSignal::new(now.key().to_owned());
     let form = FormState::new(Memo::new(|_| Vec::new()));
     let saved_note = RwSignal::new(None::<String>);
+    let unchanged = move || {
+        detail.with(|d| d.as_ref().map(|d| d.status.key().to_owned())) == Some(chosen.get())
+    };
+    // The buttons stay focusable while they cannot act (aria-disabled): focus stays on Save
+    // User Status after a save instead of falling to the page.
     let save = move |_| {
         let Some(current) = detail.get_untracked() else {
             return;
         };
+        if form.busy.get_untracked() || untrack(unchanged) {
+            return;
+        }
         form.busy.set(true);
         form.alert.set(None);
         saved_note.set(None);
@@ -216,9 +231,6 @@ pub fn StatusEditor(
         }
         form.alert.set(None);
     };
-    let unchanged = move || {
-        detail.with(|d| d.as_ref().map(|d| d.status.key().to_owned())) == Some(chosen.get())
-    };
     view! {
         <FormAlert form/>
         <div class="status-editor">
@@ -230,8 +242,9 @@ pub fn StatusEditor(
                 }).collect_view()}
             </select>
             <button type="button" class="button primary" on:click=save
-                disabled=move || unchanged() || form.busy.get()>"Save User Status"</button>
-            <button type="button" class="button" on:click=cancel disabled=unchanged>"Cancel"</button>
+                aria-disabled=move || (unchanged() || form.busy.get()).to_string()>"Save User Status"</button>
+            <button type="button" class="button" on:click=cancel
+                aria-disabled=move || unchanged().to_string()>"Cancel"</button>
         </div>
         <p class="muted" hidden=move || detail.with(|d| d.as_ref().and_then(|d| d.delete_on.clone()).is_none())>
             {move || detail.with(|d| d.as_ref().and_then(|d| d.delete_on.clone()).map(|on| format!("This account will be deleted for good on {on} unless it is set Active before then.")))}
@@ -246,6 +259,9 @@ pub fn ResetEmailButton(id: i64, email: String) -> impl IntoView {
     let note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let send = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         let email = email.clone();
         leptos::task::spawn_local(async move {
@@ -259,7 +275,7 @@ pub fn ResetEmailButton(id: i64, email: String) -> impl IntoView {
     };
     view! {
         <p>
-            <button type="button" class="button" on:click=send disabled=move || busy.get()>
+            <button type="button" class="button" on:click=send aria-disabled=move || busy.get().to_string()>
                 "Send Reset Password Email"
             </button>
         </p>

@@ -1,0 +1,169 @@
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+
+// The admin's dialogs used with the keyboard alone: what Escape, Cancel and ✕ do to typing,
+// where focus goes, and that nothing panics in the page (the fixture fails on any error).
+
+async function signIn(page: Page) {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await hydrated(page);
+}
+
+const field = (page: Page, name: string) =>
+  page
+    .getByRole("textbox", { name, exact: true })
+    .or(page.getByRole("combobox", { name, exact: true }));
+
+test("Escape in Create a Member: closes at once when nothing is typed, asks before discarding typing", async ({ page }) => {
+  await signIn(page);
+  const opener = page.getByRole("link", { name: "New Member" });
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Create a Member" });
+  await expect(field(page, "First Name")).toBeVisible();
+
+  // Typing, then taking it back: nothing to lose, so Escape closes, from inside the field.
+  await field(page, "First Name").focus();
+  await page.keyboard.type("Jo");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(opener).toBeFocused();
+
+  // Typing that stays: Escape asks, and "Keep editing" returns to the field, text kept.
+  await page.keyboard.press("Enter");
+  await expect(field(page, "First Name")).toBeVisible();
+  await field(page, "First Name").focus();
+  await page.keyboard.type("Joanna");
+  await page.keyboard.press("Escape");
+  const ask = dialog.getByRole("alertdialog", { name: "Discard changes?" });
+  await expect(ask).toBeVisible();
+  await expect(ask.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(ask).toHaveCount(0);
+  await expect(field(page, "First Name")).toBeFocused();
+  await expect(field(page, "First Name")).toHaveValue("Joanna");
+
+  // Cancel asks the same; "Discard" closes and focus returns to New Member.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(ask).toBeVisible();
+  await ask.getByRole("button", { name: "Discard" }).press("Enter");
+  await expect(dialog).toHaveCount(0);
+  await expect(opener).toBeFocused();
+});
+
+test("Escape in the member detail: a profile edit asks first, the User type editor cancels only itself", async ({ page }) => {
+  await signIn(page);
+  const id = await createMember(page, {
+    first: "Ines",
+    last: "Duarte",
+    email: `ines.duarte.${Date.now()}@example.com`,
+  });
+  await page.goto(`/admin/users?member=${id}&tab=profile`);
+  await hydrated(page);
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: INES DUARTE" });
+  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+
+  await field(page, "City (optional)").focus();
+  await page.keyboard.type("Porto");
+  await page.keyboard.press("Escape");
+  const ask = detail.getByRole("alertdialog", { name: "Discard changes?" });
+  await expect(ask.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(ask.getByRole("button", { name: "Discard" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(detail).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Edit Ines Duarte" }).or(page.locator(`#edit-${id}`))).toBeFocused();
+
+  // The User type editor: Escape leaves the editor, the dialog stays.
+  await page.goto(`/admin/users?member=${id}&tab=other`);
+  await hydrated(page);
+  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  await detail.getByRole("button", { name: "Edit", exact: true }).press("Enter");
+  await expect(detail.getByLabel("User type")).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(detail.getByLabel("User type")).toHaveCount(0);
+  await expect(detail).toBeVisible();
+  await expect(detail.getByRole("button", { name: "Edit", exact: true })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(detail).toHaveCount(0);
+});
+
+test("Set password asks for a password, and its rules start unmet", async ({ page }) => {
+  await signIn(page);
+  const id = await createMember(page, {
+    first: "Rui",
+    last: "Matos",
+    email: `rui.matos.${Date.now()}@example.com`,
+  });
+  await page.goto(`/admin/users?password=${id}`);
+  await hydrated(page);
+  const dialog = page.getByRole("dialog", { name: /Set password/i });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("textbox", { name: "Password", exact: true })).toBeVisible();
+  await expect(dialog.getByText("(optional)")).toHaveCount(0);
+  // With nothing typed, no rule reads as met.
+  await expect(dialog.locator(".requirements li.met")).toHaveCount(0);
+});
+
+test("the room picker browses with the arrow keys and adds on Enter, saying what it added", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("link", { name: "New Member" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create a Member" });
+  const picker = dialog.getByLabel("Add a room");
+  await expect(picker).toBeVisible();
+  const chips = dialog.getByRole("button", { name: /^Remove / });
+  const before = await chips.count();
+  await picker.focus();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(chips).toHaveCount(before);
+  await page.keyboard.press("Enter");
+  await expect(chips).toHaveCount(before + 1);
+  const added = (await chips.last().getAttribute("aria-label"))!.replace(/^Remove /, "");
+  await expect(dialog.getByRole("status").filter({ hasText: `Added ${added}.` })).toHaveCount(1);
+  await expect(picker).toBeFocused();
+  // Removing a room keeps focus in the picker's fieldset, on the list.
+  await chips.last().press("Enter");
+  await expect(chips).toHaveCount(before);
+  await expect(picker).toBeFocused();
+});
+
+test("after Save, Save User Status and Send Reset Password Email, focus stays on the button pressed", async ({ page }) => {
+  await signIn(page);
+  const id = await createMember(page, {
+    first: "Luis",
+    last: "Prado",
+    email: `luis.prado.${Date.now()}@example.com`,
+  });
+  await page.goto(`/admin/users?member=${id}&tab=profile`);
+  await hydrated(page);
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: LUIS PRADO" });
+  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+
+  await field(page, "City (optional)").fill("Braga");
+  const save = detail.getByRole("button", { name: "Save", exact: true });
+  await save.press("Enter");
+  await expect(detail.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await expect(save).toBeFocused();
+
+  await detail.getByRole("tab", { name: "Other" }).click();
+  await detail.getByLabel("Status").selectOption("suspended");
+  const saveStatus = detail.getByRole("button", { name: "Save User Status" });
+  await saveStatus.press("Enter");
+  await expect(detail.getByRole("status").filter({ hasText: "Status saved: Suspended." })).toBeVisible();
+  await expect(saveStatus).toBeFocused();
+  await detail.getByLabel("Status").selectOption("active");
+  await saveStatus.press("Enter");
+  await expect(detail.getByRole("status").filter({ hasText: "Status saved: Active." })).toBeVisible();
+
+  const reset = detail.getByRole("button", { name: "Send Reset Password Email" });
+  await reset.press("Enter");
+  await expect(detail.getByRole("status").filter({ hasText: "A reset link was sent" })).toBeVisible();
+  await expect(reset).toBeFocused();
+});
