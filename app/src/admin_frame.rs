@@ -12,6 +12,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
     provide_context(SignedIn(who));
     let logout = ServerAction::<Logout>::new();
     view! {
+        <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to main content"</a>
         <header class="topbar">
             <a class="brand" href="/admin/users">"Frontdesk"</a>
             <nav aria-label="Admin">
@@ -32,7 +33,13 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
-        <main class="admin">{children()}</main>
+        <main class="admin" id="main" tabindex="-1">{children()}</main>
         <IdleWatch/>
     }
+}
+
+/// Moves focus to the page's content (the router would take the link for a navigation).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    ev.prevent_default();
+    crate::ui::modal::focus_later("main".into());
 }

@@ -84,6 +84,19 @@ pub fn format_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A count with thousands separated as the article writes them: "277,606".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,8 +51,10 @@ test("Escape in Create a Member: closes at once when nothing is typed, asks befo
 
   // Cancel asks the same; "Discard" closes and focus returns to New Member.
   await dialog.getByRole("button", { name: "Cancel" }).click();
-  await expect(ask).toBeVisible();
-  await ask.getByRole("button", { name: "Discard" }).press("Enter");
+  await expect(ask.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(ask.getByRole("button", { name: "Discard" })).toBeFocused();
+  await page.keyboard.press("Enter");
   await expect(dialog).toHaveCount(0);
   await expect(opener).toBeFocused();
 });
@@ -166,4 +168,50 @@ test("after Save, Save User Status and Send Reset Password Email, focus stays on
   await reset.press("Enter");
   await expect(detail.getByRole("status").filter({ hasText: "A reset link was sent" })).toBeVisible();
   await expect(reset).toBeFocused();
+});
+
+test("the users page: a skip link to the content, a named table, and each new count said politely", async ({ page }) => {
+  await signIn(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to main content" });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main#main")).toBeFocused();
+
+  await expect(page.getByRole("table", { name: "Users" })).toBeVisible();
+  const said = page.locator("#users-count-said");
+  await expect(said).toHaveAttribute("role", "status");
+  const search = page.getByRole("searchbox", { name: "Search users" });
+  await search.fill("gomez");
+  await search.press("Enter");
+  await expect(said).toHaveText(/^\d[\d,]*\+? users?$/);
+  await search.fill("no-such-person-anywhere");
+  await search.press("Enter");
+  await expect(said).toHaveText("No users match this search and these filters.");
+});
+
+test("Create with nothing filled in focuses Rooms, the first field in error, whose message names it", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("link", { name: "New Member" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create a Member" });
+  const picker = dialog.getByLabel("Add a room");
+  await expect(picker).toBeVisible();
+  // Take away any room the form chose for a clinic with one room.
+  const chips = dialog.getByRole("button", { name: /^Remove / });
+  while ((await chips.count()) > 0) await chips.first().click();
+  await dialog.getByRole("button", { name: "Create" }).press("Enter");
+  await expect(picker).toBeFocused();
+  await expect(picker).toHaveAccessibleDescription("Choose at least one room.");
+});
+
+test("a refused guest entry puts focus on the first field to fix, which names the problem", async ({ page }) => {
+  await page.goto("/u/jessica/guest");
+  await hydrated(page);
+  await page.getByLabel("Last name").fill("Okafor");
+  await page.getByLabel("Reason for visit").fill("A cough");
+  await page.getByRole("button", { name: "Enter the waiting room" }).press("Enter");
+  const first = page.getByLabel("First name");
+  await expect(first).toBeFocused();
+  await expect(first).toHaveAttribute("aria-invalid", "true");
+  await expect(first).not.toHaveAccessibleDescription("");
 });

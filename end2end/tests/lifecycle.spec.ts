@@ -131,5 +131,5 @@ test("a deleted member is gone from the table", async ({ page }) => {
   await expect(dialog).toHaveCount(0);
   await expect(page.getByRole("status").filter({ hasText: `${name} was deleted` })).toBeVisible();
   await users.search(username);
-  await expect(page.getByText("No users match this search and these filters.")).toBeVisible();
+  await expect(page.locator(".members-table").getByText("No users match this search and these filters.")).toBeVisible();
 });

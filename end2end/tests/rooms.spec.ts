@@ -36,8 +36,24 @@ test("an admin creates a room whose link works, then deactivates it and the link
   await visitor.goto(`/u/${slug}`);
   await expect(visitor.getByRole("heading", { name: `Welcome to ${name}` })).toBeVisible();
 
-  await row.getByRole("button", { name: `Deactivate ${name}` }).click();
+  // Deactivating asks first, naming the room and its members; by keyboard alone.
+  const deactivate = row.getByRole("button", { name: `Deactivate ${name}` });
+  await deactivate.focus();
+  await page.keyboard.press("Enter");
+  const ask = row.getByRole("alertdialog", { name: `Deactivate ${name}?` });
+  await expect(ask).toContainText(`Deactivate ${name}? Its link will say the room is closed; its 0 members keep their accounts.`);
+  await expect(ask.getByRole("button", { name: "Keep it open" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(ask).toHaveCount(0);
+  await expect(deactivate).toBeFocused();
+  await expect(row).toContainText("Active");
+  await page.keyboard.press("Enter");
+  await expect(ask.getByRole("button", { name: "Keep it open" })).toBeFocused();
+  await page.keyboard.press("Shift+Tab");
+  await expect(ask.getByRole("button", { name: "Deactivate", exact: true })).toBeFocused();
+  await page.keyboard.press("Enter");
   await expect(page.getByRole("status").filter({ hasText: "was deactivated" })).toBeVisible();
+  await expect(page.getByRole("button", { name: `Reopen ${name}` })).toBeFocused();
   await expect(page.getByRole("row").filter({ hasText: name })).toContainText("Inactive");
   await visitor.reload();
   await expect(visitor.getByRole("heading", { name: `${name} is closed` })).toBeVisible();

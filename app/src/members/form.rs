@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::types::FormOptions;
 use crate::accounts::choices::Choice;
-use crate::accounts::profile::{ProfileInput, field, today};
+use crate::accounts::profile::{FORM_ORDER, ProfileInput, field, today};
 use crate::error::FieldError;
 use crate::ui::password_rules::rule_items;
 use crate::validation::PasswordPolicy;
@@ -204,6 +204,8 @@ pub fn local_checks(
     Memo::new(move |_| {
         let mut errors = fields.get().validate(today()).err().unwrap_or_default();
         errors.extend(extra());
+        // In the form's order: a failed submit focuses the first field the admin reads.
+        errors.sort_by_key(|e| FORM_ORDER.iter().position(|f| *f == e.field));
         errors
     })
 }

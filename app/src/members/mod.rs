@@ -79,25 +79,13 @@ pub struct MemberPage {
 impl MemberPage {
     /// "1 user", "2,345 users", "10,000+ users".
     pub fn count_label(&self) -> String {
-        let n = group_thousands(self.count);
+        let n = crate::text::thousands(self.count);
         match (self.count, self.count_capped) {
             (_, true) => format!("{n}+ users"),
             (1, false) => "1 user".to_owned(),
             _ => format!("{n} users"),
         }
     }
-}
-
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

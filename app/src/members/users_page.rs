@@ -111,6 +111,25 @@ impl Decoder<Result<String, AppError>> for TableInPage {
     }
 }
 
+/// The count line of a rendered table ("2,345 users", or why it is empty), as the server
+/// wrote it (without the renderer's markers).
+fn count_in(html: &str) -> Option<String> {
+    const START: &str = "<p class=\"summary\">";
+    let from = html.find(START)? + START.len();
+    let to = from + html[from..].find("</p>")?;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html[from..to].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Some(text)
+}
+
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let params = use_query_map();
@@ -199,6 +218,16 @@ pub fn UsersPage() -> impl IntoView {
         })
     };
     let fallback = || view! { <p class="loading">"Loading users…"</p> };
+    // Each new count ("12 users") is said politely as the table changes. Set by an effect,
+    // so the server's render and hydration agree on an empty region.
+    let count_said = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(html)) = page.get()
+            && let Some(count) = count_in(&html)
+        {
+            count_said.set(count);
+        }
+    });
     // The pending flag matters only in the browser; on the server, Transition's pending
     // effect can outlive the render and touch disposed state (leptos 0.8.23).
     #[cfg(feature = "hydrate")]
@@ -244,6 +273,7 @@ pub fn UsersPage() -> impl IntoView {
             // Always present, shown by attribute: its markup never differs between the server's
             // render and hydration.
             <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
+            <p class="visually-hidden" role="status" id="users-count-said">{move || count_said.get()}</p>
             {table}
             <OpenDialog modal tab view_query notice refresh/>
         </AdminLayout>

@@ -272,6 +272,20 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
             </div>
         }
     };
+    // After a refused entry, focus goes to the first field in error, or to the message on
+    // top: a keyboard or screen-reader user lands on what to fix, and hears it.
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Err(_)))) {
+            let first = [
+                guest_field::FIRST_NAME,
+                guest_field::LAST_NAME,
+                guest_field::REASON,
+            ]
+            .into_iter()
+            .find(|name| field_error(name).is_some());
+            crate::ui::modal::focus_later(first.unwrap_or("guest-form-error").to_owned());
+        }
+    });
     let back = format!("/u/{}", room.slug);
     view! {
         <Title text=format!("Enter as guest · {}", room.name)/>
@@ -279,7 +293,7 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
         <h1>"Enter as guest"</h1>
         <p>{format!("You are entering the waiting room of {}.", room.name)}</p>
         <ActionForm action=action attr:class="form" attr:novalidate=true>
-            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || form_error().map(|m| view! { <p class="form-error" id="guest-form-error" tabindex="-1" role="alert">{m}</p> })}
             <input type="hidden" name="slug" value=room.slug.clone()/>
             {input(guest_field::FIRST_NAME, "First name", "given-name")}
             {input(guest_field::LAST_NAME, "Last name", "family-name")}

@@ -70,7 +70,11 @@ fn RoomTable(
     if list.rooms.is_empty() {
         return view! { <p class="empty">"No rooms yet. Create one with New room."</p> }.into_any();
     }
+    // The room whose deactivation is being confirmed.
+    let confirming = RwSignal::new(None::<i64>);
     let toggle = move |room: RoomRow| {
+        confirming.set(None);
+        let toggle_id = format!("room-toggle-{}", room.id);
         leptos::task::spawn_local(async move {
             match set_room_active(room.id, !room.active).await {
                 Ok(r) => {
@@ -83,6 +87,8 @@ fn RoomTable(
                         )
                     }));
                     version.update(|v| *v += 1);
+                    // The table is read again; focus returns to the row's button.
+                    crate::ui::modal::focus_later(toggle_id);
                 }
                 Err(err) => note.set(Some(err.to_string())),
             }
@@ -105,6 +111,25 @@ fn RoomTable(
                     let edit = RoomInput::from_row(&room);
                     let name = room.name.clone();
                     let for_toggle = room.clone();
+                    let id = room.id;
+                    let toggle_id = format!("room-toggle-{id}");
+                    let keep_id = format!("room-keep-{id}");
+                    let question = format!(
+                        "Deactivate {name}? Its link will say the room is closed; its {} members keep their accounts.",
+                        crate::text::thousands(room.members)
+                    );
+                    let ask_or_toggle = {
+                        let room = for_toggle.clone();
+                        let keep_id = keep_id.clone();
+                        move |_| {
+                            if room.active {
+                                confirming.set(Some(room.id));
+                                crate::ui::modal::focus_later(keep_id.clone());
+                            } else {
+                                toggle(room.clone());
+                            }
+                        }
+                    };
                     view! {
                         <tr>
                             <td>{room.name.clone()}</td>
@@ -116,11 +141,36 @@ fn RoomTable(
                                 <button type="button" class="link-button" aria-label=format!("Edit {name}")
                                     on:click=move |_| { note.set(None); editing.set(Some(edit.clone())); }>"Edit"</button>
                                 " "
-                                <button type="button" class="link-button" class:danger=room.active
+                                <button type="button" id=toggle_id.clone() class="link-button" class:danger=room.active
                                     aria-label=format!("{} {name}", if room.active { "Deactivate" } else { "Reopen" })
-                                    on:click=move |_| toggle(for_toggle.clone())>
+                                    on:click=ask_or_toggle>
                                     {if room.active { "Deactivate" } else { "Reopen" }}
                                 </button>
+                                    <div class="confirm" role="alertdialog" aria-label=format!("Deactivate {}?", for_toggle.name)
+                                        hidden=move || confirming.get() != Some(id)
+                                        on:keydown={
+                                            let toggle_id = toggle_id.clone();
+                                            move |ev: leptos::ev::KeyboardEvent| {
+                                                if ev.key() == "Escape" {
+                                                    confirming.set(None);
+                                                    crate::ui::modal::focus_later(toggle_id.clone());
+                                                }
+                                            }
+                                        }>
+                                        <p>{question.clone()}</p>
+                                        <button type="button" class="button danger" on:click={
+                                            let room = for_toggle.clone();
+                                            move |_| toggle(room.clone())
+                                        }>"Deactivate"</button>
+                                        " "
+                                        <button type="button" id=keep_id.clone() class="button" on:click={
+                                            let toggle_id = toggle_id.clone();
+                                            move |_| {
+                                                confirming.set(None);
+                                                crate::ui::modal::focus_later(toggle_id.clone());
+                                            }
+                                        }>"Keep it open"</button>
+                                    </div>
                             </td>
                         </tr>
                     }

@@ -91,11 +91,10 @@ pub fn Modal(
             }>
             <button type="button" class="icon-button close" aria-label="Close"
                 on:click=move |_| close.request()>"✕"</button>
-            <Show when=move || close.asking.get()>
-                <div class="discard" role="alertdialog" aria-labelledby="discard-title"
-                    aria-describedby="discard-text">
+            <div class="discard" role="alertdialog" aria-labelledby="discard-title"
+                    aria-describedby="discard-text" hidden=move || !close.asking.get()>
                     <p id="discard-title"><strong>"Discard changes?"</strong></p>
-                    <p id="discard-text">"What you typed here has not been saved."</p>
+                    <p id="discard-text">"What you typed here will be lost."</p>
                     <div class="form-actions">
                         <button type="button" id="discard-keep" class="button"
                             on:click=move |_| keep_editing()>"Keep editing"</button>
@@ -105,8 +104,7 @@ pub fn Modal(
                                 close.close_now();
                             }>"Discard"</button>
                     </div>
-                </div>
-            </Show>
+            </div>
             {children()}
         </dialog>
     }

@@ -33,8 +33,9 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
             "No users yet."
         };
         return view! {
-            <div class="empty" role="status">
-                <p>{message}</p>
+            <div class="empty">
+                // The page says this line aloud, as it says a count.
+                <p class="summary">{message}</p>
                 {query.is_filtered().then(|| view! {
                     <a href="/admin/users" class="button">"Clear search and filters"</a>
                 })}
@@ -57,6 +58,7 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
     view! {
         <p class="summary">{page.count_label()}</p>
         <table class="users">
+            <caption class="visually-hidden">"Users"</caption>
             <thead>
                 <tr>
                     <th scope="col">"Last login"</th>

@@ -1,0 +1,66 @@
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+
+// The admin's pages on a 390 × 844 phone: nothing scrolls the page sideways, every tab and
+// action can be reached, and the navigation's links are apart and big enough to touch.
+
+test.use({ viewport: { width: 390, height: 844 } });
+
+async function signIn(page: Page) {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await hydrated(page);
+}
+
+/** How far the page reaches past the viewport's right edge, in CSS pixels. */
+const overflow = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+test("no admin page scrolls sideways at 390 px, and the navigation's links are apart and touchable", async ({ page }) => {
+  await signIn(page);
+  for (const path of ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings"]) {
+    await page.goto(path);
+    await hydrated(page);
+    expect(await overflow(page), `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+  const nav = page.getByRole("navigation", { name: "Admin" });
+  const boxes = [];
+  for (const name of ["Users", "Rooms", "Audit", "Settings"]) {
+    const box = (await nav.getByRole("link", { name }).boundingBox())!;
+    expect(box.height, `${name}'s touch target`).toBeGreaterThanOrEqual(44);
+    boxes.push(box);
+  }
+  for (let i = 1; i < boxes.length; i++) {
+    const [a, b] = [boxes[i - 1], boxes[i]];
+    const apart = b.x >= a.x + a.width + 8 || b.y >= a.y + a.height;
+    expect(apart, "links have room between them").toBe(true);
+  }
+});
+
+test("the member detail's tabs all sit inside the dialog at 390 px, anchored to its top", async ({ page }) => {
+  await signIn(page);
+  const id = await createMember(page, {
+    first: "Ana",
+    last: "Lobo",
+    email: `ana.lobo.${Date.now()}@example.com`,
+  });
+  await page.goto(`/admin/users?member=${id}&tab=profile`);
+  await hydrated(page);
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: ANA LOBO" });
+  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  const dialogBox = (await detail.boundingBox())!;
+  const tops: number[] = [];
+  for (const name of ["Profile", "Rooms", "Management", "Other"]) {
+    const tab = detail.getByRole("tab", { name });
+    const box = (await tab.boundingBox())!;
+    expect(box.x, `${name} starts inside`).toBeGreaterThanOrEqual(dialogBox.x);
+    expect(box.x + box.width, `${name} ends inside`).toBeLessThanOrEqual(dialogBox.x + dialogBox.width + 0.5);
+    await tab.click();
+    tops.push((await detail.getByRole("tablist").boundingBox())!.y);
+  }
+  expect(new Set(tops).size, `the tab bar stays put: ${tops.join(", ")}`).toBe(1);
+  expect(await overflow(page)).toBeLessThanOrEqual(0);
+});
