@@ -99,6 +99,8 @@ test("a patient signs up at /u/jessica, confirms through the email, appears in t
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Confirm and sign in" }).click();
   await expect(page).toHaveURL(/\/account\?welcome=1$/);
+  // From the account, the way back to the clinic's waiting room.
+  await expect(page.getByRole("navigation", { name: "Waiting rooms" }).getByRole("link")).toHaveAttribute("href", "/u/jessica");
   await expect(page.getByRole("heading", { name: "Ana Ruiz" })).toBeVisible();
   await expect(page.getByText("Your email is confirmed and you are signed in.")).toBeVisible();
   await hydrated(page);

@@ -14,8 +14,10 @@ test("an admin creates a room whose link works, then deactivates it and the link
 
   // The link is suggested in the browser, folded as the server folds names: "í" → "i".
   const name = `Dr. Kím ${Date.now() % 100000}`;
-  await page.getByRole("button", { name: "New room" }).click();
+  await page.getByRole("button", { name: "New room" }).press("Enter");
   const form = page.getByRole("form", { name: "New room" });
+  // The form it reveals takes the focus, on its first field.
+  await expect(form.getByRole("textbox").first()).toBeFocused();
   await form.getByLabel("Room name").fill(name);
   const slug = await form.getByLabel("Link").inputValue();
   expect(slug).toMatch(/^dr-kim-\d+$/);

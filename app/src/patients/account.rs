@@ -77,6 +77,17 @@ pub fn AccountPage() -> impl IntoView {
                             <h1>{format!("{} {}", a.first_name, a.last_name)}</h1>
                             {welcome.then(|| view! { <p class="notice" role="status">"Your email is confirmed and you are signed in."</p> })}
                             {password_changed.then(|| view! { <p class="notice" role="status">"Your password was changed."</p> })}
+                            {(!a.rooms.is_empty()).then(|| view! {
+                                <nav class="room-links" aria-label="Waiting rooms">
+                                    <ul>
+                                        {a.rooms.iter().map(|r| view! {
+                                            <li><a class="button primary" href=format!("/u/{}", r.slug)>
+                                                {format!("Go to the waiting room: {}", r.name)}
+                                            </a></li>
+                                        }).collect_view()}
+                                    </ul>
+                                </nav>
+                            })}
                             <ProfileSection account=a.clone()/>
                             <PasswordSection account=a.clone()/>
                             <VisitsSection account=a/>

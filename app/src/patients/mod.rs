@@ -21,6 +21,13 @@ use crate::accounts::profile::{self, ProfileInput, ValidProfile, field};
 use crate::error::FieldError;
 use crate::validation::PasswordPolicy;
 
+/// A waiting room the patient can go to: its name and its link's slug (`/u/{slug}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomLink {
+    pub name: String,
+    pub slug: String,
+}
+
 /// One visit, as the Management tab and the patient's account page list it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitRow {
@@ -252,6 +259,8 @@ pub struct ContactInput {
 /// The patient's own account, as their account page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
+    /// The active rooms the patient belongs to: where they can wait to be seen.
+    pub rooms: Vec<RoomLink>,
     pub first_name: String,
     pub last_name: String,
     pub username: String,

@@ -40,6 +40,7 @@ pub fn RoomsPage() -> impl IntoView {
                                         signup_allowed: true,
                                         ..RoomInput::default()
                                     }));
+                                    crate::ui::modal::focus_later(format!("room-{}", field::NAME));
                                 }>"New room"</button>
                             </div>
                             <p class="saved" role="status">{move || note.get()}</p>
@@ -139,7 +140,11 @@ fn RoomTable(
                             <td>{room.members}</td>
                             <td class="actions">
                                 <button type="button" class="link-button" aria-label=format!("Edit {name}")
-                                    on:click=move |_| { note.set(None); editing.set(Some(edit.clone())); }>"Edit"</button>
+                                    on:click=move |_| {
+                                        note.set(None);
+                                        editing.set(Some(edit.clone()));
+                                        crate::ui::modal::focus_later(format!("room-{}", field::NAME));
+                                    }>"Edit"</button>
                                 " "
                                 <button type="button" id=toggle_id.clone() class="link-button" class:danger=room.active
                                     aria-label=format!("{} {name}", if room.active { "Deactivate" } else { "Reopen" })

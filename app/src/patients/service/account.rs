@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::super::VisitRow;
-use super::super::{AccountView, ContactInput};
+use super::super::{AccountView, ContactInput, RoomLink};
 use super::visit_status;
 use crate::accounts::UserType;
 use crate::accounts::choices;
@@ -15,7 +15,7 @@ use crate::audit::service::profile_changes;
 use crate::audit::{self, Action, Change};
 use crate::auth::passwords::{new_password_hash, store_password};
 use crate::auth::session::{SessionUser, hash_token};
-use crate::entities::{clinic, room, user, visit};
+use crate::entities::{clinic, room, user, user_room, visit};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::text::format_time;
@@ -48,8 +48,10 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
         .filter(room::Column::Id.is_in(room_ids))
         .all(db)
         .await?;
+    let own_rooms = own_rooms(db, u.id).await?;
     let p = profile_of(&u);
     Ok(AccountView {
+        rooms: own_rooms,
         first_name: u.first_name.clone(),
         last_name: u.last_name.clone(),
         username: u.username.clone(),
@@ -84,6 +86,29 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
         us_states: choices::us_states(),
         timezones: choices::timezones(),
     })
+}
+
+/// The active rooms a patient belongs to, by name.
+async fn own_rooms(db: &DatabaseConnection, user_id: i64) -> Result<Vec<RoomLink>, AppError> {
+    let ids: Vec<i64> = user_room::Entity::find()
+        .filter(user_room::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.room_id)
+        .collect();
+    Ok(room::Entity::find()
+        .filter(room::Column::Id.is_in(ids))
+        .filter(room::Column::Active.eq(true))
+        .order_by_asc(room::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| RoomLink {
+            name: r.name,
+            slug: r.slug,
+        })
+        .collect())
 }
 
 /// Saves the contact fields of the caller's own profile, through the same rules as the
