@@ -25,7 +25,7 @@ function init(args)
   next_member = 1 + thread_no
   ok_search, ok_detail, ok_edit, ok_signin, other = 0, 0, 0, 0, 0
   sent_edit, sent_signin = 0, 0
-  s401, s404, s409, s422, s429, s4xx, s5xx = 0, 0, 0, 0, 0, 0, 0
+  s401, s404, s409, s422, s429, s4xx, s5xx, busy = 0, 0, 0, 0, 0, 0, 0, 0
   edits = {}
   form = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie }
   json = { ["Content-Type"] = "application/json", ["Cookie"] = cookie }
@@ -77,8 +77,10 @@ function request()
   else return signin() end
 end
 
-local function refused(status)
-  if status == 401 then s401 = s401 + 1
+local function refused(status, body)
+  -- A sign-in shed by the bounded hashing queue: 503 with the Busy answer, by design.
+  if status == 503 and body:find('"kind":"busy"', 1, true) then busy = busy + 1
+  elseif status == 401 then s401 = s401 + 1
   elseif status == 404 then s404 = s404 + 1
   elseif status == 409 then s409 = s409 + 1
   elseif status == 422 then s422 = s422 + 1
@@ -88,7 +90,7 @@ local function refused(status)
 end
 
 function response(status, headers, body)
-  if status ~= 200 then return refused(status) end
+  if status ~= 200 then return refused(status, body) end
   -- A search answers with its table's HTML, as a JSON string.
   if body:sub(1, 2) == '"<' then
     ok_search = ok_search + 1
@@ -111,7 +113,7 @@ end
 
 function done(summary, latency, requests)
   local t = { search = 0, detail = 0, edit = 0, signin = 0, other = 0, sent_edit = 0, sent_signin = 0,
-    s401 = 0, s404 = 0, s409 = 0, s422 = 0, s429 = 0, s4xx = 0, s5xx = 0 }
+    s401 = 0, s404 = 0, s409 = 0, s422 = 0, s429 = 0, s4xx = 0, s5xx = 0, busy = 0 }
   for _, thread in ipairs(threads) do
     t.search = t.search + thread:get("ok_search")
     t.detail = t.detail + thread:get("ok_detail")
@@ -120,7 +122,7 @@ function done(summary, latency, requests)
     t.other = t.other + thread:get("other")
     t.sent_edit = t.sent_edit + thread:get("sent_edit")
     t.sent_signin = t.sent_signin + thread:get("sent_signin")
-    for _, k in ipairs({ "s401", "s404", "s409", "s422", "s429", "s4xx", "s5xx" }) do
+    for _, k in ipairs({ "s401", "s404", "s409", "s422", "s429", "s4xx", "s5xx", "busy" }) do
       t[k] = t[k] + thread:get(k)
     end
   end
@@ -130,11 +132,11 @@ function done(summary, latency, requests)
     "RESULT requests=%d seconds=%.1f rps=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f " ..
     "connect=%d read=%d write=%d timeout=%d non2xx=%d " ..
     "search=%d detail=%d edit=%d signin=%d other=%d sent_edit=%d sent_signin=%d " ..
-    "401=%d 404=%d 409=%d 422=%d 429=%d 4xx=%d 5xx=%d\n",
+    "401=%d 404=%d 409=%d 422=%d 429=%d 4xx=%d 5xx=%d busy=%d\n",
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000,
     e.connect, e.read, e.write, e.timeout, e.status,
     t.search, t.detail, t.edit, t.signin, t.other, t.sent_edit, t.sent_signin,
-    t.s401, t.s404, t.s409, t.s422, t.s429, t.s4xx, t.s5xx))
+    t.s401, t.s404, t.s409, t.s422, t.s429, t.s4xx, t.s5xx, t.busy))
 end
