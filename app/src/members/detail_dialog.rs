@@ -427,7 +427,7 @@ fn ManagementTab(
         } else {
             let shown = d.visits.len();
             view! {
-                <table class="visits">
+                <table class="visits" tabindex="0" aria-label="Visits">
                     <thead><tr>
                         <th scope="col">"Date"</th><th scope="col">"Room"</th>
                         <th scope="col">"Reason"</th><th scope="col">"Status"</th>

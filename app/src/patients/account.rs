@@ -276,7 +276,7 @@ fn VisitsSection(account: AccountView) -> impl IntoView {
                 view! { <p class="empty">"No visits yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="visits">
+                    <table class="visits" tabindex="0" aria-label="Your visits">
                         <thead>
                             <tr>
                                 <th scope="col">"Date"</th>

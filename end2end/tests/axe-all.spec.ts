@@ -1,0 +1,46 @@
+import { type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { test, expect } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+
+// axe-core on every page an admin or a patient reaches, at desktop width and on a phone.
+
+async function violations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations.map(
+    (v) => `${page.url()} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+  );
+}
+
+for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+  test.describe(`at ${size.width} px`, () => {
+    test.use({ viewport: size });
+
+    test("every public and admin page has no accessibility violations", async ({ page }) => {
+      const found: string[] = [];
+      const visit = async (path: string) => {
+        const response = await page.goto(path);
+        expect(response?.status(), path).toBe(200);
+        await hydrated(page);
+        found.push(...(await violations(page)));
+      };
+      for (const path of ["/login", "/forgot-password", "/u/jessica", "/u/jessica/guest", "/u/jessica/sign-up"]) {
+        await visit(path);
+      }
+      const login = new LoginPage(page, true);
+      await login.open();
+      await login.signIn(ADMIN, ADMIN_PASSWORD);
+      await expect(page).toHaveURL(/\/admin\/users$/);
+      const id = await createMember(page, {
+        first: "Axel",
+        last: "Berg",
+        email: `axel.berg.${size.width}.${Date.now()}@example.com`,
+      });
+      const admin = ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings", "/admin/users?new=1"];
+      for (const tab of ["profile", "rooms", "management", "other"]) admin.push(`/admin/users?member=${id}&tab=${tab}`);
+      admin.push(`/admin/users?delete=${id}`, `/admin/users?password=${id}`);
+      for (const path of admin) await visit(path);
+      expect(found).toEqual([]);
+    });
+  });
+}
