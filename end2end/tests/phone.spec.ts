@@ -19,12 +19,27 @@ async function signIn(page: Page) {
 const overflow = (page: Page) =>
   page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
+/** The element reaching furthest right, to say what overflows when something does. */
+const widest = (page: Page) =>
+  page.evaluate(() => {
+    let found = "";
+    let right = window.innerWidth;
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      const r = el.getBoundingClientRect().right;
+      if (r > right) {
+        right = r;
+        found = `${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? "").slice(0, 40)}" to ${Math.round(r)} px`;
+      }
+    }
+    return found;
+  });
+
 test("no admin page scrolls sideways at 390 px, and the navigation's links are apart and touchable", async ({ page }) => {
   await signIn(page);
   for (const path of ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings"]) {
     await page.goto(path);
     await hydrated(page);
-    expect(await overflow(page), `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+    expect(await overflow(page), `${path} scrolls sideways: ${await widest(page)}`).toBeLessThanOrEqual(0);
   }
   const nav = page.getByRole("navigation", { name: "Admin" });
   const boxes = [];
@@ -62,5 +77,5 @@ test("the member detail's tabs all sit inside the dialog at 390 px, anchored to 
     tops.push((await detail.getByRole("tablist").boundingBox())!.y);
   }
   expect(new Set(tops).size, `the tab bar stays put: ${tops.join(", ")}`).toBe(1);
-  expect(await overflow(page)).toBeLessThanOrEqual(0);
+  expect(await overflow(page), `the page scrolls sideways: ${await widest(page)}`).toBeLessThanOrEqual(0);
 });
