@@ -1,7 +1,7 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+import { createMember, hydrated, signInAdmin } from "./pages";
 
 // axe-core on every page an admin or a patient reaches, at desktop width and on a phone.
 
@@ -27,10 +27,7 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
       for (const path of ["/login", "/forgot-password", "/u/jessica", "/u/jessica/guest", "/u/jessica/sign-up"]) {
         await visit(path);
       }
-      const login = new LoginPage(page, true);
-      await login.open();
-      await login.signIn(ADMIN, ADMIN_PASSWORD);
-      await expect(page).toHaveURL(/\/admin\/users$/);
+      await signInAdmin(page);
       const id = await createMember(page, {
         first: "Axel",
         last: "Berg",

@@ -1,22 +1,9 @@
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+import { createMember, detailReady, field, hydrated, signInAdmin as signIn } from "./pages";
 
 // The admin's dialogs used with the keyboard alone: what Escape, Cancel and ✕ do to typing,
 // where focus goes, and that nothing panics in the page (the fixture fails on any error).
-
-async function signIn(page: Page) {
-  const login = new LoginPage(page, true);
-  await login.open();
-  await login.signIn(ADMIN, ADMIN_PASSWORD);
-  await expect(page).toHaveURL(/\/admin\/users$/);
-  await hydrated(page);
-}
-
-const field = (page: Page, name: string) =>
-  page
-    .getByRole("textbox", { name, exact: true })
-    .or(page.getByRole("combobox", { name, exact: true }));
 
 test("Escape in Create a Member: closes at once when nothing is typed, asks before discarding typing", async ({ page }) => {
   await signIn(page);
@@ -69,7 +56,7 @@ test("Escape in the member detail: a profile edit asks first, the User type edit
   await page.goto(`/admin/users?member=${id}&tab=profile`);
   await hydrated(page);
   const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: INES DUARTE" });
-  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  await detailReady(page);
 
   await field(page, "City (optional)").focus();
   await page.keyboard.type("Porto");
@@ -85,7 +72,7 @@ test("Escape in the member detail: a profile edit asks first, the User type edit
   // The User type editor: Escape leaves the editor, the dialog stays.
   await page.goto(`/admin/users?member=${id}&tab=other`);
   await hydrated(page);
-  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  await detailReady(page);
   await detail.getByRole("button", { name: "Edit", exact: true }).press("Enter");
   await expect(detail.getByLabel("User type")).toBeFocused();
   await page.keyboard.press("Escape");
@@ -146,7 +133,7 @@ test("after Save, Save User Status and Send Reset Password Email, focus stays on
   await page.goto(`/admin/users?member=${id}&tab=profile`);
   await hydrated(page);
   const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: LUIS PRADO" });
-  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  await detailReady(page);
 
   await field(page, "City (optional)").fill("Braga");
   const save = detail.getByRole("button", { name: "Save", exact: true });

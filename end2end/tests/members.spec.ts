@@ -1,16 +1,7 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, createMember, hydrated } from "./pages";
-
-async function signIn(page: Page) {
-  const login = new LoginPage(page, true);
-  await login.open();
-  await login.signIn(ADMIN, ADMIN_PASSWORD);
-  await expect(page).toHaveURL(/\/admin\/users$/);
-  await hydrated(page);
-  return new UsersPage(page, true);
-}
+import { createMember, detailReady, field, hydrated, signInAdmin as signIn } from "./pages";
 
 async function noAxeViolations(page: Page, what: string) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -19,17 +10,6 @@ async function noAxeViolations(page: Page, what: string) {
   );
   expect(found, `accessibility violations on ${what}`).toEqual([]);
 }
-
-/** Waits until the detail's tabs answer the keyboard (the browser has taken them over). */
-async function detailReady(page: Page) {
-  await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
-}
-
-/** A form field by its accessible name (a required field's " *" is not part of it). */
-const field = (page: Page, name: string) =>
-  page
-    .getByRole("textbox", { name, exact: true })
-    .or(page.getByRole("combobox", { name, exact: true }));
 
 test("an admin creates Jane Gomez, finds her, edits her city and rooms, and sees it all in the history", async ({ page }) => {
   const users = await signIn(page);

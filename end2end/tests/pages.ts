@@ -72,6 +72,27 @@ export class UsersPage {
   }
 }
 
+/** Signs the demo admin in with JavaScript on; the users page is hydrated when it returns. */
+export async function signInAdmin(page: Page): Promise<UsersPage> {
+  const login = new LoginPage(page, true);
+  await login.open();
+  await login.signIn(ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await hydrated(page);
+  return new UsersPage(page, true);
+}
+
+/** A form field by its accessible name (a required field's " *" is not part of it). */
+export const field = (page: Page, name: string) =>
+  page
+    .getByRole("textbox", { name, exact: true })
+    .or(page.getByRole("combobox", { name, exact: true }));
+
+/** Waits until the member detail's tabs answer the keyboard (the browser has taken them over). */
+export async function detailReady(page: Page) {
+  await expect(page.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+}
+
 const MAILDEV = process.env.FRONTDESK_MAILDEV_URL ?? "http://127.0.0.1:1080";
 
 export type Mail = { subject: string; text: string; to: { address: string }[] };

@@ -1,19 +1,11 @@
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, createMember, hydrated } from "./pages";
+import { createMember, detailReady, hydrated, signInAdmin as signIn } from "./pages";
 
 // The admin's pages on a 390 × 844 phone: nothing scrolls the page sideways, every tab and
 // action can be reached, and the navigation's links are apart and big enough to touch.
 
 test.use({ viewport: { width: 390, height: 844 } });
-
-async function signIn(page: Page) {
-  const login = new LoginPage(page, true);
-  await login.open();
-  await login.signIn(ADMIN, ADMIN_PASSWORD);
-  await expect(page).toHaveURL(/\/admin\/users$/);
-  await hydrated(page);
-}
 
 /** How far the page reaches past the viewport's right edge, in CSS pixels. */
 const overflow = (page: Page) =>
@@ -65,7 +57,7 @@ test("the member detail's tabs all sit inside the dialog at 390 px, anchored to 
   await page.goto(`/admin/users?member=${id}&tab=profile`);
   await hydrated(page);
   const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: ANA LOBO" });
-  await expect(detail.getByRole("tablist", { name: "Member detail" })).toHaveAttribute("data-ready", "");
+  await detailReady(page);
   const dialogBox = (await detail.boundingBox())!;
   const tops: number[] = [];
   for (const name of ["Profile", "Rooms", "Management", "Other"]) {

@@ -201,14 +201,12 @@ async fn due(db: &DatabaseConnection, settings: &OutboxSettings) -> Result<Vec<i
 
 /// A sent message keeps its subject and times; its address and bodies go.
 async fn mark_sent(db: &DatabaseConnection, id: i64) -> Result<(), DbErr> {
-    mail_outbox::Entity::update_many()
+    let update = mail_outbox::Entity::update_many()
         .col_expr(mail_outbox::Column::Status, Expr::val("sent"))
         .col_expr(mail_outbox::Column::SentAt, Expr::val(now_ms()))
         .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
-        .col_expr(mail_outbox::Column::LastError, Expr::val(None::<String>))
-        .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
-        .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
-        .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
+        .col_expr(mail_outbox::Column::LastError, Expr::val(None::<String>));
+    forget_contents(update)
         .filter(mail_outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -236,10 +234,7 @@ async fn mark_failed(
         .col_expr(mail_outbox::Column::LockedUntil, Expr::val(None::<i64>))
         .col_expr(mail_outbox::Column::LastError, Expr::val(Some(error)));
     let update = if give_up {
-        update
-            .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
-            .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
-            .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
+        forget_contents(update)
     } else {
         update
     };
@@ -248,6 +243,16 @@ async fn mark_failed(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A message done with (sent, or given up on) keeps no address and no body.
+fn forget_contents(
+    update: sea_orm::UpdateMany<mail_outbox::Entity>,
+) -> sea_orm::UpdateMany<mail_outbox::Entity> {
+    update
+        .col_expr(mail_outbox::Column::ToAddress, Expr::val(""))
+        .col_expr(mail_outbox::Column::TextBody, Expr::val(""))
+        .col_expr(mail_outbox::Column::HtmlBody, Expr::val(""))
 }
 
 /// Not carrying a link, or carrying one that still works at `now`.

@@ -44,11 +44,6 @@ impl ModalClose {
     pub fn track_unsaved(&self, dirty: Signal<bool>) {
         self.unsaved.set(Some(dirty));
     }
-
-    /// Forgets the unsaved changes (after a save).
-    pub fn saved(&self) {
-        self.unsaved.set(None);
-    }
 }
 
 #[component]
