@@ -58,6 +58,7 @@ done
 
 status=0
 FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+FRONTDESK_E2E_DB="$work/frontdesk.db" \
 FRONTDESK_MAILDEV_URL="http://127.0.0.1:$mail_web_port" \
   npx playwright test "$@" 2>&1 | tee "$work/playwright.log" || status=$?
 if [ "$status" != 0 ]; then
@@ -67,7 +68,7 @@ fi
 # Privacy: the server's log of the whole run carries no patient's name, email, phone or date
 # of birth: the demo patient's and every value the browser tests typed.
 if [ -z "${1:-}" ]; then
-  patient_data='Jane|Gomez|jane\.gomez|@example\.com|@me\.com|Ruiz|Noscript|Visitor|Noor|Lena|Frost|Rhea|Ashby|Tomas|Reyes|1990-04-21|1985-02-03|555-01|rash on my arm|Follow-up'
+  patient_data='Jane|Gomez|Kira|Keyes|Tabby|Olga|Tavares|Porto|Faro|jane\.gomez|@example\.com|@me\.com|Ruiz|Noscript|Visitor|Noor|Lena|Frost|Rhea|Ashby|Tomas|Reyes|1990-04-21|1985-02-03|555-01|rash on my arm|Follow-up'
   if grep -E -i -n "$patient_data" "$work/server.log" | grep -v -E "^[0-9]+:Patients enter|admin@frontdesk" ; then
     echo "FAILED: patient data in the server log (lines above)"; status=1
   else

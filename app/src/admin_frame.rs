@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::auth::{IdleWatch, Logout, SignedIn, current_user};
 
@@ -11,26 +12,45 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
     let who = Resource::new(|| (), |_| current_user());
     provide_context(SignedIn(who));
     let logout = ServerAction::<Logout>::new();
+    // On a phone the navigation and the account sit behind "Menu"; a wide screen shows both
+    // and never the button. Following a link, or Escape, folds the menu away again.
+    let menu_open = RwSignal::new(false);
+    let pathname = use_location().pathname;
+    Effect::new(move |_| {
+        pathname.track();
+        menu_open.set(false);
+    });
+    let on_menu_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+            crate::ui::modal::focus_later("menu-button".into());
+        }
+    };
     view! {
         <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to main content"</a>
         <header class="topbar">
             <a class="brand" href="/admin/users">"Frontdesk"</a>
-            <nav aria-label="Admin">
-                <A href="/admin/users">"Users"</A>
-                <A href="/admin/rooms">"Rooms"</A>
-                <A href="/admin/audit">"Audit"</A>
-                <A href="/admin/settings">"Settings"</A>
-            </nav>
-            <div class="who">
-                <Suspense>
-                    {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
-                        <span class="clinic">{me.clinic_name}</span>
-                        <span class="name">{me.display_name}</span>
-                    })}
-                </Suspense>
-                <ActionForm action=logout attr:class="inline">
-                    <button type="submit" class="link-button">"Sign out"</button>
-                </ActionForm>
+            <button type="button" id="menu-button" class="button menu-button"
+                aria-expanded=move || menu_open.get().to_string() aria-controls="admin-menu"
+                on:click=move |_| menu_open.update(|open| *open = !*open)>"Menu"</button>
+            <div id="admin-menu" class="menu" class:open=move || menu_open.get() on:keydown=on_menu_keydown>
+                <nav aria-label="Admin">
+                    <A href="/admin/users">"Users"</A>
+                    <A href="/admin/rooms">"Rooms"</A>
+                    <A href="/admin/audit">"Audit"</A>
+                    <A href="/admin/settings">"Settings"</A>
+                </nav>
+                <div class="who">
+                    <Suspense>
+                        {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
+                            <span class="clinic">{me.clinic_name}</span>
+                            <span class="name">{me.display_name}</span>
+                        })}
+                    </Suspense>
+                    <ActionForm action=logout attr:class="inline">
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </ActionForm>
+                </div>
             </div>
         </header>
         <main class="admin" id="main" tabindex="-1">{children()}</main>

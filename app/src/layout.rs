@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.ico" type_="image/x-icon"/>
         <Title text="Frontdesk"/>
         <Router>
+            <crate::ui::page_focus::PageFocus/>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>

@@ -67,6 +67,16 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
     })
 }
 
+/// The condition on guests `u` whose every visit ended (or, never ended, began), and whose
+/// record was made, more than `days` (an SQL expression) before `now`.
+pub(crate) fn guests_kept_past(now: i64, days: &str) -> String {
+    format!(
+        "u.user_type = 'guest' AND NOT EXISTS (SELECT 1 FROM visits v \
+         WHERE v.user_id = u.id AND COALESCE(v.ended_at, v.entered_at) > {now} - 86400000 * {days}) \
+         AND u.signed_up_at <= {now} - 86400000 * {days}"
+    )
+}
+
 /// Guests deleted per run, at most; the next run takes the rest.
 const GUESTS_PER_RUN: u64 = 200;
 
@@ -80,11 +90,8 @@ async fn forget_ended_guests(db: &DatabaseConnection, now: i64) -> Result<usize,
             db.get_database_backend(),
             format!(
                 "SELECT u.id AS id FROM users u JOIN clinics c ON c.id = u.clinic_id \
-                 WHERE u.user_type = 'guest' AND NOT EXISTS (SELECT 1 FROM visits v \
-                 WHERE v.user_id = u.id AND COALESCE(v.ended_at, v.entered_at) > \
-                 {now} - 86400000 * CAST(c.guest_retention_days AS BIGINT)) \
-                 AND u.signed_up_at <= {now} - 86400000 * CAST(c.guest_retention_days AS BIGINT) \
-                 LIMIT {GUESTS_PER_RUN}"
+                 WHERE {} LIMIT {GUESTS_PER_RUN}",
+                guests_kept_past(now, "CAST(c.guest_retention_days AS BIGINT)")
             ),
         ))
         .await?

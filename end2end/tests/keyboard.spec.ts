@@ -159,6 +159,9 @@ test("after Save, Save User Status and Send Reset Password Email, focus stays on
 
 test("the users page: a skip link to the content, a named table, and each new count said politely", async ({ page }) => {
   await signIn(page);
+  // Loaded afresh, focus starts at the top of the document.
+  await page.reload();
+  await hydrated(page);
   await page.keyboard.press("Tab");
   const skip = page.getByRole("link", { name: "Skip to main content" });
   await expect(skip).toBeFocused();
@@ -201,4 +204,44 @@ test("a refused guest entry puts focus on the first field to fix, which names th
   await expect(first).toBeFocused();
   await expect(first).toHaveAttribute("aria-invalid", "true");
   await expect(first).not.toHaveAccessibleDescription("");
+});
+
+test("a profile edit waits while another tab is open, marked unsaved, and closing from there asks", async ({ page }) => {
+  await signIn(page);
+  const id = await createMember(page, {
+    first: "Olga",
+    last: "Tavares",
+    email: `olga.tavares.${Date.now()}@example.com`,
+  });
+  await page.goto(`/admin/users?member=${id}&tab=profile`);
+  await hydrated(page);
+  const detail = page.getByRole("dialog", { name: "MEMBER DETAIL: OLGA TAVARES" });
+  await detailReady(page);
+  const profile = detail.getByRole("tab", { name: /^Profile/ });
+  await expect(profile).toHaveAccessibleName("Profile");
+
+  await field(page, "City (optional)").focus();
+  await page.keyboard.type("Faro");
+  await expect(profile).toHaveAccessibleName("Profile (unsaved changes)");
+  await profile.focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(detail.getByRole("tab", { name: "Rooms", selected: true })).toBeFocused();
+  await page.keyboard.press("ArrowLeft");
+  await expect(profile).toHaveAttribute("aria-selected", "true");
+  await expect(field(page, "City (optional)")).toHaveValue("Faro");
+
+  // From another tab, Escape still asks before the typing is lost.
+  await page.keyboard.press("End");
+  await expect(detail.getByRole("tab", { name: "Other", selected: true })).toBeFocused();
+  await page.keyboard.press("Escape");
+  const ask = detail.getByRole("alertdialog", { name: "Discard changes?" });
+  await expect(ask.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(detail.getByRole("tab", { name: "Other", selected: true })).toBeFocused();
+
+  // Saved, the mark goes.
+  await page.keyboard.press("Home");
+  await detail.getByRole("button", { name: "Save", exact: true }).press("Enter");
+  await expect(detail.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await expect(profile).toHaveAccessibleName("Profile");
 });

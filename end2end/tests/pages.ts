@@ -1,4 +1,5 @@
 import { expect, type Browser, type Page, type Locator } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { watch } from "./fixtures";
 
 export const ADMIN = "admin@frontdesk.test";
@@ -165,4 +166,15 @@ export async function createMember(
       body: JSON.stringify({ member }),
     })) as number;
   }, member);
+}
+
+/**
+ * Runs SQL on the server's SQLite file (python3's sqlite3, waiting out the server's writes),
+ * for what no screen does: making a record look as it will some days from now.
+ */
+export function sql(statements: string) {
+  const db = process.env.FRONTDESK_E2E_DB;
+  if (!db) throw new Error("FRONTDESK_E2E_DB is not set (end2end/run.sh sets it)");
+  const script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=30)\nc.executescript(sys.argv[2])\nc.commit()";
+  execFileSync("python3", ["-c", script, db, statements]);
 }

@@ -26,14 +26,22 @@ const widest = (page: Page) =>
     return found;
   });
 
-test("no admin page scrolls sideways at 390 px, and the navigation's links are apart and touchable", async ({ page }) => {
+test("no admin page scrolls sideways at 390 px, and the navigation waits behind Menu, its links apart and touchable", async ({ page }) => {
   await signIn(page);
   for (const path of ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings"]) {
     await page.goto(path);
     await hydrated(page);
     expect(await overflow(page), `${path} scrolls sideways: ${await widest(page)}`).toBeLessThanOrEqual(0);
   }
+  // The navigation waits behind Menu, a touchable button, and opens below the bar.
   const nav = page.getByRole("navigation", { name: "Admin" });
+  const menu = page.getByRole("button", { name: "Menu" });
+  await expect(nav).toBeHidden();
+  expect((await menu.boundingBox())!.height, "Menu's touch target").toBeGreaterThanOrEqual(44);
+  await menu.click();
+  await expect(menu).toHaveAttribute("aria-expanded", "true");
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  expect(await overflow(page), `the open menu scrolls sideways: ${await widest(page)}`).toBeLessThanOrEqual(0);
   const boxes = [];
   for (const name of ["Users", "Rooms", "Audit", "Settings"]) {
     const box = (await nav.getByRole("link", { name }).boundingBox())!;
@@ -45,6 +53,11 @@ test("no admin page scrolls sideways at 390 px, and the navigation's links are a
     const apart = b.x >= a.x + a.width + 8 || b.y >= a.y + a.height;
     expect(apart, "links have room between them").toBe(true);
   }
+  // Following a link folds the menu away on the new page.
+  await nav.getByRole("link", { name: "Rooms" }).click();
+  await expect(page).toHaveURL(/\/admin\/rooms$/);
+  await expect(nav).toBeHidden();
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
 });
 
 test("the member detail's tabs all sit inside the dialog at 390 px, anchored to its top", async ({ page }) => {

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, hydrated, newPage, signInAdmin, sql } from "./pages";
 
 test("an admin changes the clinic's settings, which stay after a reload", async ({ page }) => {
   const login = new LoginPage(page, true);
@@ -36,4 +36,66 @@ test("an admin changes the clinic's settings, which stay after a reload", async 
   await form.getByLabel("Sign out after this many idle minutes").fill("30");
   await form.getByRole("button", { name: "Save settings" }).click();
   await expect(form.getByText("Settings saved.")).toBeVisible();
+});
+
+test("a shorter guest keeping time says how many records it deletes, and asks first", async ({ page, browser }) => {
+  // Two guests whose visits ended 10 and 12 days ago (entered now, then dated back).
+  // Letters only, as a name is; different on every run.
+  const tag = `Keep${Date.now().toString(36).replace(/[0-9]/g, (d) => "abcdefghij"[Number(d)])}`;
+  for (const first of ["Ten", "Twelve"]) {
+    const guest = await newPage(browser);
+    await guest.goto("/u/jessica/guest");
+    await hydrated(guest);
+    await guest.getByLabel("First name").fill(first);
+    await guest.getByLabel("Last name").fill(tag);
+    await guest.getByLabel("Reason for visit").fill("A cough");
+    await guest.getByRole("button", { name: "Enter the waiting room" }).click();
+    await expect(guest).toHaveURL(/\/u\/jessica\/waiting$/);
+    await guest.close();
+  }
+  const day = 86_400_000;
+  for (const [first, days] of [["Ten", 10], ["Twelve", 12]] as const) {
+    const at = Date.now() - days * day;
+    sql(
+      `UPDATE visits SET status = 'left', entered_at = ${at - 60_000}, ended_at = ${at} ` +
+        `WHERE user_id IN (SELECT id FROM users WHERE first_name = '${first}' AND last_name = '${tag}'); ` +
+        `UPDATE users SET signed_up_at = ${at - 60_000} WHERE first_name = '${first}' AND last_name = '${tag}';`,
+    );
+  }
+
+  await signInAdmin(page);
+  await page.goto("/admin/settings");
+  await hydrated(page);
+  const form = page.getByRole("form", { name: "Clinic Portal" });
+  const days = form.getByLabel("Days a guest's record is kept after their visit");
+  const save = form.getByRole("button", { name: "Save settings" });
+  await days.fill("11");
+  await days.press("Enter");
+  const ask = form.getByRole("alertdialog", { name: "Delete 1 guest record?" });
+  await expect(ask).toBeVisible();
+  await expect(ask).toContainText("more than 11 days ago");
+  await expect(ask.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(ask).toBeHidden();
+  await expect(days).toBeFocused();
+  await expect(form.getByText("Settings saved.")).toHaveCount(0);
+
+  await days.fill("9");
+  await save.press("Enter");
+  const both = form.getByRole("alertdialog", { name: "Delete 2 guest records?" });
+  await expect(both.getByRole("button", { name: "Keep editing" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(both.getByRole("button", { name: "Save and delete" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(form.getByText("Settings saved.")).toBeVisible();
+  await expect(save).toBeFocused();
+
+  // Longer again: nothing to delete, so nothing asked.
+  await days.fill("30");
+  await save.press("Enter");
+  await expect(form.getByText("Settings saved.")).toBeVisible();
+  await expect(form.getByRole("alertdialog")).toBeHidden();
+  await page.reload();
+  await hydrated(page);
+  await expect(days).toHaveValue("30");
 });

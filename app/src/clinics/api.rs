@@ -21,3 +21,11 @@ pub async fn save_clinic_settings(settings: SettingsInput) -> Result<ClinicSetti
     let state = crate::state::AppState::current()?;
     super::service::save(&state.db, &admin, settings).await
 }
+
+/// How many guests' records a shorter keeping time would delete: asked before it is saved.
+#[server(endpoint = "clinics/guests_past")]
+pub async fn guests_past_keeping(clinic_id: i64, days: u32) -> Result<u64, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::guests_past(&state.db, &admin, clinic_id, days).await
+}

@@ -3,8 +3,21 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ClinicSettings, SettingsInput, field, load_clinic_settings, save_clinic_settings};
+use super::{
+    ClinicSettings, SettingsInput, field, guests_past_keeping, load_clinic_settings,
+    save_clinic_settings,
+};
 use crate::admin_frame::AdminLayout;
+use crate::text::thousands;
+
+/// The settings' number fields, in the order the form shows them.
+const NUMBERS: [&str; 5] = [
+    field::MIN_LENGTH,
+    field::HISTORY_COUNT,
+    field::GRACE_DAYS,
+    field::IDLE_MINUTES,
+    field::GUEST_DAYS,
+];
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -50,39 +63,90 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             .find(|e| e.field == name)
             .map(|e| e.message.clone())
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let input = SettingsInput {
-            clinic_id: id,
-            signup_allowed: signup.get_untracked(),
-            guest_allowed: guest.get_untracked(),
-            min_length: min_length.get_untracked(),
-            require_upper: upper.get_untracked(),
-            require_lower: lower.get_untracked(),
-            require_digit: digit.get_untracked(),
-            require_symbol: symbol.get_untracked(),
-            history_count: history.get_untracked(),
-            delete_grace_days: grace.get_untracked(),
-            idle_timeout_minutes: idle.get_untracked(),
-            guest_retention_days: guest_days.get_untracked(),
-        };
-        note.set(None);
-        if let Err(found) = input.validate() {
-            errors.set(found);
-            return;
+    // Shortening the keeping time of guests' records deletes those already older: the form
+    // says how many and asks before saving such a change.
+    let kept_days = RwSignal::new(settings.guest_retention_days);
+    let asked = RwSignal::new(None::<(u64, SettingsInput)>);
+    let read = move || SettingsInput {
+        clinic_id: id,
+        signup_allowed: signup.get_untracked(),
+        guest_allowed: guest.get_untracked(),
+        min_length: min_length.get_untracked(),
+        require_upper: upper.get_untracked(),
+        require_lower: lower.get_untracked(),
+        require_digit: digit.get_untracked(),
+        require_symbol: symbol.get_untracked(),
+        history_count: history.get_untracked(),
+        delete_grace_days: grace.get_untracked(),
+        idle_timeout_minutes: idle.get_untracked(),
+        guest_retention_days: guest_days.get_untracked(),
+    };
+    let show_errors = move |found: Vec<crate::error::FieldError>| {
+        let first = NUMBERS
+            .iter()
+            .find(|name| found.iter().any(|e| e.field == **name));
+        if let Some(name) = first {
+            crate::ui::modal::focus_later(format!("{name}-{id}"));
         }
+        errors.set(found);
+    };
+    let save = move |input: SettingsInput| {
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = save_clinic_settings(input).await;
             busy.set(false);
             match result {
-                Ok(_) => {
+                Ok(saved) => {
+                    kept_days.set(saved.guest_retention_days);
                     errors.set(Vec::new());
                     note.set(Some("Settings saved.".into()));
+                }
+                Err(err) => {
+                    crate::error::show_failure(err, errors, note);
+                    show_errors(errors.get_untracked());
+                }
+            }
+        });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let input = read();
+        note.set(None);
+        asked.set(None);
+        let days = match input.validate() {
+            Ok(valid) => valid.guest_retention_days,
+            Err(found) => return show_errors(found),
+        };
+        if days >= kept_days.get_untracked() {
+            return save(input);
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let counted = guests_past_keeping(id, days).await;
+            busy.set(false);
+            match counted {
+                Ok(0) => save(input),
+                Ok(n) => {
+                    asked.set(Some((n, input)));
+                    crate::ui::modal::focus_later(format!("keep-editing-{id}"));
                 }
                 Err(err) => crate::error::show_failure(err, errors, note),
             }
         });
+    };
+    let keep_editing = move |_| {
+        asked.set(None);
+        crate::ui::modal::focus_later(format!("{}-{id}", field::GUEST_DAYS));
+    };
+    let confirm = move |_| {
+        if let Some((_, input)) = asked.get_untracked() {
+            asked.set(None);
+            crate::ui::modal::focus_later(format!("save-{id}"));
+            save(input);
+        }
     };
     let check = move |label: &'static str, value: RwSignal<bool>| {
         view! {
@@ -128,9 +192,26 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                 {number(field::IDLE_MINUTES, "Sign out after this many idle minutes", idle)}
                 {number(field::GUEST_DAYS, "Days a guest's record is kept after their visit", guest_days)}
             </fieldset>
+            <div class="warning" role="alertdialog" hidden=move || asked.read().is_none()
+                aria-labelledby=format!("forget-title-{id}") aria-describedby=format!("forget-text-{id}")>
+                <p id=format!("forget-title-{id}")><strong>{move || asked.read().as_ref().map(|(n, _)| {
+                    format!("Delete {} guest {}?", thousands(*n), if *n == 1 { "record" } else { "records" })
+                })}</strong></p>
+                <p id=format!("forget-text-{id}")>{move || asked.read().as_ref().map(|(_, input)| format!(
+                    "These guests' visits ended more than {} days ago. Saving deletes their records \
+                     within a minute, and they cannot be brought back.",
+                    input.guest_retention_days.trim()
+                ))}</p>
+                <div class="form-actions">
+                    <button type="button" id=format!("keep-editing-{id}") class="button"
+                        on:click=keep_editing>"Keep editing"</button>
+                    <button type="button" class="button danger" on:click=confirm>"Save and delete"</button>
+                </div>
+            </div>
             <p class="saved" role="status">{move || note.get()}</p>
             <div class="form-actions">
-                <button type="submit" class="button primary" disabled=move || busy.get()>"Save settings"</button>
+                <button type="submit" id=format!("save-{id}") class="button primary"
+                    aria-disabled=move || busy.get().to_string()>"Save settings"</button>
             </div>
         </form>
     }

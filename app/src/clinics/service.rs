@@ -162,3 +162,32 @@ pub async fn save(
         .ok_or(AppError::NotFound)?;
     Ok(to_settings(&saved))
 }
+
+/// How many of a clinic's guests a keeping time of `days` lets go at once: the records the
+/// once-a-minute job would delete after it is saved.
+pub async fn guests_past(
+    db: &impl ConnectionTrait,
+    admin: &Admin,
+    clinic_id: i64,
+    days: u32,
+) -> Result<u64, AppError> {
+    if !admin.clinic_ids.contains(&clinic_id) {
+        return Err(AppError::NotFound);
+    }
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM users u WHERE u.clinic_id = {clinic_id} AND {}",
+                crate::retention::guests_kept_past(
+                    crate::db::now_ms(),
+                    &format!("CAST({days} AS BIGINT)")
+                )
+            ),
+        ))
+        .await?;
+    Ok(row
+        .and_then(|r| r.try_get::<i64>("", "n").ok())
+        .unwrap_or(0)
+        .max(0) as u64)
+}

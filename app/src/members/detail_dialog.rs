@@ -173,6 +173,8 @@ fn DetailBody(
         }
     });
     let options = StoredValue::new(options);
+    // The Profile form's typing belongs to the dialog, not to the tab (see `unsaved` below).
+    let draft = ProfileFields::new(&first.profile);
     // The open tab is this dialog's own state; the address bar follows it (replaced, not
     // pushed) so that a reload reopens the same tab, without a router navigation.
     let tab = RwSignal::new(tab.get_untracked());
@@ -195,6 +197,16 @@ fn DetailBody(
         }
     };
     let initial_tab = tab.get_untracked();
+    // Profile typing waits while another tab is open, the Profile tab says it is unsaved,
+    // and closing from any tab asks first.
+    let unsaved = Signal::derive(move || {
+        shared
+            .detail
+            .with(|d| d.as_ref().is_some_and(|d| d.profile != draft.get()))
+    });
+    if let Some(close) = use_context::<ModalClose>() {
+        close.track_unsaved(unsaved);
+    }
     view! {
         <h2 id="member-detail-title">"MEMBER DETAIL: "{title}</h2>
         <p class="detail-ids">"ID: "{id}" · Portal ID: "{portal_id(id)}</p>
@@ -210,6 +222,12 @@ fn DetailBody(
                         class:active=selected
                         on:click=move |ev| { ev.prevent_default(); select(t); }>
                         {t.label()}
+                        {(t == Tab::Profile).then(|| view! {
+                            <span class="unsaved" hidden=move || !unsaved.get()>
+                                <span aria-hidden="true">" •"</span>
+                                <span class="visually-hidden">" (unsaved changes)"</span>
+                            </span>
+                        })}
                     </a>
                 }
             }).collect_view()}
@@ -217,7 +235,7 @@ fn DetailBody(
         <div role="tabpanel" id="member-panel" tabindex="0"
             aria-labelledby=move || format!("tab-{}", tab.get().param())>
             {move || match tab.get() {
-                Tab::Profile => view! { <ProfileTab shared options=options.get_value()/> }.into_any(),
+                Tab::Profile => view! { <ProfileTab shared fields=draft options=options.get_value()/> }.into_any(),
                 Tab::Rooms => view! { <RoomsTab shared/> }.into_any(),
                 Tab::Management => view! { <ManagementTab shared history/> }.into_any(),
                 Tab::Other => view! { <OtherTab shared/> }.into_any(),
@@ -240,7 +258,11 @@ fn ConflictAlert(form: FormState, shared: Shared) -> impl IntoView {
 }
 
 #[component]
-fn ProfileTab(shared: Shared, options: Option<FormOptions>) -> impl IntoView {
+fn ProfileTab(
+    shared: Shared,
+    fields: ProfileFields,
+    options: Option<FormOptions>,
+) -> impl IntoView {
     let start = shared.detail.get_untracked();
     let Some(start) = start else {
         return ().into_any();
@@ -249,16 +271,8 @@ fn ProfileTab(shared: Shared, options: Option<FormOptions>) -> impl IntoView {
         return view! { <p>"A guest has no profile: they entered a room by name only."</p> }
             .into_any();
     }
-    let fields = ProfileFields::new(&start.profile);
     let form = FormState::new(local_checks(fields, Vec::new));
     let saved_note = RwSignal::new(false);
-    if let Some(close) = use_context::<ModalClose>() {
-        close.track_unsaved(Signal::derive(move || {
-            shared
-                .detail
-                .with(|d| d.as_ref().is_some_and(|d| d.profile != fields.get()))
-        }));
-    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved_note.set(false);

@@ -105,13 +105,16 @@ pub fn SignUpPage() -> impl IntoView {
         <PatientCard>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || form.get().map(|result| match result {
-                    Ok(Some(f)) if sent() => view! {
+                    Ok(Some(f)) if sent() => {
+                        crate::ui::page_focus::focus_main_heading();
+                        view! {
                         <Title text="Check your email · Frontdesk"/>
                         <p class="brand">{f.room.clinic_name.clone()}</p>
                         <h1>"Check your email"</h1>
                         <p class="notice" role="status">{words::SIGNUP_ANSWER}</p>
                         <p><a href=format!("/u/{}", f.room.slug)>"Back to the room"</a></p>
-                    }.into_any(),
+                        }.into_any()
+                    }
                     Ok(Some(f)) if !f.room.signup_allowed => view! {
                         <p class="brand">{f.room.clinic_name.clone()}</p>
                         <h1>"Sign up"</h1>

@@ -68,6 +68,7 @@ pub fn Modal(
                 el.close();
             }
             let _ = el.show_modal();
+            focus_autofocus(el, 80);
         }
     });
     let keep_editing = move || {
@@ -103,6 +104,43 @@ pub fn Modal(
             {children()}
         </dialog>
     }
+}
+
+/// Puts focus on the dialog's `autofocus` element once its contents have loaded. Opened in
+/// the page (not loaded with it), the dialog shows before its contents: the browser's own
+/// autofocus has found only ✕ by then. Focus the user moved elsewhere is left alone.
+#[cfg(feature = "hydrate")]
+fn focus_autofocus(dialog: leptos::web_sys::HtmlDialogElement, tries_left: u32) {
+    use leptos::wasm_bindgen::JsCast;
+    gloo_timers::callback::Timeout::new(25, move || {
+        if !dialog.is_connected() {
+            return;
+        }
+        let doc = document();
+        let unmoved = doc.active_element().is_none_or(|active| {
+            active == *dialog.unchecked_ref::<leptos::web_sys::Element>()
+                || doc
+                    .body()
+                    .is_some_and(|b| active == *b.unchecked_ref::<leptos::web_sys::Element>())
+                || active.class_list().contains("close")
+        });
+        if !unmoved {
+            return;
+        }
+        match dialog
+            .query_selector("[autofocus]")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            Some(target) => {
+                let _ = target.focus();
+            }
+            None if tries_left > 0 => focus_autofocus(dialog, tries_left - 1),
+            None => {}
+        }
+    })
+    .forget();
 }
 
 /// Lets go of the focused element (firing its blur handler now).

@@ -431,6 +431,11 @@ pub async fn matrix(app: &TestApp) -> Matrix {
             "delete_grace_days": "30", "idle_timeout_minutes": "45"
         }})),
     );
+    add(
+        "/api/clinics/guests_past",
+        Who::Admin,
+        form(&[("clinic_id", "1".into()), ("days", "1".into())]),
+    );
 
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())

@@ -146,3 +146,68 @@ async fn only_the_clinics_admins_may_change_its_settings() {
     let list = json(app.call(&admin_a, "clinics/settings", &[]).await).await;
     assert_eq!(list[0]["policy"]["min_length"], 8, "unchanged");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shorter_guest_keeping_time_says_how_many_records_it_deletes() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    for (address, name) in [("127.0.0.2", "Tenday"), ("127.0.0.3", "Today")] {
+        let entered = app
+            .call(
+                &client_from(address),
+                "patients/enter",
+                &[
+                    ("slug", "jessica"),
+                    ("first_name", name),
+                    ("last_name", "Visitor"),
+                    ("reason", "Ear pain"),
+                ],
+            )
+            .await;
+        assert_eq!(entered.status(), 200);
+    }
+    let day = 86_400_000_i64;
+    let now = app::db::now_ms();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE visits SET status = 'left', entered_at = {e}, ended_at = {x} \
+             WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Tenday'); \
+             UPDATE users SET signed_up_at = {e} WHERE first_name = 'Tenday'",
+            e = now - 11 * day,
+            x = now - 10 * day
+        ))
+        .await
+        .unwrap();
+    let past = |days: u32| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let days = days.to_string();
+            json(
+                app.call(
+                    admin,
+                    "clinics/guests_past",
+                    &[("clinic_id", "1"), ("days", &days)],
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    assert_eq!(past(30).await, 0, "within 30 days: no one");
+    assert_eq!(past(10).await, 1, "the guest whose visit ended 10 days ago");
+    assert_eq!(past(1).await, 1, "the guest still waiting is never counted");
+
+    let mut body = settings(1);
+    body["guest_retention_days"] = json!("5");
+    assert_eq!(save(&app, &admin, body).await.status(), 200);
+    app.forget_expired().await;
+    assert!(
+        where_found(&app, "Tenday").await.is_empty(),
+        "the one counted went"
+    );
+    assert!(
+        !where_found(&app, "Today").await.is_empty(),
+        "the waiting guest stays"
+    );
+    assert_eq!(past(5).await, 0, "nothing left to count");
+}
