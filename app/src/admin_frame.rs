@@ -27,7 +27,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
         }
     };
     view! {
-        <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to main content"</a>
+        <SkipLink/>
         <header class="topbar">
             <a class="brand" href="/admin/users">"Frontdesk"</a>
             <button type="button" id="menu-button" class="button menu-button"
@@ -39,6 +39,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                     <A href="/admin/rooms">"Rooms"</A>
                     <A href="/admin/audit">"Audit"</A>
                     <A href="/admin/settings">"Settings"</A>
+                    <A href="/provider">"Waiting rooms"</A>
                 </nav>
                 <div class="who">
                     <Suspense>
@@ -56,6 +57,12 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
         <main class="admin" id="main" tabindex="-1">{children()}</main>
         <IdleWatch/>
     }
+}
+
+/// The first stop of the Tab key: past the bar, to the page's content.
+#[component]
+pub(crate) fn SkipLink() -> impl IntoView {
+    view! { <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to main content"</a> }
 }
 
 /// Moves focus to the page's content (the router would take the link for a navigation).

@@ -14,6 +14,7 @@ use crate::patients::{
     AccountPage, ConfirmEmailPage, GuestEntryPage, RoomPage, SignUpPage, WaitingRoomPage,
 };
 use crate::rooms::RoomsPage;
+use crate::visits::{ProviderPage, VisitPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/u/:slug/waiting") view=WaitingRoomPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/provider") view=ProviderPage ssr=SsrMode::Async/>
+                <Route path=path!("/visit/:id") view=VisitPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

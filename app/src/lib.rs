@@ -16,6 +16,7 @@ pub mod rooms;
 pub mod text;
 pub mod ui;
 pub mod validation;
+pub mod visits;
 
 #[cfg(feature = "ssr")]
 pub mod common_passwords;

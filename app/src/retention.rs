@@ -20,6 +20,8 @@ pub struct Forgotten {
     pub messages: u64,
     pub brakes: u64,
     pub guests: usize,
+    /// Waits ended because the patient's page fell silent (a closed tab).
+    pub silent_waits: u64,
 }
 
 impl Forgotten {
@@ -55,6 +57,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
     .await?;
     let messages = crate::mail::outbox::drop_expired(db).await?;
     let brakes = crate::auth::brakes::sweep(db).await?;
+    let silent_waits = crate::visits::service::end_silent_waits(db, now).await?;
     let guests = forget_ended_guests(db, now).await?;
     Ok(Forgotten {
         accounts,
@@ -64,6 +67,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
         messages,
         brakes,
         guests,
+        silent_waits,
     })
 }
 

@@ -137,9 +137,9 @@ export async function newPage(browser: Browser, javaScriptEnabled = true) {
  */
 export async function createMember(
   page: Page,
-  member: { first: string; last: string; email: string; password?: string },
+  member: { first: string; last: string; email: string; password?: string; type?: "member" | "provider" },
 ): Promise<number> {
-  return page.evaluate(async ({ first, last, email, password }) => {
+  return page.evaluate(async ({ first, last, email, password, type }) => {
     const post = async (path: string, init: RequestInit) => {
       const response = await fetch(path, { method: "POST", ...init });
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -158,7 +158,7 @@ export async function createMember(
       country: "US", phone: "", pcp_name: "", pcp_phone: "", timezone: "America/Los_Angeles",
     };
     const member = {
-      clinic_id: clinic.id, room_ids: [room.id], user_type: "member",
+      clinic_id: clinic.id, room_ids: [room.id], user_type: type ?? "member",
       password: password ?? "", confirm_password: password ?? "", profile,
     };
     return (await post("/api/members/create", {

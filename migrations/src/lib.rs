@@ -15,6 +15,7 @@ mod m20261201_000005_cover_users_sort_indexes;
 mod m20261201_000006_member_versions;
 mod m20261201_000007_room_member_status;
 mod m20261204_000008_links_expire_and_shared_brakes;
+mod m20261204_000009_visits_seen_by_providers;
 #[cfg(test)]
 mod testing;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_member_versions::Migration),
             Box::new(m20261201_000007_room_member_status::Migration),
             Box::new(m20261204_000008_links_expire_and_shared_brakes::Migration),
+            Box::new(m20261204_000009_visits_seen_by_providers::Migration),
         ]
     }
 }

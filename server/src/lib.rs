@@ -217,6 +217,7 @@ pub async fn forget_expired(db: &DatabaseConnection, mailer: &Mailer) {
             messages = f.messages,
             brakes = f.brakes,
             guests = f.guests,
+            silent_waits = f.silent_waits,
             "expired records forgotten"
         ),
         Err(err) => tracing::warn!(error = %err, "forgetting expired records failed"),

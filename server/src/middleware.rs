@@ -10,20 +10,23 @@ use app::auth::session;
 use app::error::AppError;
 use app::state::AppState;
 
-/// Admin pages need a Clinic Admin's session, the account page a member's (not a guest's);
+/// Admin pages need a Clinic Admin's session, the providers' page a Provider's or a Clinic
+/// Admin's, the account page a member's (not a guest's);
 /// anyone else is sent to the sign-in page.
 /// This guards pages only: every server function checks its caller itself.
 pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let admin_page = path == "/admin" || path.starts_with("/admin/");
     let account_page = path == "/account";
-    if !admin_page && !account_page {
+    let provider_page = path == "/provider";
+    if !admin_page && !account_page && !provider_page {
         return next.run(req).await;
     }
     let token = session::token_from_headers(req.headers());
     let allowed = match token {
         Some(token) => match session::lookup(&state.db, &token).await {
             Ok(Some(user)) if account_page => user.user_type != app::accounts::UserType::Guest,
+            Ok(Some(user)) if provider_page => app::auth::guard::Provider::of(&user).is_some(),
             Ok(Some(user)) => !user.admin_of.is_empty(),
             Ok(None) => false,
             Err(err) => {
@@ -37,6 +40,8 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
         next.run(req).await
     } else if account_page {
         Redirect::to("/login?next=/account").into_response()
+    } else if provider_page {
+        Redirect::to("/login?next=/provider").into_response()
     } else {
         Redirect::to("/login").into_response()
     }

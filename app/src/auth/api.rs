@@ -40,6 +40,7 @@ pub async fn login(
     leptos_axum::redirect(match (signed_in.is_admin, next) {
         (_, Some(next)) => next,
         (true, None) => "/admin/users",
+        (false, None) if signed_in.is_provider => "/provider",
         (false, None) => "/account",
     });
     Ok(())
@@ -90,6 +91,8 @@ mod service {
     pub struct SignedIn {
         pub token: String,
         pub is_admin: bool,
+        /// A Provider lands on the providers' page.
+        pub is_provider: bool,
     }
 
     use crate::auth::NO_MATCH;
@@ -142,7 +145,11 @@ mod service {
             .exec(&state.db)
             .await?;
         tracing::info!(user_id = account.id, "signed in");
-        Ok(SignedIn { token, is_admin })
+        Ok(SignedIn {
+            token,
+            is_admin,
+            is_provider: account.user_type == UserType::Provider,
+        })
     }
 
     pub async fn describe(

@@ -65,6 +65,36 @@ pub async fn require_admin() -> Result<Admin, AppError> {
     })
 }
 
+/// Someone who sees patients: a Provider (in the rooms they are assigned to) or a Clinic
+/// Admin (in every room of their clinics).
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub user_id: i64,
+    pub clinic_id: i64,
+    pub user_type: crate::accounts::UserType,
+    pub admin_of: Vec<i64>,
+}
+
+impl Provider {
+    pub fn of(user: &SessionUser) -> Option<Self> {
+        (user.user_type == crate::accounts::UserType::Provider || !user.admin_of.is_empty()).then(
+            || Self {
+                user_id: user.user_id,
+                clinic_id: user.clinic_id,
+                user_type: user.user_type,
+                admin_of: user.admin_of.clone(),
+            },
+        )
+    }
+}
+
+/// Succeeds only for a signed-in Provider or Clinic Admin.
+/// Anonymous callers get `Unauthorized`, everyone else `Forbidden`.
+pub async fn require_provider() -> Result<Provider, AppError> {
+    let user = current_session().await?.ok_or(AppError::Unauthorized)?;
+    Provider::of(&user).ok_or(AppError::Forbidden)
+}
+
 /// Succeeds for any signed-in user.
 pub async fn require_user() -> Result<SessionUser, AppError> {
     current_session().await?.ok_or(AppError::Unauthorized)

@@ -43,10 +43,11 @@ pub struct Me {
     pub idle_timeout_minutes: u32,
 }
 
-/// Where a sign-in may send the browser next: a room's page or the account page, nothing
+/// Where a sign-in may send the browser next: a room's page, the account page or the
+/// providers' page, nothing
 /// else, so a crafted link cannot send anyone off-site.
 pub fn safe_next(next: &str) -> bool {
-    if next == "/account" {
+    if next == "/account" || next == "/provider" {
         return true;
     }
     next.strip_prefix("/u/").is_some_and(|slug| {
@@ -62,6 +63,7 @@ mod tests {
     #[test]
     fn only_room_pages_and_the_account_page_are_followed() {
         assert!(super::safe_next("/account"));
+        assert!(super::safe_next("/provider"));
         assert!(super::safe_next("/u/jessica"));
         for bad in [
             "//evil.example",

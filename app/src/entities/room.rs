@@ -13,6 +13,9 @@ pub struct Model {
     pub guest_allowed: bool,
     pub signup_allowed: bool,
     pub created_at: i64,
+    /// The room's own visit link, `{visit}` standing for the visit's number; none: Frontdesk's
+    /// visit page.
+    pub visit_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

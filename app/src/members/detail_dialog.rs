@@ -444,11 +444,13 @@ fn ManagementTab(
                 <table class="visits" tabindex="0" aria-label="Visits">
                     <thead><tr>
                         <th scope="col">"Date"</th><th scope="col">"Room"</th>
+                        <th scope="col">"Provider"</th><th scope="col">"Duration"</th>
                         <th scope="col">"Reason"</th><th scope="col">"Status"</th>
                     </tr></thead>
                     <tbody>
                         {d.visits.into_iter().map(|v| view! {
-                            <tr><td>{v.at}</td><td>{v.room}</td><td>{v.reason}</td><td>{v.status}</td></tr>
+                            <tr><td>{v.at}</td><td>{v.room}</td><td>{v.provider}</td><td>{v.duration}</td>
+                                <td>{v.reason}</td><td>{v.status}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>

@@ -281,13 +281,14 @@ fn VisitsSection(account: AccountView) -> impl IntoView {
                             <tr>
                                 <th scope="col">"Date"</th>
                                 <th scope="col">"Room"</th>
+                                <th scope="col">"Provider"</th>
                                 <th scope="col">"Reason"</th>
                                 <th scope="col">"Status"</th>
                             </tr>
                         </thead>
                         <tbody>
                             {account.visits.into_iter().map(|v| view! {
-                                <tr><td>{v.at}</td><td>{v.room}</td><td>{v.reason}</td><td>{v.status}</td></tr>
+                                <tr><td>{v.at}</td><td>{v.room}</td><td>{v.provider}</td><td>{v.reason}</td><td>{v.status}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

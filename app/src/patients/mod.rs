@@ -36,6 +36,10 @@ pub struct VisitRow {
     pub room: String,
     pub reason: String,
     pub status: String,
+    /// Who saw the patient ("" when no one did).
+    pub provider: String,
+    /// From start to end ("" when the visit did not take place).
+    pub duration: String,
 }
 
 /// Words the patient pages share.
@@ -56,8 +60,9 @@ pub mod words {
 
 /// How long a sign-up's confirmation link lives.
 pub const CONFIRM_HOURS: i64 = 72;
-/// How often the waiting room asks for the patient's place, in milliseconds.
-pub const POLL_MS: u32 = 3_000;
+/// How often the waiting room asks for the patient's place, in milliseconds: a started
+/// visit shows within 2 s.
+pub const POLL_MS: u32 = 1_500;
 
 /// A room as its public page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +95,8 @@ pub enum VisitState {
     },
     InProgress,
     Completed,
+    /// The provider called and the patient was not there.
+    NoShow,
     Left,
 }
 
@@ -100,6 +107,8 @@ pub struct WaitStatus {
     pub room_name: String,
     pub first_name: String,
     pub state: VisitState,
+    /// While the visit is in progress: where it takes place.
+    pub visit_link: Option<String>,
 }
 
 /// Guest entry as typed.

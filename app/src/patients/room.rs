@@ -318,8 +318,8 @@ pub fn WaitingRoomPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let status = Resource::new(move || tick.get(), |_| queue_status());
     let leave = ServerAction::<LeaveWaitingRoom>::new();
-    // Asks again every few seconds while the patient waits; stops once they are seen,
-    // leave, or the page goes.
+    // Asks again every 1.5 s while the patient waits or is in a visit (to see it end);
+    // stops once it ended, they leave, or the page goes.
     #[cfg(feature = "hydrate")]
     {
         let timer = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
@@ -328,7 +328,9 @@ pub fn WaitingRoomPage() -> impl IntoView {
                 .get()
                 .and_then(Result::ok)
                 .flatten()
-                .is_some_and(|s| matches!(s.state, VisitState::Waiting { .. }));
+                .is_some_and(|s| {
+                    matches!(s.state, VisitState::Waiting { .. } | VisitState::InProgress)
+                });
             if waiting && timer.with_value(Option::is_none) {
                 timer.set_value(Some(gloo_timers::callback::Interval::new(
                     super::POLL_MS,
@@ -371,6 +373,8 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
                 <span class="queue-note">{if place == 1 { "You are next.".to_owned() } else { format!("{} ahead of you.", place - 1) }}</span>
             </div>
             <noscript>
+                // Without JavaScript the page reloads itself, which also keeps the place.
+                <meta http-equiv="refresh" content="10"/>
                 <p><a href=format!("{room_href}/waiting")>"Refresh to see your place"</a></p>
             </noscript>
             <ActionForm action=leave attr:class="form">
@@ -379,16 +383,29 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
                 </button>
             </ActionForm>
         }.into_any(),
+        VisitState::InProgress => {
+            let link = status.visit_link.clone().unwrap_or_default();
+            view! {
+                <Title text="Your provider is ready · Frontdesk"/>
+                <p class="brand">{status.room_name.clone()}</p>
+                <h1>"Your provider is ready"</h1>
+                <p role="alert">{format!("{}, your visit has started.", status.first_name)}</p>
+                <p><a class="button primary" id="join-visit" href=link>"Join your visit"</a></p>
+            }.into_any()
+        }
         state => {
             let (title, text) = match state {
-                VisitState::InProgress => ("Your visit has started", "Your provider is with you now."),
-                VisitState::Completed => ("Your visit is over", "Thank you for visiting."),
+                VisitState::Completed => ("Your visit has ended", "Thank you for visiting."),
+                VisitState::NoShow => (
+                    "Your visit has ended",
+                    "Your provider called when you were not here. To be seen, enter the waiting room again.",
+                ),
                 _ => ("You left the waiting room", "You can enter again from the room's page."),
             };
             view! {
                 <p class="brand">{status.room_name.clone()}</p>
                 <h1>{title}</h1>
-                <p>{text}</p>
+                <p role="status">{text}</p>
                 <p><a class="button" href=room_href>"Back to the room"</a></p>
             }.into_any()
         }

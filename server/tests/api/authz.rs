@@ -233,6 +233,15 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     profile["city"] = json!("Oakland");
     let contact = json(app.call(&patient, "account/me", &[]).await).await["contact"].clone();
     let id = |n: i64| vec![("id", n.to_string())];
+    // Visits in clinic A's first room: two waiting (one to start, one to mark as a
+    // no-show), one in progress (to end), and the patient's own (to open).
+    let to_start = app.visit(JANE_ID, jessica, "waiting", None).await;
+    let to_miss = app.visit(JOSE, jessica, "waiting", None).await;
+    let to_end = app
+        .visit(BOB, jessica, "in_progress", Some(21_400_001))
+        .await;
+    let own = app.visit(21_408_302, jessica, "waiting", None).await;
+    let visit = |n: i64| form(&[("visit_id", n.to_string())]);
 
     let mut table: BTreeMap<&str, Call> = BTreeMap::new();
     let mut add = |path: &'static str, who: Who, body: Body| {
@@ -436,6 +445,12 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         Who::Admin,
         form(&[("clinic_id", "1".into()), ("days", "1".into())]),
     );
+
+    add("/api/visits/board", Who::AdminList, form(&[]));
+    add("/api/visits/start", Who::Admin, visit(to_start));
+    add("/api/visits/no_show", Who::Admin, visit(to_miss));
+    add("/api/visits/end", Who::Admin, visit(to_end));
+    add("/api/visits/open", Who::User, visit(own));
 
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())

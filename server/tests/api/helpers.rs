@@ -376,6 +376,31 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A visit of `user_id` in `room_id`, entered just now, as `status` ("waiting",
+    /// "in_progress", …); an in-progress one started by `by`. Returns its ID.
+    pub async fn visit(&self, user_id: i64, room_id: i64, status: &str, by: Option<i64>) -> i64 {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let now = app::db::now_ms();
+        app::entities::visit::ActiveModel {
+            clinic_id: Set(1),
+            room_id: Set(room_id),
+            user_id: Set(user_id),
+            reason: Set("Ear pain".to_owned()),
+            status: Set(status.to_owned()),
+            entered_at: Set(now),
+            ended_at: Set(None),
+            started_at: Set(by.map(|_| now)),
+            started_by: Set(by),
+            ended_by: Set(None),
+            seen_at: Set(Some(now)),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .expect("visit")
+        .id
+    }
+
     /// The ID of the room whose link is `/u/{slug}`.
     pub async fn room_id(&self, slug: &str) -> i64 {
         app::entities::room::Entity::find()

@@ -31,3 +31,4 @@ mod static_files;
 mod table;
 mod trust;
 mod users;
+mod visits;

@@ -26,7 +26,6 @@ use crate::entities::{clinic, clinic_admin, room, user, user_room, visit};
 use crate::error::AppError;
 use crate::members::types::{AssignedRoom, MemberDetail, MemberHistory, PROVIDER_ROLES};
 use crate::patients::VisitRow;
-use crate::patients::service::visit_status;
 use crate::text::format_time;
 
 /// Visits shown in the Management tab.
@@ -76,19 +75,10 @@ async fn newest_visits(
             .count(db)
             .await?
     };
-    let rows = visits
-        .into_iter()
-        .map(|v| VisitRow {
-            at: format_time(v.entered_at),
-            room: room_names
-                .get(&v.room_id)
-                .copied()
-                .unwrap_or_default()
-                .to_owned(),
-            reason: v.reason,
-            status: visit_status::label(&v.status),
-        })
-        .collect();
+    let rows = crate::patients::service::visit_rows(db, visits, |id| {
+        room_names.get(&id).copied().unwrap_or_default().to_owned()
+    })
+    .await?;
     Ok((rows, count))
 }
 

@@ -5,9 +5,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::super::VisitRow;
 use super::super::{AccountView, ContactInput, RoomLink};
-use super::visit_status;
 use crate::accounts::UserType;
 use crate::accounts::choices;
 use crate::accounts::store::{checked_profile, claim_version, policy_of, profile_of, stale};
@@ -18,7 +16,6 @@ use crate::auth::session::{SessionUser, hash_token};
 use crate::entities::{clinic, room, user, user_room, visit};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::text::format_time;
 
 /// The caller's own account; guests have none.
 async fn own_account(db: &impl ConnectionTrait, me: &SessionUser) -> Result<user::Model, AppError> {
@@ -49,6 +46,14 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
         .all(db)
         .await?;
     let own_rooms = own_rooms(db, u.id).await?;
+    let visits = super::visit_rows(db, visits, |id| {
+        rooms
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    })
+    .await?;
     let p = profile_of(&u);
     Ok(AccountView {
         rooms: own_rooms,
@@ -68,19 +73,7 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
             country: p.country,
             timezone: p.timezone,
         },
-        visits: visits
-            .into_iter()
-            .map(|v| VisitRow {
-                at: format_time(v.entered_at),
-                room: rooms
-                    .iter()
-                    .find(|r| r.id == v.room_id)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default(),
-                reason: v.reason,
-                status: visit_status::label(&v.status),
-            })
-            .collect(),
+        visits,
         policy: policy_of(&c),
         countries: choices::countries(),
         us_states: choices::us_states(),

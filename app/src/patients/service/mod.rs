@@ -25,6 +25,7 @@ pub mod visit_status {
     pub const IN_PROGRESS: &str = "in_progress";
     pub const COMPLETED: &str = "completed";
     pub const LEFT: &str = "left";
+    pub const NO_SHOW: &str = "no_show";
 
     /// A stored status as the Management tab and the patient's account page show it.
     pub fn label(status: &str) -> String {
@@ -33,6 +34,7 @@ pub mod visit_status {
             IN_PROGRESS => "In progress",
             COMPLETED => "Completed",
             LEFT => "Left",
+            NO_SHOW => "No-show",
             other => other,
         }
         .to_owned()
@@ -107,4 +109,45 @@ pub async fn signup_form(
         policy: policy_of(&c),
         timezones: choices::timezones(),
     }))
+}
+
+/// Visits as the Management tab and the account page list them: when, where, who saw the
+/// patient and for how long.
+pub async fn visit_rows(
+    db: &impl ConnectionTrait,
+    visits: Vec<crate::entities::visit::Model>,
+    room_name: impl Fn(i64) -> String,
+) -> Result<Vec<super::VisitRow>, AppError> {
+    let mut provider_ids: Vec<i64> = visits.iter().filter_map(|v| v.started_by).collect();
+    provider_ids.sort_unstable();
+    provider_ids.dedup();
+    let providers: std::collections::HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(provider_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, format!("{} {}", u.first_name, u.last_name)))
+        .collect();
+    Ok(visits
+        .into_iter()
+        .map(|v| super::VisitRow {
+            at: crate::text::format_time(v.entered_at),
+            room: room_name(v.room_id),
+            provider: v
+                .started_by
+                .map(|id| {
+                    providers
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("ID {id}"))
+                })
+                .unwrap_or_default(),
+            duration: match (v.started_at, v.ended_at) {
+                (Some(start), Some(end)) => crate::visits::minutes_between(start, end),
+                _ => String::new(),
+            },
+            reason: v.reason,
+            status: visit_status::label(&v.status),
+        })
+        .collect())
 }

@@ -196,13 +196,32 @@ pub async fn queue(
         .await?
         .map(|u| u.first_name)
         .unwrap_or_default();
+    let now = now_ms();
     let state = match v.status.as_str() {
         visit_status::WAITING => {
-            // Those who entered this room before, and still wait; over the
-            // (room_id, status, entered_at) index.
+            // The page that asks is still open: written at most every 15 s.
+            if v.seen_at
+                .is_none_or(|seen| now - seen >= crate::visits::SEEN_EVERY_MS)
+            {
+                visit::Entity::update_many()
+                    .col_expr(visit::Column::SeenAt, now.into())
+                    .filter(visit::Column::Id.eq(v.id))
+                    .exec(db)
+                    .await?;
+            }
+            // Those who entered this room before, and still wait with their page open;
+            // over the (room_id, status, entered_at) index.
+            let gone = now - crate::visits::GONE_AFTER_MS;
             let ahead = visit::Entity::find()
                 .filter(visit::Column::RoomId.eq(v.room_id))
                 .filter(visit::Column::Status.eq(visit_status::WAITING))
+                .filter(
+                    Condition::any().add(visit::Column::SeenAt.gt(gone)).add(
+                        Condition::all()
+                            .add(visit::Column::SeenAt.is_null())
+                            .add(visit::Column::EnteredAt.gt(gone)),
+                    ),
+                )
                 .filter(
                     Condition::any()
                         .add(visit::Column::EnteredAt.lt(v.entered_at))
@@ -218,13 +237,17 @@ pub async fn queue(
         }
         visit_status::IN_PROGRESS => VisitState::InProgress,
         visit_status::COMPLETED => VisitState::Completed,
+        visit_status::NO_SHOW => VisitState::NoShow,
         _ => VisitState::Left,
     };
+    let visit_link = (state == VisitState::InProgress)
+        .then(|| crate::visits::visit_link(r.visit_url.as_deref(), v.id));
     Ok(Some(WaitStatus {
         slug: r.slug,
         room_name: r.name,
         first_name,
         state,
+        visit_link,
     }))
 }
 

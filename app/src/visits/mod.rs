@@ -1,0 +1,111 @@
+//! The waiting room from the provider's side: each assigned room's queue, live
+//! (`/provider`), and the visit a provider starts, ends or marks as a no-show; the visit's
+//! own page (`/visit/{id}`) that both sides reach by its link.
+//!
+//! The queue is read again every second by the dashboard and every 1.5 s by the waiting
+//! patient's page (polling with gloo-timers, not server-sent events): any server answers any
+//! request, so several stateless servers behind one address need nothing shared but the
+//! database, and a poll costs a session lookup and two indexed reads.
+
+mod api;
+mod page;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use api::*;
+pub use page::*;
+
+use serde::{Deserialize, Serialize};
+
+/// How often the providers' dashboard asks for the queues, in milliseconds.
+pub const BOARD_POLL_MS: u32 = 1_000;
+/// A waiting patient whose page has not asked for their place for this long has left (a
+/// closed tab): they drop off the queue at once and are recorded as left within a minute.
+/// Longer than a background tab's slowest timer (Chromium: once a minute).
+pub const GONE_AFTER_MS: i64 = 120_000;
+/// A waiting patient's `seen_at` is written at most this often.
+pub const SEEN_EVERY_MS: i64 = 15_000;
+
+/// Every room the caller sees, with who waits and who is in a visit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    /// The server's clock when read (waiting times count from it).
+    pub now: i64,
+    pub rooms: Vec<RoomQueue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomQueue {
+    pub room_id: i64,
+    pub name: String,
+    /// In order: the first is next.
+    pub waiting: Vec<QueueEntry>,
+    pub in_visit: Vec<QueueEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub visit_id: i64,
+    pub name: String,
+    pub guest: bool,
+    pub reason: String,
+    /// When they entered the waiting room.
+    pub entered_at: i64,
+    /// In a visit: since when, with whom, and its link.
+    pub started_at: Option<i64>,
+    pub provider: Option<String>,
+    pub link: Option<String>,
+}
+
+/// A visit as its page shows it to either side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitView {
+    pub room_name: String,
+    pub patient: String,
+    pub provider: Option<String>,
+    /// "In progress", "Completed", …
+    pub status: String,
+    pub in_progress: bool,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+/// The link of visit `id` in a room: the room's own (`{visit}` replaced) or Frontdesk's page.
+pub fn visit_link(room_url: Option<&str>, id: i64) -> String {
+    match room_url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(template) => template.replace("{visit}", &id.to_string()),
+        None => format!("/visit/{id}"),
+    }
+}
+
+/// Whole minutes from `from` to `to`, as the dashboard says them.
+pub fn minutes_between(from: i64, to: i64) -> String {
+    match (to - from).max(0) / 60_000 {
+        0 => "under a minute".to_owned(),
+        1 => "1 min".to_owned(),
+        n => format!("{n} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_room_link_takes_the_visit_number_and_frontdesk_has_its_own() {
+        assert_eq!(
+            visit_link(Some("https://video.example/r/{visit}"), 42),
+            "https://video.example/r/42"
+        );
+        assert_eq!(visit_link(Some("  "), 42), "/visit/42");
+        assert_eq!(visit_link(None, 7), "/visit/7");
+    }
+
+    #[test]
+    fn waiting_times_read_as_minutes() {
+        assert_eq!(minutes_between(0, 59_999), "under a minute");
+        assert_eq!(minutes_between(0, 60_000), "1 min");
+        assert_eq!(minutes_between(0, 61 * 60_000), "61 min");
+        assert_eq!(minutes_between(10, 0), "under a minute");
+    }
+}
