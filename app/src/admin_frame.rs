@@ -39,7 +39,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                     <A href="/admin/rooms">"Rooms"</A>
                     <A href="/admin/audit">"Audit"</A>
                     <A href="/admin/settings">"Settings"</A>
-                    <A href="/provider">"Waiting rooms"</A>
+                    <A href="/provider">"Patients waiting"</A>
                 </nav>
                 <div class="who">
                     <Suspense>

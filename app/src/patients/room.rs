@@ -373,9 +373,10 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
                 <span class="queue-note">{if place == 1 { "You are next.".to_owned() } else { format!("{} ahead of you.", place - 1) }}</span>
             </div>
             <noscript>
-                // Without JavaScript the page reloads itself, which also keeps the place.
-                <meta http-equiv="refresh" content="10"/>
-                <p><a href=format!("{room_href}/waiting")>"Refresh to see your place"</a></p>
+                <p>
+                    <a href=format!("{room_href}/waiting")>"Refresh to see your place"</a>
+                    " at least once a minute: a waiting room that has not heard from you for two minutes takes you as gone."
+                </p>
             </noscript>
             <ActionForm action=leave attr:class="form">
                 <button type="submit" class="button" disabled=move || leave.pending().get()>

@@ -45,10 +45,10 @@ fn ProviderFrame(children: Children) -> impl IntoView {
 pub fn ProviderPage() -> impl IntoView {
     let first = Resource::new(|| (), |_| load_board());
     view! {
-        <Title text="Waiting rooms · Frontdesk"/>
+        <Title text="Patients waiting · Frontdesk"/>
         <ProviderFrame>
-            <div class="page-head"><h1>"Waiting rooms"</h1></div>
-            <Suspense fallback=|| view! { <p class="loading">"Loading the waiting rooms…"</p> }>
+            <div class="page-head"><h1>"Patients waiting"</h1></div>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the queues…"</p> }>
                 {move || first.get().map(|result| match result {
                     Ok(board) => view! { <LiveBoard first=board/> }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
