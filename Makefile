@@ -18,7 +18,7 @@ export PATH      := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 BIN      := $(RELEASE_TARGET)/server-release/frontdesk
 PG_URL   ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean loadtest bundle-budget
+.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean loadtest queueload bundle-budget
 
 ## run: build the release, migrate, seed the demo clinic on first start, serve on :3000
 run: build
@@ -133,3 +133,8 @@ bench-clean:
 ## sign-in storm. About 3 minutes; see server/loadtest/run.sh.
 loadtest: build
 	BIN=$(BIN) server/loadtest/run.sh
+
+## queueload: 50 rooms of 40 waiting patients polling and 20 providers' dashboards, while
+## the admin searches (p99 within 1.5x of alone). About 2 minutes; server/loadtest/queue.sh.
+queueload: build
+	BIN=$(BIN) server/loadtest/queue.sh

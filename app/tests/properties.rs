@@ -201,9 +201,10 @@ proptest! {
             slug: fields[2].clone(),
             guest_allowed: flags.0,
             signup_allowed: flags.1,
+            visit_url: fields[3].clone(),
         };
         if let Err(errors) = room.validate() {
-            check_messages(&errors, &["name", "code", "slug"])?;
+            check_messages(&errors, &["name", "code", "slug", "visit_url"])?;
         }
         let settings = SettingsInput {
             clinic_id: ids.1,

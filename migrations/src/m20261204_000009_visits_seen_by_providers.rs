@@ -1,7 +1,5 @@
-//! A visit seen by a provider: who started and ended it and when, and when the waiting
-//! patient's page last asked for their place (`seen_at`: a waiting patient whose page has
-//! been silent for two minutes has left). A room may name its own visit link (a video
-//! room's address, `{visit}` standing for the visit's number).
+//! A visit seen by a provider: who started and ended it and when. A room may name its own
+//! visit link (a video room's address, `{visit}` standing for the visit's number).
 //!
 //! `started_by` and `ended_by` keep a provider's ID like the audit trail keeps an actor's:
 //! a number, with no foreign key, so deleting a provider leaves the visits' record whole.
@@ -15,15 +13,13 @@ const UP: &str = r#"
 ALTER TABLE visits ADD COLUMN started_at BIGINT NULL;
 ALTER TABLE visits ADD COLUMN started_by BIGINT NULL;
 ALTER TABLE visits ADD COLUMN ended_by BIGINT NULL;
-ALTER TABLE visits ADD COLUMN seen_at BIGINT NULL;
-CREATE INDEX visits_status_seen ON visits (status, seen_at);
+CREATE INDEX visits_status ON visits (status, entered_at);
 ALTER TABLE rooms ADD COLUMN visit_url VARCHAR(500) NULL;
 "#;
 
 const DOWN: &str = r#"
 ALTER TABLE rooms DROP COLUMN visit_url;
-DROP INDEX visits_status_seen;
-ALTER TABLE visits DROP COLUMN seen_at;
+DROP INDEX visits_status;
 ALTER TABLE visits DROP COLUMN ended_by;
 ALTER TABLE visits DROP COLUMN started_by;
 ALTER TABLE visits DROP COLUMN started_at;

@@ -33,13 +33,13 @@ pub struct Options {
     pub iterations: u32,
 }
 
-struct Stats {
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
+pub(crate) struct Stats {
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
 }
 
-fn stats(mut samples: Vec<Duration>) -> Stats {
+pub(crate) fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort_unstable();
     let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).saturating_sub(1)];
     Stats {
@@ -291,7 +291,7 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
 }
 
 /// Minimal HTTP/1.1 over a TCP socket, so the measurement includes no client library.
-async fn request(addr: std::net::SocketAddr, raw: &str) -> anyhow::Result<String> {
+pub(crate) async fn request(addr: std::net::SocketAddr, raw: &str) -> anyhow::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     stream.write_all(raw.as_bytes()).await?;

@@ -42,6 +42,20 @@ enum Command {
         #[arg(long, default_value = "SQLite")]
         label: String,
     },
+    /// Load a running server's waiting rooms (50 rooms of 40 waiting patients polling, 20
+    /// providers' dashboards) and time its searches against alone. Uses --database-url (the
+    /// server's) to add the rooms and providers. See BENCHMARKS.md.
+    QueueLoad {
+        /// The running server's address.
+        #[arg(long)]
+        url: String,
+        /// The server's process ID, to read its CPU time.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Seconds of searches, alone and under the load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Time one password check (argon2id, as at sign-in) and print the sign-ins per second
     /// this machine's cores allow.
     Argon2Limit {
@@ -104,6 +118,28 @@ async fn run() -> anyhow::Result<()> {
                 iterations,
             };
             server::bench::run(&label, &settings.database_url, &options).await?;
+        }
+        Command::QueueLoad { url, pid, seconds } => {
+            let db = prepare(&settings).await?;
+            let addr = url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .parse()?;
+            let admin_password = settings
+                .demo_admin_password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned())
+                .ok_or_else(|| anyhow::anyhow!("set FRONTDESK_DEMO_ADMIN_PASSWORD"))?;
+            let options = server::queue_load::Options {
+                addr,
+                admin_password,
+                rooms: 50,
+                per_room: 40,
+                providers: 20,
+                seconds,
+                pid,
+            };
+            server::queue_load::run(&db, options).await?;
         }
         Command::Argon2Limit { runs } => {
             let limit = server::bench::argon2_limit(runs).await?;

@@ -17,8 +17,6 @@ pub struct Model {
     /// The provider who started the visit (an ID, kept as the audit trail keeps actors).
     pub started_by: Option<i64>,
     pub ended_by: Option<i64>,
-    /// When the waiting patient's page last asked for their place.
-    pub seen_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

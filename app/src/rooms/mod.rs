@@ -19,6 +19,7 @@ pub mod field {
     pub const NAME: &str = "name";
     pub const CODE: &str = "code";
     pub const SLUG: &str = "slug";
+    pub const VISIT_URL: &str = "visit_url";
 }
 
 /// A room as the rooms page lists it.
@@ -32,6 +33,8 @@ pub struct RoomRow {
     pub active: bool,
     pub guest_allowed: bool,
     pub signup_allowed: bool,
+    /// Where a started visit takes place ("" for Frontdesk's own visit page).
+    pub visit_url: String,
     /// Members, providers and guests assigned to the room.
     pub members: u64,
 }
@@ -53,6 +56,10 @@ pub struct RoomInput {
     pub slug: String,
     pub guest_allowed: bool,
     pub signup_allowed: bool,
+    /// The room's visit link, `{visit}` standing for the visit's number; empty for
+    /// Frontdesk's own visit page.
+    #[serde(default)]
+    pub visit_url: String,
 }
 
 impl RoomInput {
@@ -65,6 +72,7 @@ impl RoomInput {
             slug: r.slug.clone(),
             guest_allowed: r.guest_allowed,
             signup_allowed: r.signup_allowed,
+            visit_url: r.visit_url.clone(),
         }
     }
 
@@ -80,6 +88,7 @@ impl RoomInput {
         let name = take(field::NAME, room_name(&self.name));
         let code = take(field::CODE, room_code(&self.code));
         let slug = take(field::SLUG, room_slug(&self.slug));
+        let visit_url = take(field::VISIT_URL, visit_url(&self.visit_url));
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -87,9 +96,34 @@ impl RoomInput {
             name,
             code,
             slug,
+            visit_url,
             ..self.clone()
         })
     }
+}
+
+/// A room's visit link: empty (Frontdesk's own page), or an https address holding `{visit}`.
+pub fn visit_url(input: &str) -> Result<String, String> {
+    let url = input.trim();
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    if url.chars().count() > 500 {
+        return Err("A visit link has at most 500 characters.".into());
+    }
+    if !url.starts_with("https://") || url.len() <= "https://".len() {
+        return Err("A visit link starts with https://.".into());
+    }
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'))
+    {
+        return Err("A visit link may not hold spaces, quotes or angle brackets.".into());
+    }
+    if !url.contains("{visit}") {
+        return Err("A visit link holds {visit} where the visit's number goes.".into());
+    }
+    Ok(url.to_owned())
 }
 
 pub fn room_name(input: &str) -> Result<String, String> {

@@ -200,6 +200,7 @@ fn RoomForm(
     let slug = RwSignal::new(start.slug.clone());
     // A new room's link follows its name until the admin types a link.
     let slug_typed = RwSignal::new(id.is_some());
+    let visit_url = RwSignal::new(start.visit_url.clone());
     let guest = RwSignal::new(start.guest_allowed);
     let signup = RwSignal::new(start.signup_allowed);
     let errors = RwSignal::new(Vec::<FieldError>::new());
@@ -222,6 +223,7 @@ fn RoomForm(
             slug: slug.get_untracked(),
             guest_allowed: guest.get_untracked(),
             signup_allowed: signup.get_untracked(),
+            visit_url: visit_url.get_untracked(),
         };
         form_error.set(None);
         if let Err(found) = input.validate() {
@@ -286,6 +288,8 @@ fn RoomForm(
             {text(field::NAME, "Room name", name, "What patients see: \"Welcome to …\".")}
             {text(field::CODE, "Code", code, "Unique, e.g. TVJC-jessica.")}
             {text(field::SLUG, "Link", slug, "The room's address is /u/ followed by this, e.g. jessica.")}
+            {text(field::VISIT_URL, "Visit link (optional)", visit_url,
+                "Where a started visit takes place, {visit} standing for its number, e.g. https://video.example.com/r/{visit}. Empty: Frontdesk's own visit page.")}
             <fieldset>
                 <legend>"Patient entry in this room"</legend>
                 <label class="check">

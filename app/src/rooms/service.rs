@@ -23,6 +23,7 @@ fn to_row(r: &room::Model, members: u64) -> RoomRow {
         active: r.active,
         guest_allowed: r.guest_allowed,
         signup_allowed: r.signup_allowed,
+        visit_url: r.visit_url.clone().unwrap_or_default(),
         members,
     }
 }
@@ -147,6 +148,11 @@ fn changes(old: Option<&room::Model>, new: &RoomInput) -> Vec<Change> {
         o(|r| yes_no(r.signup_allowed).into()),
         yes_no(new.signup_allowed).into(),
     );
+    diff(
+        "Visit link",
+        o(|r| r.visit_url.clone().unwrap_or_default()),
+        new.visit_url.clone(),
+    );
     out
 }
 
@@ -195,6 +201,7 @@ pub async fn save(
     am.slug = Set(valid.slug.clone());
     am.guest_allowed = Set(valid.guest_allowed);
     am.signup_allowed = Set(valid.signup_allowed);
+    am.visit_url = Set(Some(valid.visit_url.clone()).filter(|u| !u.is_empty()));
     let txn = crate::db::write_txn(db).await?;
     let saved = match if old.is_some() {
         am.update(&txn).await

@@ -19,12 +19,12 @@ use serde::{Deserialize, Serialize};
 
 /// How often the providers' dashboard asks for the queues, in milliseconds.
 pub const BOARD_POLL_MS: u32 = 1_000;
-/// A waiting patient whose page has not asked for their place for this long has left (a
-/// closed tab): they drop off the queue at once and are recorded as left within a minute.
-/// Longer than a background tab's slowest timer (Chromium: once a minute).
+/// A waiting patient whose session has been silent for this long has left (a closed tab):
+/// they drop off the queue at once and are recorded as left within a minute. A waiting
+/// page's asking keeps the session's `last_seen_at` (written at most every 30 s) fresh, so
+/// no write is added per poll; two minutes outlast that and a background tab's slowest
+/// timer (Chromium: once a minute).
 pub const GONE_AFTER_MS: i64 = 120_000;
-/// A waiting patient's `seen_at` is written at most this often.
-pub const SEEN_EVERY_MS: i64 = 15_000;
 
 /// Every room the caller sees, with who waits and who is in a visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -74,12 +74,12 @@ pub async fn board(db: &DatabaseConnection, who: &Provider) -> Result<Board, App
                  FROM visits v JOIN users u ON u.id = v.user_id \
                  LEFT JOIN users p ON p.id = v.started_by \
                  WHERE v.room_id IN ({rooms}) AND (v.status = '{in_progress}' OR \
-                 (v.status = '{waiting}' AND COALESCE(v.seen_at, v.entered_at) > {gone})) \
+                 (v.status = '{waiting}' AND {here})) \
                  ORDER BY v.entered_at, v.id",
                 rooms = ids(&rooms),
                 in_progress = visit_status::IN_PROGRESS,
                 waiting = visit_status::WAITING,
-                gone = now - GONE_AFTER_MS,
+                here = still_here("v", now),
             ),
         ))
         .await?;
@@ -266,18 +266,29 @@ pub async fn view(
     })
 }
 
-/// Records as left every waiting patient whose page has been silent past the grace time
-/// (their tab closed): the once-a-minute job. Returns how many.
+/// The condition on visit `v` that its patient is still there: they entered within the
+/// grace time, or a session of theirs was seen within it.
+pub fn still_here(v: &str, now: i64) -> String {
+    let gone = now - GONE_AFTER_MS;
+    format!(
+        "({v}.entered_at > {gone} OR EXISTS (SELECT 1 FROM sessions s \
+         WHERE s.user_id = {v}.user_id AND s.last_seen_at > {gone}))"
+    )
+}
+
+/// Records as left every waiting patient silent past the grace time (their tab closed),
+/// as of when they were last seen: the once-a-minute job. Returns how many.
 pub async fn end_silent_waits(db: &impl ConnectionTrait, now: i64) -> Result<u64, AppError> {
     Ok(db
         .execute_raw(Statement::from_string(
             db.get_database_backend(),
             format!(
-                "UPDATE visits SET status = '{left}', ended_at = COALESCE(seen_at, entered_at) \
-                 WHERE status = '{waiting}' AND COALESCE(seen_at, entered_at) <= {gone}",
+                "UPDATE visits SET status = '{left}', ended_at = COALESCE((SELECT MAX(s.last_seen_at) \
+                 FROM sessions s WHERE s.user_id = visits.user_id), entered_at) \
+                 WHERE status = '{waiting}' AND NOT {here}",
                 left = visit_status::LEFT,
                 waiting = visit_status::WAITING,
-                gone = now - GONE_AFTER_MS,
+                here = still_here("visits", now),
             ),
         ))
         .await?

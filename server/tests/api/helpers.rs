@@ -392,7 +392,6 @@ impl TestApp {
             started_at: Set(by.map(|_| now)),
             started_by: Set(by),
             ended_by: Set(None),
-            seen_at: Set(Some(now)),
             ..Default::default()
         }
         .insert(&self.db)

@@ -256,11 +256,13 @@ async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left(
         queue(&app, &stays).await["state"],
         json!({"Waiting": {"place": 2}})
     );
-    // The first guest's page last asked just over two minutes ago (their tab closed).
+    // The first guest was last heard from just over two minutes ago (their tab closed).
     let silent = app::db::now_ms() - app::visits::GONE_AFTER_MS - 1_000;
     app.db
         .execute_unprepared(&format!(
-            "UPDATE visits SET seen_at = {silent}, entered_at = {silent} WHERE user_id IN \
+            "UPDATE visits SET entered_at = {silent} WHERE user_id IN \
+             (SELECT id FROM users WHERE first_name = 'Gone'); \
+             UPDATE sessions SET last_seen_at = {silent} WHERE user_id IN \
              (SELECT id FROM users WHERE first_name = 'Gone')"
         ))
         .await
@@ -322,4 +324,48 @@ async fn the_management_tab_lists_who_saw_the_member_and_for_how_long() {
     assert_eq!(newest["provider"], "Lena Provider");
     assert_eq!(newest["duration"], "under a minute");
     assert_eq!(newest["status"], "Completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rooms_own_visit_link_takes_the_visit_number_and_is_checked() {
+    let app = spawn_app().await;
+    let jessica = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let room = |visit_url: &str| {
+        json!({"room": {
+            "id": jessica, "clinic_id": 1, "name": "Jessica Laynes' Clinic", "code": "TVJC-jessica",
+            "slug": "jessica", "guest_allowed": true, "signup_allowed": true, "visit_url": visit_url
+        }})
+    };
+    for bad in [
+        "http://video.example.com/{visit}",
+        "https://video.example.com/r/",
+        "https://a b/{visit}",
+    ] {
+        let refused = app.call_json(&admin, "rooms/save", room(bad)).await;
+        assert_eq!(refused.status(), 422, "{bad}");
+        let said = refused.text().await.unwrap();
+        assert!(said.contains("\"visit_url\""), "{bad}: {said}");
+    }
+    let saved = app
+        .call_json(
+            &admin,
+            "rooms/save",
+            room("https://video.example.com/r/{visit}"),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let visit_id = app.visit(PAT_ID, jessica, "waiting", None).await;
+    let link = json(
+        app.call(
+            &admin,
+            "visits/start",
+            &[("visit_id", &visit_id.to_string())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(link, format!("https://video.example.com/r/{visit_id}"));
+    let patient = app.signed_in(PATIENT_A).await;
+    assert_eq!(queue(&app, &patient).await["visit_link"], link);
 }

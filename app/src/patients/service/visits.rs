@@ -1,8 +1,8 @@
 //! Guests, members entering a waiting room, the queue and leaving it.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
@@ -199,41 +199,27 @@ pub async fn queue(
     let now = now_ms();
     let state = match v.status.as_str() {
         visit_status::WAITING => {
-            // The page that asks is still open: written at most every 15 s.
-            if v.seen_at
-                .is_none_or(|seen| now - seen >= crate::visits::SEEN_EVERY_MS)
-            {
-                visit::Entity::update_many()
-                    .col_expr(visit::Column::SeenAt, now.into())
-                    .filter(visit::Column::Id.eq(v.id))
-                    .exec(db)
-                    .await?;
-            }
-            // Those who entered this room before, and still wait with their page open;
-            // over the (room_id, status, entered_at) index.
-            let gone = now - crate::visits::GONE_AFTER_MS;
-            let ahead = visit::Entity::find()
-                .filter(visit::Column::RoomId.eq(v.room_id))
-                .filter(visit::Column::Status.eq(visit_status::WAITING))
-                .filter(
-                    Condition::any().add(visit::Column::SeenAt.gt(gone)).add(
-                        Condition::all()
-                            .add(visit::Column::SeenAt.is_null())
-                            .add(visit::Column::EnteredAt.gt(gone)),
+            // Those who entered this room before and are still there; over the
+            // (room_id, status, entered_at) index.
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!(
+                        "SELECT COUNT(*) AS n FROM visits v WHERE v.room_id = {room} \
+                         AND v.status = '{waiting}' AND (v.entered_at < {at} \
+                         OR (v.entered_at = {at} AND v.id < {id})) AND {here}",
+                        room = v.room_id,
+                        waiting = visit_status::WAITING,
+                        at = v.entered_at,
+                        id = v.id,
+                        here = crate::visits::service::still_here("v", now),
                     ),
-                )
-                .filter(
-                    Condition::any()
-                        .add(visit::Column::EnteredAt.lt(v.entered_at))
-                        .add(
-                            Condition::all()
-                                .add(visit::Column::EnteredAt.eq(v.entered_at))
-                                .add(visit::Column::Id.lt(v.id)),
-                        ),
-                )
-                .count(db)
+                ))
                 .await?;
-            VisitState::Waiting { place: ahead + 1 }
+            let ahead = row.map_or(Ok(0), |r| r.try_get::<i64>("", "n"))?;
+            VisitState::Waiting {
+                place: ahead.max(0) as u64 + 1,
+            }
         }
         visit_status::IN_PROGRESS => VisitState::InProgress,
         visit_status::COMPLETED => VisitState::Completed,

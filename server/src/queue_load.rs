@@ -1,0 +1,405 @@
+//! `frontdesk queue-load`: the waiting rooms under load, against a running server.
+//!
+//! Adds 50 rooms to the demo clinic and 20 Providers (each assigned to two or three of them)
+//! in the database, then over HTTP: 40 guests enter each room (2,000 waiting patients),
+//! the Providers sign in. Each page keeps its connection open (keep-alive), as a browser's
+//! does. It times searches of the users table (eight admins, one search every 25 ms each)
+//! alone, then again while every
+//! waiting patient's page asks for their place every 1.5 s and every Provider's dashboard
+//! reads its queues every second, as the browser pages do. Prints each one's p50/p99, the
+//! searches' p99 during the load against alone, and the server's CPU (from `/proc`).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use app::accounts::{Status, UserType};
+use app::auth::password::PasswordHasher;
+use app::entities::{room, user, user_room};
+
+use crate::bench::{Stats, request, stats};
+use crate::seed;
+
+pub struct Options {
+    pub addr: SocketAddr,
+    pub admin_password: String,
+    pub rooms: usize,
+    pub per_room: usize,
+    pub providers: usize,
+    pub seconds: u64,
+    /// The server's process, to read its CPU time.
+    pub pid: Option<u32>,
+}
+
+const PROVIDER_PASSWORD: &str = "Queue-Load-Provider-42";
+
+/// Rooms and Providers in the demo clinic; returns the rooms' slugs and the Providers'
+/// usernames.
+async fn prepare(
+    db: &DatabaseConnection,
+    options: &Options,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let (clinic, _) = seed::demo_clinic(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo clinic is missing"))?;
+    let now = app::db::now_ms();
+    let mut room_ids = Vec::new();
+    let mut slugs = Vec::new();
+    for n in 0..options.rooms {
+        let slug = format!("load-{n}");
+        let existing = room::Entity::find()
+            .filter(room::Column::Slug.eq(slug.clone()))
+            .one(db)
+            .await?;
+        let id = match existing {
+            Some(r) => r.id,
+            None => {
+                room::ActiveModel {
+                    clinic_id: Set(clinic),
+                    name: Set(format!("Load room {n}")),
+                    code: Set(format!("TVLD-load-{n}")),
+                    slug: Set(slug.clone()),
+                    active: Set(true),
+                    guest_allowed: Set(true),
+                    signup_allowed: Set(true),
+                    created_at: Set(now),
+                    visit_url: Set(None),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?
+                .id
+            }
+        };
+        room_ids.push(id);
+        slugs.push(slug);
+    }
+    let hash = PasswordHasher::new(1)
+        .hash(PROVIDER_PASSWORD.to_owned())
+        .await?;
+    let mut usernames = Vec::new();
+    for n in 0..options.providers {
+        let username = format!("load.provider.{n}@example.com");
+        let found = user::Entity::find()
+            .filter(user::Column::UsernameLower.eq(username.clone()))
+            .one(db)
+            .await?;
+        if found.is_none() {
+            let mut model = seed::user_model(
+                0,
+                clinic,
+                UserType::Provider,
+                &username,
+                &username,
+                "Load",
+                &format!("Provider{n}"),
+                Status::Active,
+                now,
+                None,
+                Some(hash.clone()),
+            );
+            model.id = sea_orm::ActiveValue::NotSet;
+            let id = model.insert(db).await?.id;
+            // Rooms n, n + 20, n + 40, …: every room has a Provider.
+            for (i, room_id) in room_ids.iter().enumerate() {
+                if i % options.providers == n {
+                    user_room::ActiveModel {
+                        user_id: Set(id),
+                        room_id: Set(*room_id),
+                        assigned_at: Set(now),
+                    }
+                    .insert(db)
+                    .await?;
+                }
+            }
+        }
+        usernames.push(username);
+    }
+    seed::sync_user_sequence(db).await?;
+    Ok((slugs, usernames))
+}
+
+fn post(addr: SocketAddr, path: &str, cookie: Option<&str>, body: &str) -> String {
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         {cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// The same request on a connection kept open.
+fn keep_alive(raw: &str) -> String {
+    raw.replace("Connection: close\r\n", "")
+}
+
+/// One browser's connection, kept open between requests (HTTP/1.1 keep-alive), as a page
+/// that asks every second or two keeps its connection.
+struct KeptAlive {
+    addr: SocketAddr,
+    stream: Option<tokio::io::BufReader<tokio::net::TcpStream>>,
+}
+
+impl KeptAlive {
+    /// Sends `raw`; returns the answer's status code.
+    async fn send(&mut self, raw: &str) -> anyhow::Result<u16> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        if self.stream.is_none() {
+            let s = tokio::net::TcpStream::connect(self.addr).await?;
+            s.set_nodelay(true)?;
+            self.stream = Some(tokio::io::BufReader::new(s));
+        }
+        let stream = self.stream.as_mut().expect("connected");
+        let result: anyhow::Result<u16> = async {
+            stream.get_mut().write_all(raw.as_bytes()).await?;
+            let mut status = String::new();
+            stream.read_line(&mut status).await?;
+            let code = status
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let mut length = 0usize;
+            loop {
+                let mut header = String::new();
+                if stream.read_line(&mut header).await? == 0 {
+                    anyhow::bail!("closed");
+                }
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse()?;
+                }
+            }
+            let mut body = vec![0; length];
+            stream.read_exact(&mut body).await?;
+            Ok(code)
+        }
+        .await;
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+}
+
+fn session_cookie(response: &str) -> anyhow::Result<String> {
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no session: {}", response.lines().next().unwrap_or("")))
+}
+
+async fn sign_in(addr: SocketAddr, username: &str, password: &str) -> anyhow::Result<String> {
+    let body = format!(
+        "username={}&password={password}",
+        username.replace('@', "%40")
+    );
+    session_cookie(&request(addr, &post(addr, "/api/auth/login", None, &body)).await?)
+}
+
+/// Calls `path` as `cookie` in a loop, one call every `every`, until `stop`; records each
+/// answer's time (and counts failures) once `record` is set.
+async fn poll(
+    addr: SocketAddr,
+    path: &'static str,
+    cookie: String,
+    every: Duration,
+    shared: Arc<Shared>,
+) {
+    let raw = keep_alive(&post(addr, path, Some(&cookie), ""));
+    let mut connection = KeptAlive { addr, stream: None };
+    // Spread the first calls over the period, as pages opened at different times would.
+    tokio::time::sleep(every.mul_f64(rand::random::<f64>())).await;
+    let mut next = Instant::now();
+    while !shared.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let t = Instant::now();
+        let ok = connection.send(&raw).await.is_ok_and(|code| code == 200);
+        if shared.record.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut samples = shared.samples.lock().expect("samples");
+            samples.entry(path).or_default().push(t.elapsed());
+            if !ok {
+                *samples.entry("failed").or_default() = vec![Duration::ZERO; 1];
+            }
+        }
+        next += every;
+        tokio::time::sleep_until(next.into()).await;
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    stop: std::sync::atomic::AtomicBool,
+    record: std::sync::atomic::AtomicBool,
+    samples: Mutex<std::collections::HashMap<&'static str, Vec<Duration>>>,
+}
+
+/// Searches for `seconds`: `loops` admins each searching every 25 ms (320 a second in all,
+/// far more than a clinic's admins type, and well below what the server answers flat out,
+/// so the times show interference rather than a queue of searches). Their answer times.
+async fn searches(addr: SocketAddr, cookie: &str, loops: usize, seconds: u64) -> Vec<Duration> {
+    let names = [
+        "jo", "ma", "jane", "gomez", "smith", "li", "garcia", "ann", "rob", "kim",
+    ];
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for l in 0..loops {
+        let cookie = cookie.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            let mut i = l;
+            let mut connection = KeptAlive { addr, stream: None };
+            let every = Duration::from_millis(25);
+            tokio::time::sleep(every.mul_f64(l as f64 / loops as f64)).await;
+            let mut next = Instant::now();
+            while Instant::now() < until {
+                let body = format!("query%5Bq%5D={}", names[i % names.len()]);
+                let raw = keep_alive(&post(addr, "/api/members/table", Some(&cookie), &body));
+                i += 1;
+                let t = Instant::now();
+                if connection.send(&raw).await.is_ok_and(|code| code == 200) {
+                    out.push(t.elapsed());
+                }
+                next += every;
+                tokio::time::sleep_until(next.into()).await;
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    all
+}
+
+/// The server's CPU time so far, in seconds (user + system).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn line(name: &str, s: &Stats, n: usize) -> String {
+    format!(
+        "| {name} | {n} | {:.2} | {:.2} |",
+        s.p50.as_secs_f64() * 1000.0,
+        s.p99.as_secs_f64() * 1000.0
+    )
+}
+
+pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()> {
+    let addr = options.addr;
+    let (slugs, providers) = prepare(db, &options).await?;
+    let admin = sign_in(addr, seed::DEMO_ADMIN, &options.admin_password).await?;
+    let mut patients = Vec::new();
+    for (r, slug) in slugs.iter().enumerate() {
+        for p in 0..options.per_room {
+            let body = format!(
+                "slug={slug}&first_name=Load&last_name=Guest{}&reason=Sore+throat",
+                ["A", "B", "C", "D", "E", "F", "G", "H"][(r + p) % 8]
+            );
+            let response = request(addr, &post(addr, "/api/patients/enter", None, &body)).await?;
+            patients.push(session_cookie(&response)?);
+        }
+    }
+    let mut dashboards = Vec::new();
+    for username in &providers {
+        dashboards.push(sign_in(addr, username, PROVIDER_PASSWORD).await?);
+    }
+    println!(
+        "{} patients waiting in {} rooms, {} providers signed in",
+        patients.len(),
+        slugs.len(),
+        dashboards.len()
+    );
+
+    let alone = searches(addr, &admin, 8, options.seconds).await;
+
+    let shared = Arc::new(Shared::default());
+    let mut pollers = Vec::new();
+    for cookie in patients {
+        let every = Duration::from_millis(u64::from(app::patients::POLL_MS));
+        pollers.push(tokio::spawn(poll(
+            addr,
+            "/api/patients/queue",
+            cookie,
+            every,
+            shared.clone(),
+        )));
+    }
+    for cookie in dashboards {
+        let every = Duration::from_millis(u64::from(app::visits::BOARD_POLL_MS));
+        pollers.push(tokio::spawn(poll(
+            addr,
+            "/api/visits/board",
+            cookie,
+            every,
+            shared.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    shared
+        .record
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let cpu_before = options.pid.and_then(cpu_seconds);
+    let started = Instant::now();
+    let during = searches(addr, &admin, 8, options.seconds).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = options
+        .pid
+        .and_then(cpu_seconds)
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) / elapsed * 100.0);
+    shared
+        .stop
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    for p in pollers {
+        let _ = p.await;
+    }
+    let samples = std::mem::take(&mut *shared.samples.lock().expect("samples"));
+    let failed = samples.contains_key("failed");
+    let queue = samples
+        .get("/api/patients/queue")
+        .cloned()
+        .unwrap_or_default();
+    let board = samples
+        .get("/api/visits/board")
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(
+        !alone.is_empty() && !during.is_empty() && !queue.is_empty() && !board.is_empty(),
+        "no answers"
+    );
+    let (na, nd, nq, nb) = (alone.len(), during.len(), queue.len(), board.len());
+    let (sa, sd, sq, sb) = (stats(alone), stats(during), stats(queue), stats(board));
+    println!("| Requests | answered | p50 ms | p99 ms |\n|---|---:|---:|---:|");
+    println!("{}", line("searches alone (8 loops)", &sa, na));
+    println!("{}", line("searches during the queue load", &sd, nd));
+    println!(
+        "{}",
+        line("a waiting patient's place (every 1.5 s)", &sq, nq)
+    );
+    println!("{}", line("a provider's dashboard (every 1 s)", &sb, nb));
+    let ratio = sd.p99.as_secs_f64() / sa.p99.as_secs_f64();
+    println!(
+        "RESULT search_p99_ratio={ratio:.2} queue_per_s={:.0} board_per_s={:.0} cpu_percent={} failed={failed}",
+        nq as f64 / elapsed,
+        nb as f64 / elapsed,
+        cpu.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
+    );
+    Ok(())
+}
