@@ -27,7 +27,7 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 200); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/login" && break; sleep 0.05; done
 
-OUT=$("$BIN" queue-load --url "127.0.0.1:$PORT" --pid "$PID" --seconds "$SECONDS_EACH" | tee /dev/stderr)
+OUT=$("$BIN" queue-load --disposable --url "127.0.0.1:$PORT" --pid "$PID" --seconds "$SECONDS_EACH" | tee /dev/stderr)
 RESULT=$(grep '^RESULT' <<<"$OUT")
 ratio=$(sed -n 's/.*search_p99_ratio=\([^ ]*\).*/\1/p' <<<"$RESULT")
 failed=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<<"$RESULT")

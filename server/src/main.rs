@@ -55,6 +55,10 @@ enum Command {
         /// Seconds of searches, alone and under the load.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Says the database is a throwaway one: the load adds 20 Providers with a known
+        /// password and 2,000 guests to its demo clinic.
+        #[arg(long)]
+        disposable: bool,
     },
     /// Time one password check (argon2id, as at sign-in) and print the sign-ins per second
     /// this machine's cores allow.
@@ -119,7 +123,17 @@ async fn run() -> anyhow::Result<()> {
             };
             server::bench::run(&label, &settings.database_url, &options).await?;
         }
-        Command::QueueLoad { url, pid, seconds } => {
+        Command::QueueLoad {
+            url,
+            pid,
+            seconds,
+            disposable,
+        } => {
+            anyhow::ensure!(
+                disposable,
+                "queue-load adds 20 Providers with a known password and 2,000 guests to the \
+                 database; pass --disposable to say it is a throwaway one"
+            );
             let db = prepare(&settings).await?;
             let addr = url
                 .trim_start_matches("http://")

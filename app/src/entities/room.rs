@@ -13,7 +13,7 @@ pub struct Model {
     pub guest_allowed: bool,
     pub signup_allowed: bool,
     pub created_at: i64,
-    /// The room's own visit link, `{visit}` standing for the visit's number; none: Frontdesk's
+    /// The room's own visit link, `{visit}` standing for the visit's random code; none: Frontdesk's
     /// visit page.
     pub visit_url: Option<String>,
 }

@@ -17,6 +17,8 @@ pub struct Model {
     /// The provider who started the visit (an ID, kept as the audit trail keeps actors).
     pub started_by: Option<i64>,
     pub ended_by: Option<i64>,
+    /// The random code a room's own visit link carries (made when the visit starts).
+    pub link_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

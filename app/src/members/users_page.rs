@@ -239,6 +239,15 @@ pub fn UsersPage() -> impl IntoView {
     };
 
     let q_value = move || typing.typed.get().unwrap_or_else(|| view_query.get().q);
+    // A search the address made without the box ("Clear search and filters", Back): the
+    // box shows the address's search, and typing still waiting to search is dropped.
+    Effect::new(move |previous: Option<String>| {
+        let q = view_query.with(|v| v.q.clone());
+        if previous.is_some_and(|p| p != q) && !typing.sent_for(&q) {
+            typing.forget();
+        }
+        q
+    });
     // The server renders each field's current value as plain attributes (read once, so the
     // page works without JavaScript); in the browser `prop:value` keeps the fields in step
     // with the URL as it changes.
@@ -470,6 +479,9 @@ struct Typing {
     generation: StoredValue<u64>,
     /// The generation last searched, while typing has not paused since; `None` once it has.
     searched: StoredValue<Option<u64>>,
+    /// The texts typing searched for (the newest few): the address changing to one of them
+    /// is the box's own doing.
+    sent: StoredValue<Vec<String>>,
 }
 
 impl Typing {
@@ -478,7 +490,31 @@ impl Typing {
             typed: RwSignal::new(None),
             generation: StoredValue::new(0),
             searched: StoredValue::new(None),
+            sent: StoredValue::new(Vec::new()),
         }
+    }
+
+    /// Whether typing searched for `q`.
+    fn sent_for(self, q: &str) -> bool {
+        self.typed.get_untracked().is_none_or(|t| t == q)
+            || self.sent.with_value(|sent| sent.iter().any(|s| s == q))
+    }
+
+    /// The address moved elsewhere: the box follows it, and no timer searches again.
+    fn forget(self) {
+        self.typed.set(None);
+        self.generation.update_value(|g| *g += 1);
+        self.searched.set_value(None);
+        self.sent.set_value(Vec::new());
+    }
+
+    fn note_sent(self, text: &str) {
+        self.sent.update_value(|sent| {
+            sent.push(text.to_owned());
+            if sent.len() > 8 {
+                sent.remove(0);
+            }
+        });
     }
 
     /// A keystroke, with what the box now holds; `search` searches for a text.
@@ -488,6 +524,7 @@ impl Typing {
         let mine = self.generation.get_value();
         if self.searched.get_value().is_none() {
             self.searched.set_value(Some(mine));
+            self.note_sent(&text);
             search(text.clone());
         }
         gloo_timers::callback::Timeout::new(SEARCH_DEBOUNCE_MS, move || {
@@ -497,6 +534,7 @@ impl Typing {
             let done = self.searched.get_value() == Some(mine);
             self.searched.set_value(None);
             if !done {
+                self.note_sent(&text);
                 search(text);
             }
         })

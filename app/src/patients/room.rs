@@ -315,48 +315,57 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
 #[component]
 pub fn WaitingRoomPage() -> impl IntoView {
     let slug = slug_param();
-    let tick = RwSignal::new(0u32);
-    let status = Resource::new(move || tick.get(), |_| queue_status());
+    let first = Resource::new(|| (), |_| queue_status());
     let leave = ServerAction::<LeaveWaitingRoom>::new();
-    // Asks again every 1.5 s while the patient waits or is in a visit (to see it end);
-    // stops once it ended, they leave, or the page goes.
-    #[cfg(feature = "hydrate")]
-    {
-        let timer = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
-        Effect::new(move |_| {
-            let waiting = status
-                .get()
-                .and_then(Result::ok)
-                .flatten()
-                .is_some_and(|s| {
-                    matches!(s.state, VisitState::Waiting { .. } | VisitState::InProgress)
-                });
-            if waiting && timer.with_value(Option::is_none) {
-                timer.set_value(Some(gloo_timers::callback::Interval::new(
-                    super::POLL_MS,
-                    move || tick.update(|t| *t += 1),
-                )));
-            } else if !waiting {
-                timer.set_value(None);
-            }
-        });
-        on_cleanup(move || timer.set_value(None));
-    }
     view! {
         <Title text="Waiting room · Frontdesk"/>
         <PatientCard>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || status.get().map(|result| match result {
-                    Ok(Some(s)) => view! { <QueueView status=s leave/> }.into_any(),
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || first.get().map(|result| match result {
+                    Ok(Some(s)) => view! { <LiveQueue first=s leave/> }.into_any(),
                     Ok(None) => view! {
                         <h1>"You are not in a waiting room"</h1>
                         <p><a class="button primary" href=format!("/u/{}", slug())>"Go to the room"</a></p>
                     }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
-            </Transition>
+            </Suspense>
         </PatientCard>
     }
+}
+
+/// The patient's visit as it stands, asked again every 1.5 s while they wait or are in a
+/// visit. The view is built again only when what it says changes: a started visit is
+/// announced once, and its link keeps focus.
+#[component]
+fn LiveQueue(first: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl IntoView {
+    let current = RwSignal::new(first);
+    #[cfg(feature = "hydrate")]
+    {
+        let in_flight = StoredValue::new(false);
+        let timer = gloo_timers::callback::Interval::new(super::POLL_MS, move || {
+            let asking = current
+                .try_with_untracked(|s| {
+                    matches!(s.state, VisitState::Waiting { .. } | VisitState::InProgress)
+                })
+                .unwrap_or(false);
+            if !asking || in_flight.try_get_value().unwrap_or(true) {
+                return;
+            }
+            in_flight.set_value(true);
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(fresh)) = queue_status().await
+                    && current.try_with_untracked(|c| *c != fresh) == Some(true)
+                {
+                    current.try_set(fresh);
+                }
+                in_flight.try_set_value(false);
+            });
+        });
+        let timer = StoredValue::new_local(Some(timer));
+        on_cleanup(move || timer.set_value(None));
+    }
+    move || view! { <QueueView status=current.get() leave/> }
 }
 
 #[component]

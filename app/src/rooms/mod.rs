@@ -56,7 +56,7 @@ pub struct RoomInput {
     pub slug: String,
     pub guest_allowed: bool,
     pub signup_allowed: bool,
-    /// The room's visit link, `{visit}` standing for the visit's number; empty for
+    /// The room's visit link, `{visit}` standing for the visit's random code; empty for
     /// Frontdesk's own visit page.
     #[serde(default)]
     pub visit_url: String,
@@ -121,7 +121,7 @@ pub fn visit_url(input: &str) -> Result<String, String> {
         return Err("A visit link may not hold spaces, quotes or angle brackets.".into());
     }
     if !url.contains("{visit}") {
-        return Err("A visit link holds {visit} where the visit's number goes.".into());
+        return Err("A visit link holds {visit} where the visit's code goes.".into());
     }
     Ok(url.to_owned())
 }

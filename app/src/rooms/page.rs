@@ -289,7 +289,7 @@ fn RoomForm(
             {text(field::CODE, "Code", code, "Unique, e.g. TVJC-jessica.")}
             {text(field::SLUG, "Link", slug, "The room's address is /u/ followed by this, e.g. jessica.")}
             {text(field::VISIT_URL, "Visit link (optional)", visit_url,
-                "Where a started visit takes place, {visit} standing for its number, e.g. https://video.example.com/r/{visit}. Empty: Frontdesk's own visit page.")}
+                "Where a started visit takes place, {visit} standing for the visit's own random code, e.g. https://video.example.com/r/{visit}. Empty: Frontdesk's own visit page.")}
             <fieldset>
                 <legend>"Patient entry in this room"</legend>
                 <label class="check">

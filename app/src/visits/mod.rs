@@ -70,11 +70,13 @@ pub struct VisitView {
     pub ended_at: Option<String>,
 }
 
-/// The link of visit `id` in a room: the room's own (`{visit}` replaced) or Frontdesk's page.
-pub fn visit_link(room_url: Option<&str>, id: i64) -> String {
-    match room_url.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(template) => template.replace("{visit}", &id.to_string()),
-        None => format!("/visit/{id}"),
+/// The link of visit `id` in a room: the room's own with `{visit}` replaced by the visit's
+/// random code (never its number, which the next patient could guess), or Frontdesk's own
+/// page, which checks who asks.
+pub fn visit_link(room_url: Option<&str>, id: i64, token: Option<&str>) -> String {
+    match (room_url.map(str::trim).filter(|u| !u.is_empty()), token) {
+        (Some(template), Some(token)) => template.replace("{visit}", token),
+        _ => format!("/visit/{id}"),
     }
 }
 
@@ -92,13 +94,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_room_link_takes_the_visit_number_and_frontdesk_has_its_own() {
+    fn a_room_link_takes_the_visits_code_and_frontdesk_has_its_own() {
+        let room = Some("https://video.example/r/{visit}");
         assert_eq!(
-            visit_link(Some("https://video.example/r/{visit}"), 42),
-            "https://video.example/r/42"
+            visit_link(room, 42, Some("Zx9")),
+            "https://video.example/r/Zx9"
         );
-        assert_eq!(visit_link(Some("  "), 42), "/visit/42");
-        assert_eq!(visit_link(None, 7), "/visit/7");
+        assert_eq!(visit_link(room, 42, None), "/visit/42");
+        assert_eq!(visit_link(Some("  "), 42, Some("Zx9")), "/visit/42");
+        assert_eq!(visit_link(None, 7, Some("Zx9")), "/visit/7");
     }
 
     #[test]

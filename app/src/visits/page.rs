@@ -72,6 +72,8 @@ struct Live {
     board: RwSignal<Board>,
     said: RwSignal<Option<Said>>,
     refresh: Callback<()>,
+    /// An action is on its way: the buttons wait (a second press would be refused).
+    pending: RwSignal<bool>,
 }
 
 impl Live {
@@ -94,8 +96,15 @@ impl Live {
         done: String,
     ) {
         let live = *self;
+        if live.pending.get_untracked() {
+            return;
+        }
+        live.pending.set(true);
         leptos::task::spawn_local(async move {
-            let said = match call.await {
+            let result = call.await;
+            // The page may have gone while the answer travelled: nothing below may panic.
+            live.pending.try_set(false);
+            let said = match result {
                 Ok(link) => Said {
                     text: done,
                     link,
@@ -111,9 +120,10 @@ impl Live {
                 (Some(_), false) => "board-said-link",
                 _ => "board-said",
             };
-            live.said.set(Some(said));
-            live.refresh.run(());
-            crate::ui::modal::focus_later(target.to_owned());
+            if live.said.try_set(Some(said)).is_none() {
+                live.refresh.try_run(());
+                crate::ui::modal::focus_later(target.to_owned());
+            }
         });
     }
 }
@@ -147,6 +157,7 @@ fn LiveBoard(first: Board) -> impl IntoView {
         board,
         said,
         refresh,
+        pending: RwSignal::new(false),
     };
     let waiting = move || board.with(|b| b.rooms.iter().map(|r| r.waiting.len()).sum::<usize>());
     let room_ids = move || board.with(|b| b.rooms.iter().map(|r| r.room_id).collect::<Vec<_>>());
@@ -291,8 +302,10 @@ fn WaitingRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
             <td>{field(|e, _, now| minutes_between(e.entered_at, now))}</td>
             <td class="actions">
                 <button type="button" class="button primary" on:click=start
+                    aria-disabled=move || live.pending.get().to_string()
                     aria-label=format!("Start visit with {name}")>"Start visit"</button>
                 <button type="button" class="button" on:click=no_show
+                    aria-disabled=move || live.pending.get().to_string()
                     aria-label=format!("No-show: {name}")>"No-show"</button>
             </td>
         </tr>
@@ -351,8 +364,10 @@ fn InVisitRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
                 <a class="button" href=link target="_blank" rel="noopener noreferrer"
                     aria-label=format!("Open the visit with {name}")>"Open visit"</a>
                 <button type="button" class="button primary" on:click=end
+                    aria-disabled=move || live.pending.get().to_string()
                     aria-label=format!("End visit with {name}")>"End visit"</button>
                 <button type="button" class="button" on:click=no_show
+                    aria-disabled=move || live.pending.get().to_string()
                     aria-label=format!("No-show: {name}")>"No-show"</button>
             </span>
         </li>

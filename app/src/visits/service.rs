@@ -68,7 +68,7 @@ pub async fn board(db: &DatabaseConnection, who: &Provider) -> Result<Board, App
             db.get_database_backend(),
             format!(
                 "SELECT v.id AS id, v.room_id AS room_id, v.reason AS reason, v.status AS status, \
-                 v.entered_at AS entered_at, v.started_at AS started_at, \
+                 v.entered_at AS entered_at, v.started_at AS started_at, v.link_token AS link_token, \
                  u.first_name AS first_name, u.last_name AS last_name, u.user_type AS user_type, \
                  p.first_name AS p_first, p.last_name AS p_last \
                  FROM visits v JOIN users u ON u.id = v.user_id \
@@ -114,8 +114,17 @@ pub async fn board(db: &DatabaseConnection, who: &Provider) -> Result<Board, App
             entered_at: row.try_get("", "entered_at")?,
             started_at: row.try_get::<Option<i64>>("", "started_at").ok().flatten(),
             provider: in_progress.then(|| provider.unwrap_or_else(|| "a provider".to_owned())),
-            link: in_progress
-                .then(|| visit_link(urls.get(&room_id).cloned().flatten().as_deref(), id)),
+            link: in_progress.then(|| {
+                let token = row
+                    .try_get::<Option<String>>("", "link_token")
+                    .ok()
+                    .flatten();
+                visit_link(
+                    urls.get(&room_id).cloned().flatten().as_deref(),
+                    id,
+                    token.as_deref(),
+                )
+            }),
         };
         if in_progress {
             queues[i].in_visit.push(entry);
@@ -180,10 +189,12 @@ pub async fn start(
 ) -> Result<String, AppError> {
     let (v, r) = visit_in_rooms(db, who, visit_id).await?;
     let now = now_ms();
+    let token = crate::auth::session::new_token();
     let started = visit::Entity::update_many()
         .col_expr(visit::Column::Status, visit_status::IN_PROGRESS.into())
         .col_expr(visit::Column::StartedAt, now.into())
         .col_expr(visit::Column::StartedBy, who.user_id.into())
+        .col_expr(visit::Column::LinkToken, token.clone().into())
         .filter(visit::Column::Id.eq(v.id))
         .filter(visit::Column::Status.eq(visit_status::WAITING))
         .filter(visit::Column::RoomId.eq(r.id))
@@ -191,10 +202,21 @@ pub async fn start(
         .await?
         .rows_affected;
     if started == 0 {
+        // Pressed twice by the same provider: the visit they started.
+        let fresh = visit::Entity::find_by_id(v.id).one(db).await?;
+        if let Some(f) = fresh
+            .filter(|f| f.status == visit_status::IN_PROGRESS && f.started_by == Some(who.user_id))
+        {
+            return Ok(visit_link(
+                r.visit_url.as_deref(),
+                f.id,
+                f.link_token.as_deref(),
+            ));
+        }
         return Err(moved_on(db, &v).await);
     }
     tracing::info!(room_id = r.id, "visit started");
-    Ok(visit_link(r.visit_url.as_deref(), v.id))
+    Ok(visit_link(r.visit_url.as_deref(), v.id, Some(&token)))
 }
 
 /// Ends a visit: completed (from a visit in progress) or a no-show (from either).
@@ -205,7 +227,28 @@ pub async fn finish(
     visit_id: i64,
     no_show: bool,
 ) -> Result<(), AppError> {
-    let (v, r) = visit_in_rooms(db, who, visit_id).await?;
+    let (v, r) = match visit_in_rooms(db, who, visit_id).await {
+        Ok(found) => found,
+        // A visit its room's list no longer shows (the room closed, or the provider was
+        // moved) can still be ended by whoever started it, or by the clinic's admin.
+        Err(AppError::NotFound) => {
+            let v = visit::Entity::find_by_id(visit_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let r = room::Entity::find_by_id(v.room_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let may = v.started_by == Some(who.user_id) && r.clinic_id == who.clinic_id
+                || who.admin_of.contains(&r.clinic_id);
+            if !may || v.status != visit_status::IN_PROGRESS {
+                return Err(AppError::NotFound);
+            }
+            (v, r)
+        }
+        Err(other) => return Err(other),
+    };
     let (to, from) = if no_show {
         (
             visit_status::NO_SHOW,
@@ -283,9 +326,10 @@ pub async fn end_silent_waits(db: &impl ConnectionTrait, now: i64) -> Result<u64
         .execute_raw(Statement::from_string(
             db.get_database_backend(),
             format!(
-                "UPDATE visits SET status = '{left}', ended_at = COALESCE((SELECT MAX(s.last_seen_at) \
-                 FROM sessions s WHERE s.user_id = visits.user_id), entered_at) \
-                 WHERE status = '{waiting}' AND NOT {here}",
+                "UPDATE visits SET status = '{left}', ended_at = CASE WHEN {seen} > entered_at \
+                 THEN {seen} ELSE entered_at END WHERE status = '{waiting}' AND NOT {here}",
+                seen = "COALESCE((SELECT MAX(s.last_seen_at) FROM sessions s \
+                        WHERE s.user_id = visits.user_id), 0)",
                 left = visit_status::LEFT,
                 waiting = visit_status::WAITING,
                 here = still_here("visits", now),

@@ -205,9 +205,15 @@ async fn of_two_providers_starting_the_same_patient_one_wins_and_the_other_is_to
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409]);
-    let loser = if a.status() == 409 { a } else { b };
+    let (winner, loser) = if a.status() == 409 {
+        (&omar, a)
+    } else {
+        (&lena, b)
+    };
     let told = loser.text().await.unwrap();
     assert!(told.contains("has already started this visit"), "{told}");
+    // The winner pressing again gets their visit, not an error.
+    assert_eq!(app.call(winner, "visits/start", &form).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,50 +256,72 @@ async fn a_provider_acts_only_in_their_rooms_and_patients_not_at_all() {
 async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
-    let gone = enter(&app, "127.0.0.2", "Gone").await;
+    let jessica = app.room_id("jessica").await;
+    let _gone = enter(&app, "127.0.0.2", "Gone").await;
     let stays = enter(&app, "127.0.0.3", "Stays").await;
+    let seen = enter(&app, "127.0.0.4", "Seen").await;
     assert_eq!(
-        queue(&app, &stays).await["state"],
-        json!({"Waiting": {"place": 2}})
+        queue(&app, &seen).await["state"],
+        json!({"Waiting": {"place": 3}})
     );
-    // The first guest was last heard from just over two minutes ago (their tab closed).
+    // A visit in progress whose patient went quiet is the provider's to end, not the job's.
+    let in_visit = app
+        .visit(PAT_ID, jessica, "in_progress", Some(21_400_001))
+        .await;
+    // "Gone" was last heard from just over two minutes ago (their tab closed); "Stays"
+    // entered as long ago, but their page still asks (their session was seen just now).
     let silent = app::db::now_ms() - app::visits::GONE_AFTER_MS - 1_000;
     app.db
         .execute_unprepared(&format!(
-            "UPDATE visits SET entered_at = {silent} WHERE user_id IN \
-             (SELECT id FROM users WHERE first_name = 'Gone'); \
-             UPDATE sessions SET last_seen_at = {silent} WHERE user_id IN \
+            "UPDATE visits SET entered_at = {silent} - 1 WHERE id = {in_visit} OR user_id IN \
+             (SELECT id FROM users WHERE first_name IN ('Gone', 'Stays')); \
+             UPDATE sessions SET last_seen_at = {silent} WHERE user_id = {PAT_ID} OR user_id IN \
              (SELECT id FROM users WHERE first_name = 'Gone')"
         ))
         .await
         .unwrap();
     assert_eq!(
         waiting(&board(&app, &admin).await, "Jessica Laynes' Clinic"),
-        ["Stays Visitor"]
+        ["Stays Visitor", "Seen Visitor"]
     );
+    assert_eq!(
+        queue(&app, &seen).await["state"],
+        json!({"Waiting": {"place": 2}})
+    );
+
+    app.forget_expired().await;
+    let status = |who: &str| {
+        let (app, who) = (&app, who.to_owned());
+        async move {
+            let row = app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    app.db.get_database_backend(),
+                    format!("SELECT v.status AS s, v.ended_at AS e FROM visits v {who}"),
+                ))
+                .await
+                .unwrap()
+                .expect("the visit");
+            (
+                row.try_get::<String>("", "s").unwrap(),
+                row.try_get::<Option<i64>>("", "e").unwrap(),
+            )
+        }
+    };
+    let by_name = |n: &str| format!("JOIN users u ON u.id = v.user_id WHERE u.first_name = '{n}'");
+    assert_eq!(
+        status(&by_name("Gone")).await,
+        ("left".to_owned(), Some(silent)),
+        "left when last seen"
+    );
+    assert_eq!(status(&by_name("Stays")).await.0, "waiting");
     assert_eq!(
         queue(&app, &stays).await["state"],
         json!({"Waiting": {"place": 1}})
     );
-
-    app.forget_expired().await;
-    drop(gone);
-    let row = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT v.status AS s, v.ended_at AS e FROM visits v JOIN users u ON u.id = v.user_id \
-             WHERE u.first_name = 'Gone'"
-                .to_owned(),
-        ))
-        .await
-        .unwrap()
-        .expect("the visit");
-    assert_eq!(row.try_get::<String>("", "s").unwrap(), "left");
     assert_eq!(
-        row.try_get::<i64>("", "e").unwrap(),
-        silent,
-        "left when last seen"
+        status(&format!("WHERE v.id = {in_visit}")).await.0,
+        "in_progress"
     );
 }
 
@@ -365,7 +393,71 @@ async fn a_rooms_own_visit_link_takes_the_visit_number_and_is_checked() {
         .await,
     )
     .await;
-    assert_eq!(link, format!("https://video.example.com/r/{visit_id}"));
+    let code = link
+        .as_str()
+        .unwrap()
+        .strip_prefix("https://video.example.com/r/")
+        .expect("the room's link");
+    assert!(
+        code.len() >= 32 && code != visit_id.to_string(),
+        "an unguessable code: {code}"
+    );
     let patient = app.signed_in(PATIENT_A).await;
     assert_eq!(queue(&app, &patient).await["visit_link"], link);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_is_ended_by_whoever_started_it_or_the_admin_even_when_the_room_closed() {
+    let app = spawn_app().await;
+    let jessica = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let doc = provider(&app, "dr.lena@example.com", "Lena", jessica).await;
+    let first = app
+        .visit(PAT_ID, jessica, "waiting", None)
+        .await
+        .to_string();
+    let second = app
+        .visit(JANE_ID, jessica, "waiting", None)
+        .await
+        .to_string();
+    for v in [&first, &second] {
+        assert_eq!(
+            app.call(&doc, "visits/start", &[("visit_id", v)])
+                .await
+                .status(),
+            200
+        );
+    }
+    let room = jessica.to_string();
+    let closed = app
+        .call(
+            &admin,
+            "rooms/set_active",
+            &[("id", &room), ("active", "false")],
+        )
+        .await;
+    assert_eq!(closed.status(), 200);
+    assert_eq!(
+        app.call(&doc, "visits/end", &[("visit_id", &first)])
+            .await
+            .status(),
+        200
+    );
+    let missed = app
+        .call(&admin, "visits/no_show", &[("visit_id", &second)])
+        .await;
+    assert_eq!(missed.status(), 200);
+    let third = app
+        .visit(PAT_ID, jessica, "in_progress", Some(21_400_001))
+        .await
+        .to_string();
+    let other = app.signed_in(ADMIN_B).await;
+    assert_eq!(
+        app.call(&other, "visits/end", &[("visit_id", &third)])
+            .await
+            .status(),
+        404
+    );
+    let not_theirs = app.call(&doc, "visits/end", &[("visit_id", &third)]).await;
+    assert_eq!(not_theirs.status(), 404, "not theirs, and the room closed");
 }

@@ -227,7 +227,7 @@ pub async fn queue(
         _ => VisitState::Left,
     };
     let visit_link = (state == VisitState::InProgress)
-        .then(|| crate::visits::visit_link(r.visit_url.as_deref(), v.id));
+        .then(|| crate::visits::visit_link(r.visit_url.as_deref(), v.id, v.link_token.as_deref()));
     Ok(Some(WaitStatus {
         slug: r.slug,
         room_name: r.name,
