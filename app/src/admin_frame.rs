@@ -4,14 +4,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::auth::{IdleWatch, Logout, SignedIn, current_user};
+use crate::auth::{IdleWatch, Logout, Me, SignedIn, current_user};
+use crate::error::AppError;
 
 /// The frame of every admin page: brand, clinic, navigation and sign-out.
 #[component]
 pub fn AdminLayout(children: Children) -> impl IntoView {
     let who = Resource::new(|| (), |_| current_user());
     provide_context(SignedIn(who));
-    let logout = ServerAction::<Logout>::new();
     // On a phone the navigation and the account sit behind "Menu"; a wide screen shows both
     // and never the button. Following a link, or Escape, folds the menu away again.
     let menu_open = RwSignal::new(false);
@@ -41,21 +41,35 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                     <A href="/admin/settings">"Settings"</A>
                     <A href="/provider">"Patients waiting"</A>
                 </nav>
-                <div class="who">
-                    <Suspense>
-                        {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
-                            <span class="clinic">{me.clinic_name}</span>
-                            <span class="name">{me.display_name}</span>
-                        })}
-                    </Suspense>
-                    <ActionForm action=logout attr:class="inline">
-                        <button type="submit" class="link-button">"Sign out"</button>
-                    </ActionForm>
-                </div>
+                <WhoBar who/>
             </div>
         </header>
         <main class="admin" id="main" tabindex="-1">{children()}</main>
         <IdleWatch/>
+    }
+}
+
+/// Who is signed in, at which clinic, and Sign out. `users_link` adds the way back to the
+/// users table for a Clinic Admin, on pages outside this frame.
+#[component]
+pub(crate) fn WhoBar(
+    who: Resource<Result<Option<Me>, AppError>>,
+    #[prop(optional)] users_link: bool,
+) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="who">
+            <Suspense>
+                {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
+                    {(users_link && me.is_admin).then(|| view! { <a href="/admin/users">"Users"</a> })}
+                    <span class="clinic">{me.clinic_name}</span>
+                    <span class="name">{me.display_name}</span>
+                })}
+            </Suspense>
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="link-button">"Sign out"</button>
+            </ActionForm>
+        </div>
     }
 }
 

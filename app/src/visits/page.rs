@@ -9,7 +9,7 @@ use super::{
     BOARD_POLL_MS, Board, QueueEntry, end_visit, load_board, mark_no_show, minutes_between,
     open_visit, start_visit,
 };
-use crate::auth::{IdleWatch, Logout, SignedIn, current_user};
+use crate::auth::{IdleWatch, SignedIn, current_user};
 use crate::error::AppError;
 
 /// The frame of the providers' page: brand, the way back to the users table for a Clinic
@@ -18,23 +18,11 @@ use crate::error::AppError;
 fn ProviderFrame(children: Children) -> impl IntoView {
     let who = Resource::new(|| (), |_| current_user());
     provide_context(SignedIn(who));
-    let logout = ServerAction::<Logout>::new();
     view! {
         <crate::admin_frame::SkipLink/>
         <header class="topbar">
             <a class="brand" href="/provider">"Frontdesk"</a>
-            <div class="who">
-                <Suspense>
-                    {move || who.get().and_then(Result::ok).flatten().map(|me| view! {
-                        {me.is_admin.then(|| view! { <a href="/admin/users">"Users"</a> })}
-                        <span class="clinic">{me.clinic_name}</span>
-                        <span class="name">{me.display_name}</span>
-                    })}
-                </Suspense>
-                <ActionForm action=logout attr:class="inline">
-                    <button type="submit" class="link-button">"Sign out"</button>
-                </ActionForm>
-            </div>
+            <crate::admin_frame::WhoBar who users_link=true/>
         </header>
         <main class="admin" id="main" tabindex="-1">{children()}</main>
         <IdleWatch/>
@@ -253,6 +241,46 @@ fn RoomSection(live: Live, room_id: i64) -> impl IntoView {
     }
 }
 
+/// What a provider does to a visit from the board.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Start,
+    End,
+    NoShow,
+}
+
+/// A button that acts on one visit, named for whom it acts on; it waits while any action is
+/// on its way.
+#[component]
+fn ActButton(live: Live, act: Act, visit_id: i64, name: String) -> impl IntoView {
+    let (label, aria) = match act {
+        Act::Start => ("Start visit", format!("Start visit with {name}")),
+        Act::End => ("End visit", format!("End visit with {name}")),
+        Act::NoShow => ("No-show", format!("No-show: {name}")),
+    };
+    let on_click = move |_| {
+        let done = match act {
+            Act::Start => format!("Visit with {name} started."),
+            Act::End => format!("Visit with {name} ended."),
+            Act::NoShow => format!("{name} was marked as a no-show."),
+        };
+        live.act(
+            async move {
+                match act {
+                    Act::Start => start_visit(visit_id).await.map(Some),
+                    Act::End => end_visit(visit_id).await.map(|()| None),
+                    Act::NoShow => mark_no_show(visit_id).await.map(|()| None),
+                }
+            },
+            done,
+        );
+    };
+    view! {
+        <button type="button" class="button" class:primary=act != Act::NoShow on:click=on_click
+            aria-disabled=move || live.pending.get().to_string() aria-label=aria>{label}</button>
+    }
+}
+
 fn who(e: &QueueEntry) -> &'static str {
     if e.guest { "Guest" } else { "Member" }
 }
@@ -263,24 +291,6 @@ fn WaitingRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
     let name = entry
         .with_untracked(|e| e.as_ref().map(|(e, _)| e.name.clone()))
         .unwrap_or_default();
-    let start = {
-        let name = name.clone();
-        move |_| {
-            live.act(
-                async move { start_visit(visit_id).await.map(Some) },
-                format!("Visit with {name} started."),
-            )
-        }
-    };
-    let no_show = {
-        let name = name.clone();
-        move |_| {
-            live.act(
-                async move { mark_no_show(visit_id).await.map(|()| None) },
-                format!("{name} was marked as a no-show."),
-            )
-        }
-    };
     let field = move |f: fn(&QueueEntry, usize, i64) -> String| {
         move || {
             let now = live.board.with(|b| b.now);
@@ -301,12 +311,8 @@ fn WaitingRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
             <td>{field(|e, _, _| e.reason.clone())}</td>
             <td>{field(|e, _, now| minutes_between(e.entered_at, now))}</td>
             <td class="actions">
-                <button type="button" class="button primary" on:click=start
-                    aria-disabled=move || live.pending.get().to_string()
-                    aria-label=format!("Start visit with {name}")>"Start visit"</button>
-                <button type="button" class="button" on:click=no_show
-                    aria-disabled=move || live.pending.get().to_string()
-                    aria-label=format!("No-show: {name}")>"No-show"</button>
+                <ActButton live act=Act::Start visit_id name=name.clone()/>
+                <ActButton live act=Act::NoShow visit_id name=name.clone()/>
             </td>
         </tr>
     }
@@ -318,24 +324,6 @@ fn InVisitRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
     let name = entry
         .with_untracked(|e| e.as_ref().map(|e| e.name.clone()))
         .unwrap_or_default();
-    let end = {
-        let name = name.clone();
-        move |_| {
-            live.act(
-                async move { end_visit(visit_id).await.map(|()| None) },
-                format!("Visit with {name} ended."),
-            )
-        }
-    };
-    let no_show = {
-        let name = name.clone();
-        move |_| {
-            live.act(
-                async move { mark_no_show(visit_id).await.map(|()| None) },
-                format!("{name} was marked as a no-show."),
-            )
-        }
-    };
     let line = move || {
         let now = live.board.with(|b| b.now);
         entry.with(|e| {
@@ -363,12 +351,8 @@ fn InVisitRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
             <span class="actions">
                 <a class="button" href=link target="_blank" rel="noopener noreferrer"
                     aria-label=format!("Open the visit with {name}")>"Open visit"</a>
-                <button type="button" class="button primary" on:click=end
-                    aria-disabled=move || live.pending.get().to_string()
-                    aria-label=format!("End visit with {name}")>"End visit"</button>
-                <button type="button" class="button" on:click=no_show
-                    aria-disabled=move || live.pending.get().to_string()
-                    aria-label=format!("No-show: {name}")>"No-show"</button>
+                <ActButton live act=Act::End visit_id name=name.clone()/>
+                <ActButton live act=Act::NoShow visit_id name=name.clone()/>
             </span>
         </li>
     }

@@ -400,6 +400,43 @@ impl TestApp {
         .id
     }
 
+    /// A guest "{first} Visitor" entering `/u/jessica` from `address` (each address enters
+    /// a few guests at most); returns their client, in the waiting room.
+    pub async fn enter_guest(&self, address: &str, first: &str) -> Client {
+        let guest = client_from(address);
+        let entered = self
+            .call(
+                &guest,
+                "patients/enter",
+                &[
+                    ("slug", "jessica"),
+                    ("first_name", first),
+                    ("last_name", "Visitor"),
+                    ("reason", "Ear pain"),
+                ],
+            )
+            .await;
+        assert_eq!(entered.status(), 200, "{first} entered");
+        guest
+    }
+
+    /// Dates back the visit of the guest named `first`: ended (left) `days` days ago, and
+    /// entered, like their record was made, a day before that.
+    pub async fn date_back_guest(&self, first: &str, days: i64) {
+        let day = 86_400_000_i64;
+        let now = app::db::now_ms();
+        self.db
+            .execute_unprepared(&format!(
+                "UPDATE visits SET status = 'left', entered_at = {e}, ended_at = {x} \
+                 WHERE user_id IN (SELECT id FROM users WHERE first_name = '{first}'); \
+                 UPDATE users SET signed_up_at = {e} WHERE first_name = '{first}'",
+                e = now - (days + 1) * day,
+                x = now - days * day
+            ))
+            .await
+            .expect("dated back");
+    }
+
     /// The ID of the room whose link is `/u/{slug}`.
     pub async fn room_id(&self, slug: &str) -> i64 {
         app::entities::room::Entity::find()

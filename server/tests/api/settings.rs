@@ -151,33 +151,9 @@ async fn only_the_clinics_admins_may_change_its_settings() {
 async fn a_shorter_guest_keeping_time_says_how_many_records_it_deletes() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
-    for (address, name) in [("127.0.0.2", "Tenday"), ("127.0.0.3", "Today")] {
-        let entered = app
-            .call(
-                &client_from(address),
-                "patients/enter",
-                &[
-                    ("slug", "jessica"),
-                    ("first_name", name),
-                    ("last_name", "Visitor"),
-                    ("reason", "Ear pain"),
-                ],
-            )
-            .await;
-        assert_eq!(entered.status(), 200);
-    }
-    let day = 86_400_000_i64;
-    let now = app::db::now_ms();
-    app.db
-        .execute_unprepared(&format!(
-            "UPDATE visits SET status = 'left', entered_at = {e}, ended_at = {x} \
-             WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Tenday'); \
-             UPDATE users SET signed_up_at = {e} WHERE first_name = 'Tenday'",
-            e = now - 11 * day,
-            x = now - 10 * day
-        ))
-        .await
-        .unwrap();
+    app.enter_guest("127.0.0.2", "Tenday").await;
+    app.enter_guest("127.0.0.3", "Today").await;
+    app.date_back_guest("Tenday", 10).await;
     let past = |days: u32| {
         let (app, admin) = (&app, &admin);
         async move {

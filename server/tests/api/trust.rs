@@ -498,34 +498,10 @@ async fn a_cross_site_link_records_no_view() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ended_guests_are_forgotten_after_their_clinics_time() {
     let app = spawn_app().await;
-    for (address, name) in [("127.0.0.2", "Oldguest"), ("127.0.0.3", "Newguest")] {
-        let entered = app
-            .call(
-                &client_from(address),
-                "patients/enter",
-                &[
-                    ("slug", "jessica"),
-                    ("first_name", name),
-                    ("last_name", "Visitor"),
-                    ("reason", "Ear pain"),
-                ],
-            )
-            .await;
-        assert_eq!(entered.status(), 200);
-    }
-    let day = 86_400_000_i64;
-    let now = app::db::now_ms();
+    app.enter_guest("127.0.0.2", "Oldguest").await;
+    app.enter_guest("127.0.0.3", "Newguest").await;
     // The old guest's visit ended 31 days ago; the clinic keeps guests 30 days by default.
-    app.db
-        .execute_unprepared(&format!(
-            "UPDATE visits SET status = 'left', entered_at = {e}, ended_at = {x} \
-             WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Oldguest'); \
-             UPDATE users SET signed_up_at = {e} WHERE first_name = 'Oldguest'",
-            e = now - 32 * day,
-            x = now - 31 * day
-        ))
-        .await
-        .unwrap();
+    app.date_back_guest("Oldguest", 31).await;
 
     app.forget_expired().await;
 

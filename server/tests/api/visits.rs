@@ -49,24 +49,6 @@ fn waiting(board: &Value, room: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn enter(app: &TestApp, address: &str, first: &str) -> reqwest::Client {
-    let guest = client_from(address);
-    let entered = app
-        .call(
-            &guest,
-            "patients/enter",
-            &[
-                ("slug", "jessica"),
-                ("first_name", first),
-                ("last_name", "Visitor"),
-                ("reason", "Ear pain"),
-            ],
-        )
-        .await;
-    assert_eq!(entered.status(), 200);
-    guest
-}
-
 async fn queue(app: &TestApp, client: &reqwest::Client) -> Value {
     json(app.call(client, "patients/queue", &[]).await).await
 }
@@ -76,8 +58,8 @@ async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() 
     let app = spawn_app().await;
     let jessica = app.room_id("jessica").await;
     let doc = provider(&app, "dr.lena@example.com", "Lena", jessica).await;
-    let first = enter(&app, "127.0.0.2", "Ada").await;
-    let second = enter(&app, "127.0.0.3", "Bo").await;
+    let first = app.enter_guest("127.0.0.2", "Ada").await;
+    let second = app.enter_guest("127.0.0.3", "Bo").await;
 
     let b = board(&app, &doc).await;
     let rooms: Vec<&str> = b["rooms"]
@@ -257,9 +239,9 @@ async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left(
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let jessica = app.room_id("jessica").await;
-    let _gone = enter(&app, "127.0.0.2", "Gone").await;
-    let stays = enter(&app, "127.0.0.3", "Stays").await;
-    let seen = enter(&app, "127.0.0.4", "Seen").await;
+    let _gone = app.enter_guest("127.0.0.2", "Gone").await;
+    let stays = app.enter_guest("127.0.0.3", "Stays").await;
+    let seen = app.enter_guest("127.0.0.4", "Seen").await;
     assert_eq!(
         queue(&app, &seen).await["state"],
         json!({"Waiting": {"place": 3}})
@@ -346,11 +328,18 @@ async fn the_management_tab_lists_who_saw_the_member_and_for_how_long() {
             .status(),
         200
     );
+    // Started five minutes before it ended.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE visits SET started_at = ended_at - 300000 WHERE id = {visit_id}"
+        ))
+        .await
+        .unwrap();
     let admin = app.signed_in(ADMIN_A).await;
     let detail = json(app.detail(&admin, PAT_ID).await).await;
     let newest = &detail["visits"][0];
     assert_eq!(newest["provider"], "Lena Provider");
-    assert_eq!(newest["duration"], "under a minute");
+    assert_eq!(newest["duration"], "5 min");
     assert_eq!(newest["status"], "Completed");
 }
 
