@@ -40,6 +40,8 @@ pub struct AppState {
     pub capped_views: Arc<crate::members::server::remembered::CappedViews>,
     /// Users-table pages recently read, under their clinics' member versions.
     pub recent_pages: Arc<crate::members::server::remembered::RecentPages>,
+    /// Wakes waiting patients' pages when their room's queue changes.
+    pub queues: Arc<crate::visits::watch::QueueWatch>,
 }
 
 impl AppState {

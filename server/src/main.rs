@@ -190,6 +190,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _background = server::start_background(db.clone(), mailer, settings.secure_cookies())?;
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
+    let queues = state.queues.clone();
     let app = router(ServerState::new(&settings, state));
     tracing::info!(%addr, "listening");
     println!("Frontdesk is ready on http://{addr}");
@@ -197,7 +198,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
+    .with_graceful_shutdown(async move {
+        shutdown().await;
+        // Waiting pages' held questions are answered now, not in ten seconds.
+        queues.release_all();
+    })
     .await?;
     Ok(())
 }

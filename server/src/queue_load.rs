@@ -5,11 +5,15 @@
 //! the Providers sign in. Each page keeps its connection open (keep-alive), as a browser's
 //! does. It times searches of the users table (eight admins, one search every 25 ms each)
 //! alone, then again while every
-//! waiting patient's page asks for their place every 1.5 s and every Provider's dashboard
-//! reads its queues every second, as the browser pages do. Prints each one's p50/p99, the
-//! searches' p99 during the load against alone, and the server's CPU (from `/proc`).
+//! waiting patient's page keeps a question about their place open (asked again as soon as
+//! answered, as the browser page does), every Provider's dashboard reads its queues every
+//! second, and each Provider starts or ends a visit every 10 s. Prints the searches' and
+//! dashboards' p50/p99, how soon a started patient's page showed it, the searches' p99
+//! during the load against alone, and the server's CPU (from `/proc`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -124,11 +128,21 @@ async fn prepare(
 }
 
 fn post(addr: SocketAddr, path: &str, cookie: Option<&str>, body: &str) -> String {
+    post_as(
+        addr,
+        path,
+        cookie,
+        "application/x-www-form-urlencoded",
+        body,
+    )
+}
+
+fn post_as(addr: SocketAddr, path: &str, cookie: Option<&str>, kind: &str, body: &str) -> String {
     let cookie = cookie
         .map(|c| format!("Cookie: {c}\r\n"))
         .unwrap_or_default();
     format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {kind}\r\n\
          {cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
@@ -147,8 +161,8 @@ struct KeptAlive {
 }
 
 impl KeptAlive {
-    /// Sends `raw`; returns the answer's status code.
-    async fn send(&mut self, raw: &str) -> anyhow::Result<u16> {
+    /// Sends `raw`; returns the answer's status code and body.
+    async fn send(&mut self, raw: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
         if self.stream.is_none() {
             let s = tokio::net::TcpStream::connect(self.addr).await?;
@@ -156,7 +170,7 @@ impl KeptAlive {
             self.stream = Some(tokio::io::BufReader::new(s));
         }
         let stream = self.stream.as_mut().expect("connected");
-        let result: anyhow::Result<u16> = async {
+        let result: anyhow::Result<(u16, Vec<u8>)> = async {
             stream.get_mut().write_all(raw.as_bytes()).await?;
             let mut status = String::new();
             stream.read_line(&mut status).await?;
@@ -183,7 +197,7 @@ impl KeptAlive {
             }
             let mut body = vec![0; length];
             stream.read_exact(&mut body).await?;
-            Ok(code)
+            Ok((code, body))
         }
         .await;
         if result.is_err() {
@@ -210,28 +224,104 @@ async fn sign_in(addr: SocketAddr, username: &str, password: &str) -> anyhow::Re
     session_cookie(&request(addr, &post(addr, "/api/auth/login", None, &body)).await?)
 }
 
-/// Calls `path` as `cookie` in a loop, one call every `every`, until `stop`; records each
-/// answer's time (and counts failures) once `record` is set.
-async fn poll(
-    addr: SocketAddr,
-    path: &'static str,
-    cookie: String,
-    every: Duration,
-    shared: Arc<Shared>,
-) {
-    let raw = keep_alive(&post(addr, path, Some(&cookie), ""));
+fn record(shared: &Shared, what: &'static str, took: Duration, ok: bool) {
+    if shared.record.load(Ordering::Relaxed) {
+        let mut samples = shared.samples.lock().expect("samples");
+        samples.entry(what).or_default().push(took);
+        if !ok {
+            *samples.entry("failed").or_default() = vec![Duration::ZERO; 1];
+        }
+    }
+}
+
+/// A waiting patient's page: asks for its place saying what it shows, and asks again as
+/// soon as answered, until the visit ends. Counts answers; when the page first shows the
+/// visit started, records how long after the Provider started it.
+async fn wait_in_queue(addr: SocketAddr, name: String, cookie: String, shared: Arc<Shared>) {
     let mut connection = KeptAlive { addr, stream: None };
-    // Spread the first calls over the period, as pages opened at different times would.
+    let mut shown = serde_json::Value::Null;
+    // Pages opened at different times.
+    tokio::time::sleep(Duration::from_secs(2).mul_f64(rand::random::<f64>())).await;
+    while !shared.stop.load(Ordering::Relaxed) {
+        let body = serde_json::json!({ "shown": shown }).to_string();
+        let raw = keep_alive(&post_as(
+            addr,
+            "/api/patients/queue",
+            Some(&cookie),
+            "application/json",
+            &body,
+        ));
+        let t = Instant::now();
+        let answer = connection.send(&raw).await;
+        let fresh = match &answer {
+            Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(body).ok(),
+            _ => None,
+        };
+        record(&shared, QUEUE, t.elapsed(), fresh.is_some());
+        let Some(fresh) = fresh else {
+            tokio::time::sleep(Duration::from_millis(u64::from(app::patients::RETRY_MS))).await;
+            continue;
+        };
+        if fresh["state"] == "InProgress" && shown["state"] != "InProgress" {
+            let started = shared.started.lock().expect("started").remove(&name);
+            if let Some(started) = started {
+                record(&shared, SEEN, started.elapsed(), true);
+            }
+        }
+        let goes_on = fresh["state"] == "InProgress" || fresh["state"].get("Waiting").is_some();
+        shown = fresh;
+        if !goes_on {
+            return;
+        }
+    }
+}
+
+/// A Provider's dashboard: reads the queues every second; every 10 s starts the next
+/// patient of one of its rooms or ends the visit it started.
+async fn dashboard(addr: SocketAddr, cookie: String, shared: Arc<Shared>) {
+    let every = Duration::from_millis(u64::from(app::visits::BOARD_POLL_MS));
+    let board_raw = keep_alive(&post(addr, "/api/visits/board", Some(&cookie), ""));
+    let mut connection = KeptAlive { addr, stream: None };
     tokio::time::sleep(every.mul_f64(rand::random::<f64>())).await;
     let mut next = Instant::now();
-    while !shared.stop.load(std::sync::atomic::Ordering::Relaxed) {
+    let mut tick = rand::random::<u32>() % ACT_EVERY;
+    let mut in_visit: Option<i64> = None;
+    while !shared.stop.load(Ordering::Relaxed) {
         let t = Instant::now();
-        let ok = connection.send(&raw).await.is_ok_and(|code| code == 200);
-        if shared.record.load(std::sync::atomic::Ordering::Relaxed) {
-            let mut samples = shared.samples.lock().expect("samples");
-            samples.entry(path).or_default().push(t.elapsed());
-            if !ok {
-                *samples.entry("failed").or_default() = vec![Duration::ZERO; 1];
+        let answer = connection.send(&board_raw).await;
+        let board = match &answer {
+            Ok((200, body)) => serde_json::from_slice::<app::visits::Board>(body).ok(),
+            _ => None,
+        };
+        record(&shared, BOARD, t.elapsed(), board.is_some());
+        tick += 1;
+        let change = board
+            .filter(|_| tick.is_multiple_of(ACT_EVERY))
+            .and_then(|board| match in_visit.take() {
+                Some(id) => Some(("/api/visits/end", id, None)),
+                None => board
+                    .rooms
+                    .iter()
+                    .find_map(|r| r.waiting.first())
+                    .map(|next| ("/api/visits/start", next.visit_id, Some(next.name.clone()))),
+            });
+        if let Some((path, id, name)) = change {
+            if let Some(name) = &name {
+                shared
+                    .started
+                    .lock()
+                    .expect("started")
+                    .insert(name.clone(), Instant::now());
+            }
+            let raw = keep_alive(&post(addr, path, Some(&cookie), &format!("visit_id={id}")));
+            let t = Instant::now();
+            let ok = connection
+                .send(&raw)
+                .await
+                .is_ok_and(|(code, _)| code == 200);
+            record(&shared, CHANGE, t.elapsed(), ok);
+            if ok && name.is_some() {
+                in_visit = Some(id);
             }
         }
         next += every;
@@ -239,11 +329,21 @@ async fn poll(
     }
 }
 
+/// A Provider starts or ends a visit every this many dashboard reads (seconds): each of
+/// the 50 rooms' queues changes about every 25 s, far more often than visits of minutes do.
+const ACT_EVERY: u32 = 10;
+const QUEUE: &str = "queue";
+const SEEN: &str = "seen";
+const BOARD: &str = "board";
+const CHANGE: &str = "change";
+
 #[derive(Default)]
 struct Shared {
-    stop: std::sync::atomic::AtomicBool,
-    record: std::sync::atomic::AtomicBool,
-    samples: Mutex<std::collections::HashMap<&'static str, Vec<Duration>>>,
+    stop: AtomicBool,
+    record: AtomicBool,
+    samples: Mutex<HashMap<&'static str, Vec<Duration>>>,
+    /// Patients whose visit a Provider started, by name, and when.
+    started: Mutex<HashMap<String, Instant>>,
 }
 
 /// Searches for `seconds`: `loops` admins each searching every 25 ms (320 a second in all,
@@ -269,7 +369,11 @@ async fn searches(addr: SocketAddr, cookie: &str, loops: usize, seconds: u64) ->
                 let raw = keep_alive(&post(addr, "/api/members/table", Some(&cookie), &body));
                 i += 1;
                 let t = Instant::now();
-                if connection.send(&raw).await.is_ok_and(|code| code == 200) {
+                if connection
+                    .send(&raw)
+                    .await
+                    .is_ok_and(|(code, _)| code == 200)
+                {
                     out.push(t.elapsed());
                 }
                 next += every;
@@ -306,14 +410,13 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
     let (slugs, providers) = prepare(db, &options).await?;
     let admin = sign_in(addr, seed::DEMO_ADMIN, &options.admin_password).await?;
     let mut patients = Vec::new();
-    for (r, slug) in slugs.iter().enumerate() {
-        for p in 0..options.per_room {
-            let body = format!(
-                "slug={slug}&first_name=Load&last_name=Guest{}&reason=Sore+throat",
-                ["A", "B", "C", "D", "E", "F", "G", "H"][(r + p) % 8]
-            );
+    for slug in &slugs {
+        for _ in 0..options.per_room {
+            // Each guest's own name (letters only), to match the Providers' starts to pages.
+            let last = format!("Guest{}", letters(patients.len()));
+            let body = format!("slug={slug}&first_name=Load&last_name={last}&reason=Sore+throat");
             let response = request(addr, &post(addr, "/api/patients/enter", None, &body)).await?;
-            patients.push(session_cookie(&response)?);
+            patients.push((format!("Load {last}"), session_cookie(&response)?));
         }
     }
     let mut dashboards = Vec::new();
@@ -327,34 +430,31 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         dashboards.len()
     );
 
+    let cpu_alone_before = options.pid.and_then(cpu_seconds);
+    let alone_started = Instant::now();
     let alone = searches(addr, &admin, 8, options.seconds).await;
+    let cpu_alone = options
+        .pid
+        .and_then(cpu_seconds)
+        .zip(cpu_alone_before)
+        .map(|(after, before)| (after - before) / alone_started.elapsed().as_secs_f64() * 100.0);
 
     let shared = Arc::new(Shared::default());
-    let mut pollers = Vec::new();
-    for cookie in patients {
-        let every = Duration::from_millis(u64::from(app::patients::POLL_MS));
-        pollers.push(tokio::spawn(poll(
+    let mut waiting = Vec::new();
+    for (name, cookie) in patients {
+        waiting.push(tokio::spawn(wait_in_queue(
             addr,
-            "/api/patients/queue",
+            name,
             cookie,
-            every,
             shared.clone(),
         )));
     }
+    let mut providers = Vec::new();
     for cookie in dashboards {
-        let every = Duration::from_millis(u64::from(app::visits::BOARD_POLL_MS));
-        pollers.push(tokio::spawn(poll(
-            addr,
-            "/api/visits/board",
-            cookie,
-            every,
-            shared.clone(),
-        )));
+        providers.push(tokio::spawn(dashboard(addr, cookie, shared.clone())));
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    shared
-        .record
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+    shared.record.store(true, Ordering::Relaxed);
     let cpu_before = options.pid.and_then(cpu_seconds);
     let started = Instant::now();
     let during = searches(addr, &admin, 8, options.seconds).await;
@@ -364,42 +464,85 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         .and_then(cpu_seconds)
         .zip(cpu_before)
         .map(|(after, before)| (after - before) / elapsed * 100.0);
-    shared
-        .stop
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    for p in pollers {
+    shared.stop.store(true, Ordering::Relaxed);
+    shared.record.store(false, Ordering::Relaxed);
+    for p in providers {
         let _ = p.await;
     }
-    let samples = std::mem::take(&mut *shared.samples.lock().expect("samples"));
+    // A waiting page's question is held until a change: no need to wait for it.
+    for w in waiting {
+        w.abort();
+    }
+    let mut samples = std::mem::take(&mut *shared.samples.lock().expect("samples"));
     let failed = samples.contains_key("failed");
-    let queue = samples
-        .get("/api/patients/queue")
-        .cloned()
-        .unwrap_or_default();
-    let board = samples
-        .get("/api/visits/board")
-        .cloned()
-        .unwrap_or_default();
+    let mut take = |what| samples.remove(what).unwrap_or_default();
+    let (queue, seen, board, change) = (take(QUEUE), take(SEEN), take(BOARD), take(CHANGE));
     anyhow::ensure!(
-        !alone.is_empty() && !during.is_empty() && !queue.is_empty() && !board.is_empty(),
+        [&alone, &during, &queue, &seen, &board, &change]
+            .iter()
+            .all(|s| !s.is_empty()),
         "no answers"
     );
-    let (na, nd, nq, nb) = (alone.len(), during.len(), queue.len(), board.len());
-    let (sa, sd, sq, sb) = (stats(alone), stats(during), stats(queue), stats(board));
+    let ns = [
+        alone.len(),
+        during.len(),
+        queue.len(),
+        seen.len(),
+        board.len(),
+        change.len(),
+    ];
+    let nq = queue.len();
+    let (sa, sd) = (stats(alone), stats(during));
     println!("| Requests | answered | p50 ms | p99 ms |\n|---|---:|---:|---:|");
-    println!("{}", line("searches alone (8 loops)", &sa, na));
-    println!("{}", line("searches during the queue load", &sd, nd));
+    println!("{}", line("searches alone (8 loops)", &sa, ns[0]));
+    println!("{}", line("searches during the queue load", &sd, ns[1]));
     println!(
         "{}",
-        line("a waiting patient's place (every 1.5 s)", &sq, nq)
+        line(
+            "a waiting page's question (held until its queue changes, ≤ 15 s)",
+            &stats(queue),
+            ns[2]
+        )
     );
-    println!("{}", line("a provider's dashboard (every 1 s)", &sb, nb));
+    let seen = stats(seen);
+    let seen_p99 = seen.p99;
+    println!(
+        "{}",
+        line(
+            "a started visit, until the patient's page shows it",
+            &seen,
+            ns[3]
+        )
+    );
+    println!(
+        "{}",
+        line("a provider's dashboard (every 1 s)", &stats(board), ns[4])
+    );
+    println!(
+        "{}",
+        line("a provider's Start or End", &stats(change), ns[5])
+    );
     let ratio = sd.p99.as_secs_f64() / sa.p99.as_secs_f64();
     println!(
-        "RESULT search_p99_ratio={ratio:.2} queue_per_s={:.0} board_per_s={:.0} cpu_percent={} failed={failed}",
+        "RESULT search_p99_ratio={ratio:.2} seen_p99_ms={:.0} queue_answers_per_s={:.0} cpu_percent={} cpu_alone_percent={} failed={failed}",
+        seen_p99.as_secs_f64() * 1000.0,
         nq as f64 / elapsed,
-        nb as f64 / elapsed,
         cpu.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
+        cpu_alone.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
     );
     Ok(())
+}
+
+/// `n` in letters: a, b, …, z, ba, bb, …
+fn letters(mut n: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("letters")
 }

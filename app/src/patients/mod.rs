@@ -60,9 +60,10 @@ pub mod words {
 
 /// How long a sign-up's confirmation link lives.
 pub const CONFIRM_HOURS: i64 = 72;
-/// How often the waiting room asks for the patient's place, in milliseconds: a started
-/// visit shows within 2 s.
-pub const POLL_MS: u32 = 1_500;
+/// How long the waiting room waits before asking again after a failed question, in
+/// milliseconds. Otherwise it asks again as soon as it is answered: the server holds the
+/// question until the queue changes (see `visits::watch`).
+pub const RETRY_MS: u32 = 1_500;
 
 /// A room as its public page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +99,13 @@ pub enum VisitState {
     /// The provider called and the patient was not there.
     NoShow,
     Left,
+}
+
+impl VisitState {
+    /// Waiting or in a visit: the page keeps asking.
+    pub fn goes_on(self) -> bool {
+        matches!(self, Self::Waiting { .. } | Self::InProgress)
+    }
 }
 
 /// The waiting room's view of the caller's newest visit.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -36,6 +37,7 @@ pub async fn enter_as_guest(
         reason,
     };
     let token = super::service::enter_as_guest(&state, &slug, input).await?;
+    state.queues.changed_here();
     // Whoever this browser was before, it is now this guest.
     if let Some(old) = crate::auth::guard::current_token() {
         crate::auth::session::end(&state.db, &old).await?;
@@ -52,19 +54,22 @@ pub async fn join_waiting_room(slug: String, reason: String) -> Result<(), AppEr
     let me = crate::auth::guard::require_user().await?;
     let state = crate::state::AppState::current()?;
     super::service::join(&state.db, &me, &slug, &reason).await?;
+    state.queues.changed_here();
     leptos_axum::redirect(&format!("/u/{}/waiting", slug.trim().to_lowercase()));
     Ok(())
 }
 
 /// The caller's newest visit and place in the queue; `None` without a session or a visit.
-#[server(endpoint = "patients/queue")]
-pub async fn queue_status() -> Result<Option<WaitStatus>, AppError> {
+/// When the page says it shows `shown` and that still holds, the answer waits until the
+/// room's queue changes (at most `visits::watch::HOLD`).
+#[server(endpoint = "patients/queue", input = Json)]
+pub async fn queue_status(shown: Option<WaitStatus>) -> Result<Option<WaitStatus>, AppError> {
     // Public: it only ever answers about the caller's own visit.
     let Some(me) = crate::auth::guard::current_session().await? else {
         return Ok(None);
     };
     let state = crate::state::AppState::current()?;
-    super::service::queue(&state.db, &me).await
+    super::service::queue_after(&state, &me, shown, crate::visits::watch::HOLD).await
 }
 
 /// Leaves the waiting room. A guest's session ends with it.
@@ -73,6 +78,7 @@ pub async fn leave_waiting_room() -> Result<(), AppError> {
     let me = crate::auth::guard::require_user().await?;
     let state = crate::state::AppState::current()?;
     let slug = super::service::leave(&state.db, &me).await?;
+    state.queues.changed_here();
     if me.user_type == crate::accounts::UserType::Guest {
         if let Some(token) = crate::auth::guard::current_token() {
             crate::auth::session::end(&state.db, &token).await?;
@@ -315,7 +321,7 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
 #[component]
 pub fn WaitingRoomPage() -> impl IntoView {
     let slug = slug_param();
-    let first = Resource::new(|| (), |_| queue_status());
+    let first = Resource::new(|| (), |_| queue_status(None));
     let leave = ServerAction::<LeaveWaitingRoom>::new();
     view! {
         <Title text="Waiting room · Frontdesk"/>
@@ -334,37 +340,32 @@ pub fn WaitingRoomPage() -> impl IntoView {
     }
 }
 
-/// The patient's visit as it stands, asked again every 1.5 s while they wait or are in a
-/// visit. The view is built again only when what it says changes: a started visit is
-/// announced once, and its link keeps focus.
+/// The patient's visit as it stands, asked again as soon as answered while they wait or
+/// are in a visit: the server answers when it changes. The view is built again only when
+/// what it says changes: a started visit is announced once, and its link keeps focus.
 #[component]
 fn LiveQueue(first: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl IntoView {
     let current = RwSignal::new(first);
     #[cfg(feature = "hydrate")]
-    {
-        let in_flight = StoredValue::new(false);
-        let timer = gloo_timers::callback::Interval::new(super::POLL_MS, move || {
-            let asking = current
-                .try_with_untracked(|s| {
-                    matches!(s.state, VisitState::Waiting { .. } | VisitState::InProgress)
-                })
-                .unwrap_or(false);
-            if !asking || in_flight.try_get_value().unwrap_or(true) {
-                return;
-            }
-            in_flight.set_value(true);
-            leptos::task::spawn_local(async move {
-                if let Ok(Some(fresh)) = queue_status().await
-                    && current.try_with_untracked(|c| *c != fresh) == Some(true)
-                {
-                    current.try_set(fresh);
+    leptos::task::spawn_local(async move {
+        // Ends with the page: the signal is gone when the answer comes.
+        while let Some(shown) = current.try_get_untracked().filter(|s| s.state.goes_on()) {
+            match queue_status(Some(shown.clone())).await {
+                Ok(Some(fresh)) => {
+                    if fresh != shown {
+                        current.try_set(fresh);
+                    }
                 }
-                in_flight.try_set_value(false);
-            });
-        });
-        let timer = StoredValue::new_local(Some(timer));
-        on_cleanup(move || timer.set_value(None));
-    }
+                // The session ended (left from another tab, or signed out): no longer waiting.
+                Ok(None) => {
+                    current.try_update(|s| s.state = VisitState::Left);
+                }
+                _ => {
+                    gloo_timers::future::TimeoutFuture::new(super::RETRY_MS).await;
+                }
+            }
+        }
+    });
     move || view! { <QueueView status=current.get() leave/> }
 }
 

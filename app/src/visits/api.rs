@@ -18,7 +18,9 @@ pub async fn load_board() -> Result<Board, AppError> {
 pub async fn start_visit(visit_id: i64) -> Result<String, AppError> {
     let who = crate::auth::guard::require_provider().await?;
     let state = crate::state::AppState::current()?;
-    super::service::start(&state.db, &who, visit_id).await
+    let link = super::service::start(&state.db, &who, visit_id).await?;
+    state.queues.changed_here();
+    Ok(link)
 }
 
 /// Ends a visit in progress.
@@ -26,7 +28,9 @@ pub async fn start_visit(visit_id: i64) -> Result<String, AppError> {
 pub async fn end_visit(visit_id: i64) -> Result<(), AppError> {
     let who = crate::auth::guard::require_provider().await?;
     let state = crate::state::AppState::current()?;
-    super::service::finish(&state.db, &who, visit_id, false).await
+    super::service::finish(&state.db, &who, visit_id, false).await?;
+    state.queues.changed_here();
+    Ok(())
 }
 
 /// Records that the patient was not there when called.
@@ -34,7 +38,9 @@ pub async fn end_visit(visit_id: i64) -> Result<(), AppError> {
 pub async fn mark_no_show(visit_id: i64) -> Result<(), AppError> {
     let who = crate::auth::guard::require_provider().await?;
     let state = crate::state::AppState::current()?;
-    super::service::finish(&state.db, &who, visit_id, true).await
+    super::service::finish(&state.db, &who, visit_id, true).await?;
+    state.queues.changed_here();
+    Ok(())
 }
 
 /// A visit, for its patient or a provider of its room.

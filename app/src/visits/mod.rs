@@ -2,15 +2,22 @@
 //! (`/provider`), and the visit a provider starts, ends or marks as a no-show; the visit's
 //! own page (`/visit/{id}`) that both sides reach by its link.
 //!
-//! The queue is read again every second by the dashboard and every 1.5 s by the waiting
-//! patient's page (polling with gloo-timers, not server-sent events): any server answers any
-//! request, so several stateless servers behind one address need nothing shared but the
-//! database, and a poll costs a session lookup and two indexed reads.
+//! The dashboard reads the queues again every second (polling with gloo-timers). A waiting
+//! patient's page keeps one question open instead (long polling, `watch`): the server
+//! answers when the room's queue changes, or after at most 15 seconds, and the page asks again.
+//! 2,000 waiting pages cost a few hundred answers a second rather than one each every
+//! 1.5 s. Both work through any of several stateless servers on one database: each server
+//! reads the queues' fingerprints once a second while pages wait, and at once after a
+//! change it made itself. Not server-sent events: a stream per page would hold the same
+//! connection, but needs its own endpoint beside the server functions and a reconnect
+//! protocol, where an answered question is already one.
 
 mod api;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod watch;
 
 pub use api::*;
 pub use page::*;

@@ -305,7 +305,11 @@ pub async fn matrix(app: &TestApp) -> Matrix {
             ("reason", "Checkup".into()),
         ]),
     );
-    add("/api/patients/queue", Who::Public, form(&[]));
+    add(
+        "/api/patients/queue",
+        Who::Public,
+        Body::Json(json!({ "shown": null })),
+    );
     add("/api/patients/signup_form", Who::Public, form(&slug()));
     add(
         "/api/patients/sign_up",

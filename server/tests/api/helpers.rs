@@ -542,6 +542,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The caller's visit and place, as a waiting page first asks for it (showing nothing).
+    pub async fn queue(&self, client: &Client) -> serde_json::Value {
+        json(
+            self.call_json(
+                client,
+                "patients/queue",
+                serde_json::json!({ "shown": null }),
+            )
+            .await,
+        )
+        .await
+    }
+
     /// Creates a member through `members/create`.
     pub async fn create_member(&self, client: &Client, member: serde_json::Value) -> Response {
         self.call_json(

@@ -31,10 +31,6 @@ async fn enter(
     .await
 }
 
-async fn place(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
-    json(app.call(client, "patients/queue", &[]).await).await
-}
-
 fn sign_up_form<'a>(slug: &'a str, email: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("slug", slug),
@@ -153,16 +149,16 @@ async fn a_guest_sees_their_place_move_up_when_someone_ahead_leaves() {
     assert_eq!(enter(&app, &first, "jessica", "Lee").await.status(), 200);
     assert_eq!(enter(&app, &second, "jessica", "Kim").await.status(), 200);
 
-    let mine = place(&app, &second).await;
+    let mine = app.queue(&second).await;
     assert_eq!(mine["state"]["Waiting"]["place"], 2, "{mine}");
     assert_eq!(mine["first_name"], "Kim");
-    assert_eq!(place(&app, &first).await["state"]["Waiting"]["place"], 1);
+    assert_eq!(app.queue(&first).await["state"]["Waiting"]["place"], 1);
 
     assert_eq!(app.call(&first, "patients/leave", &[]).await.status(), 200);
 
-    assert_eq!(place(&app, &second).await["state"]["Waiting"]["place"], 1);
+    assert_eq!(app.queue(&second).await["state"]["Waiting"]["place"], 1);
     // Leaving ended the guest's session.
-    assert_eq!(place(&app, &first).await, serde_json::Value::Null);
+    assert_eq!(app.queue(&first).await, serde_json::Value::Null);
     let left = visit::Entity::find()
         .filter(visit::Column::Status.eq("left"))
         .count(&app.db)

@@ -49,10 +49,6 @@ fn waiting(board: &Value, room: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn queue(app: &TestApp, client: &reqwest::Client) -> Value {
-    json(app.call(client, "patients/queue", &[]).await).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() {
     let app = spawn_app().await;
@@ -81,7 +77,7 @@ async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() 
     assert_eq!(entry["guest"], true);
     assert_eq!(entry["reason"], "Ear pain");
     assert_eq!(
-        queue(&app, &second).await["state"],
+        app.queue(&second).await["state"],
         json!({"Waiting": {"place": 2}})
     );
 
@@ -93,11 +89,11 @@ async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() 
     assert_eq!(started.status(), 200);
     let link = json(started).await;
     assert_eq!(link, format!("/visit/{visit_id}"));
-    let seen = queue(&app, &first).await;
+    let seen = app.queue(&first).await;
     assert_eq!(seen["state"], "InProgress");
     assert_eq!(seen["visit_link"], link);
     assert_eq!(
-        queue(&app, &second).await["state"],
+        app.queue(&second).await["state"],
         json!({"Waiting": {"place": 1}})
     );
     let b = board(&app, &doc).await;
@@ -136,7 +132,7 @@ async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() 
         .call(&doc, "visits/end", &[("visit_id", &visit_id.to_string())])
         .await;
     assert_eq!(ended.status(), 200);
-    assert_eq!(queue(&app, &first).await["state"], "Completed");
+    assert_eq!(app.queue(&first).await["state"], "Completed");
     let again = app
         .call(&doc, "visits/end", &[("visit_id", &visit_id.to_string())])
         .await;
@@ -165,7 +161,7 @@ async fn a_provider_sees_their_rooms_queue_and_sees_a_guest_from_start_to_end() 
         .call(&doc, "visits/no_show", &[("visit_id", &bo.to_string())])
         .await;
     assert_eq!(missed.status(), 200);
-    assert_eq!(queue(&app, &second).await["state"], "NoShow");
+    assert_eq!(app.queue(&second).await["state"], "NoShow");
     assert!(waiting(&board(&app, &doc).await, "Jessica Laynes' Clinic").is_empty());
 }
 
@@ -243,7 +239,7 @@ async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left(
     let stays = app.enter_guest("127.0.0.3", "Stays").await;
     let seen = app.enter_guest("127.0.0.4", "Seen").await;
     assert_eq!(
-        queue(&app, &seen).await["state"],
+        app.queue(&seen).await["state"],
         json!({"Waiting": {"place": 3}})
     );
     // A visit in progress whose patient went quiet is the provider's to end, not the job's.
@@ -267,7 +263,7 @@ async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left(
         ["Stays Visitor", "Seen Visitor"]
     );
     assert_eq!(
-        queue(&app, &seen).await["state"],
+        app.queue(&seen).await["state"],
         json!({"Waiting": {"place": 2}})
     );
 
@@ -298,7 +294,7 @@ async fn a_waiting_page_gone_silent_drops_off_the_queue_and_is_recorded_as_left(
     );
     assert_eq!(status(&by_name("Stays")).await.0, "waiting");
     assert_eq!(
-        queue(&app, &stays).await["state"],
+        app.queue(&stays).await["state"],
         json!({"Waiting": {"place": 1}})
     );
     assert_eq!(
@@ -392,7 +388,7 @@ async fn a_rooms_own_visit_link_takes_the_visit_number_and_is_checked() {
         "an unguessable code: {code}"
     );
     let patient = app.signed_in(PATIENT_A).await;
-    assert_eq!(queue(&app, &patient).await["visit_link"], link);
+    assert_eq!(app.queue(&patient).await["visit_link"], link);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -449,4 +445,86 @@ async fn a_visit_is_ended_by_whoever_started_it_or_the_admin_even_when_the_room_
     );
     let not_theirs = app.call(&doc, "visits/end", &[("visit_id", &third)]).await;
     assert_eq!(not_theirs.status(), 404, "not theirs, and the room closed");
+}
+
+/// Asks for the caller's place as a page that shows `shown` does; the answer and its time.
+async fn ask_showing(
+    app: &TestApp,
+    client: &reqwest::Client,
+    shown: &Value,
+) -> (Value, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let answer = app
+        .call_json(client, "patients/queue", json!({ "shown": shown }))
+        .await;
+    assert_eq!(answer.status(), 200);
+    (json(answer).await, t.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_pages_question_is_answered_when_its_place_moves() {
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let jessica = app.room_id("jessica").await;
+    let doc = provider(&app, "dr.hold@example.com", "Hold", jessica).await;
+    let _first = app.enter_guest("127.0.0.2", "Ada").await;
+    let second = app.enter_guest("127.0.0.3", "Bo").await;
+    let shown = app.queue(&second).await;
+    assert_eq!(shown["state"], json!({"Waiting": {"place": 2}}));
+
+    // A page that shows something else than what holds is answered at once.
+    let mut behind = shown.clone();
+    behind["state"] = json!({"Waiting": {"place": 5}});
+    let (answer, took) = ask_showing(&app, &second, &behind).await;
+    assert_eq!(answer, shown);
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+
+    // A page that shows its place as it is: the answer waits for the queue to move.
+    let start_later = async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let id = board(&app, &doc).await["rooms"][0]["waiting"][0]["visit_id"].to_string();
+        app.call(&doc, "visits/start", &[("visit_id", &id)])
+            .await
+            .status()
+    };
+    let ((answer, took), started) = tokio::join!(ask_showing(&app, &second, &shown), start_later);
+    assert_eq!(started, 200);
+    assert_eq!(answer["state"], json!({"Waiting": {"place": 1}}));
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(2),
+        "answered after {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_through_another_server_wakes_the_waiting_page() {
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let jessica = app.room_id("jessica").await;
+    let doc = provider(&app, "dr.far@example.com", "Far", jessica).await;
+    let _first = app.enter_guest("127.0.0.2", "Ada").await;
+    let second = app.enter_guest("127.0.0.3", "Bo").await;
+    let shown = app.queue(&second).await;
+    assert_eq!(shown["state"], json!({"Waiting": {"place": 2}}));
+    let first_visit = board(&app, &doc).await["rooms"][0]["waiting"][0]["visit_id"]
+        .as_i64()
+        .unwrap();
+
+    // Another server (here: the database itself) starts the first guest's visit; this
+    // server hears of it only by reading the queues.
+    let elsewhere = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE visits SET status = 'in_progress' WHERE id = {first_visit}"
+            ))
+            .await
+            .unwrap();
+    };
+    let ((answer, took), ()) = tokio::join!(ask_showing(&app, &second, &shown), elsewhere);
+    assert_eq!(answer["state"], json!({"Waiting": {"place": 1}}));
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_millis(2500),
+        "answered after {took:?}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::{GuestInput, VisitState, WaitStatus, guest_field, visit_reason};
@@ -179,62 +179,94 @@ pub async fn queue(
     db: &DatabaseConnection,
     me: &SessionUser,
 ) -> Result<Option<WaitStatus>, AppError> {
-    let Some(v) = visit::Entity::find()
-        .filter(visit::Column::UserId.eq(me.user_id))
-        .order_by_desc(visit::Column::EnteredAt)
-        .order_by_desc(visit::Column::Id)
-        .one(db)
-        .await?
+    Ok(newest_visit(db, me).await?.map(|(_, status)| status))
+}
+
+/// As [`queue`]; but when the page already shows `shown` and the visit goes on, the
+/// answer waits (up to `hold`) for the room's queue to change.
+pub async fn queue_after(
+    state: &AppState,
+    me: &SessionUser,
+    shown: Option<WaitStatus>,
+    hold: std::time::Duration,
+) -> Result<Option<WaitStatus>, AppError> {
+    let watching = state.queues.watch();
+    let now = newest_visit(&state.db, me).await?;
+    match (now, shown) {
+        (Some((room, status)), Some(shown)) if status == shown && status.state.goes_on() => {
+            // Between 70 % of the hold and all of it: pages that began asking together (after
+            // a server restart, say) do not all ask again together.
+            let hold = hold.mul_f64(0.7 + rand::random::<f64>() * 0.3);
+            watching.until_changed(room, hold).await;
+            queue(&state.db, me).await
+        }
+        (now, _) => Ok(now.map(|(_, status)| status)),
+    }
+}
+
+#[derive(FromQueryResult)]
+struct NewestVisit {
+    id: i64,
+    room_id: i64,
+    status: String,
+    link_token: Option<String>,
+    slug: String,
+    room_name: String,
+    visit_url: Option<String>,
+    first_name: String,
+    ahead: i64,
+}
+
+/// The caller's newest visit, with its room.
+async fn newest_visit(
+    db: &DatabaseConnection,
+    me: &SessionUser,
+) -> Result<Option<(i64, WaitStatus)>, AppError> {
+    // One statement, as this runs for every waiting page's question: the newest visit,
+    // its room, and while waiting, those who entered the room before and are still there
+    // (over the (room_id, status, entered_at) index).
+    let now = now_ms();
+    let Some(v) = NewestVisit::find_by_statement(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "SELECT v.id, v.room_id, v.status, v.link_token, r.slug, r.name AS room_name, \
+             r.visit_url, u.first_name, CASE WHEN v.status = '{waiting}' THEN \
+             (SELECT COUNT(*) FROM visits a WHERE a.room_id = v.room_id \
+             AND a.status = '{waiting}' AND (a.entered_at < v.entered_at \
+             OR (a.entered_at = v.entered_at AND a.id < v.id)) AND {here}) ELSE 0 END AS ahead \
+             FROM visits v JOIN rooms r ON r.id = v.room_id JOIN users u ON u.id = v.user_id \
+             WHERE v.user_id = {user} ORDER BY v.entered_at DESC, v.id DESC LIMIT 1",
+            waiting = visit_status::WAITING,
+            here = crate::visits::service::still_here("a", now),
+            user = me.user_id,
+        ),
+    ))
+    .one(db)
+    .await?
     else {
         return Ok(None);
     };
-    let Some(r) = room::Entity::find_by_id(v.room_id).one(db).await? else {
-        return Ok(None);
-    };
-    let first_name = user::Entity::find_by_id(me.user_id)
-        .one(db)
-        .await?
-        .map(|u| u.first_name)
-        .unwrap_or_default();
-    let now = now_ms();
     let state = match v.status.as_str() {
-        visit_status::WAITING => {
-            // Those who entered this room before and are still there; over the
-            // (room_id, status, entered_at) index.
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    db.get_database_backend(),
-                    format!(
-                        "SELECT COUNT(*) AS n FROM visits v WHERE v.room_id = {room} \
-                         AND v.status = '{waiting}' AND (v.entered_at < {at} \
-                         OR (v.entered_at = {at} AND v.id < {id})) AND {here}",
-                        room = v.room_id,
-                        waiting = visit_status::WAITING,
-                        at = v.entered_at,
-                        id = v.id,
-                        here = crate::visits::service::still_here("v", now),
-                    ),
-                ))
-                .await?;
-            let ahead = row.map_or(Ok(0), |r| r.try_get::<i64>("", "n"))?;
-            VisitState::Waiting {
-                place: ahead.max(0) as u64 + 1,
-            }
-        }
+        visit_status::WAITING => VisitState::Waiting {
+            place: v.ahead.max(0) as u64 + 1,
+        },
         visit_status::IN_PROGRESS => VisitState::InProgress,
         visit_status::COMPLETED => VisitState::Completed,
         visit_status::NO_SHOW => VisitState::NoShow,
         _ => VisitState::Left,
     };
     let visit_link = (state == VisitState::InProgress)
-        .then(|| crate::visits::visit_link(r.visit_url.as_deref(), v.id, v.link_token.as_deref()));
-    Ok(Some(WaitStatus {
-        slug: r.slug,
-        room_name: r.name,
-        first_name,
-        state,
-        visit_link,
-    }))
+        .then(|| crate::visits::visit_link(v.visit_url.as_deref(), v.id, v.link_token.as_deref()));
+    Ok(Some((
+        v.room_id,
+        WaitStatus {
+            slug: v.slug,
+            room_name: v.room_name,
+            first_name: v.first_name,
+            state,
+            visit_link,
+        },
+    )))
 }
 
 /// Leaves the waiting room; returns the room's link, when the caller had a visit.
