@@ -69,6 +69,12 @@ test("a provider starts a guest's visit and ends it; the guest's page follows an
   await expect(guestRow).toContainText("A rash on my arm");
   await expect(patientRow).toContainText("Member");
   await noViolations(provider);
+  // On a phone each row is a card without the table's header: the cells name themselves.
+  await provider.setViewportSize({ width: 390, height: 800 });
+  const placeCell = guestRow.locator("td").first();
+  await expect(placeCell).toHaveAttribute("data-label", "Place");
+  expect(await placeCell.evaluate((td) => getComputedStyle(td, "::before").content)).toMatch(/Place|attr\(data-label\)/);
+  await provider.setViewportSize({ width: 1280, height: 800 });
 
   // Start: the guest's page changes within 2 s, the patient moves up at once.
   await guestRow.getByRole("button", { name: `Start visit with Noor Guest${tag}` }).click();

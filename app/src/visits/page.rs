@@ -303,13 +303,14 @@ fn WaitingRow(live: Live, room_id: i64, visit_id: i64) -> impl IntoView {
     };
     view! {
         <tr>
-            <td>{field(|_, place, _| place.to_string())}</td>
+            // On a phone the rows are cards without the header: each cell names itself.
+            <td data-label="Place">{field(|_, place, _| place.to_string())}</td>
             <td>
                 <span class="line strong">{name.clone()}</span>
                 <span class="line">{field(|e, _, _| who(e).to_owned())}</span>
             </td>
-            <td>{field(|e, _, _| e.reason.clone())}</td>
-            <td>{field(|e, _, now| minutes_between(e.entered_at, now))}</td>
+            <td data-label="Reason for visit">{field(|e, _, _| e.reason.clone())}</td>
+            <td data-label="Waiting">{field(|e, _, now| minutes_between(e.entered_at, now))}</td>
             <td class="actions">
                 <ActButton live act=Act::Start visit_id name=name.clone()/>
                 <ActButton live act=Act::NoShow visit_id name=name.clone()/>

@@ -27,6 +27,10 @@ pub const HOLD: Duration = Duration::from_secs(15);
 const EVERY: Duration = Duration::from_secs(1);
 /// A change made here is read at once, but no more often than this.
 const SOONEST: Duration = Duration::from_millis(100);
+/// A room's pages, woken together by a change, answer spread over this long: forty pages
+/// asking in the same instant would take every database connection at once, and make
+/// everyone else's requests wait behind them.
+const SPREAD: Duration = Duration::from_millis(400);
 /// Seconds without a waiting page before the watching task stops.
 const IDLE_TICKS: u32 = 30;
 
@@ -191,7 +195,10 @@ impl Watching {
                     // The task's first reading after a quiet spell is a baseline, not a change.
                     match before {
                         None => before = now,
-                        Some(before) if Some(before) != now => return,
+                        Some(before) if Some(before) != now => {
+                            tokio::time::sleep(SPREAD.mul_f64(rand::random::<f64>())).await;
+                            return;
+                        }
                         Some(_) => {}
                     }
                 }
