@@ -100,11 +100,9 @@ impl QueueWatch {
 
     async fn run(self: Arc<Self>) {
         let mut idle = 0;
+        // Reads at once on starting: the pages that started it take that reading as where
+        // their room stands.
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(EVERY) => {}
-                () = self.changed_here.notified() => {}
-            }
             if self.waiting.load(Ordering::SeqCst) == 0 {
                 idle += 1;
                 if idle >= IDLE_TICKS {
@@ -119,14 +117,18 @@ impl QueueWatch {
                         return;
                     }
                 }
-                continue;
+            } else {
+                idle = 0;
+                match read_rooms(&self.db).await {
+                    Ok(fresh) => self.publish(fresh),
+                    Err(err) => tracing::warn!(error = %err, "reading the waiting rooms failed"),
+                }
+                tokio::time::sleep(SOONEST).await;
             }
-            idle = 0;
-            match read_rooms(&self.db).await {
-                Ok(fresh) => self.publish(fresh),
-                Err(err) => tracing::warn!(error = %err, "reading the waiting rooms failed"),
+            tokio::select! {
+                () = tokio::time::sleep(EVERY) => {}
+                () = self.changed_here.notified() => {}
             }
-            tokio::time::sleep(SOONEST).await;
         }
     }
 
@@ -177,8 +179,10 @@ impl Watching {
             .entry(room)
             .or_insert_with(|| watch::Sender::new(()))
             .subscribe();
-        let mut before = self.seen.get(&room).copied();
         let now = self.queues.read().get(&room).copied();
+        // Without a reading when the watch began (the task had just started), the first
+        // one is where the room stands.
+        let mut before = self.seen.get(&room).copied().or(now);
         if self.queues.closing.load(Ordering::SeqCst) || (before.is_some() && now != before) {
             return;
         }
