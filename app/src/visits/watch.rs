@@ -44,6 +44,8 @@ pub struct QueueWatch {
     db: DatabaseConnection,
     /// Every room's fingerprint as last read.
     rooms: RwLock<Rooms>,
+    /// `rooms` holds a reading (a room missing from it has no one waiting or in a visit).
+    read_once: AtomicBool,
     /// A bell per room that pages wait on: a change wakes that room's pages only.
     bells: Mutex<HashMap<i64, watch::Sender<()>>>,
     /// Questions held now.
@@ -59,6 +61,7 @@ impl QueueWatch {
         Self {
             db,
             rooms: RwLock::default(),
+            read_once: AtomicBool::new(false),
             bells: Mutex::default(),
             waiting: Arc::default(),
             changed_here: Notify::new(),
@@ -108,6 +111,7 @@ impl QueueWatch {
                 if idle >= IDLE_TICKS {
                     // What it read may be stale by the time it runs again.
                     *self.rooms.write().expect("rooms") = Rooms::default();
+                    self.read_once.store(false, Ordering::SeqCst);
                     self.bells.lock().expect("bells").clear();
                     self.running.store(false, Ordering::SeqCst);
                     // A page that began waiting just now found the task still running.
@@ -119,7 +123,7 @@ impl QueueWatch {
                 }
             } else {
                 idle = 0;
-                match read_rooms(&self.db).await {
+                match read_rooms(&self.db, None).await {
                     Ok(fresh) => self.publish(fresh),
                     Err(err) => tracing::warn!(error = %err, "reading the waiting rooms failed"),
                 }
@@ -136,6 +140,7 @@ impl QueueWatch {
     fn publish(&self, fresh: HashMap<i64, Fingerprint>) {
         let old = self.read();
         if *old == fresh {
+            self.read_once.store(true, Ordering::SeqCst);
             return;
         }
         let changed: Vec<i64> = fresh
@@ -145,6 +150,7 @@ impl QueueWatch {
             .chain(old.keys().filter(|room| !fresh.contains_key(room)).copied())
             .collect();
         *self.rooms.write().expect("rooms") = Arc::new(fresh);
+        self.read_once.store(true, Ordering::SeqCst);
         let mut bells = self.bells.lock().expect("bells");
         bells.retain(|_, bell| bell.receiver_count() > 0);
         for room in changed {
@@ -179,11 +185,19 @@ impl Watching {
             .entry(room)
             .or_insert_with(|| watch::Sender::new(()))
             .subscribe();
-        let now = self.queues.read().get(&room).copied();
-        // Without a reading when the watch began (the task had just started), the first
-        // one is where the room stands.
-        let mut before = self.seen.get(&room).copied().or(now);
-        if self.queues.closing.load(Ordering::SeqCst) || (before.is_some() && now != before) {
+        let before = match self.seen.get(&room) {
+            Some(seen) => *seen,
+            // The room was not in the reading when the watch began (the task had just
+            // started, or the caller just entered): where it stands now, read here.
+            None => match read_rooms(&self.queues.db, Some(room)).await {
+                Ok(mut rooms) => rooms.remove(&room).unwrap_or_default(),
+                Err(_) => return,
+            },
+        };
+        let now = self.queues.read().get(&room).copied().unwrap_or_default();
+        if self.queues.closing.load(Ordering::SeqCst)
+            || (self.queues.read_once.load(Ordering::SeqCst) && now != before)
+        {
             return;
         }
         let deadline = tokio::time::sleep(hold);
@@ -195,15 +209,10 @@ impl Watching {
                     if rang.is_err() || self.queues.closing.load(Ordering::SeqCst) {
                         return;
                     }
-                    let now = self.queues.read().get(&room).copied();
-                    // The task's first reading after a quiet spell is a baseline, not a change.
-                    match before {
-                        None => before = now,
-                        Some(before) if Some(before) != now => {
-                            tokio::time::sleep(SPREAD.mul_f64(rand::random::<f64>())).await;
-                            return;
-                        }
-                        Some(_) => {}
+                    let now = self.queues.read().get(&room).copied().unwrap_or_default();
+                    if now != before {
+                        tokio::time::sleep(SPREAD.mul_f64(rand::random::<f64>())).await;
+                        return;
                     }
                 }
             }
@@ -211,16 +220,21 @@ impl Watching {
     }
 }
 
-async fn read_rooms(db: &DatabaseConnection) -> Result<HashMap<i64, Fingerprint>, sea_orm::DbErr> {
+/// Every room's fingerprint, or only room `only`'s.
+async fn read_rooms(
+    db: &DatabaseConnection,
+    only: Option<i64>,
+) -> Result<HashMap<i64, Fingerprint>, sea_orm::DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
             format!(
                 "SELECT room_id, COUNT(*) AS n, CAST(SUM(id) AS BIGINT) AS ids, \
                  CAST(SUM(CASE WHEN status = '{busy}' THEN 1 ELSE 0 END) AS BIGINT) AS busy \
-                 FROM visits WHERE status IN ('{waiting}', '{busy}') GROUP BY room_id",
+                 FROM visits WHERE status IN ('{waiting}', '{busy}'){only} GROUP BY room_id",
                 waiting = visit_status::WAITING,
                 busy = visit_status::IN_PROGRESS,
+                only = only.map_or(String::new(), |room| format!(" AND room_id = {room}")),
             ),
         ))
         .await?;
