@@ -29,6 +29,7 @@ mod settings;
 mod smtp;
 mod static_files;
 mod table;
+mod test_server;
 mod trust;
 mod users;
 mod visits;

@@ -242,13 +242,7 @@ async fn a_closed_room_says_so_and_lets_no_one_in() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let room = app.room_id("jessica").await.to_string();
-    let closed = app
-        .call(
-            &admin,
-            "rooms/set_active",
-            &[("id", &room), ("active", "false")],
-        )
-        .await;
+    let closed = app.close_room(&admin, &room).await;
     assert_eq!(closed.status(), 200);
 
     let page = page_text(app.get(&app.client(), "/u/jessica").await).await;

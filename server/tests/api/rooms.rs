@@ -107,13 +107,7 @@ async fn no_one_changes_another_clinics_rooms() {
     let patient = app.signed_in(PATIENT_A).await;
     let jessica = app.room_id("jessica").await.to_string();
 
-    let closed = app
-        .call(
-            &admin_b,
-            "rooms/set_active",
-            &[("id", &jessica), ("active", "false")],
-        )
-        .await;
+    let closed = app.close_room(&admin_b, &jessica).await;
     assert_eq!(closed.status(), 404);
     let edited = app
         .call_json(

@@ -414,13 +414,7 @@ async fn a_visit_is_ended_by_whoever_started_it_or_the_admin_even_when_the_room_
         );
     }
     let room = jessica.to_string();
-    let closed = app
-        .call(
-            &admin,
-            "rooms/set_active",
-            &[("id", &room), ("active", "false")],
-        )
-        .await;
+    let closed = app.close_room(&admin, &room).await;
     assert_eq!(closed.status(), 200);
     assert_eq!(
         app.call(&doc, "visits/end", &[("visit_id", &first)])
