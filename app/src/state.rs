@@ -42,6 +42,8 @@ pub struct AppState {
     pub recent_pages: Arc<crate::members::server::remembered::RecentPages>,
     /// Wakes waiting patients' pages when their room's queue changes.
     pub queues: Arc<crate::visits::watch::QueueWatch>,
+    /// Sessions' activity, written once a second.
+    pub touches: Arc<crate::auth::touches::Touches>,
 }
 
 impl AppState {

@@ -87,6 +87,7 @@ fn bundle_names_are_hashed() -> bool {
 pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
     AppState {
         queues: Arc::new(app::visits::watch::QueueWatch::new(db.clone())),
+        touches: Arc::new(app::auth::touches::Touches::new(db.clone())),
         db,
         hasher: PasswordHasher::for_this_machine(),
         auth: Arc::new(AuthSettings {

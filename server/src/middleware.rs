@@ -24,7 +24,7 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     }
     let token = session::token_from_headers(req.headers());
     let allowed = match token {
-        Some(token) => match session::lookup(&state.db, &token).await {
+        Some(token) => match session::lookup(&state.db, &state.touches, &token).await {
             Ok(Some(user)) if account_page => user.user_type != app::accounts::UserType::Guest,
             Ok(Some(user)) if provider_page => app::auth::guard::Provider::of(&user).is_some(),
             Ok(Some(user)) => !user.admin_of.is_empty(),

@@ -10,7 +10,7 @@ pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
     let Some(token) = current_token() else {
         return Ok(None);
     };
-    session::lookup(&state.db, &token).await
+    session::lookup(&state.db, &state.touches, &token).await
 }
 
 /// The session token sent with the current request, if any.

@@ -26,6 +26,8 @@ pub mod session;
 pub mod throttle;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+#[cfg(feature = "ssr")]
+pub mod touches;
 
 use serde::{Deserialize, Serialize};
 

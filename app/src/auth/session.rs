@@ -12,8 +12,10 @@ use sea_orm::{
     QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use crate::accounts::{Status, UserType};
+use crate::auth::touches::Touches;
 use crate::db::now_ms;
 use crate::entities::{clinic, session, user};
 use crate::error::AppError;
@@ -118,9 +120,11 @@ fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::Sel
         .to_owned()
 }
 
-/// The user behind `token`, if the session is live; expired sessions are removed.
+/// The user behind `token`, if the session is live; expired sessions are removed. Its
+/// activity is recorded through `touches` (in batches).
 pub async fn lookup(
     db: &impl ConnectionTrait,
+    touches: &Arc<Touches>,
     token: &str,
 ) -> Result<Option<SessionUser>, AppError> {
     let found = session_statement(db.get_database_backend(), token);
@@ -148,11 +152,7 @@ pub async fn lookup(
         return Ok(None);
     }
     if now - last_seen_at >= TOUCH_EVERY_MS {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, now.into())
-            .filter(session::Column::Id.eq(session_id))
-            .exec(db)
-            .await?;
+        touches.seen(session_id).await;
     }
     // Only a Clinic Admin administers clinics, whatever the table says of anyone else.
     let admin_of = match administered {

@@ -60,6 +60,35 @@ async fn the_default_idle_time_is_thirty_minutes_on_both_sides() {
     );
 }
 
+/// Sessions active in the same second are written together, after the first: none of
+/// them is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_of_many_sessions_at_once_is_all_recorded() {
+    let app = spawn_app().await;
+    let mut browsers = Vec::new();
+    for _ in 0..4 {
+        browsers.push(app.signed_in(PATIENT_A).await);
+    }
+    age_session(&app, PATIENT_A, 5 * MINUTE, 5 * MINUTE).await;
+    for browser in &browsers {
+        assert!(signed_in(&app, browser).await);
+    }
+    let fresh = "SELECT COUNT(*) AS n FROM sessions WHERE user_id = 21408302 \
+                 AND last_seen_at > ";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let recorded = count(&app, &format!("{fresh}{}", app::db::now_ms() - MINUTE)).await;
+        if recorded == 4 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "5 s after four sessions' requests, {recorded} of them are recorded as active"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ends_twelve_hours_after_sign_in_however_active() {
     let app = spawn_app().await;
