@@ -40,6 +40,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                     <A href="/admin/audit">"Audit"</A>
                     <A href="/admin/settings">"Settings"</A>
                     <A href="/provider">"Patients waiting"</A>
+                    <A href="/account/security">"Security"</A>
                 </nav>
                 <WhoBar who/>
             </div>

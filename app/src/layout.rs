@@ -14,6 +14,7 @@ use crate::patients::{
     AccountPage, ConfirmEmailPage, GuestEntryPage, RoomPage, SignUpPage, WaitingRoomPage,
 };
 use crate::rooms::RoomsPage;
+use crate::two_step::{SecondStepPage, SecurityPage};
 use crate::visits::{ProviderPage, VisitPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/second-step") view=SecondStepPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
@@ -66,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/u/:slug/waiting") view=WaitingRoomPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/provider") view=ProviderPage ssr=SsrMode::Async/>
                 <Route path=path!("/visit/:id") view=VisitPage ssr=SsrMode::Async/>
             </Routes>

@@ -14,6 +14,7 @@ pub mod members;
 pub mod patients;
 pub mod rooms;
 pub mod text;
+pub mod two_step;
 pub mod ui;
 pub mod validation;
 pub mod visits;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub queues: Arc<crate::visits::watch::QueueWatch>,
     /// Sessions' activity, written once a second.
     pub touches: Arc<crate::auth::touches::Touches>,
+    /// Seals secrets kept at rest (authenticator apps' secrets).
+    pub sealer: Arc<crate::auth::sealing::Sealer>,
 }
 
 impl AppState {

@@ -16,6 +16,7 @@ mod m20261201_000006_member_versions;
 mod m20261201_000007_room_member_status;
 mod m20261204_000008_links_expire_and_shared_brakes;
 mod m20261204_000009_visits_seen_by_providers;
+mod m20261204_000010_two_step_sign_in;
 #[cfg(test)]
 mod testing;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_room_member_status::Migration),
             Box::new(m20261204_000008_links_expire_and_shared_brakes::Migration),
             Box::new(m20261204_000009_visits_seen_by_providers::Migration),
+            Box::new(m20261204_000010_two_step_sign_in::Migration),
         ]
     }
 }

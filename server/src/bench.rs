@@ -266,13 +266,20 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        // The bench seals nothing it keeps.
+        secret_key: Some(
+            "a key for the benchmark's server only, 32+ chars"
+                .to_owned()
+                .into(),
+        ),
+        secret_key_file: "data/secret.key".into(),
         public_post_burst: 60,
         // Every page read from the database: the figure times the work, not the memory.
         recent_pages: 0,
         trusted_proxies: Vec::new(),
         guest_burst: 3,
     };
-    let state = app_state(conn.clone(), &settings);
+    let state = app_state(conn.clone(), &settings)?;
     let app = router(ServerState::new(&settings, state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

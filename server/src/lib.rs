@@ -84,8 +84,9 @@ fn bundle_names_are_hashed() -> bool {
         .unwrap_or(false)
 }
 
-pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
-    AppState {
+pub fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        sealer: Arc::new(settings.sealer()?),
         queues: Arc::new(app::visits::watch::QueueWatch::new(db.clone())),
         touches: Arc::new(app::auth::touches::Touches::new(db.clone())),
         db,
@@ -105,7 +106,7 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
         recent_pages: Arc::new(app::members::server::remembered::RecentPages::new(
             settings.recent_pages,
         )),
-    }
+    })
 }
 
 /// The app's pages, listed once per process.

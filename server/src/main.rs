@@ -94,7 +94,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::SeedDemo { members } => {
             let db = prepare(&settings).await?;
-            let state = app_state(db.clone(), &settings);
+            let state = app_state(db.clone(), &settings)?;
             let password = settings
                 .demo_admin_password
                 .as_ref()
@@ -171,7 +171,7 @@ async fn run() -> anyhow::Result<()> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = prepare(&settings).await?;
-    let state = app_state(db.clone(), &settings);
+    let state = app_state(db.clone(), &settings)?;
     if settings.seed_demo {
         let password = settings
             .demo_admin_password

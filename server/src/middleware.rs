@@ -17,7 +17,7 @@ use app::state::AppState;
 pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let admin_page = path == "/admin" || path.starts_with("/admin/");
-    let account_page = path == "/account";
+    let account_page = path == "/account" || path == "/account/security";
     let provider_page = path == "/provider";
     if !admin_page && !account_page && !provider_page {
         return next.run(req).await;
@@ -25,6 +25,10 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     let token = session::token_from_headers(req.headers());
     let allowed = match token {
         Some(token) => match session::lookup(&state.db, &state.touches, &token).await {
+            // Their clinic requires a second factor: setting it up comes first.
+            Ok(Some(user)) if user.two_step_missing && !account_page => {
+                return Redirect::to(app::two_step::SECURITY_REQUIRED).into_response();
+            }
             Ok(Some(user)) if account_page => user.user_type != app::accounts::UserType::Guest,
             Ok(Some(user)) if provider_page => app::auth::guard::Provider::of(&user).is_some(),
             Ok(Some(user)) => !user.admin_of.is_empty(),
@@ -39,7 +43,7 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     if allowed {
         next.run(req).await
     } else if account_page {
-        Redirect::to("/login?next=/account").into_response()
+        Redirect::to(&format!("/login?next={path}")).into_response()
     } else if provider_page {
         Redirect::to("/login?next=/provider").into_response()
     } else {

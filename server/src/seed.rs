@@ -185,6 +185,8 @@ pub async fn insert_clinic(
         pw_history_count: Set(6),
         delete_grace_days: Set(30),
         idle_timeout_minutes: Set(30),
+        // Trying Frontdesk stays two commands: the demo clinic signs in with a password.
+        require_two_step: Set(false),
         created_at: Set(now),
         ..Default::default()
     })

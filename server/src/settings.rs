@@ -74,6 +74,20 @@ pub struct Settings {
     #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: String,
 
+    /// The key that seals secrets kept at rest (authenticator apps' secrets): any text of at
+    /// least 32 characters, such as `openssl rand -base64 32`. Unset: the key in
+    /// `--secret-key-file`, generated there on first start. Never in the database.
+    #[arg(long, env = "FRONTDESK_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<SecretString>,
+
+    /// Where the generated secret key is kept when `FRONTDESK_SECRET_KEY` is unset.
+    #[arg(
+        long,
+        env = "FRONTDESK_SECRET_KEY_FILE",
+        default_value = "data/secret.key"
+    )]
+    pub secret_key_file: String,
+
     /// Proxies whose `X-Forwarded-For` names the client (comma-separated CIDRs, such as
     /// `10.0.0.0/8,127.0.0.1/32`); none by default, so the peer is the client.
     #[arg(
@@ -86,6 +100,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The sealer of the configured secret key; without one, the key file's, generated on
+    /// first start (readable by this user only).
+    pub fn sealer(&self) -> anyhow::Result<app::auth::sealing::Sealer> {
+        use secrecy::ExposeSecret;
+        let key = match &self.secret_key {
+            Some(key) => key.expose_secret().to_owned(),
+            None => key_file(std::path::Path::new(&self.secret_key_file))?,
+        };
+        app::auth::sealing::Sealer::from_setting(key.trim()).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
     /// The mailer these settings describe: SMTP when a URL is set, files otherwise.
     pub fn mailer(&self) -> anyhow::Result<app::mail::mailer::Mailer> {
         use secrecy::ExposeSecret;
@@ -105,5 +130,41 @@ impl Settings {
 
     pub fn secure_cookies(&self) -> bool {
         !self.public_url().starts_with("http://")
+    }
+}
+
+/// The key in `path`, made there first when the file does not exist.
+fn key_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use base64::Engine;
+    use std::io::Write;
+    match std::fs::read_to_string(path) {
+        Ok(key) => return Ok(key),
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            return Err(err).with_context(|| format!("reading the secret key {}", path.display()));
+        }
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(key.as_bytes())?;
+            tracing::info!(path = %path.display(), "generated the secret key");
+            Ok(key)
+        }
+        // Another server of the same folder made it first.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(path)?)
+        }
+        Err(err) => Err(err).with_context(|| format!("writing the secret key {}", path.display())),
     }
 }

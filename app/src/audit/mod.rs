@@ -26,10 +26,11 @@ pub enum Action {
     SettingsChanged,
     RoomCreated,
     RoomChanged,
+    TwoStepChanged,
 }
 
 impl Action {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -42,6 +43,7 @@ impl Action {
         Self::SettingsChanged,
         Self::RoomCreated,
         Self::RoomChanged,
+        Self::TwoStepChanged,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Action {
             Self::SettingsChanged => "settings_changed",
             Self::RoomCreated => "room_created",
             Self::RoomChanged => "room_changed",
+            Self::TwoStepChanged => "two_step_changed",
         }
     }
 
@@ -79,6 +82,7 @@ impl Action {
             Self::SettingsChanged => "Clinic settings changed",
             Self::RoomCreated => "Room created",
             Self::RoomChanged => "Room changed",
+            Self::TwoStepChanged => "Two-step sign-in changed",
         }
     }
 }

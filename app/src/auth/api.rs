@@ -26,23 +26,17 @@ pub async fn login(
     if username.len() > 254 || password.chars().count() > crate::validation::MAX_PASSWORD_CHARS {
         return Err(AppError::validation("form", super::NO_MATCH));
     }
-    let signed_in = service::sign_in(&state, &username, password).await?;
-    let options = expect_context::<leptos_axum::ResponseOptions>();
-    let cookie = super::session::set_cookie(
-        &signed_in.token,
-        state.auth.secure_cookies,
-        state.auth.session_absolute_ms / 1000,
-    );
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        options.append_header(axum::http::header::SET_COOKIE, value);
+    let next = next.filter(|n| super::safe_next(n));
+    match service::sign_in(&state, &username, password, next.clone()).await? {
+        service::SignedIn::SecondStep(step) => {
+            crate::two_step::set_step_cookie(&step, state.auth.secure_cookies);
+            leptos_axum::redirect("/login/second-step");
+        }
+        service::SignedIn::Session { token, landing } => {
+            super::guard::set_session_cookie(&token)?;
+            leptos_axum::redirect(&landing);
+        }
     }
-    let next = next.as_deref().filter(|n| super::safe_next(n));
-    leptos_axum::redirect(match (signed_in.is_admin, next) {
-        (_, Some(next)) => next,
-        (true, None) => "/admin/users",
-        (false, None) if signed_in.is_provider => "/provider",
-        (false, None) => "/account",
-    });
     Ok(())
 }
 
@@ -76,7 +70,7 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod service {
+pub(crate) mod service {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     use crate::accounts::{Status, UserType};
@@ -88,11 +82,12 @@ mod service {
     use crate::error::AppError;
     use crate::state::AppState;
 
-    pub struct SignedIn {
-        pub token: String,
-        pub is_admin: bool,
-        /// A Provider lands on the providers' page.
-        pub is_provider: bool,
+    /// What a right password leads to.
+    pub enum SignedIn {
+        /// The account has a second factor: the half-done sign-in's token for its cookie.
+        SecondStep(String),
+        /// A session's token, and where the browser goes first.
+        Session { token: String, landing: String },
     }
 
     use crate::auth::NO_MATCH;
@@ -102,6 +97,7 @@ mod service {
         state: &AppState,
         username: &str,
         password: String,
+        next: Option<String>,
     ) -> Result<SignedIn, AppError> {
         let lower = username.trim().to_lowercase();
         // The guess takes its slot before the hash, so parallel guesses cannot pass more
@@ -137,7 +133,31 @@ mod service {
                 "This account is not active. Please contact your clinic.",
             ));
         }
-        let is_admin = account.user_type == UserType::ClinicAdmin;
+        if crate::two_step::service::is_on(&state.db, account.id).await? {
+            let step = crate::two_step::service::start_step(&state.db, account.id, next).await?;
+            tracing::info!(user_id = account.id, "password right: second step asked");
+            return Ok(SignedIn::SecondStep(step));
+        }
+        let token = open_session(state, &account).await?;
+        let sees_patients = matches!(
+            account.user_type,
+            UserType::ClinicAdmin | UserType::Provider
+        );
+        let required = sees_patients
+            && clinic::Entity::find_by_id(account.clinic_id)
+                .one(&state.db)
+                .await?
+                .is_some_and(|c| c.require_two_step);
+        let landing = if required {
+            crate::two_step::SECURITY_REQUIRED.to_owned()
+        } else {
+            landing(&account, next.as_deref())
+        };
+        Ok(SignedIn::Session { token, landing })
+    }
+
+    /// Starts a session for `account`, whose sign-in passed every step.
+    pub async fn open_session(state: &AppState, account: &user::Model) -> Result<String, AppError> {
         let token = session::create(&state.db, account.id, state.auth.session_absolute_ms).await?;
         user::Entity::update_many()
             .col_expr(user::Column::LastLoginAt, now_ms().into())
@@ -145,11 +165,21 @@ mod service {
             .exec(&state.db)
             .await?;
         tracing::info!(user_id = account.id, "signed in");
-        Ok(SignedIn {
-            token,
-            is_admin,
-            is_provider: account.user_type == UserType::Provider,
-        })
+        Ok(token)
+    }
+
+    /// Where a sign-in goes first: `next` when it was asked for (and is safe), else a Clinic
+    /// Admin's users table, a Provider's patients waiting, anyone else's account.
+    pub fn landing(account: &user::Model, next: Option<&str>) -> String {
+        match next.filter(|n| crate::auth::safe_next(n)) {
+            Some(next) => next.to_owned(),
+            None => match account.user_type {
+                UserType::ClinicAdmin => "/admin/users",
+                UserType::Provider => "/provider",
+                _ => "/account",
+            }
+            .to_owned(),
+        }
     }
 
     pub async fn describe(

@@ -77,14 +77,13 @@ pub struct Provider {
 
 impl Provider {
     pub fn of(user: &SessionUser) -> Option<Self> {
-        (user.user_type == crate::accounts::UserType::Provider || !user.admin_of.is_empty()).then(
-            || Self {
-                user_id: user.user_id,
-                clinic_id: user.clinic_id,
-                user_type: user.user_type,
-                admin_of: user.admin_of.clone(),
-            },
-        )
+        let provider = user.user_type == crate::accounts::UserType::Provider;
+        ((provider && !user.two_step_missing) || !user.admin_of.is_empty()).then(|| Self {
+            user_id: user.user_id,
+            clinic_id: user.clinic_id,
+            user_type: user.user_type,
+            admin_of: user.admin_of.clone(),
+        })
     }
 }
 

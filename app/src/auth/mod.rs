@@ -21,6 +21,8 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod passwords;
 #[cfg(feature = "ssr")]
+pub mod sealing;
+#[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod throttle;
@@ -49,7 +51,7 @@ pub struct Me {
 /// providers' page, nothing
 /// else, so a crafted link cannot send anyone off-site.
 pub fn safe_next(next: &str) -> bool {
-    if next == "/account" || next == "/provider" {
+    if ["/account", "/account/security", "/provider"].contains(&next) {
         return true;
     }
     next.strip_prefix("/u/").is_some_and(|slug| {

@@ -51,6 +51,9 @@ pub struct SessionUser {
     /// The sum of those clinics' member versions: it moves forward with every change that
     /// any of their users tables would show (`member_versions`, kept by the database).
     pub members_version: i64,
+    /// A Clinic Admin or Provider whose clinic requires two-step sign-in, without it on:
+    /// they may set it up, and nothing of an admin's or a provider's answers them.
+    pub two_step_missing: bool,
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
@@ -87,6 +90,7 @@ struct SessionRow {
     idle_timeout_minutes: i32,
     administered: Option<String>,
     members_version: i64,
+    two_step_missing: bool,
 }
 
 /// The session, its user, the clinic's idle time and the clinics the user administers, in
@@ -107,6 +111,7 @@ fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::Sel
         .column((c, clinic::Column::IdleTimeoutMinutes))
         .expr_as(administered_clinics(backend), Alias::new("administered"))
         .expr_as(members_version(backend), Alias::new("members_version"))
+        .expr_as(two_step_missing(), Alias::new("two_step_missing"))
         .from(s)
         .inner_join(
             u,
@@ -142,6 +147,7 @@ pub async fn lookup(
         idle_timeout_minutes: idle_minutes,
         administered,
         members_version,
+        two_step_missing,
     } = SessionRow::from_query_result(&row, "")?;
 
     let now = now_ms();
@@ -155,7 +161,9 @@ pub async fn lookup(
         touches.seen(session_id).await;
     }
     // Only a Clinic Admin administers clinics, whatever the table says of anyone else.
+    // Nor does anyone who must turn on two-step sign-in first.
     let admin_of = match administered {
+        _ if two_step_missing => Vec::new(),
         Some(ids) if user_type == UserType::ClinicAdmin => parse_ids(&ids)
             .ok_or_else(|| AppError::internal(format!("user {user_id}'s clinics did not read")))?,
         _ => Vec::new(),
@@ -166,7 +174,18 @@ pub async fn lookup(
         user_type,
         admin_of,
         members_version,
+        two_step_missing,
     }))
+}
+
+/// Whether the session's user must turn on two-step sign-in before anything else: their
+/// clinic requires it of Clinic Admins and Providers, and they have no factor on.
+fn two_step_missing() -> SimpleExpr {
+    Expr::cust(
+        "(clinics.require_two_step AND users.user_type IN ('clinic_admin', 'provider') \
+         AND NOT EXISTS (SELECT 1 FROM two_step t WHERE t.user_id = users.id \
+         AND t.app_on_at IS NOT NULL))",
+    )
 }
 
 /// The clinics the session's user administers, as one text column (`"1,4"`; NULL for

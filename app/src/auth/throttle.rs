@@ -110,6 +110,8 @@ pub enum Guess {
     Confirm(i64),
     /// Member `id`'s current password, given to change it.
     CurrentPassword(i64),
+    /// A code from member `id`'s authenticator app or one of their recovery codes.
+    SecondStep(i64),
 }
 
 /// The slots a guess took; give them back when it was right.
@@ -155,11 +157,11 @@ impl Throttle {
                 }
                 Ok(slot)
             }
-            Guess::Confirm(id) | Guess::CurrentPassword(id) => {
-                let kind = if matches!(guess, Guess::Confirm(_)) {
-                    "confirm"
-                } else {
-                    "current-password"
+            Guess::Confirm(id) | Guess::CurrentPassword(id) | Guess::SecondStep(id) => {
+                let kind = match guess {
+                    Guess::Confirm(_) => "confirm",
+                    Guess::CurrentPassword(_) => "current-password",
+                    _ => "second-step",
                 };
                 let key = brakes::key(&[kind, &id.to_string()]);
                 if !brakes::take(db, &key, each).await? {

@@ -18,6 +18,8 @@ pub struct Model {
     pub idle_timeout_minutes: i32,
     /// Days a guest's record stays after their last visit.
     pub guest_retention_days: i32,
+    /// Clinic Admins and Providers must turn on two-step sign-in.
+    pub require_two_step: bool,
     pub created_at: i64,
 }
 

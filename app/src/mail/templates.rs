@@ -134,6 +134,30 @@ pub fn signup_attempt(
     }
 }
 
+/// To a member whose two-step sign-in changed: what changed, and what to do if it was not
+/// them.
+pub fn two_step_changed(
+    to: &str,
+    clinic: &str,
+    first_name: &str,
+    subject: &str,
+    what: &str,
+) -> Message {
+    let lines = [
+        format!("Hello {first_name},"),
+        what.to_owned(),
+        format!(
+            "If this was not you or your clinic's admin, change your password and contact {clinic}."
+        ),
+    ];
+    Message {
+        to: to.to_owned(),
+        subject: format!("{clinic}: {subject}"),
+        text: format!("{}\n\n{}\n\n{}\n", lines[0], lines[1], lines[2]),
+        html: html_page(clinic, &lines, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

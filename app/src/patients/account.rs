@@ -90,6 +90,11 @@ pub fn AccountPage() -> impl IntoView {
                             })}
                             <ProfileSection account=a.clone()/>
                             <PasswordSection account=a.clone()/>
+                            <section aria-labelledby="security-title">
+                                <h2 id="security-title">"Two-step sign-in"</h2>
+                                <p>"Ask for a code from an app on your phone after your password."</p>
+                                <p><a href="/account/security">"Security settings"</a></p>
+                            </section>
                             <VisitsSection account=a/>
                         }.into_any()
                     }

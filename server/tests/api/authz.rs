@@ -29,11 +29,29 @@ pub enum Who {
 pub enum Body {
     Form(Vec<(&'static str, String)>),
     Json(Value),
+    /// The second step of a sign-in: the client first signs in with `username`'s password,
+    /// then sends this recovery code.
+    AfterPassword(&'static str, &'static str),
+    /// A code from the app being set up, read from the caller's own security page when sent.
+    AppCode,
 }
 
 pub struct Call {
     pub who: Who,
     pub body: Body,
+}
+
+impl Body {
+    /// The body as plain arguments, for callers that send their own: the second step's
+    /// recovery code, the app's code as a field.
+    pub fn plain(&self) -> Body {
+        match self {
+            Body::Form(pairs) => Body::Form(pairs.clone()),
+            Body::Json(value) => Body::Json(value.clone()),
+            Body::AfterPassword(_, code) => Body::Form(vec![("recovery_code", (*code).to_owned())]),
+            Body::AppCode => Body::Form(vec![("code", "000000".to_owned())]),
+        }
+    }
 }
 
 fn form(pairs: &[(&'static str, String)]) -> Body {
@@ -53,6 +71,36 @@ pub async fn send(
             app.call(client, endpoint, &pairs).await
         }
         Body::Json(value) => app.call_json(client, endpoint, value.clone()).await,
+        Body::AfterPassword(username, code) => {
+            app.login(client, username, PASSWORD).await;
+            app.call(client, endpoint, &[("recovery_code", code)]).await
+        }
+        Body::AppCode => {
+            let view = app.call(client, "security/view", &[]).await;
+            let secret = if view.status().is_success() {
+                json(view).await["setup"]["secret"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace(' ', "")
+            } else {
+                String::new()
+            };
+            let code = if secret.is_empty() {
+                "000000".to_owned()
+            } else {
+                let bytes = totp_rs::Secret::try_from_base32(&secret)
+                    .expect("base32")
+                    .as_bytes()
+                    .to_vec();
+                let totp = totp_rs::Builder::new()
+                    .with_secret(bytes)
+                    .build()
+                    .expect("totp");
+                totp.generate(u64::try_from(app::db::now_ms() / 1000).unwrap())
+                    .to_string()
+            };
+            app.call(client, endpoint, &[("code", &code)]).await
+        }
     }
 }
 
@@ -81,6 +129,22 @@ async fn forged(
             value.to_string(),
             encode(&[("data", &value.to_string())]),
         ),
+        Body::AfterPassword(_, code) => {
+            let encoded = encode(&[("recovery_code", code)]);
+            (
+                "application/x-www-form-urlencoded",
+                encoded.clone(),
+                encoded,
+            )
+        }
+        Body::AppCode => {
+            let encoded = encode(&[("code", "000000")]);
+            (
+                "application/x-www-form-urlencoded",
+                encoded.clone(),
+                encoded,
+            )
+        }
     };
     let evil = "https://evil.example";
     let post = |cross: bool| {
@@ -455,6 +519,47 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     add("/api/visits/no_show", Who::Admin, visit(to_miss));
     add("/api/visits/end", Who::Admin, visit(to_end));
     add("/api/visits/open", Who::User, visit(own));
+
+    // Two-step sign-in. Admin B has recovery codes (the second step's rightful caller
+    // signs in with his password first); Sam has an app on, for his admin to remove. The
+    // patient's own functions run in this order: add, confirm, new codes, remove, view,
+    // after `account/password` changed the patient's password.
+    const RECOVERY: &str = "matrixcode000001";
+    let pk = format!(
+        "INSERT INTO two_step (user_id, app_secret, app_on_at, app_last_step, updated_at) \
+         VALUES (21400002, 'v1.none', 1, 0, 1), ({SAM}, 'v1.none', 1, 0, 1); \
+         INSERT INTO recovery_codes (user_id, code_hash) VALUES (21400002, '{}')",
+        app::auth::session::hash_token(RECOVERY)
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, &pk)
+        .await
+        .expect("second factors");
+    add(
+        "/api/auth/second-step",
+        Who::Public,
+        Body::AfterPassword(ADMIN_B, RECOVERY),
+    );
+    add(
+        "/api/members/two-step/remove",
+        Who::Admin,
+        form(&[
+            ("member_id", SAM.to_string()),
+            ("password", PASSWORD.into()),
+        ]),
+    );
+    add("/api/security/view", Who::User, form(&[]));
+    add("/api/security/app/add", Who::User, form(&[]));
+    add("/api/security/app/confirm", Who::User, Body::AppCode);
+    add(
+        "/api/security/app/new-codes",
+        Who::User,
+        form(&[("codes_password", "Matrix-Meadow-77".into())]),
+    );
+    add(
+        "/api/security/app/remove",
+        Who::User,
+        form(&[("password", "Matrix-Meadow-77".into())]),
+    );
 
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())

@@ -31,5 +31,6 @@ mod static_files;
 mod table;
 mod test_server;
 mod trust;
+mod two_step;
 mod users;
 mod visits;

@@ -170,6 +170,12 @@ fn test_settings(url: String, site_root: String) -> Settings {
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        secret_key: Some(
+            "a secret key for the test servers, 32+ chars"
+                .to_owned()
+                .into(),
+        ),
+        secret_key_file: "data/secret.key".into(),
         public_post_burst: 60,
         recent_pages: app::members::server::remembered::RecentPages::MOST,
         trusted_proxies: Vec::new(),
@@ -198,7 +204,7 @@ async fn start_over(
     let hasher = PasswordHasher::new(2);
     crate::fixtures::insert(&conn, &hasher).await;
 
-    let mut state = app_state(conn.clone(), &settings);
+    let mut state = app_state(conn.clone(), &settings).expect("state");
     if let Some(limits) = limits {
         state.throttle = std::sync::Arc::new(app::auth::throttle::Throttle::new(limits));
     }
@@ -235,7 +241,7 @@ impl TestApp {
         let settings = test_settings(String::new(), NO_SITE.into());
         router(ServerState::new(
             &settings,
-            app_state(self.db.clone(), &settings),
+            app_state(self.db.clone(), &settings).expect("state"),
         ))
     }
 
@@ -246,7 +252,7 @@ impl TestApp {
         change(&mut settings);
         let app = router(ServerState::new(
             &settings,
-            app_state(self.db.clone(), &settings),
+            app_state(self.db.clone(), &settings).expect("state"),
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

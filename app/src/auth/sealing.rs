@@ -1,0 +1,109 @@
+//! Secrets kept at rest only sealed: AES-256-GCM under the server's secret key, which lives
+//! in the settings (`FRONTDESK_SECRET_KEY`) or a file of the data folder, never in the
+//! database. A copy of the database alone does not give out anyone's authenticator secret.
+//!
+//! A sealed value is `v1.` and the base64 of a fresh 96-bit nonce followed by the ciphertext
+//! and its tag. The owner's ID is bound in as associated data: a sealed secret copied onto
+//! another account's row does not open there.
+
+use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+const VERSION: &str = "v1.";
+const NONCE_BYTES: usize = 12;
+
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+impl Sealer {
+    /// The sealer of a secret key as configured: any text of at least 32 characters (its
+    /// SHA-256 is the AES key), such as the output of `openssl rand -base64 32`.
+    pub fn from_setting(key: &str) -> Result<Self, String> {
+        if key.chars().count() < 32 {
+            return Err("the secret key must be at least 32 characters long".to_owned());
+        }
+        let digest = Sha256::digest(key.as_bytes());
+        let cipher = Aes256Gcm::new_from_slice(&digest).map_err(|e| e.to_string())?;
+        Ok(Self { cipher })
+    }
+
+    /// Seals `plain` for the account `owner`.
+    pub fn seal(&self, plain: &[u8], owner: i64) -> Result<String, AppError> {
+        let nonce = Nonce::generate();
+        let aad = owner.to_be_bytes();
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| AppError::internal("a secret could not be sealed"))?;
+        let mut bytes = nonce.to_vec();
+        bytes.extend_from_slice(&sealed);
+        Ok(format!("{VERSION}{}", STANDARD_NO_PAD.encode(bytes)))
+    }
+
+    /// Opens what [`Sealer::seal`] made for `owner`; anything else (another key, another
+    /// owner, altered bytes) is an error.
+    pub fn open(&self, sealed: &str, owner: i64) -> Result<Vec<u8>, AppError> {
+        let unreadable = || AppError::internal("a sealed secret did not open");
+        let bytes = sealed
+            .strip_prefix(VERSION)
+            .and_then(|b64| STANDARD_NO_PAD.decode(b64).ok())
+            .filter(|bytes| bytes.len() > NONCE_BYTES)
+            .ok_or_else(unreadable)?;
+        let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+        let nonce = Nonce::try_from(nonce).map_err(|_| unreadable())?;
+        let aad = owner.to_be_bytes();
+        self.cipher
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| unreadable())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "a test key that is long enough to be used";
+
+    #[test]
+    fn a_sealed_secret_opens_for_its_owner_under_its_key_only() {
+        let sealer = Sealer::from_setting(KEY).unwrap();
+        let sealed = sealer.seal(b"JBSWY3DPEHPK3PXP", 7).unwrap();
+        assert!(sealed.starts_with("v1."));
+        assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_eq!(sealer.open(&sealed, 7).unwrap(), b"JBSWY3DPEHPK3PXP");
+        assert!(sealer.open(&sealed, 8).is_err(), "another owner");
+        let other = Sealer::from_setting("another key, also long enough to be used").unwrap();
+        assert!(other.open(&sealed, 7).is_err(), "another key");
+        let mut altered = sealed.clone();
+        altered.pop();
+        altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(sealer.open(&altered, 7).is_err(), "altered bytes");
+        assert_ne!(
+            sealer.seal(b"same", 7).unwrap(),
+            sealer.seal(b"same", 7).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_short_key_is_refused() {
+        assert!(Sealer::from_setting("short").is_err());
+    }
+}

@@ -1,0 +1,270 @@
+//! `/account/security` (the account's own two-step sign-in) and `/login/second-step` (the
+//! code after the password). Every form posts to its server function and works without
+//! JavaScript; errors come back next to their field.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{
+    BeginApp, RECOVERY_CODES, RenewCodes, SecondStep, SecurityView, TurnOffApp, TurnOnApp, words,
+};
+use crate::auth::{IdleWatch, known, url_error};
+use crate::error::AppError;
+use crate::patients::{PatientCard, split_error};
+
+/// Messages the second step may show from its URL (a post without JavaScript).
+const STEP_MESSAGES: &[&str] = &[
+    words::WRONG_CODE,
+    words::ENTER_CODE,
+    words::USED_CODE,
+    words::WRONG_RECOVERY,
+    words::ENTER_RECOVERY,
+    words::STEP_EXPIRED,
+];
+
+/// A password or code field with its error below it.
+fn field(
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    error: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=id type=kind autocomplete=autocomplete required
+                inputmode=(kind == "text" && id == "code").then_some("numeric")
+                aria-invalid=move || error(id).is_some().to_string()
+                aria-describedby=format!("{id}-error")/>
+            <p id=format!("{id}-error") class="field-error">{move || error(id)}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn SecondStepPage() -> impl IntoView {
+    let action = ServerAction::<SecondStep>::new();
+    let from_url = url_error(SecondStep::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    // Words from the URL are shown only when they are the step's own.
+    let (field_error, _) = split_error(error);
+    let field_error = move |name: &'static str| {
+        field_error(name).map(|m| {
+            if STEP_MESSAGES.contains(&m.as_str()) {
+                m
+            } else {
+                words::WRONG_CODE.to_owned()
+            }
+        })
+    };
+    let form_error = move || {
+        error().and_then(|e| match &e {
+            AppError::Validation { field, .. } if field != "form" => None,
+            other => Some(known(other, STEP_MESSAGES)),
+        })
+    };
+    let recovery_open = move || field_error("recovery_code").is_some();
+    view! {
+        <Title text="Two-step sign-in · Frontdesk"/>
+        <main class="auth-page">
+            <div class="card">
+                <p class="brand">"Frontdesk"</p>
+                <h1>"Two-step sign-in"</h1>
+                <p>"Enter the code your authenticator app shows for Frontdesk."</p>
+                {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    {field("code", "6-digit code", "text", "one-time-code", field_error)}
+                    <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                        "Verify"
+                    </button>
+                </ActionForm>
+                <details class="notice" open=recovery_open>
+                    <summary>"Use a recovery code"</summary>
+                    <ActionForm action=action attr:class="form" attr:novalidate=true>
+                        {field("recovery_code", "Recovery code", "text", "off", field_error)}
+                        <button type="submit" class="button" disabled=move || action.pending().get()>
+                            "Verify"
+                        </button>
+                    </ActionForm>
+                </details>
+                <p class="below-form"><a href="/login">"Start again"</a></p>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let query = use_query_map();
+    // Read again after each form's redirect (the query says what happened).
+    let view = Resource::new(
+        move || {
+            query
+                .read()
+                .get("on")
+                .or(query.read().get("off"))
+                .or(query.read().get("codes"))
+        },
+        |_| super::load_security(),
+    );
+    view! {
+        <Title text="Security · Frontdesk"/>
+        <PatientCard>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || view.get().map(|result| match result {
+                    Ok(v) => view! { <Security v/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! {
+                        <h1>"Security"</h1>
+                        <p><a class="button primary" href="/login?next=/account/security">"Sign in"</a></p>
+                    }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </PatientCard>
+        <IdleWatch/>
+    }
+}
+
+#[component]
+fn Security(v: SecurityView) -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.read();
+        if q.get("on").is_some() {
+            Some("The authenticator app is on. Signing in now asks for its code.")
+        } else if q.get("off").is_some() {
+            Some("The authenticator app is off.")
+        } else if q.get("codes").is_some() {
+            Some("New recovery codes were made. The earlier ones no longer work.")
+        } else {
+            None
+        }
+    };
+    let (back, back_label) = if v.is_admin {
+        ("/admin/users", "Back to Users")
+    } else {
+        ("/account", "Back to your account")
+    };
+    view! {
+        <div class="account-head">
+            <p class="brand">{v.clinic_name.clone()}</p>
+            {(!v.required).then(|| view! { <a href=back>{back_label}</a> })}
+        </div>
+        <h1>"Security"</h1>
+        {v.required.then(|| view! { <p class="notice" role="alert">{words::REQUIRED}</p> })}
+        {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        <section aria-labelledby="two-step-title">
+            <h2 id="two-step-title">"Two-step sign-in"</h2>
+            <p>"After your password, signing in asks for a 6-digit code from an authenticator app on your phone."</p>
+            <h3 id="app">"Authenticator app"</h3>
+            {if v.app_on {
+                view! { <AppOn/> }.into_any()
+            } else if let Some(setup) = v.setup.clone() {
+                view! { <AppSetupForm setup/> }.into_any()
+            } else {
+                view! { <BeginForm/> }.into_any()
+            }}
+            <h3>"Recovery codes"</h3>
+            <RecoveryCodes v/>
+        </section>
+    }
+}
+
+#[component]
+fn BeginForm() -> impl IntoView {
+    let action = ServerAction::<BeginApp>::new();
+    let from_url = url_error(BeginApp::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    view! {
+        <p>"Off. Use an app such as Google Authenticator, Microsoft Authenticator or 1Password."</p>
+        {move || error().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+        <ActionForm action=action attr:class="form">
+            <button type="submit" class="button primary">"Set up an authenticator app"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn AppSetupForm(setup: super::AppSetup) -> impl IntoView {
+    let action = ServerAction::<TurnOnApp>::new();
+    let from_url = url_error(TurnOnApp::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let (field_error, form_error) = split_error(error);
+    view! {
+        <ol class="steps">
+            <li>"Scan this QR code with the app, or enter the secret key below."</li>
+            <li>"Enter the 6-digit code the app then shows, and turn it on."</li>
+        </ol>
+        <div class="qr" role="img" aria-label="QR code of the secret key" inner_html=setup.qr_svg></div>
+        <p>"Secret key"</p>
+        <p><code class="secret" id="secret-key">{setup.secret}</code></p>
+        {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <div class="field">
+                <label for="code">"Code from the app"</label>
+                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                    required aria-invalid=move || field_error("code").is_some().to_string()
+                    aria-describedby="code-error"/>
+                <p id="code-error" class="field-error">{move || field_error("code")}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>"Turn on"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn AppOn() -> impl IntoView {
+    let action = ServerAction::<TurnOffApp>::new();
+    let from_url = url_error(TurnOffApp::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let (field_error, form_error) = split_error(error);
+    view! {
+        <p>"On. Signing in asks for a code from your app."</p>
+        <details class="notice" open=move || error().is_some()>
+            <summary>"Turn off the authenticator app"</summary>
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                {field("password", "Your password", "password", "current-password", field_error)}
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Turn off"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn RecoveryCodes(v: SecurityView) -> impl IntoView {
+    let action = ServerAction::<RenewCodes>::new();
+    let from_url = url_error(RenewCodes::PATH);
+    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let (field_error, form_error) = split_error(error);
+    let fresh = !v.new_codes.is_empty();
+    view! {
+        {fresh.then(|| view! {
+            <div class="notice" role="status">
+                <p><strong>"Save these recovery codes now: they are shown only this once."</strong></p>
+                <p>"Each works once, in place of a code from the app, when your phone is not at hand."</p>
+                <ol class="recovery-codes">
+                    {v.new_codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}
+                </ol>
+            </div>
+        })}
+        {if v.app_on {
+            view! {
+                <p>{format!("{} of {RECOVERY_CODES} codes left.", v.codes_left)}</p>
+                <details class="notice" open=move || error().is_some()>
+                    <summary>"Make new codes"</summary>
+                    {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    <ActionForm action=action attr:class="form" attr:novalidate=true>
+                        {field("codes_password", "Your password", "password", "current-password", field_error)}
+                        <button type="submit" class="button" disabled=move || action.pending().get()>"Make new codes"</button>
+                    </ActionForm>
+                </details>
+            }.into_any()
+        } else {
+            view! { <p>"Made when you turn on the authenticator app."</p> }.into_any()
+        }}
+    }
+}

@@ -1,0 +1,409 @@
+//! Two-step sign-in: an authenticator app turned on with its own code, the second step
+//! that alone opens a session, codes accepted once, recovery codes once, the clinic's rule
+//! for Clinic Admins and Providers, an admin removing a lost phone's app, and secrets that
+//! the database alone does not give out. Codes are computed here with `totp-rs` from the
+//! secret the page shows, as an app would.
+
+use sea_orm::ConnectionTrait;
+use totp_rs::{Builder, Secret};
+
+use crate::helpers::*;
+
+const PATIENT_ID: i64 = 21_408_302;
+const ADMIN_A_ID: i64 = 21_400_001;
+
+/// The code an app holding `secret` (base32, spaced) shows `offset` steps from now.
+fn code(secret: &str, offset: i64) -> String {
+    let bytes = Secret::try_from_base32(secret.replace(' ', ""))
+        .expect("base32")
+        .as_bytes()
+        .to_vec();
+    let totp = Builder::new().with_secret(bytes).build().expect("totp");
+    let now = u64::try_from(app::db::now_ms() / 1000 + offset * 30).unwrap();
+    totp.generate(now).to_string()
+}
+
+async fn view(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
+    let response = app.call(client, "security/view", &[]).await;
+    assert_eq!(response.status(), 200);
+    json(response).await
+}
+
+/// Turns on an authenticator app for the signed-in `client`; returns its secret and the
+/// recovery codes shown once.
+async fn turn_on(app: &TestApp, client: &reqwest::Client) -> (String, Vec<String>) {
+    assert_eq!(
+        app.call(client, "security/app/add", &[]).await.status(),
+        200
+    );
+    let secret = view(app, client).await["setup"]["secret"]
+        .as_str()
+        .expect("a secret to enter")
+        .to_owned();
+    let on = app
+        .call(
+            client,
+            "security/app/confirm",
+            &[("code", &code(&secret, 0))],
+        )
+        .await;
+    assert_eq!(on.status(), 200, "{}", on.text().await.unwrap_or_default());
+    let shown = view(app, client).await;
+    assert_eq!(shown["app_on"], true);
+    let codes = shown["new_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, codes)
+}
+
+/// Signs in with the password only: the answer and the client, which holds the half-done
+/// sign-in's cookie.
+async fn first_step(app: &TestApp, username: &str) -> (reqwest::Response, reqwest::Client) {
+    let client = app.client();
+    let response = app.login(&client, username, PASSWORD).await;
+    (response, client)
+}
+
+async fn signed_in_now(app: &TestApp, client: &reqwest::Client) -> bool {
+    !json(app.call(client, "auth/me", &[]).await).await.is_null()
+}
+
+fn redirect_to(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .or_else(|| response.headers().get("serverfnredirect"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+
+    // A wrong code turns nothing on, and says so next to the field.
+    assert_eq!(
+        app.call(&patient, "security/app/add", &[]).await.status(),
+        200
+    );
+    let wrong = app
+        .call(&patient, "security/app/confirm", &[("code", "000000")])
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("That code is not right")
+    );
+    assert_eq!(view(&app, &patient).await["app_on"], false);
+
+    let (secret, codes) = turn_on(&app, &patient).await;
+    assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
+    assert!(
+        view(&app, &patient).await["new_codes"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the codes are not shown a second time"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
+                 AND action = 'two_step_changed'"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+                 AND subject LIKE '%A second factor was added to your account%'"
+            )
+        )
+        .await,
+        1
+    );
+
+    // The password alone opens no session: it leads to the second step.
+    let (first, client) = first_step(&app, PATIENT_A).await;
+    assert_eq!(first.status(), 200);
+    assert!(
+        redirect_to(&first).contains("/login/second-step"),
+        "{}",
+        redirect_to(&first)
+    );
+    assert!(
+        !set_cookies(first.headers())
+            .iter()
+            .any(|c| c.starts_with("frontdesk_session=")),
+        "no session before the second step"
+    );
+    assert!(!signed_in_now(&app, &client).await);
+
+    // A wrong code: 422 next to the field, still no session.
+    let wrong = app
+        .call(&client, "auth/second-step", &[("code", "123456")])
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(!signed_in_now(&app, &client).await);
+
+    // The right code opens the session. (The code that turned the app on was used: the
+    // app's next one, accepted one step early.)
+    let now_code = code(&secret, 1);
+    let right = app
+        .call(&client, "auth/second-step", &[("code", &now_code)])
+        .await;
+    assert_eq!(
+        right.status(),
+        200,
+        "{}",
+        right.text().await.unwrap_or_default()
+    );
+    assert!(signed_in_now(&app, &client).await);
+
+    // The same code again, in another sign-in: refused (a code is accepted once).
+    let (_, again) = first_step(&app, PATIENT_A).await;
+    let replay = app
+        .call(&again, "auth/second-step", &[("code", &now_code)])
+        .await;
+    assert_eq!(replay.status(), 422);
+    assert!(replay.text().await.unwrap().contains("just used"));
+    assert!(!signed_in_now(&app, &again).await);
+
+    // A recovery code works once.
+    let recovery = codes[0].to_uppercase();
+    let used = app
+        .call(&again, "auth/second-step", &[("recovery_code", &recovery)])
+        .await;
+    assert_eq!(used.status(), 200);
+    assert!(signed_in_now(&app, &again).await);
+    let (_, third) = first_step(&app, PATIENT_A).await;
+    let twice = app
+        .call(&third, "auth/second-step", &[("recovery_code", &recovery)])
+        .await;
+    assert_eq!(twice.status(), 422);
+    assert!(!signed_in_now(&app, &third).await);
+    assert_eq!(view(&app, &patient).await["codes_left"], 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_step_without_a_first_or_past_five_minutes_is_refused() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let (secret, _) = turn_on(&app, &patient).await;
+
+    // No half-done sign-in at all.
+    let stranger = app.client();
+    let none = app
+        .call(
+            &stranger,
+            "auth/second-step",
+            &[("code", &code(&secret, 0))],
+        )
+        .await;
+    assert_eq!(none.status(), 422);
+    assert!(none.text().await.unwrap().contains("expired"));
+    assert!(!signed_in_now(&app, &stranger).await);
+
+    // A half-done sign-in older than five minutes.
+    let (_, client) = first_step(&app, PATIENT_A).await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE second_steps SET expires_at = {} WHERE user_id = {PATIENT_ID}",
+            app::db::now_ms() - 1
+        ))
+        .await
+        .unwrap();
+    let stale = app
+        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .await;
+    assert_eq!(stale.status(), 422);
+    assert!(!signed_in_now(&app, &client).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_answers_the_same_with_or_without_a_second_factor() {
+    let app = spawn_app().await;
+    let before = app
+        .login(&app.client(), PATIENT_A, "Wrong-Password-1")
+        .await;
+    let before = (before.status(), before.text().await.unwrap());
+    let patient = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    let after = app
+        .login(&app.client(), PATIENT_A, "Wrong-Password-1")
+        .await;
+    assert_eq!((after.status(), after.text().await.unwrap()), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_and_recovery_codes_are_not_in_the_database_as_they_are_shown() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let (secret, codes) = turn_on(&app, &patient).await;
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COALESCE(app_secret, '') || ' ' || COALESCE(unseen_codes, '') AS t \
+             FROM two_step UNION ALL SELECT code_hash AS t FROM recovery_codes",
+        ))
+        .await
+        .unwrap();
+    let stored: String = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "t").unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(stored.contains("v1."), "the secret is kept sealed");
+    assert!(!stored.contains(&secret.replace(' ', "")));
+    for c in &codes {
+        assert!(!stored.contains(c.as_str()));
+        assert!(!stored.contains(&c.replace('-', "")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_the_app_off_asks_for_the_password() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    let wrong = app
+        .call(
+            &patient,
+            "security/app/remove",
+            &[("password", "Not-It-123")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(view(&app, &patient).await["app_on"], true);
+    let right = app
+        .call(&patient, "security/app/remove", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(right.status(), 200);
+    let now = view(&app, &patient).await;
+    assert_eq!(now["app_on"], false);
+    assert_eq!(now["codes_left"], 0, "no factor, no recovery codes");
+    let (first, client) = first_step(&app, PATIENT_A).await;
+    assert!(!redirect_to(&first).contains("second-step"));
+    assert!(
+        signed_in_now(&app, &client).await,
+        "the password alone again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinic_that_requires_it_leads_its_admin_to_set_it_up_first() {
+    let app = spawn_app().await;
+    app.db
+        .execute_unprepared(
+            "UPDATE clinics SET require_two_step = TRUE WHERE id = \
+             (SELECT clinic_id FROM users WHERE id = 21400001)",
+        )
+        .await
+        .unwrap();
+    let (first, admin) = first_step(&app, ADMIN_A).await;
+    assert_eq!(first.status(), 200);
+    assert!(
+        redirect_to(&first).contains("/account/security"),
+        "{}",
+        redirect_to(&first)
+    );
+    // No admin server function and no admin page answers yet.
+    assert_eq!(app.list_members(&admin, "").await.status(), 403);
+    let page = app.get(&admin, "/admin/users").await;
+    assert!(page.status().is_redirection());
+    assert!(redirect_to(&page).contains("/account/security"));
+    assert_eq!(view(&app, &admin).await["required"], true);
+    // A patient of the same clinic is not asked.
+    let patient = app.signed_in(PATIENT_A).await;
+    assert_eq!(view(&app, &patient).await["required"], false);
+
+    turn_on(&app, &admin).await;
+    assert_eq!(app.list_members(&admin, "").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_removes_a_members_lost_app_after_their_own_password() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let id = PATIENT_ID.to_string();
+
+    let wrong = app
+        .call(
+            &admin,
+            "members/two-step/remove",
+            &[("member_id", &id), ("password", "Not-It-123")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(view(&app, &patient).await["app_on"], true);
+
+    // Another clinic's admin cannot, whatever their password.
+    let other = app.signed_in(ADMIN_B).await;
+    let elsewhere = app
+        .call(
+            &other,
+            "members/two-step/remove",
+            &[("member_id", &id), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(elsewhere.status(), 404);
+
+    let removed = app
+        .call(
+            &admin,
+            "members/two-step/remove",
+            &[("member_id", &id), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(removed.status(), 200);
+    assert_eq!(view(&app, &patient).await["app_on"], false);
+    let by_admin = format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
+         AND action = 'two_step_changed' AND actor_user_id = {ADMIN_A_ID}"
+    );
+    assert_eq!(count(&app, &by_admin).await, 1);
+    let mail = format!(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+         AND subject LIKE '%A second factor was removed from your account%'"
+    );
+    assert_eq!(count(&app, &mail).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_member_removes_their_second_factor() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    let _ = first_step(&app, PATIENT_A).await;
+    app.db
+        .execute_unprepared(&format!("DELETE FROM users WHERE id = {PATIENT_ID}"))
+        .await
+        .unwrap();
+    for table in ["two_step", "recovery_codes", "second_steps"] {
+        assert_eq!(
+            count(
+                &app,
+                &format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = {PATIENT_ID}")
+            )
+            .await,
+            0,
+            "{table}"
+        );
+    }
+}
