@@ -516,6 +516,10 @@ pub async fn finish_step(
         .filter(|s| s.expires_at > now_ms())
         .ok_or_else(expired)?;
     let (u, c) = account(&state.db, step.user_id).await?;
+    // Suspended or put to Pending delete since the password: the sign-in is over.
+    if u.status != crate::accounts::Status::Active {
+        return Err(expired());
+    }
     let slot = state
         .throttle
         .take(&state.db, &Guess::SecondStep(u.id))

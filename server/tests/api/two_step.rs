@@ -231,6 +231,20 @@ async fn a_second_step_without_a_first_or_past_five_minutes_is_refused() {
         .await;
     assert_eq!(stale.status(), 422);
     assert!(!signed_in_now(&app, &client).await);
+
+    // Suspended between the password and the code: the sign-in is over.
+    let (_, client) = first_step(&app, PATIENT_A).await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET status = 'suspended' WHERE id = {PATIENT_ID}"
+        ))
+        .await
+        .unwrap();
+    let suspended = app
+        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .await;
+    assert_eq!(suspended.status(), 422);
+    assert!(suspended.text().await.unwrap().contains("expired"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
