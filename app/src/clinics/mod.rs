@@ -44,6 +44,8 @@ pub struct ClinicSettings {
     /// Days a guest's record stays after their last visit ended (or began, if it never
     /// ended); then the once-a-minute job deletes it.
     pub guest_retention_days: u32,
+    /// Clinic Admins and Providers must turn on two-step sign-in.
+    pub require_two_step: bool,
 }
 
 /// The settings form as typed: numbers as strings, so a rejected form keeps them.
@@ -62,6 +64,9 @@ pub struct SettingsInput {
     pub idle_timeout_minutes: String,
     #[serde(default = "default_guest_days")]
     pub guest_retention_days: String,
+    /// Unsent (an older page): the stored rule stays as it is.
+    #[serde(default)]
+    pub require_two_step: Option<bool>,
 }
 
 /// A form sent without the field (an older page) keeps the default.
@@ -84,6 +89,7 @@ impl From<&ClinicSettings> for SettingsInput {
             delete_grace_days: s.delete_grace_days.to_string(),
             idle_timeout_minutes: s.idle_timeout_minutes.to_string(),
             guest_retention_days: s.guest_retention_days.to_string(),
+            require_two_step: Some(s.require_two_step),
         }
     }
 }
@@ -149,6 +155,7 @@ impl SettingsInput {
             delete_grace_days: grace,
             idle_timeout_minutes: idle,
             guest_retention_days: guest_days,
+            require_two_step: self.require_two_step.unwrap_or(false),
         })
     }
 }

@@ -53,6 +53,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
     let grace = RwSignal::new(start.delete_grace_days.clone());
     let idle = RwSignal::new(start.idle_timeout_minutes.clone());
     let guest_days = RwSignal::new(start.guest_retention_days.clone());
+    let two_step = RwSignal::new(settings.require_two_step);
     let errors = RwSignal::new(Vec::<crate::error::FieldError>::new());
     let note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -80,6 +81,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
         delete_grace_days: grace.get_untracked(),
         idle_timeout_minutes: idle.get_untracked(),
         guest_retention_days: guest_days.get_untracked(),
+        require_two_step: Some(two_step.get_untracked()),
     };
     let show_errors = move |found: Vec<crate::error::FieldError>| {
         let first = NUMBERS
@@ -191,6 +193,11 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                 {number(field::GRACE_DAYS, "Pending delete: days before the account is deleted", grace)}
                 {number(field::IDLE_MINUTES, "Sign out after this many idle minutes", idle)}
                 {number(field::GUEST_DAYS, "Days a guest's record is kept after their visit", guest_days)}
+            </fieldset>
+            <fieldset>
+                <legend>"Two-step sign-in"</legend>
+                {check("Require two-step sign-in for Clinic Admins and Providers", two_step)}
+                <p class="hint">"Those without it are led to set it up before any other page."</p>
             </fieldset>
             <div class="warning" role="alertdialog" hidden=move || asked.read().is_none()
                 aria-labelledby=format!("forget-title-{id}") aria-describedby=format!("forget-text-{id}")>

@@ -21,6 +21,7 @@ fn to_settings(c: &clinic::Model) -> ClinicSettings {
         delete_grace_days: c.delete_grace_days.max(0) as u32,
         idle_timeout_minutes: c.idle_timeout_minutes.max(0) as u32,
         guest_retention_days: c.guest_retention_days.max(0) as u32,
+        require_two_step: c.require_two_step,
     }
 }
 
@@ -106,6 +107,11 @@ fn changes(old: &ClinicSettings, new: &ClinicSettings) -> Vec<Change> {
         old.guest_retention_days.to_string(),
         new.guest_retention_days.to_string(),
     );
+    diff(
+        "Two-step sign-in required of admins and providers",
+        yes_no(old.require_two_step).into(),
+        yes_no(new.require_two_step).into(),
+    );
     out
 }
 
@@ -119,11 +125,14 @@ pub async fn save(
     if !admin.clinic_ids.contains(&input.clinic_id) {
         return Err(AppError::NotFound);
     }
-    let valid = input.validate().map_err(AppError::fields)?;
+    let mut valid = input.validate().map_err(AppError::fields)?;
     let old = clinic::Entity::find_by_id(input.clinic_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    if input.require_two_step.is_none() {
+        valid.require_two_step = old.require_two_step;
+    }
     let before = to_settings(&old);
     let changed = changes(&before, &valid);
     if changed.is_empty() {
@@ -143,6 +152,7 @@ pub async fn save(
         delete_grace_days: Set(valid.delete_grace_days as i32),
         idle_timeout_minutes: Set(valid.idle_timeout_minutes as i32),
         guest_retention_days: Set(valid.guest_retention_days as i32),
+        require_two_step: Set(valid.require_two_step),
         ..Default::default()
     };
     let txn = crate::db::write_txn(db).await?;

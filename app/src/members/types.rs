@@ -73,6 +73,8 @@ pub struct MemberDetail {
     pub is_self: bool,
     /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" (UTC).
     pub delete_on: Option<String>,
+    /// The member has an authenticator app on.
+    pub two_step_on: bool,
 }
 
 /// What the delete confirmation shows.

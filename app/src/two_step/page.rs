@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use super::{
     BeginApp, RECOVERY_CODES, RenewCodes, SecondStep, SecurityView, TurnOffApp, TurnOnApp, words,
 };
-use crate::auth::{IdleWatch, known, url_error};
+use crate::auth::{IdleWatch, Logout, known, url_error};
 use crate::error::AppError;
 use crate::patients::{PatientCard, split_error};
 
@@ -96,41 +96,56 @@ pub fn SecondStepPage() -> impl IntoView {
     }
 }
 
+/// The forms of `/account/security`: the page reads the account's state again after each.
+#[derive(Clone, Copy)]
+struct Forms {
+    begin: ServerAction<BeginApp>,
+    turn_on: ServerAction<TurnOnApp>,
+    turn_off: ServerAction<TurnOffApp>,
+    renew: ServerAction<RenewCodes>,
+}
+
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let query = use_query_map();
-    // Read again after each form's redirect (the query says what happened).
-    let view = Resource::new(
+    let forms = Forms {
+        begin: ServerAction::new(),
+        turn_on: ServerAction::new(),
+        turn_off: ServerAction::new(),
+        renew: ServerAction::new(),
+    };
+    let state = Resource::new(
         move || {
-            query
-                .read()
-                .get("on")
-                .or(query.read().get("off"))
-                .or(query.read().get("codes"))
+            (
+                forms.begin.version().get(),
+                forms.turn_on.version().get(),
+                forms.turn_off.version().get(),
+                forms.renew.version().get(),
+            )
         },
         |_| super::load_security(),
     );
     view! {
         <Title text="Security · Frontdesk"/>
         <PatientCard>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || view.get().map(|result| match result {
-                    Ok(v) => view! { <Security v/> }.into_any(),
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || state.get().map(|result| match result {
+                    Ok(v) => view! { <Security v forms/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
                         <h1>"Security"</h1>
                         <p><a class="button primary" href="/login?next=/account/security">"Sign in"</a></p>
                     }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
-            </Suspense>
+            </Transition>
         </PatientCard>
         <IdleWatch/>
     }
 }
 
 #[component]
-fn Security(v: SecurityView) -> impl IntoView {
+fn Security(v: SecurityView, forms: Forms) -> impl IntoView {
     let query = use_query_map();
+    // What the last form did, from the query its redirect added.
     let notice = move || {
         let q = query.read();
         if q.get("on").is_some() {
@@ -143,6 +158,7 @@ fn Security(v: SecurityView) -> impl IntoView {
             None
         }
     };
+    let logout = ServerAction::<Logout>::new();
     let (back, back_label) = if v.is_admin {
         ("/admin/users", "Back to Users")
     } else {
@@ -152,6 +168,9 @@ fn Security(v: SecurityView) -> impl IntoView {
         <div class="account-head">
             <p class="brand">{v.clinic_name.clone()}</p>
             {(!v.required).then(|| view! { <a href=back>{back_label}</a> })}
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="button">"Sign out"</button>
+            </ActionForm>
         </div>
         <h1>"Security"</h1>
         {v.required.then(|| view! { <p class="notice" role="alert">{words::REQUIRED}</p> })}
@@ -161,21 +180,20 @@ fn Security(v: SecurityView) -> impl IntoView {
             <p>"After your password, signing in asks for a 6-digit code from an authenticator app on your phone."</p>
             <h3 id="app">"Authenticator app"</h3>
             {if v.app_on {
-                view! { <AppOn/> }.into_any()
+                view! { <AppOn action=forms.turn_off/> }.into_any()
             } else if let Some(setup) = v.setup.clone() {
-                view! { <AppSetupForm setup/> }.into_any()
+                view! { <AppSetupForm setup action=forms.turn_on/> }.into_any()
             } else {
-                view! { <BeginForm/> }.into_any()
+                view! { <BeginForm action=forms.begin/> }.into_any()
             }}
             <h3>"Recovery codes"</h3>
-            <RecoveryCodes v/>
+            <RecoveryCodes v action=forms.renew/>
         </section>
     }
 }
 
 #[component]
-fn BeginForm() -> impl IntoView {
-    let action = ServerAction::<BeginApp>::new();
+fn BeginForm(action: ServerAction<BeginApp>) -> impl IntoView {
     let from_url = url_error(BeginApp::PATH);
     let error = move || action.value().get().and_then(Result::err).or_else(from_url);
     view! {
@@ -188,8 +206,7 @@ fn BeginForm() -> impl IntoView {
 }
 
 #[component]
-fn AppSetupForm(setup: super::AppSetup) -> impl IntoView {
-    let action = ServerAction::<TurnOnApp>::new();
+fn AppSetupForm(setup: super::AppSetup, action: ServerAction<TurnOnApp>) -> impl IntoView {
     let from_url = url_error(TurnOnApp::PATH);
     let error = move || action.value().get().and_then(Result::err).or_else(from_url);
     let (field_error, form_error) = split_error(error);
@@ -216,8 +233,7 @@ fn AppSetupForm(setup: super::AppSetup) -> impl IntoView {
 }
 
 #[component]
-fn AppOn() -> impl IntoView {
-    let action = ServerAction::<TurnOffApp>::new();
+fn AppOn(action: ServerAction<TurnOffApp>) -> impl IntoView {
     let from_url = url_error(TurnOffApp::PATH);
     let error = move || action.value().get().and_then(Result::err).or_else(from_url);
     let (field_error, form_error) = split_error(error);
@@ -235,8 +251,7 @@ fn AppOn() -> impl IntoView {
 }
 
 #[component]
-fn RecoveryCodes(v: SecurityView) -> impl IntoView {
-    let action = ServerAction::<RenewCodes>::new();
+fn RecoveryCodes(v: SecurityView, action: ServerAction<RenewCodes>) -> impl IntoView {
     let from_url = url_error(RenewCodes::PATH);
     let error = move || action.value().get().and_then(Result::err).or_else(from_url);
     let (field_error, form_error) = split_error(error);

@@ -421,3 +421,48 @@ async fn deleting_a_member_removes_their_second_factor() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requirement_is_a_clinic_setting_kept_by_forms_that_do_not_send_it() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let mut form = json(app.call(&admin, "clinics/settings", &[]).await).await[0].clone();
+    assert_eq!(form["require_two_step"], false);
+    let clinic_id = form["clinic_id"].clone();
+    let settings = serde_json::json!({
+        "clinic_id": clinic_id, "signup_allowed": true, "guest_allowed": true,
+        "min_length": "8", "require_upper": true, "require_lower": true,
+        "require_digit": true, "require_symbol": true, "history_count": "6",
+        "delete_grace_days": "30", "idle_timeout_minutes": "30", "guest_retention_days": "30",
+        "require_two_step": true
+    });
+    let saved = app
+        .call_json(
+            &admin,
+            "clinics/save_settings",
+            serde_json::json!({ "settings": settings }),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    form = json(saved).await;
+    assert_eq!(form["require_two_step"], true);
+    let changed = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'settings_changed' \
+                   AND changes LIKE '%Two-step sign-in required%'";
+    assert_eq!(count(&app, changed).await, 1);
+    // The admin who turned it on has no factor: from his next call, he sets one up first.
+    assert_eq!(app.list_members(&admin, "").await.status(), 403);
+    let mut older = settings.clone();
+    older.as_object_mut().unwrap().remove("require_two_step");
+    older["idle_timeout_minutes"] = serde_json::json!("45");
+    let another = app.signed_in(ADMIN_A).await;
+    turn_on(&app, &another).await;
+    let saved = app
+        .call_json(
+            &another,
+            "clinics/save_settings",
+            serde_json::json!({ "settings": older }),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(json(saved).await["require_two_step"], true, "kept");
+}
