@@ -218,6 +218,7 @@ proptest! {
             history_count: fields[4].clone(),
             delete_grace_days: fields[5].clone(),
             idle_timeout_minutes: fields[6].clone(),
+            require_two_step: Some(flags.0),
             guest_retention_days: fields[7].clone(),
         };
         if let Err(errors) = settings.validate() {
