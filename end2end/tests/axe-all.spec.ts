@@ -24,7 +24,7 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
         await hydrated(page);
         found.push(...(await violations(page)));
       };
-      for (const path of ["/login", "/forgot-password", "/u/jessica", "/u/jessica/guest", "/u/jessica/sign-up"]) {
+      for (const path of ["/login", "/login/second-step", "/forgot-password", "/u/jessica", "/u/jessica/guest", "/u/jessica/sign-up"]) {
         await visit(path);
       }
       await signInAdmin(page);
@@ -33,7 +33,7 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
         last: "Berg",
         email: `axel.berg.${size.width}.${Date.now()}@example.com`,
       });
-      const admin = ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings", "/provider", "/admin/users?new=1"];
+      const admin = ["/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings", "/provider", "/account/security", "/admin/users?new=1"];
       for (const tab of ["profile", "rooms", "management", "other"]) admin.push(`/admin/users?member=${id}&tab=${tab}`);
       admin.push(`/admin/users?delete=${id}`, `/admin/users?password=${id}`);
       for (const path of admin) await visit(path);

@@ -28,7 +28,7 @@ const widest = (page: Page) =>
 
 test("no admin page scrolls sideways at 390 px, and the navigation waits behind Menu, its links apart and touchable", async ({ page }) => {
   await signIn(page);
-  for (const path of ["/provider", "/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings"]) {
+  for (const path of ["/account/security", "/provider", "/admin/users", "/admin/rooms", "/admin/audit", "/admin/settings"]) {
     await page.goto(path);
     await hydrated(page);
     expect(await overflow(page), `${path} scrolls sideways: ${await widest(page)}`).toBeLessThanOrEqual(0);

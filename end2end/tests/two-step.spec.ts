@@ -51,6 +51,12 @@ test("a member sets up an authenticator app, signs in with its code, and a recov
   expect(secret.replace(/\s/g, "")).toMatch(/^[A-Z2-7]{32}$/);
   await expect(member.getByRole("img", { name: "QR code of the secret key" })).toBeVisible();
   await axeClean(member);
+  // On a phone, the QR code and the secret key fit the screen.
+  await member.setViewportSize({ width: 390, height: 844 });
+  const sideways = await member.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(sideways, "the security page scrolls sideways at 390 px").toBeLessThanOrEqual(0);
+  await axeClean(member);
+  await member.setViewportSize({ width: 1280, height: 800 });
 
   // A wrong code says so next to the field and turns nothing on.
   await member.getByLabel("Code from the app").fill("000000");
