@@ -41,6 +41,7 @@ for _ in $(seq 1 100); do
 done
 
 DATABASE_URL="sqlite://$work/frontdesk.db?mode=rwc" \
+FRONTDESK_SECRET_KEY_FILE="$work/secret.key" \
 FRONTDESK_BIND="127.0.0.1:$port" \
 FRONTDESK_PUBLIC_URL="http://127.0.0.1:$port" \
 FRONTDESK_SITE_ROOT="$(cd .. && pwd)/target/site" \

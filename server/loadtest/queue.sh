@@ -17,7 +17,7 @@ mkdir -p "$DIR"
 rm -rf "$DIR"/queue.db* "$DIR/mail"
 export DATABASE_URL="sqlite://$DIR/queue.db?mode=rwc"
 export FRONTDESK_DEMO_ADMIN_PASSWORD=$PASSWORD FRONTDESK_LOG=warn \
-  FRONTDESK_MAIL_DIR="$DIR/mail" FRONTDESK_SITE_ROOT=target/site \
+  FRONTDESK_MAIL_DIR="$DIR/mail" FRONTDESK_SITE_ROOT=target/site FRONTDESK_SECRET_KEY_FILE="$DIR/secret.key" \
   FRONTDESK_PUBLIC_POST_BURST=100000000 FRONTDESK_GUEST_BURST=100000000
 
 echo "seeding $MEMBERS members"
