@@ -59,9 +59,11 @@ test("a member sets up an authenticator app, signs in with its code, and a recov
   await member.setViewportSize({ width: 1280, height: 800 });
 
   // A wrong code says so next to the field and turns nothing on.
+  await member.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill("000000");
   await member.getByRole("button", { name: "Turn on" }).click();
   await expect(member.getByText("That code is not right. Check the app and try again.")).toBeVisible();
+  await member.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill(totp(secret));
   await member.getByLabel("Code from the app").press("Enter");
   await expect(member.getByRole("status").filter({ hasText: "The authenticator app is on." })).toBeVisible();
@@ -139,6 +141,7 @@ test("without JavaScript, the second step takes a code and signs in", async ({ p
   await member.goto("/account/security");
   await member.getByRole("button", { name: "Set up an authenticator app" }).click();
   const secret = (await member.locator("#secret-key").textContent()) ?? "";
+  await member.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill(totp(secret));
   await member.getByRole("button", { name: "Turn on" }).click();
   await expect(member.getByText("The authenticator app is on.")).toBeVisible();

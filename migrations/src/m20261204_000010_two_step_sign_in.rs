@@ -9,7 +9,7 @@
 //!   recovery codes made but not yet shown to their owner (sealed; shown once, then gone).
 //! - `recovery_codes`: the SHA-256 of each unused code; a used code's row is deleted.
 //! - `second_steps`: the SHA-256 of the cookie of a sign-in whose password was right, until
-//!   its second step passes or 5 minutes end.
+//!   its second step passes, 5 minutes end or 5 wrong answers were given to it.
 //!
 //! Every row goes with its account (foreign keys with `ON DELETE CASCADE`). A clinic created
 //! from now on requires a second factor of its Clinic Admins and Providers; the clinics that
@@ -39,7 +39,8 @@ CREATE TABLE second_steps (
     token_hash VARCHAR(64) NOT NULL PRIMARY KEY,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     next_path VARCHAR(200) NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX second_steps_user ON second_steps (user_id);
 CREATE INDEX second_steps_expires ON second_steps (expires_at);

@@ -172,6 +172,9 @@ async fn run() -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = prepare(&settings).await?;
     let state = app_state(db.clone(), &settings)?;
+    app::auth::sealing::check_key(&db, &state.sealer)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if settings.seed_demo {
         let password = settings
             .demo_admin_password

@@ -151,13 +151,25 @@ fn key_file(path: &std::path::Path) -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    // Written whole under a name of its own, then linked into place: a server starting at
+    // the same moment reads either no file or the whole key, never half of one.
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = std::path::PathBuf::from(temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(key.as_bytes())?;
+    let mut file = options
+        .open(&temporary)
+        .with_context(|| format!("writing the secret key {}", temporary.display()))?;
+    file.write_all(key.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "generated the secret key");
             Ok(key)
         }

@@ -107,6 +107,11 @@ pub async fn store_password(
     .insert(txn)
     .await?;
     tokens::kill_all(txn, member_id).await?;
+    // A sign-in half done with the old password ends with it.
+    crate::entities::second_step::Entity::delete_many()
+        .filter(crate::entities::second_step::Column::UserId.eq(member_id))
+        .exec(txn)
+        .await?;
     if end_all_sessions {
         end_sessions(txn, member_id).await?;
     }

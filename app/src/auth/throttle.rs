@@ -39,6 +39,10 @@ pub struct Limits {
     pub sign_in_failures: Rate,
     /// Guesses at one account's password from all addresses together.
     pub account_failures: Rate,
+    /// Guesses at one account's second step (app codes and recovery codes, from anywhere):
+    /// whoever guesses here already has the password. 10, then one every 5 minutes: 288 a
+    /// day, each matching 3 in a million codes.
+    pub second_step_failures: Rate,
     /// Posts to the public forms (sign-in, forgot password, sign-up, guest entry, resend,
     /// confirm) per client address.
     pub public_posts: Rate,
@@ -56,6 +60,10 @@ impl Default for Limits {
             sign_in_failures: Rate {
                 burst: 5,
                 every: Duration::from_secs(30),
+            },
+            second_step_failures: Rate {
+                burst: 10,
+                every: Duration::from_secs(5 * 60),
             },
             account_failures: Rate {
                 burst: 100,
@@ -158,10 +166,10 @@ impl Throttle {
                 Ok(slot)
             }
             Guess::Confirm(id) | Guess::CurrentPassword(id) | Guess::SecondStep(id) => {
-                let kind = match guess {
-                    Guess::Confirm(_) => "confirm",
-                    Guess::CurrentPassword(_) => "current-password",
-                    _ => "second-step",
+                let (kind, each) = match guess {
+                    Guess::Confirm(_) => ("confirm", each),
+                    Guess::CurrentPassword(_) => ("current-password", each),
+                    _ => ("second-step", self.limits.second_step_failures),
                 };
                 let key = brakes::key(&[kind, &id.to_string()]);
                 if !brakes::take(db, &key, each).await? {
@@ -265,6 +273,10 @@ mod tests {
                 every: Duration::from_millis(200),
             },
             account_failures: Rate {
+                burst: 3,
+                every: Duration::from_millis(200),
+            },
+            second_step_failures: Rate {
                 burst: 3,
                 every: Duration::from_millis(200),
             },

@@ -91,17 +91,27 @@ impl Touches {
     /// request it rides on was answered correctly, and each session's next request records
     /// its activity again.
     async fn write(&self, ids: Vec<i64>) {
-        if ids.is_empty() {
-            return;
-        }
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql = format!(
-            "UPDATE sessions SET last_seen_at = {} WHERE id IN ({list})",
-            now_ms()
-        );
-        let statement = Statement::from_string(self.db.get_database_backend(), sql);
-        if let Err(err) = self.db.execute_raw(statement).await {
-            tracing::warn!(error = %err, sessions = ids.len(), "sessions' activity not written");
+        let backend = self.db.get_database_backend();
+        // Never backwards: a batch written late does not undo a later one.
+        let latest = match backend {
+            sea_orm::DbBackend::Postgres => "GREATEST",
+            _ => "MAX",
+        };
+        let now = now_ms();
+        for chunk in ids.chunks(1000) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "UPDATE sessions SET last_seen_at = {latest}(last_seen_at, {now}) \
+                 WHERE id IN ({list})"
+            );
+            let statement = Statement::from_string(backend, sql);
+            if let Err(err) = self.db.execute_raw(statement).await {
+                tracing::warn!(error = %err, sessions = chunk.len(), "sessions' activity not written");
+            }
         }
     }
 }

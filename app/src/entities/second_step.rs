@@ -10,6 +10,8 @@ pub struct Model {
     pub user_id: i64,
     pub next_path: Option<String>,
     pub expires_at: i64,
+    /// Wrong answers given to it so far.
+    pub attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -40,9 +40,15 @@ fn step_cookie(token: &str, secure: bool, max_age_s: i64) {
     }
 }
 
-/// The half-done sign-in's token sent with the current request, if any.
+/// The half-done sign-in's token sent with the current request, if any, under the one
+/// name of this server's mode (over HTTPS, only the `__Host-` cookie counts).
 #[cfg(feature = "ssr")]
-fn step_token() -> Option<String> {
+fn step_token(secure: bool) -> Option<String> {
+    let name = if secure {
+        SECURE_STEP_COOKIE
+    } else {
+        STEP_COOKIE
+    };
     let parts = use_context::<axum::http::request::Parts>()?;
     parts
         .headers
@@ -50,7 +56,7 @@ fn step_token() -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|header| cookie::Cookie::split_parse(header).filter_map(Result::ok))
-        .find(|c| c.name() == STEP_COOKIE || c.name() == SECURE_STEP_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
@@ -69,8 +75,13 @@ pub async fn second_step(
     if code.len() > 40 || recovery.len() > 80 {
         return Err(AppError::validation("code", super::words::WRONG_CODE));
     }
-    let passed =
-        super::service::finish_step(&state, step_token().as_deref(), &code, &recovery).await?;
+    let passed = super::service::finish_step(
+        &state,
+        step_token(state.auth.secure_cookies).as_deref(),
+        &code,
+        &recovery,
+    )
+    .await?;
     let token = crate::auth::service::open_session(&state, &passed.user).await?;
     crate::auth::guard::set_session_cookie(&token)?;
     step_cookie("", state.auth.secure_cookies, 0);
@@ -107,12 +118,13 @@ pub async fn begin_app() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Turns on the caller's app being set up, with a code from it.
+/// Turns on the caller's app being set up, with a code from it and their password.
 #[server(endpoint = "security/app/confirm")]
-pub async fn turn_on_app(code: String) -> Result<(), AppError> {
+pub async fn turn_on_app(password: String, code: String) -> Result<(), AppError> {
     let me = own_account().await?;
     let state = crate::state::AppState::current()?;
-    super::service::turn_on_app(&state, &me, &code).await?;
+    let token = crate::auth::guard::current_token().unwrap_or_default();
+    super::service::turn_on_app(&state, &me, &token, &password, &code).await?;
     leptos_axum::redirect("/account/security?on=1");
     Ok(())
 }

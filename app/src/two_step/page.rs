@@ -220,6 +220,7 @@ fn AppSetupForm(setup: super::AppSetup, action: ServerAction<TurnOnApp>) -> impl
         <p><code class="secret" id="secret-key">{setup.secret}</code></p>
         {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
         <ActionForm action=action attr:class="form" attr:novalidate=true>
+            {field("password", "Your password", "password", "current-password", field_error)}
             <div class="field">
                 <label for="code">"Code from the app"</label>
                 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"

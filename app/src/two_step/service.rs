@@ -20,6 +20,14 @@ use crate::state::AppState;
 
 /// A half-done sign-in lasts this long.
 pub const STEP_MS: i64 = 5 * 60 * 1000;
+/// Wrong answers a half-done sign-in takes before it ends.
+const STEP_ATTEMPTS: i32 = 5;
+/// An app being set up keeps its secret this long; then "Set up" starts afresh, so a
+/// secret shown once is not shown again to whoever holds the session later.
+const PENDING_MS: i64 = 15 * 60 * 1000;
+/// What the sealed values are (bound into each seal).
+const APP_SECRET: &str = "app_secret";
+const CODES: &str = "recovery_codes";
 const STEP_SECONDS: u64 = 30;
 
 /// The account `id` with its clinic, or 401 when it is gone.
@@ -40,6 +48,13 @@ async fn account(
 
 async fn row(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<two_step::Model>, AppError> {
     Ok(two_step::Entity::find_by_id(user_id).one(db).await?)
+}
+
+/// The sealed secret of an app being set up, while it is fresh.
+fn pending_of(r: &two_step::Model) -> Option<String> {
+    r.app_pending
+        .clone()
+        .filter(|_| r.updated_at > now_ms() - PENDING_MS)
 }
 
 /// Whether account `user_id` has a second factor on.
@@ -117,7 +132,9 @@ async fn make_codes(
     }))
     .exec(db)
     .await?;
-    let unseen = state.sealer.seal(codes.join(" ").as_bytes(), user_id)?;
+    let unseen = state
+        .sealer
+        .seal(codes.join(" ").as_bytes(), CODES, user_id)?;
     two_step::Entity::update_many()
         .col_expr(two_step::Column::UnseenCodes, Some(unseen).into())
         .filter(two_step::Column::UserId.eq(user_id))
@@ -132,19 +149,23 @@ pub async fn view(state: &AppState, me: &SessionUser) -> Result<SecurityView, Ap
     let (u, c) = account(&state.db, me.user_id).await?;
     let r = row(&state.db, u.id).await?;
     let app_on = r.as_ref().is_some_and(|r| r.app_on_at.is_some());
-    let setup = match r.as_ref().and_then(|r| r.app_pending.clone()) {
-        Some(sealed) if !app_on => {
-            let t = totp(state.sealer.open(&sealed, u.id)?, &u, &c)?;
-            let secret = t.secret().to_base32();
-            let link = t
-                .to_url()
-                .map_err(|e| AppError::internal(format!("otpauth link: {e}")))?;
-            Some(AppSetup {
-                secret: group_by_four(&secret),
-                qr_svg: qr_svg(&link)?,
-                link,
-            })
-        }
+    let setup = match r.as_ref().and_then(pending_of) {
+        Some(sealed) if !app_on => match state.sealer.open(&sealed, APP_SECRET, u.id) {
+            Ok(secret) => {
+                let t = totp(secret, &u, &c)?;
+                let secret = t.secret().to_base32();
+                let link = t
+                    .to_url()
+                    .map_err(|e| AppError::internal(format!("otpauth link: {e}")))?;
+                Some(AppSetup {
+                    secret: group_by_four(&secret),
+                    qr_svg: qr_svg(&link)?,
+                    link,
+                })
+            }
+            // Sealed under another key: "Set up" starts afresh.
+            Err(_) => None,
+        },
         _ => None,
     };
     let mut new_codes = Vec::new();
@@ -157,7 +178,7 @@ pub async fn view(state: &AppState, me: &SessionUser) -> Result<SecurityView, Ap
             .exec(&state.db)
             .await?;
         if taken.rows_affected == 1 {
-            let plain = state.sealer.open(&sealed, u.id)?;
+            let plain = state.sealer.open(&sealed, CODES, u.id)?;
             new_codes = String::from_utf8_lossy(&plain)
                 .split(' ')
                 .map(str::to_owned)
@@ -208,7 +229,7 @@ pub async fn begin_app(state: &AppState, me: &SessionUser) -> Result<(), AppErro
     }
     let mut secret = vec![0u8; 20];
     rand::fill(&mut secret[..]);
-    let pending = state.sealer.seal(&secret, me.user_id)?;
+    let pending = state.sealer.seal(&secret, APP_SECRET, me.user_id)?;
     let now = now_ms();
     two_step::Entity::insert(two_step::ActiveModel {
         user_id: Set(me.user_id),
@@ -238,7 +259,13 @@ fn check_code(t: &Totp, code: &str) -> Result<u64, AppError> {
 
 /// Turns on the app being set up, when `code` is one of its codes. The first factor of an
 /// account brings its recovery codes.
-pub async fn turn_on_app(state: &AppState, me: &SessionUser, code: &str) -> Result<(), AppError> {
+pub async fn turn_on_app(
+    state: &AppState,
+    me: &SessionUser,
+    current_token: &str,
+    password: &str,
+    code: &str,
+) -> Result<(), AppError> {
     let (u, c) = account(&state.db, me.user_id).await?;
     let r = row(&state.db, u.id).await?;
     if r.as_ref().is_some_and(|r| r.app_on_at.is_some()) {
@@ -246,14 +273,16 @@ pub async fn turn_on_app(state: &AppState, me: &SessionUser, code: &str) -> Resu
             message: words::ALREADY_ON.to_owned(),
         });
     }
-    let Some(pending) = r.and_then(|r| r.app_pending) else {
+    let Some(pending) = r.as_ref().and_then(pending_of) else {
         return Err(AppError::validation("code", words::SET_UP_FIRST));
     };
+    // Whoever holds a session but not the password cannot tie the account to their phone.
+    own_password(state, &u, "password", password).await?;
     let slot = state
         .throttle
         .take(&state.db, &Guess::SecondStep(u.id))
         .await?;
-    let t = totp(state.sealer.open(&pending, u.id)?, &u, &c)?;
+    let t = totp(state.sealer.open(&pending, APP_SECRET, u.id)?, &u, &c)?;
     let step = match check_code(&t, code) {
         Ok(step) => step,
         Err(err) => {
@@ -291,6 +320,12 @@ pub async fn turn_on_app(state: &AppState, me: &SessionUser, code: &str) -> Resu
     if first_codes {
         make_codes(state, &txn, u.id).await?;
     }
+    // Sessions opened with the password alone end: from now on, signing in takes the code.
+    crate::entities::session::Entity::delete_many()
+        .filter(crate::entities::session::Column::UserId.eq(u.id))
+        .filter(crate::entities::session::Column::TokenHash.ne(hash_token(current_token)))
+        .exec(&txn)
+        .await?;
     let change = Change::new("Authenticator app", "Off", "On");
     changed(&txn, &c, &u, u.id, change, Mail::Added).await?;
     txn.commit().await?;
@@ -433,14 +468,10 @@ async fn changed(
     u: &user::Model,
     actor: i64,
     change: Change,
-    mail: Mail,
+    kind: Mail,
 ) -> Result<(), AppError> {
     audit::service::record(db, c.id, actor, u.id, Action::TwoStepChanged, &[change]).await?;
-    let to = u.email.clone();
-    if to.is_empty() {
-        return Ok(());
-    };
-    let (subject, line) = match mail {
+    let (subject, line) = match kind {
         Mail::Added => (
             "A second factor was added to your account",
             "An authenticator app was turned on for signing in to your account.",
@@ -455,17 +486,8 @@ async fn changed(
         ),
     };
     let message =
-        crate::mail::templates::two_step_changed(&to, &c.name, &u.first_name, subject, line);
-    outbox::enqueue(
-        db,
-        Envelope {
-            clinic_id: Some(c.id),
-            user_id: Some(u.id),
-            ..Envelope::default()
-        },
-        &message,
-    )
-    .await
+        crate::mail::templates::two_step_changed(&u.email, &c.name, &u.first_name, subject, line);
+    mail(db, c, u, &message).await
 }
 
 /// A sign-in whose password was right, for an account with a second factor: the token for
@@ -487,6 +509,7 @@ pub async fn start_step(
         user_id: Set(user_id),
         next_path: Set(next),
         expires_at: Set(now + STEP_MS),
+        attempts: Set(0),
     }
     .insert(db)
     .await?;
@@ -500,7 +523,10 @@ pub struct Passed {
 }
 
 /// The second step of the sign-in behind `token`, with an app's `code` or a `recovery`
-/// code. Nothing changes when it fails; a right answer ends the half-done sign-in.
+/// code. The half-done sign-in is claimed and the code used in one transaction: of two
+/// answers sent together, one passes and the other changes nothing. A wrong answer is
+/// counted; the fifth ends the half-done sign-in and tells the account's owner, whose
+/// password someone has.
 pub async fn finish_step(
     state: &AppState,
     token: Option<&str>,
@@ -513,7 +539,7 @@ pub async fn finish_step(
     let step = second_step::Entity::find_by_id(hash.clone())
         .one(&state.db)
         .await?
-        .filter(|s| s.expires_at > now_ms())
+        .filter(|s| s.expires_at > now_ms() && s.attempts < STEP_ATTEMPTS)
         .ok_or_else(expired)?;
     let (u, c) = account(&state.db, step.user_id).await?;
     // Suspended or put to Pending delete since the password: the sign-in is over.
@@ -524,42 +550,116 @@ pub async fn finish_step(
         .throttle
         .take(&state.db, &Guess::SecondStep(u.id))
         .await?;
-    let answer = if !recovery.trim().is_empty() {
-        use_recovery_code(state, &u, recovery).await
-    } else {
-        use_app_code(state, &u, &c, code).await
-    };
-    if let Err(err) = answer {
-        state.throttle.wrong(&state.db, slot).await?;
-        return Err(err);
-    }
-    state.throttle.right(&state.db, slot).await?;
-    let gone = second_step::Entity::delete_by_id(hash)
-        .exec(&state.db)
+    let txn = crate::db::write_txn(&state.db).await?;
+    let claimed = second_step::Entity::delete_many()
+        .filter(second_step::Column::TokenHash.eq(hash.clone()))
+        .filter(second_step::Column::ExpiresAt.gt(now_ms()))
+        .filter(second_step::Column::Attempts.lt(STEP_ATTEMPTS))
+        .exec(&txn)
         .await?;
-    if gone.rows_affected != 1 {
+    if claimed.rows_affected != 1 {
+        txn.rollback().await?;
+        state.throttle.right(&state.db, slot).await?;
         return Err(expired());
     }
-    Ok(Passed {
-        user: u,
-        next: step.next_path,
-    })
+    let with_recovery = !recovery.trim().is_empty();
+    let answer = if with_recovery {
+        use_recovery_code(&txn, &u, &c, recovery).await
+    } else {
+        use_app_code(state, &txn, &u, &c, code).await
+    };
+    match answer {
+        Ok(()) => {
+            txn.commit().await?;
+            state.throttle.right(&state.db, slot).await?;
+            Ok(Passed {
+                user: u,
+                next: step.next_path,
+            })
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            state.throttle.wrong(&state.db, slot).await?;
+            wrong_answer(state, &hash, &u, &c).await?;
+            Err(err)
+        }
+    }
+}
+
+/// Counts a wrong answer to the half-done sign-in `hash`; the last one allowed ends it and
+/// emails the account's owner.
+async fn wrong_answer(
+    state: &AppState,
+    hash: &str,
+    u: &user::Model,
+    c: &clinic::Model,
+) -> Result<(), AppError> {
+    second_step::Entity::update_many()
+        .col_expr(
+            second_step::Column::Attempts,
+            sea_orm::sea_query::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(second_step::Column::Attempts),
+                1,
+            ),
+        )
+        .filter(second_step::Column::TokenHash.eq(hash))
+        .exec(&state.db)
+        .await?;
+    let ended = second_step::Entity::delete_many()
+        .filter(second_step::Column::TokenHash.eq(hash))
+        .filter(second_step::Column::Attempts.gte(STEP_ATTEMPTS))
+        .exec(&state.db)
+        .await?;
+    if ended.rows_affected == 1 {
+        tracing::warn!(user_id = u.id, "second step ended after wrong answers");
+        let message = crate::mail::templates::two_step_changed(
+            &u.email,
+            &c.name,
+            &u.first_name,
+            "Someone signed in with your password",
+            "Someone entered your password and then wrong codes, and was stopped. If it was not you, change your password now.",
+        );
+        mail(&state.db, c, u, &message).await?;
+    }
+    Ok(())
+}
+
+async fn mail(
+    db: &impl ConnectionTrait,
+    c: &clinic::Model,
+    u: &user::Model,
+    message: &crate::mail::Message,
+) -> Result<(), AppError> {
+    if u.email.is_empty() {
+        return Ok(());
+    }
+    outbox::enqueue(
+        db,
+        Envelope {
+            clinic_id: Some(c.id),
+            user_id: Some(u.id),
+            ..Envelope::default()
+        },
+        message,
+    )
+    .await
 }
 
 async fn use_app_code(
     state: &AppState,
+    db: &impl ConnectionTrait,
     u: &user::Model,
     c: &clinic::Model,
     code: &str,
 ) -> Result<(), AppError> {
-    let r = row(&state.db, u.id).await?;
+    let r = row(db, u.id).await?;
     let Some(sealed) = r
         .filter(|r| r.app_on_at.is_some())
         .and_then(|r| r.app_secret)
     else {
         return Err(AppError::validation("code", words::WRONG_CODE));
     };
-    let t = totp(state.sealer.open(&sealed, u.id)?, u, c)?;
+    let t = totp(state.sealer.open(&sealed, APP_SECRET, u.id)?, u, c)?;
     let step = i64::try_from(check_code(&t, code)?).unwrap_or(0);
     // A code is accepted once: of two sign-ins with the same code, one passes.
     let taken = two_step::Entity::update_many()
@@ -567,7 +667,7 @@ async fn use_app_code(
         .filter(two_step::Column::UserId.eq(u.id))
         .filter(two_step::Column::AppOnAt.is_not_null())
         .filter(two_step::Column::AppLastStep.lt(step))
-        .exec(&state.db)
+        .exec(db)
         .await?;
     if taken.rows_affected == 1 {
         Ok(())
@@ -576,7 +676,13 @@ async fn use_app_code(
     }
 }
 
-async fn use_recovery_code(state: &AppState, u: &user::Model, code: &str) -> Result<(), AppError> {
+/// Uses one of `u`'s recovery codes: audited, and the owner told how many are left.
+async fn use_recovery_code(
+    db: &impl ConnectionTrait,
+    u: &user::Model,
+    c: &clinic::Model,
+    code: &str,
+) -> Result<(), AppError> {
     let folded = folded_recovery(code);
     if folded.len() != 16 {
         return Err(AppError::validation("recovery_code", words::WRONG_RECOVERY));
@@ -584,11 +690,39 @@ async fn use_recovery_code(state: &AppState, u: &user::Model, code: &str) -> Res
     let used = recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(u.id))
         .filter(recovery_code::Column::CodeHash.eq(hash_token(&folded)))
-        .exec(&state.db)
+        .exec(db)
         .await?;
     if used.rows_affected != 1 {
         return Err(AppError::validation("recovery_code", words::WRONG_RECOVERY));
     }
+    let left = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(u.id))
+        .count(db)
+        .await?;
+    audit::service::record(
+        db,
+        c.id,
+        u.id,
+        u.id,
+        Action::TwoStepChanged,
+        &[Change::new(
+            "Recovery codes left",
+            (left + 1).to_string(),
+            left.to_string(),
+        )],
+    )
+    .await?;
+    let line = format!(
+        "A recovery code was used to sign in to your account. {left} of your codes are left; make new ones on your Security page if that is few."
+    );
+    let message = crate::mail::templates::two_step_changed(
+        &u.email,
+        &c.name,
+        &u.first_name,
+        "A recovery code was used to sign in",
+        &line,
+    );
+    mail(db, c, u, &message).await?;
     tracing::info!(user_id = u.id, "recovery code used");
     Ok(())
 }

@@ -32,8 +32,9 @@ pub enum Body {
     /// The second step of a sign-in: the client first signs in with `username`'s password,
     /// then sends this recovery code.
     AfterPassword(&'static str, &'static str),
-    /// A code from the app being set up, read from the caller's own security page when sent.
-    AppCode,
+    /// A code from the app being set up, read from the caller's own security page when
+    /// sent, with the caller's password.
+    AppCode(&'static str),
 }
 
 pub struct Call {
@@ -49,7 +50,10 @@ impl Body {
             Body::Form(pairs) => Body::Form(pairs.clone()),
             Body::Json(value) => Body::Json(value.clone()),
             Body::AfterPassword(_, code) => Body::Form(vec![("recovery_code", (*code).to_owned())]),
-            Body::AppCode => Body::Form(vec![("code", "000000".to_owned())]),
+            Body::AppCode(password) => Body::Form(vec![
+                ("password", (*password).to_owned()),
+                ("code", "000000".to_owned()),
+            ]),
         }
     }
 }
@@ -75,7 +79,7 @@ pub async fn send(
             app.login(client, username, PASSWORD).await;
             app.call(client, endpoint, &[("recovery_code", code)]).await
         }
-        Body::AppCode => {
+        Body::AppCode(password) => {
             let view = app.call(client, "security/view", &[]).await;
             let secret = if view.status().is_success() {
                 json(view).await["setup"]["secret"]
@@ -99,7 +103,8 @@ pub async fn send(
                 totp.generate(u64::try_from(app::db::now_ms() / 1000).unwrap())
                     .to_string()
             };
-            app.call(client, endpoint, &[("code", &code)]).await
+            app.call(client, endpoint, &[("password", password), ("code", &code)])
+                .await
         }
     }
 }
@@ -137,8 +142,8 @@ async fn forged(
                 encoded,
             )
         }
-        Body::AppCode => {
-            let encoded = encode(&[("code", "000000")]);
+        Body::AppCode(password) => {
+            let encoded = encode(&[("password", password), ("code", "000000")]);
             (
                 "application/x-www-form-urlencoded",
                 encoded.clone(),
@@ -549,7 +554,11 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     );
     add("/api/security/view", Who::User, form(&[]));
     add("/api/security/app/add", Who::User, form(&[]));
-    add("/api/security/app/confirm", Who::User, Body::AppCode);
+    add(
+        "/api/security/app/confirm",
+        Who::User,
+        Body::AppCode("Matrix-Meadow-77"),
+    );
     add(
         "/api/security/app/new-codes",
         Who::User,

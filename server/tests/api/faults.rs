@@ -201,7 +201,10 @@ impl Served {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
             .args(["--database-url", url, "--bind", "127.0.0.1:0"])
-            .env("FRONTDESK_SECRET_KEY", "a key for this test's own server, 32+ chars")
+            .env(
+                "FRONTDESK_SECRET_KEY",
+                "a key for this test's own server, 32+ chars",
+            )
             .env("FRONTDESK_DEMO_ADMIN_PASSWORD", DEMO_PASSWORD)
             .env("FRONTDESK_MAIL_DIR", mail_dir)
             .env("FRONTDESK_LOG", "warn")

@@ -16,6 +16,7 @@ fn limits(failures: u32, posts: u32, mails: u32) -> Limits {
             every: Duration::from_millis(1_500),
         },
         account_failures: Limits::default().account_failures,
+        second_step_failures: Limits::default().second_step_failures,
         public_posts: Rate {
             burst: posts,
             every: Duration::from_secs(600),

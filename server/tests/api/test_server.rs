@@ -104,6 +104,7 @@ pub fn open_limits() -> app::auth::throttle::Limits {
     app::auth::throttle::Limits {
         sign_in_failures: open,
         account_failures: open,
+        second_step_failures: open,
         public_posts: open,
         mail_per_address: open,
         guest_entries: open,

@@ -44,7 +44,7 @@ async fn turn_on(app: &TestApp, client: &reqwest::Client) -> (String, Vec<String
         .call(
             client,
             "security/app/confirm",
-            &[("code", &code(&secret, 0))],
+            &[("password", PASSWORD), ("code", &code(&secret, 0))],
         )
         .await;
     assert_eq!(on.status(), 200, "{}", on.text().await.unwrap_or_default());
@@ -92,7 +92,11 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
         200
     );
     let wrong = app
-        .call(&patient, "security/app/confirm", &[("code", "000000")])
+        .call(
+            &patient,
+            "security/app/confirm",
+            &[("password", PASSWORD), ("code", "000000")],
+        )
         .await;
     assert_eq!(wrong.status(), 422);
     assert!(
@@ -102,6 +106,21 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
             .unwrap()
             .contains("That code is not right")
     );
+    assert_eq!(view(&app, &patient).await["app_on"], false);
+    // Nor does the right code without the password (a session alone is not enough).
+    let pending = view(&app, &patient).await["setup"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let no_password = app
+        .call(
+            &patient,
+            "security/app/confirm",
+            &[("password", "Not-It-123"), ("code", &code(&pending, 0))],
+        )
+        .await;
+    assert_eq!(no_password.status(), 422);
+    assert!(no_password.text().await.unwrap().contains("not your password"));
     assert_eq!(view(&app, &patient).await["app_on"], false);
 
     let (secret, codes) = turn_on(&app, &patient).await;
@@ -196,6 +215,17 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
     assert_eq!(twice.status(), 422);
     assert!(!signed_in_now(&app, &third).await);
     assert_eq!(view(&app, &patient).await["codes_left"], 9);
+    // The code's use is in the trail and in the owner's mail.
+    let trail = format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
+         AND changes LIKE '%Recovery codes left%'"
+    );
+    assert_eq!(count(&app, &trail).await, 1);
+    let mail = format!(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+         AND subject LIKE '%A recovery code was used to sign in%'"
+    );
+    assert_eq!(count(&app, &mail).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -465,4 +495,60 @@ async fn the_requirement_is_a_clinic_setting_kept_by_forms_that_do_not_send_it()
         .await;
     assert_eq!(saved.status(), 200);
     assert_eq!(json(saved).await["require_two_step"], true, "kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_the_app_on_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let elsewhere = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    assert!(
+        signed_in_now(&app, &patient).await,
+        "the session that turned it on stays"
+    );
+    assert!(
+        !signed_in_now(&app, &elsewhere).await,
+        "a session opened with the password alone ends"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_codes_end_the_half_done_sign_in_and_tell_the_owner() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let (secret, _) = turn_on(&app, &patient).await;
+    let (_, client) = first_step(&app, PATIENT_A).await;
+    for _ in 0..5 {
+        let wrong = app
+            .call(&client, "auth/second-step", &[("code", "000000")])
+            .await;
+        assert_eq!(wrong.status(), 422);
+    }
+    let right = app
+        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .await;
+    assert_eq!(right.status(), 422, "the half-done sign-in is over");
+    assert!(right.text().await.unwrap().contains("expired"));
+    assert!(!signed_in_now(&app, &client).await);
+    let told = format!(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+         AND subject LIKE '%Someone signed in with your password%'"
+    );
+    assert_eq!(count(&app, &told).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_another_secret_key_is_refused() {
+    let app = spawn_app().await;
+    let ours =
+        app::auth::sealing::Sealer::from_setting("a secret key for the test servers, 32+ chars")
+            .unwrap();
+    app::auth::sealing::check_key(&app.db, &ours)
+        .await
+        .expect("the key the database knows");
+    let other =
+        app::auth::sealing::Sealer::from_setting("another key altogether, 32+ characters").unwrap();
+    let refused = app::auth::sealing::check_key(&app.db, &other).await;
+    assert!(refused.is_err(), "another key starts no server");
 }
