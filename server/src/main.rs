@@ -23,6 +23,13 @@ enum Command {
     Serve,
     /// Run database migrations and exit.
     Migrate,
+    /// Turn off a member's two-step sign-in (a Clinic Admin with no other admin to do it, who
+    /// lost their phone and their recovery codes). Audited, and the member is emailed.
+    RemoveTwoStep {
+        /// The member's username.
+        #[arg(long)]
+        username: String,
+    },
     /// Add generated members to the demo clinic (seeding it first if the database is empty).
     SeedDemo {
         /// How many members to add.
@@ -91,6 +98,17 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             prepare(&settings).await?;
             println!("Migrations are up to date.");
+        }
+        Command::RemoveTwoStep { username } => {
+            let db = prepare(&settings).await?;
+            if app::two_step::service::remove_from_command_line(&db, &username)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!("Two-step sign-in is off for {username}; they were emailed.");
+            } else {
+                anyhow::bail!("{username} has no second factor to remove (or no such member)");
+            }
         }
         Command::SeedDemo { members } => {
             let db = prepare(&settings).await?;

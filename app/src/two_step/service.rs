@@ -455,6 +455,43 @@ pub async fn remove_for_member(
     Ok(())
 }
 
+/// Turns off `username`'s two-step sign-in from the server's command line, for an account
+/// no admin can help (the clinic's only admin lost their phone and codes). Audited as the
+/// member's own change, and mailed. False when there was nothing to remove.
+pub async fn remove_from_command_line(
+    db: &sea_orm::DatabaseConnection,
+    username: &str,
+) -> Result<bool, AppError> {
+    let Some(member) = user::Entity::find()
+        .filter(user::Column::UsernameLower.eq(username.trim().to_lowercase()))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if !is_on(db, member.id).await? {
+        return Ok(false);
+    }
+    let c = clinic::Entity::find_by_id(member.clinic_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let txn = crate::db::write_txn(db).await?;
+    forget(&txn, member.id).await?;
+    let change = Change::new(
+        "Authenticator app",
+        "On",
+        "Removed from the server's command line",
+    );
+    changed(&txn, &c, &member, member.id, change, Mail::Removed).await?;
+    txn.commit().await?;
+    tracing::info!(
+        member_id = member.id,
+        "second factor removed from the command line"
+    );
+    Ok(true)
+}
+
 enum Mail {
     Added,
     Removed,

@@ -120,7 +120,13 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
         )
         .await;
     assert_eq!(no_password.status(), 422);
-    assert!(no_password.text().await.unwrap().contains("not your password"));
+    assert!(
+        no_password
+            .text()
+            .await
+            .unwrap()
+            .contains("not your password")
+    );
     assert_eq!(view(&app, &patient).await["app_on"], false);
 
     let (secret, codes) = turn_on(&app, &patient).await;
@@ -551,4 +557,25 @@ async fn a_server_with_another_secret_key_is_refused() {
         app::auth::sealing::Sealer::from_setting("another key altogether, 32+ characters").unwrap();
     let refused = app::auth::sealing::check_key(&app.db, &other).await;
     assert!(refused.is_err(), "another key starts no server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_removes_a_lost_app_when_no_admin_can() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    turn_on(&app, &patient).await;
+    let removed = app::two_step::service::remove_from_command_line(&app.db, PATIENT_A)
+        .await
+        .unwrap();
+    assert!(removed);
+    assert_eq!(view(&app, &patient).await["app_on"], false);
+    let trail = format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
+         AND changes LIKE '%command line%'"
+    );
+    assert_eq!(count(&app, &trail).await, 1);
+    let again = app::two_step::service::remove_from_command_line(&app.db, PATIENT_A)
+        .await
+        .unwrap();
+    assert!(!again, "nothing left to remove");
 }
