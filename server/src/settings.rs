@@ -139,7 +139,19 @@ fn key_file(path: &std::path::Path) -> anyhow::Result<String> {
     use base64::Engine;
     use std::io::Write;
     match std::fs::read_to_string(path) {
-        Ok(key) => return Ok(key),
+        Ok(key) => {
+            #[cfg(unix)]
+            if let Ok(meta) = std::fs::metadata(path) {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the secret key file can be read by other users: chmod 600 it"
+                    );
+                }
+            }
+            return Ok(key);
+        }
         Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
             return Err(err).with_context(|| format!("reading the secret key {}", path.display()));
         }

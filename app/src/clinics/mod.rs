@@ -102,7 +102,9 @@ fn whole_number(input: &str, (low, high): (u32, u32), what: &str) -> Result<u32,
 }
 
 impl SettingsInput {
-    /// Checks every number; on failure, one message per rejected field.
+    /// Checks every number; on failure, one message per rejected field. A form that did
+    /// not send the two-step requirement reads here as not requiring it: whoever saves
+    /// puts the stored rule back in that case (`service::save` does).
     pub fn validate(&self) -> Result<ClinicSettings, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut take = |name: &str, r: Result<u32, String>| {
