@@ -48,12 +48,7 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(token) = super::guard::current_token() {
         super::session::end(&state.db, &token).await?;
     }
-    let options = expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) =
-        axum::http::HeaderValue::from_str(&super::session::clear_cookie(state.auth.secure_cookies))
-    {
-        options.append_header(axum::http::header::SET_COOKIE, value);
-    }
+    super::guard::clear_session_cookie()?;
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -102,28 +102,27 @@ pub async fn require_user() -> Result<SessionUser, AppError> {
 /// Puts a new session's cookie on the current response.
 pub fn set_session_cookie(token: &str) -> Result<(), AppError> {
     let state = AppState::current()?;
-    let cookie = session::set_cookie(
+    put_cookie(&session::set_cookie(
         token,
         state.auth.secure_cookies,
         state.auth.session_absolute_ms / 1000,
-    );
-    let options = leptos::prelude::expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        options.append_header(axum::http::header::SET_COOKIE, value);
-    }
+    ));
     Ok(())
 }
 
 /// Takes the session cookie off the browser.
 pub fn clear_session_cookie() -> Result<(), AppError> {
     let state = AppState::current()?;
+    put_cookie(&session::clear_cookie(state.auth.secure_cookies));
+    Ok(())
+}
+
+/// Adds a `Set-Cookie` header with `value` to the current response.
+pub fn put_cookie(value: &str) {
     let options = leptos::prelude::expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) =
-        axum::http::HeaderValue::from_str(&session::clear_cookie(state.auth.secure_cookies))
-    {
+    if let Ok(value) = axum::http::HeaderValue::from_str(value) {
         options.append_header(axum::http::header::SET_COOKIE, value);
     }
-    Ok(())
 }
 
 /// One post to a public form from the current request's address: the public functions'

@@ -15,6 +15,30 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::validation::PasswordPolicy;
 
+/// Whether `password` is member `u`'s own, braked like a sign-in: a stolen session cannot
+/// guess the password behind it. Every "your password again" asks here.
+pub async fn is_own_password(
+    state: &AppState,
+    u: &user::Model,
+    password: &str,
+) -> Result<bool, AppError> {
+    let slot = state
+        .throttle
+        .take(&state.db, &super::throttle::Guess::CurrentPassword(u.id))
+        .await?;
+    if state
+        .hasher
+        .verify(password.to_owned(), u.password_hash.clone())
+        .await?
+    {
+        state.throttle.right(&state.db, slot).await?;
+        Ok(true)
+    } else {
+        state.throttle.wrong(&state.db, slot).await?;
+        Ok(false)
+    }
+}
+
 /// Ends every session of `user_id`: their next request is signed out.
 pub async fn end_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
     session::Entity::delete_many()

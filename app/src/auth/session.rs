@@ -256,15 +256,44 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
 /// `Set-Cookie` value that stores `token`: `HttpOnly`, `SameSite=Lax`, the whole site, and
 /// `Secure` under the `__Host-` name where `secure`.
 pub fn set_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
-    let name = if secure { SECURE_COOKIE } else { COOKIE };
-    cookie::Cookie::build((name, token))
+    build_cookie(
+        (COOKIE, SECURE_COOKIE),
+        token,
+        secure,
+        cookie::SameSite::Lax,
+        max_age_s,
+    )
+}
+
+/// `Set-Cookie` value of one of Frontdesk's cookies, named `plain` over plain HTTP
+/// (localhost) and `secure` (a `__Host-` name) where `secure`: `HttpOnly`, the whole site.
+pub fn build_cookie(
+    (plain, secure_name): (&str, &str),
+    value: &str,
+    secure: bool,
+    same_site: cookie::SameSite,
+    max_age_s: i64,
+) -> String {
+    let name = if secure { secure_name } else { plain };
+    cookie::Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .secure(secure)
-        .same_site(cookie::SameSite::Lax)
+        .same_site(same_site)
         .max_age(cookie::time::Duration::seconds(max_age_s))
         .build()
         .to_string()
+}
+
+/// The value of the cookie `name` among a request's `Cookie` headers.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|header| cookie::Cookie::split_parse(header).filter_map(Result::ok))
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// `Set-Cookie` value that removes the session cookie.

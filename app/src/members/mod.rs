@@ -8,8 +8,10 @@
 mod api;
 mod create_dialog;
 mod detail_dialog;
+mod detail_shared;
 pub(crate) mod form;
 mod lifecycle_dialogs;
+mod management_tab;
 pub mod query;
 #[cfg(feature = "ssr")]
 pub mod server;

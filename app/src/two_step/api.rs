@@ -21,23 +21,13 @@ pub fn set_step_cookie(token: &str, secure: bool) {
 
 #[cfg(feature = "ssr")]
 fn step_cookie(token: &str, secure: bool, max_age_s: i64) {
-    let name = if secure {
-        SECURE_STEP_COOKIE
-    } else {
-        STEP_COOKIE
-    };
-    let cookie = cookie::Cookie::build((name, token))
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(cookie::SameSite::Strict)
-        .max_age(cookie::time::Duration::seconds(max_age_s))
-        .build()
-        .to_string();
-    let options = expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        options.append_header(axum::http::header::SET_COOKIE, value);
-    }
+    crate::auth::guard::put_cookie(&crate::auth::session::build_cookie(
+        (STEP_COOKIE, SECURE_STEP_COOKIE),
+        token,
+        secure,
+        cookie::SameSite::Strict,
+        max_age_s,
+    ));
 }
 
 /// The half-done sign-in's token sent with the current request, if any, under the one
@@ -50,14 +40,7 @@ fn step_token(secure: bool) -> Option<String> {
         STEP_COOKIE
     };
     let parts = use_context::<axum::http::request::Parts>()?;
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|header| cookie::Cookie::split_parse(header).filter_map(Result::ok))
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
+    crate::auth::session::cookie_value(&parts.headers, name)
 }
 
 /// The second step of a sign-in: a code from the authenticator app, or a recovery code.

@@ -221,13 +221,7 @@ fn AppSetupForm(setup: super::AppSetup, action: ServerAction<TurnOnApp>) -> impl
         {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
         <ActionForm action=action attr:class="form" attr:novalidate=true>
             {field("password", "Your password", "password", "current-password", field_error)}
-            <div class="field">
-                <label for="code">"Code from the app"</label>
-                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                    required aria-invalid=move || field_error("code").is_some().to_string()
-                    aria-describedby="code-error"/>
-                <p id="code-error" class="field-error">{move || field_error("code")}</p>
-            </div>
+            {field("code", "Code from the app", "text", "one-time-code", field_error)}
             <button type="submit" class="button primary" disabled=move || action.pending().get()>"Turn on"</button>
         </ActionForm>
     }

@@ -9,8 +9,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
 
-use crate::authz::{Body, matrix, send};
 use crate::helpers::*;
+use crate::matrix::{Body, matrix, send};
 
 const CASES: usize = 24;
 const MARKUP: &str = "\"><script>alert(1)</script>";

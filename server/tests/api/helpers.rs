@@ -338,3 +338,17 @@ pub fn client_from(address: &str) -> reqwest::Client {
 pub use crate::database::*;
 
 pub use crate::test_server::*;
+
+/// The code an app holding `secret` (base32, spaced) shows `offset` steps from now.
+pub fn totp_code(secret: &str, offset: i64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret.replace(' ', ""))
+        .expect("base32")
+        .as_bytes()
+        .to_vec();
+    let totp = totp_rs::Builder::new()
+        .with_secret(bytes)
+        .build()
+        .expect("totp");
+    let now = u64::try_from(app::db::now_ms() / 1000 + offset * 30).unwrap();
+    totp.generate(now).to_string()
+}

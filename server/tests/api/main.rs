@@ -14,6 +14,7 @@ mod front_door;
 mod fuzz;
 mod helpers;
 mod lifecycle;
+mod matrix;
 mod member_edits;
 mod members;
 mod outbox;

@@ -210,18 +210,7 @@ async fn start_over(
         state.throttle = std::sync::Arc::new(app::auth::throttle::Throttle::new(limits));
     }
     let app = router(ServerState::new(&settings, state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let addr = serve_on_a_free_port(app).await;
     let mailer = Mailer::smtp(&smtp.url(), "Frontdesk <no-reply@frontdesk.test>").expect("mailer");
     let mut app = TestApp {
         addr,
@@ -255,19 +244,7 @@ impl TestApp {
             &settings,
             app_state(self.db.clone(), &settings).expect("state"),
         ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
-        addr
+        serve_on_a_free_port(app).await
     }
 
     /// Starts `n` more outbox workers, as `n` servers would.
@@ -303,4 +280,21 @@ impl TestApp {
     pub async fn forget_expired(&self) {
         server::forget_expired(&self.db, &self.mailer).await;
     }
+}
+
+/// Serves `app` on a free loopback port, in the background; its address.
+async fn serve_on_a_free_port(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    addr
 }

@@ -2,25 +2,37 @@
 //! that alone opens a session, codes accepted once, recovery codes once, the clinic's rule
 //! for Clinic Admins and Providers, an admin removing a lost phone's app, and secrets that
 //! the database alone does not give out. Codes are computed here with `totp-rs` from the
-//! secret the page shows, as an app would.
+//! secret the page shows, as an app would (`helpers::totp_code`).
 
 use sea_orm::ConnectionTrait;
-use totp_rs::{Builder, Secret};
 
 use crate::helpers::*;
 
 const PATIENT_ID: i64 = 21_408_302;
 const ADMIN_A_ID: i64 = 21_400_001;
 
-/// The code an app holding `secret` (base32, spaced) shows `offset` steps from now.
-fn code(secret: &str, offset: i64) -> String {
-    let bytes = Secret::try_from_base32(secret.replace(' ', ""))
-        .expect("base32")
-        .as_bytes()
-        .to_vec();
-    let totp = Builder::new().with_secret(bytes).build().expect("totp");
-    let now = u64::try_from(app::db::now_ms() / 1000 + offset * 30).unwrap();
-    totp.generate(now).to_string()
+/// Messages queued for the patient whose subject holds `subject`.
+async fn mails_to_patient(app: &TestApp, subject: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+             AND subject LIKE '%{subject}%'"
+        ),
+    )
+    .await
+}
+
+/// The patient's audit events that meet `condition` (SQL over `audit_events`).
+async fn patient_events(app: &TestApp, condition: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
+             AND {condition}"
+        ),
+    )
+    .await
 }
 
 async fn view(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
@@ -44,7 +56,7 @@ async fn turn_on(app: &TestApp, client: &reqwest::Client) -> (String, Vec<String
         .call(
             client,
             "security/app/confirm",
-            &[("password", PASSWORD), ("code", &code(&secret, 0))],
+            &[("password", PASSWORD), ("code", &totp_code(&secret, 0))],
         )
         .await;
     assert_eq!(on.status(), 200, "{}", on.text().await.unwrap_or_default());
@@ -116,7 +128,10 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
         .call(
             &patient,
             "security/app/confirm",
-            &[("password", "Not-It-123"), ("code", &code(&pending, 0))],
+            &[
+                ("password", "Not-It-123"),
+                ("code", &totp_code(&pending, 0)),
+            ],
         )
         .await;
     assert_eq!(no_password.status(), 422);
@@ -138,26 +153,9 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
             .is_empty(),
         "the codes are not shown a second time"
     );
+    assert_eq!(patient_events(&app, "action = 'two_step_changed'").await, 1);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
-                 AND action = 'two_step_changed'"
-            )
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
-                 AND subject LIKE '%A second factor was added to your account%'"
-            )
-        )
-        .await,
+        mails_to_patient(&app, "A second factor was added to your account").await,
         1
     );
 
@@ -186,7 +184,7 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
 
     // The right code opens the session. (The code that turned the app on was used: the
     // app's next one, accepted one step early.)
-    let now_code = code(&secret, 1);
+    let now_code = totp_code(&secret, 1);
     let right = app
         .call(&client, "auth/second-step", &[("code", &now_code)])
         .await;
@@ -222,16 +220,14 @@ async fn an_app_turned_on_with_its_code_makes_sign_in_ask_for_a_code_once() {
     assert!(!signed_in_now(&app, &third).await);
     assert_eq!(view(&app, &patient).await["codes_left"], 9);
     // The code's use is in the trail and in the owner's mail.
-    let trail = format!(
-        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
-         AND changes LIKE '%Recovery codes left%'"
+    assert_eq!(
+        patient_events(&app, "changes LIKE '%Recovery codes left%'").await,
+        1
     );
-    assert_eq!(count(&app, &trail).await, 1);
-    let mail = format!(
-        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
-         AND subject LIKE '%A recovery code was used to sign in%'"
+    assert_eq!(
+        mails_to_patient(&app, "A recovery code was used to sign in").await,
+        1
     );
-    assert_eq!(count(&app, &mail).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,7 +242,7 @@ async fn a_second_step_without_a_first_or_past_five_minutes_is_refused() {
         .call(
             &stranger,
             "auth/second-step",
-            &[("code", &code(&secret, 0))],
+            &[("code", &totp_code(&secret, 0))],
         )
         .await;
     assert_eq!(none.status(), 422);
@@ -263,7 +259,11 @@ async fn a_second_step_without_a_first_or_past_five_minutes_is_refused() {
         .await
         .unwrap();
     let stale = app
-        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .call(
+            &client,
+            "auth/second-step",
+            &[("code", &totp_code(&secret, 1))],
+        )
         .await;
     assert_eq!(stale.status(), 422);
     assert!(!signed_in_now(&app, &client).await);
@@ -277,7 +277,11 @@ async fn a_second_step_without_a_first_or_past_five_minutes_is_refused() {
         .await
         .unwrap();
     let suspended = app
-        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .call(
+            &client,
+            "auth/second-step",
+            &[("code", &totp_code(&secret, 1))],
+        )
         .await;
     assert_eq!(suspended.status(), 422);
     assert!(suspended.text().await.unwrap().contains("expired"));
@@ -423,16 +427,12 @@ async fn an_admin_removes_a_members_lost_app_after_their_own_password() {
         .await;
     assert_eq!(removed.status(), 200);
     assert_eq!(view(&app, &patient).await["app_on"], false);
-    let by_admin = format!(
-        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
-         AND action = 'two_step_changed' AND actor_user_id = {ADMIN_A_ID}"
+    let by_admin = format!("action = 'two_step_changed' AND actor_user_id = {ADMIN_A_ID}");
+    assert_eq!(patient_events(&app, &by_admin).await, 1);
+    assert_eq!(
+        mails_to_patient(&app, "A second factor was removed from your account").await,
+        1
     );
-    assert_eq!(count(&app, &by_admin).await, 1);
-    let mail = format!(
-        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
-         AND subject LIKE '%A second factor was removed from your account%'"
-    );
-    assert_eq!(count(&app, &mail).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,16 +532,19 @@ async fn five_wrong_codes_end_the_half_done_sign_in_and_tell_the_owner() {
         assert_eq!(wrong.status(), 422);
     }
     let right = app
-        .call(&client, "auth/second-step", &[("code", &code(&secret, 1))])
+        .call(
+            &client,
+            "auth/second-step",
+            &[("code", &totp_code(&secret, 1))],
+        )
         .await;
     assert_eq!(right.status(), 422, "the half-done sign-in is over");
     assert!(right.text().await.unwrap().contains("expired"));
     assert!(!signed_in_now(&app, &client).await);
-    let told = format!(
-        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
-         AND subject LIKE '%Someone signed in with your password%'"
+    assert_eq!(
+        mails_to_patient(&app, "Someone signed in with your password").await,
+        1
     );
-    assert_eq!(count(&app, &told).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,11 +572,10 @@ async fn the_command_line_removes_a_lost_app_when_no_admin_can() {
         .unwrap();
     assert!(removed);
     assert_eq!(view(&app, &patient).await["app_on"], false);
-    let trail = format!(
-        "SELECT COUNT(*) AS n FROM audit_events WHERE member_id = {PATIENT_ID} \
-         AND changes LIKE '%command line%'"
+    assert_eq!(
+        patient_events(&app, "changes LIKE '%command line%'").await,
+        1
     );
-    assert_eq!(count(&app, &trail).await, 1);
     let again = app::two_step::service::remove_from_command_line(&app.db, PATIENT_A)
         .await
         .unwrap();

@@ -169,21 +169,12 @@ pub async fn change_password(
             "Enter your current password.",
         ));
     }
-    // Braked like a sign-in: a stolen session cannot guess the password behind it.
-    let guess = crate::auth::throttle::Guess::CurrentPassword(u.id);
-    let slot = state.throttle.take(&state.db, &guess).await?;
-    if !state
-        .hasher
-        .verify(current.to_owned(), u.password_hash.clone())
-        .await?
-    {
-        state.throttle.wrong(&state.db, slot).await?;
+    if !crate::auth::passwords::is_own_password(state, &u, current).await? {
         return Err(AppError::validation(
             "current_password",
             "That is not your current password.",
         ));
     }
-    state.throttle.right(&state.db, slot).await?;
     let c = clinic::Entity::find_by_id(u.clinic_id)
         .one(&state.db)
         .await?

@@ -1,0 +1,319 @@
+//! Setting up an authenticator app, turning it on and off, and recovery codes: what
+//! `/account/security` does.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use super::{
+    APP_SECRET, CODES, Mail, account, changed, check_code, folded_recovery, forget, is_on,
+    own_password, pending_of, row, totp,
+};
+use crate::audit::Change;
+use crate::auth::session::{SessionUser, hash_token};
+use crate::auth::throttle::Guess;
+use crate::db::now_ms;
+use crate::entities::{clinic, recovery_code, two_step, user};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::two_step::{AppSetup, RECOVERY_CODES, SecurityView, words};
+
+/// Ten new recovery codes, each 80 random bits as four groups of four (base32, lowercase).
+fn new_codes() -> Vec<String> {
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut bytes = [0u8; 16];
+            rand::fill(&mut bytes);
+            let chars: Vec<char> = bytes
+                .iter()
+                .map(|b| ALPHABET[usize::from(b % 32)] as char)
+                .collect();
+            chars
+                .chunks(4)
+                .map(|group| group.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect()
+}
+
+/// Replaces the account's recovery codes with new ones, kept (sealed) to be shown once.
+async fn make_codes(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<(), AppError> {
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let codes = new_codes();
+    recovery_code::Entity::insert_many(codes.iter().map(|code| recovery_code::ActiveModel {
+        user_id: Set(user_id),
+        code_hash: Set(hash_token(&folded_recovery(code))),
+    }))
+    .exec(db)
+    .await?;
+    let unseen = state
+        .sealer
+        .seal(codes.join(" ").as_bytes(), CODES, user_id)?;
+    two_step::Entity::update_many()
+        .col_expr(two_step::Column::UnseenCodes, Some(unseen).into())
+        .filter(two_step::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What `/account/security` shows `me`. Recovery codes not yet shown are shown now, and
+/// only now.
+pub async fn view(state: &AppState, me: &SessionUser) -> Result<SecurityView, AppError> {
+    let (u, c) = account(&state.db, me.user_id).await?;
+    let r = row(&state.db, u.id).await?;
+    let app_on = r.as_ref().is_some_and(|r| r.app_on_at.is_some());
+    let setup = match r.as_ref().and_then(pending_of) {
+        Some(sealed) if !app_on => match state.sealer.open(&sealed, APP_SECRET, u.id) {
+            Ok(secret) => {
+                let t = totp(secret, &u, &c)?;
+                let secret = t.secret().to_base32();
+                let link = t
+                    .to_url()
+                    .map_err(|e| AppError::internal(format!("otpauth link: {e}")))?;
+                Some(AppSetup {
+                    secret: group_by_four(&secret),
+                    qr_svg: qr_svg(&link)?,
+                    link,
+                })
+            }
+            // Sealed under another key: "Set up" starts afresh.
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let mut new_codes = Vec::new();
+    if let Some(sealed) = r.as_ref().and_then(|r| r.unseen_codes.clone()) {
+        // Taken once: of two pages opened together, one shows them.
+        let taken = two_step::Entity::update_many()
+            .col_expr(two_step::Column::UnseenCodes, Option::<String>::None.into())
+            .filter(two_step::Column::UserId.eq(u.id))
+            .filter(two_step::Column::UnseenCodes.eq(sealed.clone()))
+            .exec(&state.db)
+            .await?;
+        if taken.rows_affected == 1 {
+            let plain = state.sealer.open(&sealed, CODES, u.id)?;
+            new_codes = String::from_utf8_lossy(&plain)
+                .split(' ')
+                .map(str::to_owned)
+                .collect();
+        }
+    }
+    let codes_left = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(u.id))
+        .count(&state.db)
+        .await?;
+    Ok(SecurityView {
+        clinic_name: c.name.clone(),
+        is_admin: !me.admin_of.is_empty(),
+        app_on,
+        setup,
+        codes_left: u32::try_from(codes_left).unwrap_or(u32::MAX),
+        new_codes,
+        required: me.two_step_missing,
+    })
+}
+
+fn group_by_four(text: &str) -> String {
+    text.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn qr_svg(link: &str) -> Result<String, AppError> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| AppError::internal(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
+}
+
+/// Starts setting up an authenticator app: a new secret, kept sealed until the app's first
+/// code turns it on.
+pub async fn begin_app(state: &AppState, me: &SessionUser) -> Result<(), AppError> {
+    if is_on(&state.db, me.user_id).await? {
+        return Err(AppError::Conflict {
+            message: words::ALREADY_ON.to_owned(),
+        });
+    }
+    let mut secret = vec![0u8; 20];
+    rand::fill(&mut secret[..]);
+    let pending = state.sealer.seal(&secret, APP_SECRET, me.user_id)?;
+    let now = now_ms();
+    two_step::Entity::insert(two_step::ActiveModel {
+        user_id: Set(me.user_id),
+        app_secret: Set(None),
+        app_on_at: Set(None),
+        app_last_step: Set(0),
+        app_pending: Set(Some(pending)),
+        unseen_codes: Set(None),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(two_step::Column::UserId)
+            .update_columns([two_step::Column::AppPending, two_step::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// Turns on the app being set up, when `code` is one of its codes. The first factor of an
+/// account brings its recovery codes.
+pub async fn turn_on_app(
+    state: &AppState,
+    me: &SessionUser,
+    current_token: &str,
+    password: &str,
+    code: &str,
+) -> Result<(), AppError> {
+    let (u, c) = account(&state.db, me.user_id).await?;
+    let r = row(&state.db, u.id).await?;
+    if r.as_ref().is_some_and(|r| r.app_on_at.is_some()) {
+        return Err(AppError::Conflict {
+            message: words::ALREADY_ON.to_owned(),
+        });
+    }
+    let Some(pending) = r.as_ref().and_then(pending_of) else {
+        return Err(AppError::validation("code", words::SET_UP_FIRST));
+    };
+    // Whoever holds a session but not the password cannot tie the account to their phone.
+    own_password(state, &u, "password", password).await?;
+    let slot = state
+        .throttle
+        .take(&state.db, &Guess::SecondStep(u.id))
+        .await?;
+    let t = totp(state.sealer.open(&pending, APP_SECRET, u.id)?, &u, &c)?;
+    let step = match check_code(&t, code) {
+        Ok(step) => step,
+        Err(err) => {
+            state.throttle.wrong(&state.db, slot).await?;
+            return Err(err);
+        }
+    };
+    state.throttle.right(&state.db, slot).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
+    let now = now_ms();
+    let on = two_step::Entity::update_many()
+        .col_expr(two_step::Column::AppSecret, Some(pending.clone()).into())
+        .col_expr(two_step::Column::AppOnAt, Some(now).into())
+        .col_expr(
+            two_step::Column::AppLastStep,
+            i64::try_from(step).unwrap_or(0).into(),
+        )
+        .col_expr(two_step::Column::AppPending, Option::<String>::None.into())
+        .col_expr(two_step::Column::UpdatedAt, now.into())
+        .filter(two_step::Column::UserId.eq(u.id))
+        .filter(two_step::Column::AppPending.eq(pending))
+        .filter(two_step::Column::AppOnAt.is_null())
+        .exec(&txn)
+        .await?;
+    if on.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            message: words::ALREADY_ON.to_owned(),
+        });
+    }
+    let first_codes = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(u.id))
+        .count(&txn)
+        .await?
+        == 0;
+    if first_codes {
+        make_codes(state, &txn, u.id).await?;
+    }
+    // Sessions opened with the password alone end: from now on, signing in takes the code.
+    crate::entities::session::Entity::delete_many()
+        .filter(crate::entities::session::Column::UserId.eq(u.id))
+        .filter(crate::entities::session::Column::TokenHash.ne(hash_token(current_token)))
+        .exec(&txn)
+        .await?;
+    let change = Change::new("Authenticator app", "Off", "On");
+    changed(&txn, &c, &u, u.id, change, Mail::Added).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = u.id, "authenticator app turned on");
+    Ok(())
+}
+
+/// The account of `me`, which has an app on, once `password` (typed into `field`) proved
+/// to be its own: what turning the app off and making new codes start with.
+async fn with_app_on(
+    state: &AppState,
+    me: &SessionUser,
+    field: &str,
+    password: &str,
+) -> Result<(user::Model, clinic::Model), AppError> {
+    let (u, c) = account(&state.db, me.user_id).await?;
+    if !is_on(&state.db, u.id).await? {
+        return Err(AppError::Conflict {
+            message: words::NOT_ON.to_owned(),
+        });
+    }
+    own_password(state, &u, field, password).await?;
+    Ok((u, c))
+}
+
+/// Turns the app off, after the account's password. Without a factor, the recovery codes
+/// go too.
+pub async fn turn_off_app(
+    state: &AppState,
+    me: &SessionUser,
+    password: &str,
+) -> Result<(), AppError> {
+    let (u, c) = with_app_on(state, me, "password", password).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
+    forget(&txn, u.id).await?;
+    let change = Change::new("Authenticator app", "On", "Off");
+    changed(&txn, &c, &u, u.id, change, Mail::Removed).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = u.id, "authenticator app turned off");
+    Ok(())
+}
+
+/// New recovery codes in place of the old, after the account's password.
+pub async fn renew_codes(
+    state: &AppState,
+    me: &SessionUser,
+    password: &str,
+) -> Result<(), AppError> {
+    let (u, c) = with_app_on(state, me, "codes_password", password).await?;
+    let txn = crate::db::write_txn(&state.db).await?;
+    make_codes(state, &txn, u.id).await?;
+    let change = Change::new("Recovery codes", "Earlier codes", "New codes");
+    changed(&txn, &c, &u, u.id, change, Mail::Codes).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_are_ten_different_groups_of_sixteen_characters() {
+        let codes = new_codes();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        for code in &codes {
+            assert_eq!(code.len(), 19, "{code}");
+            assert_eq!(folded_recovery(code).len(), 16);
+        }
+        let mut unique = codes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), RECOVERY_CODES);
+        assert_eq!(folded_recovery(" ABCD-efgh ijkl-MNOP "), "abcdefghijklmnop");
+    }
+}
