@@ -43,7 +43,7 @@ done
 DATABASE_URL="sqlite://$work/frontdesk.db?mode=rwc" \
 FRONTDESK_SECRET_KEY_FILE="$work/secret.key" \
 FRONTDESK_BIND="127.0.0.1:$port" \
-FRONTDESK_PUBLIC_URL="http://127.0.0.1:$port" \
+FRONTDESK_PUBLIC_URL="http://localhost:$port" \
 FRONTDESK_SITE_ROOT="$(cd .. && pwd)/target/site" \
 FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
 FRONTDESK_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
@@ -58,7 +58,7 @@ for _ in $(seq 1 100); do
 done
 
 status=0
-FRONTDESK_E2E_URL="http://127.0.0.1:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
+FRONTDESK_E2E_URL="http://localhost:$port" FRONTDESK_DEMO_ADMIN_PASSWORD="$password" \
 FRONTDESK_E2E_DB="$work/frontdesk.db" \
 FRONTDESK_MAILDEV_URL="http://127.0.0.1:$mail_web_port" \
   npx playwright test "$@" 2>&1 | tee "$work/playwright.log" || status=$?

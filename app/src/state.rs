@@ -46,6 +46,9 @@ pub struct AppState {
     pub touches: Arc<crate::auth::touches::Touches>,
     /// Seals secrets kept at rest (authenticator apps' secrets).
     pub sealer: Arc<crate::auth::sealing::Sealer>,
+    /// The relying party passkeys belong to (the public URL's host name); none when
+    /// Frontdesk is reached at an IP address, where browsers refuse passkeys.
+    pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl AppState {

@@ -59,11 +59,12 @@ test("a member sets up an authenticator app, signs in with its code, and a recov
   await member.setViewportSize({ width: 1280, height: 800 });
 
   // A wrong code says so next to the field and turns nothing on.
-  await member.getByLabel("Your password").fill(password);
+  const appForm = member.locator("form").filter({ has: member.getByLabel("Code from the app") });
+  await appForm.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill("000000");
   await member.getByRole("button", { name: "Turn on" }).click();
   await expect(member.getByText("That code is not right. Check the app and try again.")).toBeVisible();
-  await member.getByLabel("Your password").fill(password);
+  await appForm.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill(totp(secret));
   await member.getByLabel("Code from the app").press("Enter");
   await expect(member.getByRole("status").filter({ hasText: "The authenticator app is on." })).toBeVisible();
@@ -137,7 +138,11 @@ test("without JavaScript, the second step takes a code and signs in", async ({ p
   await member.goto("/account/security");
   await member.getByRole("button", { name: "Set up an authenticator app" }).click();
   const secret = (await member.locator("#secret-key").textContent()) ?? "";
-  await member.getByLabel("Your password").fill(password);
+  // Passkeys wait for JavaScript, and say so.
+  await expect(member.getByText("Passkeys need JavaScript, which is off in this browser.")).toBeVisible();
+  await expect(member.getByRole("button", { name: "Add a passkey" })).toBeDisabled();
+  const appForm = member.locator("form").filter({ has: member.getByLabel("Code from the app") });
+  await appForm.getByLabel("Your password").fill(password);
   await member.getByLabel("Code from the app").fill(totp(secret));
   await member.getByRole("button", { name: "Turn on" }).click();
   await expect(member.getByText("The authenticator app is on.")).toBeVisible();
@@ -156,4 +161,81 @@ test("without JavaScript, the second step takes a code and signs in", async ({ p
   await expect(again).toHaveURL(/\/account$/);
   await member.close();
   await again.close();
+});
+
+test("a member adds a passkey, signs in with it, and removes it", async ({ page, browser }) => {
+  const email = `passkey.${Date.now()}@example.com`;
+  const password = "Lantern-Orchard-73";
+  await signInAdmin(page);
+  const id = await createMember(page, { first: "Paz", last: "Keyholder", email, password });
+
+  // The member's browser has a passkey provider: Chromium's virtual authenticator, which
+  // verifies its user (as a fingerprint would) and answers at once.
+  const member = await newPage(browser);
+  const cdp = await member.context().newCDPSession(member);
+  await cdp.send("WebAuthn.enable");
+  await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const login = new LoginPage(member, true);
+  await login.open();
+  await login.signIn(email, password);
+  await expect(member).toHaveURL(/\/account$/);
+  await member.goto("/account/security");
+  await hydrated(member);
+
+  // The password is asked again; a wrong one says so next to its field.
+  await member.getByLabel("Passkey name").fill("Work laptop");
+  await member.locator("#passkey_password").fill("Not-The-Password-1");
+  await member.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(member.getByText("That is not your password.")).toBeVisible();
+  await member.locator("#passkey_password").fill(password);
+  await member.locator("#passkey_password").press("Enter");
+  await expect(member.getByRole("status").filter({ hasText: "The passkey was added." })).toBeVisible();
+  await expect(member.locator(".passkeys li")).toHaveCount(1);
+  await expect(member.locator(".passkeys li")).toContainText("Work laptop");
+  await expect(member.locator(".recovery-codes code")).toHaveCount(10);
+  await axeClean(member);
+  await mailTo(email, /A second factor was added to your account/);
+
+  // Signing in again takes the passkey after the password.
+  await member.getByRole("link", { name: "Back to your account" }).click();
+  await member.getByRole("button", { name: "Sign out" }).click();
+  await expect(member).toHaveURL(/\/login/);
+  await login.open();
+  await login.signIn(email, password);
+  await expect(member).toHaveURL(/\/login\/second-step$/);
+  await hydrated(member);
+  await expect(member.getByLabel("6-digit code")).toHaveCount(0);
+  await axeClean(member);
+  await member.getByRole("button", { name: "Use a passkey" }).press("Enter");
+  await expect(member).toHaveURL(/\/account$/);
+
+  // The admin sees it on the member's Management tab.
+  await page.goto(`/admin/users?member=${id}&tab=management`);
+  await detailReady(page);
+  await expect(page.getByRole("dialog").getByText("On: a passkey.")).toBeVisible();
+
+  // Removing it asks for the password; without a factor, the password alone signs in.
+  await member.goto("/account/security");
+  await hydrated(member);
+  await member.getByText("Remove a passkey").click();
+  const removal = member.locator("form").filter({ has: member.getByLabel("Passkey", { exact: true }) });
+  await removal.getByLabel("Your password").fill(password);
+  await removal.getByRole("button", { name: "Remove" }).click();
+  await expect(member.getByRole("status").filter({ hasText: "The passkey was removed." })).toBeVisible();
+  await expect(member.getByText("None added.")).toBeVisible();
+  await mailTo(email, /A second factor was removed from your account/);
+  await member.getByRole("button", { name: "Sign out" }).click();
+  await login.open();
+  await login.signIn(email, password);
+  await expect(member).toHaveURL(/\/account$/);
+  await member.close();
 });

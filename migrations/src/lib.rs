@@ -17,6 +17,7 @@ mod m20261201_000007_room_member_status;
 mod m20261204_000008_links_expire_and_shared_brakes;
 mod m20261204_000009_visits_seen_by_providers;
 mod m20261204_000010_two_step_sign_in;
+mod m20261205_000011_passkeys;
 #[cfg(test)]
 mod testing;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_links_expire_and_shared_brakes::Migration),
             Box::new(m20261204_000009_visits_seen_by_providers::Migration),
             Box::new(m20261204_000010_two_step_sign_in::Migration),
+            Box::new(m20261205_000011_passkeys::Migration),
         ]
     }
 }

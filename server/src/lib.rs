@@ -87,6 +87,7 @@ fn bundle_names_are_hashed() -> bool {
 pub fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         sealer: Arc::new(settings.sealer()?),
+        passkeys: app::two_step::service::relying_party(&settings.public_url()).map(Arc::new),
         queues: Arc::new(app::visits::watch::QueueWatch::new(db.clone())),
         touches: Arc::new(app::auth::touches::Touches::new(db.clone())),
         db,

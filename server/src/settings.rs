@@ -23,7 +23,8 @@ pub struct Settings {
     #[arg(long, env = "FRONTDESK_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
-    /// The address people use to reach Frontdesk (default: http:// and the bind address).
+    /// The address people use to reach Frontdesk (default: http:// and the bind address,
+    /// as `localhost` when that is a loopback address). Passkeys belong to its host name.
     /// Cookies are marked Secure unless this is plain HTTP.
     #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -121,9 +122,15 @@ impl Settings {
         mailer.map_err(anyhow::Error::msg)
     }
 
+    /// The public URL as set; unset, plain HTTP at the bind address, named `localhost`
+    /// when that is this machine's own (browsers keep passkeys for names, never for IP
+    /// addresses).
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.bind.ip().is_loopback() => {
+                format!("http://localhost:{}", self.bind.port())
+            }
             None => format!("http://{}", self.bind),
         }
     }

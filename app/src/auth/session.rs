@@ -180,14 +180,15 @@ pub async fn lookup(
 
 /// Whether the session's user must turn on two-step sign-in before anything else: their
 /// clinic requires it of Clinic Admins and Providers, or a clinic they administer does,
-/// and they have no factor on.
+/// and they have no factor on (no authenticator app, no passkey).
 fn two_step_missing() -> SimpleExpr {
     Expr::cust(
         "((clinics.require_two_step AND users.user_type IN ('clinic_admin', 'provider') \
            OR EXISTS (SELECT 1 FROM clinic_admins ca JOIN clinics rc ON rc.id = ca.clinic_id \
                       WHERE ca.user_id = users.id AND rc.require_two_step)) \
          AND NOT EXISTS (SELECT 1 FROM two_step t WHERE t.user_id = users.id \
-         AND t.app_on_at IS NOT NULL))",
+         AND t.app_on_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = users.id))",
     )
 }
 

@@ -8,6 +8,7 @@ pub mod brake;
 pub mod clinic;
 pub mod clinic_admin;
 pub mod mail_outbox;
+pub mod passkey;
 pub mod password_history;
 pub mod password_token;
 pub mod recovery_code;

@@ -12,6 +12,8 @@ pub struct Model {
     pub expires_at: i64,
     /// Wrong answers given to it so far.
     pub attempts: i32,
+    /// The passkey ceremony begun for this sign-in (its state, JSON), if one was.
+    pub passkey_challenge: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -68,7 +68,8 @@ fn TwoStepRemoval(shared: Shared) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let on = move || shared.detail.get().is_some_and(|d| d.two_step_on);
+    let factors = move || shared.detail.get().and_then(|d| d.two_step);
+    let on = move || factors().is_some();
     let ask = move |_| {
         error.set(None);
         asking.set(true);
@@ -100,7 +101,7 @@ fn TwoStepRemoval(shared: Shared) -> impl IntoView {
                     asking.set(false);
                     shared.detail.update(|d| {
                         if let Some(d) = d {
-                            d.two_step_on = false;
+                            d.two_step = None;
                         }
                     });
                     shared.saves.update(|n| *n += 1);
@@ -119,7 +120,7 @@ fn TwoStepRemoval(shared: Shared) -> impl IntoView {
     };
     view! {
         <p id="two-step-state" tabindex="-1">
-            {move || if on() { "On: an authenticator app." } else { "Off." }}
+            {move || factors().map_or_else(|| "Off.".to_owned(), |f| format!("On: {f}."))}
         </p>
         {move || (on() && !asking.get()).then(|| view! {
             <button type="button" id="remove-two-step" class="button" on:click=ask>

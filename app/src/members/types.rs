@@ -73,8 +73,9 @@ pub struct MemberDetail {
     pub is_self: bool,
     /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" (UTC).
     pub delete_on: Option<String>,
-    /// The member has an authenticator app on.
-    pub two_step_on: bool,
+    /// The member's second factors, as the Management tab names them ("an authenticator
+    /// app and a passkey"); none when two-step sign-in is off.
+    pub two_step: Option<String>,
 }
 
 /// What the delete confirmation shows.

@@ -58,20 +58,75 @@ pub async fn second_step(
     if code.len() > 40 || recovery.len() > 80 {
         return Err(AppError::validation("code", super::words::WRONG_CODE));
     }
-    let passed = super::service::finish_step(
-        &state,
-        step_token(state.auth.secure_cookies).as_deref(),
-        &code,
-        &recovery,
-    )
-    .await?;
-    let token = crate::auth::service::open_session(&state, &passed.user).await?;
-    crate::auth::guard::set_session_cookie(&token)?;
-    step_cookie("", state.auth.secure_cookies, 0);
-    let landing = crate::auth::service::landing(&passed.user, passed.next.as_deref());
+    let answer = if recovery.trim().is_empty() {
+        super::service::Answer::App(&code)
+    } else {
+        super::service::Answer::Recovery(&recovery)
+    };
+    let landing = pass_step(&state, answer).await?;
     leptos_axum::redirect(&landing);
     Ok(())
 }
+
+/// Finishes the half-done sign-in of this request's cookie with `answer`: the session's
+/// cookie in place of the step's, and where the browser goes now.
+#[cfg(feature = "ssr")]
+async fn pass_step(
+    state: &crate::state::AppState,
+    answer: super::service::Answer<'_>,
+) -> Result<String, AppError> {
+    let token = step_token(state.auth.secure_cookies);
+    let passed = super::service::finish_step(state, token.as_deref(), answer).await?;
+    let session = crate::auth::service::open_session(state, &passed.user).await?;
+    crate::auth::guard::set_session_cookie(&session)?;
+    step_cookie("", state.auth.secure_cookies, 0);
+    Ok(crate::auth::service::landing(
+        &passed.user,
+        passed.next.as_deref(),
+    ))
+}
+
+/// Which answers the half-done sign-in of this browser can take. Public: the half-done
+/// sign-in's cookie is what proves the first step.
+#[server(endpoint = "auth/second-step/view")]
+pub async fn load_step() -> Result<super::StepView, AppError> {
+    // Public: braked per address; answers only the holder of a half-done sign-in's cookie.
+    crate::auth::guard::public_post()?;
+    let state = crate::state::AppState::current()?;
+    let token = step_token(state.auth.secure_cookies);
+    super::service::step_view(&state, token.as_deref()).await
+}
+
+/// Begins the passkey ceremony of the second step: the options for the browser's
+/// `navigator.credentials.get()`, as JSON.
+#[server(endpoint = "auth/second-step/passkey/begin")]
+pub async fn begin_step_passkey() -> Result<String, AppError> {
+    // Public: braked per address; answers only the holder of a half-done sign-in's cookie.
+    crate::auth::guard::public_post()?;
+    let state = crate::state::AppState::current()?;
+    let token = step_token(state.auth.secure_cookies);
+    super::service::begin_step_passkey(&state, token.as_deref()).await
+}
+
+/// The second step with a passkey: the browser's answer to the ceremony (the credential's
+/// `toJSON()`). Answers where the browser goes now; the page goes there itself.
+#[server(endpoint = "auth/second-step/passkey")]
+pub async fn step_with_passkey(answer: String) -> Result<String, AppError> {
+    // Public: braked per address here, and per account in the service like a password.
+    crate::auth::guard::public_post()?;
+    let state = crate::state::AppState::current()?;
+    if answer.len() > MAX_ANSWER {
+        return Err(AppError::validation(
+            "form",
+            super::words::PASSKEY_UNREADABLE,
+        ));
+    }
+    pass_step(&state, super::service::Answer::Passkey(&answer)).await
+}
+
+/// The longest answer to a passkey ceremony read (a real one is under 2 KB).
+#[cfg(feature = "ssr")]
+const MAX_ANSWER: usize = 16 * 1024;
 
 /// The caller's own two-step sign-in, for `/account/security`.
 #[server(endpoint = "security/view")]
@@ -129,6 +184,44 @@ pub async fn renew_codes(codes_password: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     super::service::renew_codes(&state, &me, &codes_password).await?;
     leptos_axum::redirect("/account/security?codes=1");
+    Ok(())
+}
+
+/// Begins adding a passkey named `passkey_name` for the caller, after their password:
+/// the options for the browser's `navigator.credentials.create()`, as JSON.
+#[server(endpoint = "security/passkey/add")]
+pub async fn begin_passkey(
+    passkey_name: String,
+    passkey_password: String,
+) -> Result<String, AppError> {
+    let me = own_account().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::begin_passkey(&state, &me, &passkey_name, &passkey_password).await
+}
+
+/// Adds the passkey begun for the caller, with the browser's answer (the credential's
+/// `toJSON()`).
+#[server(endpoint = "security/passkey/confirm")]
+pub async fn finish_passkey(answer: String) -> Result<(), AppError> {
+    let me = own_account().await?;
+    let state = crate::state::AppState::current()?;
+    if answer.len() > MAX_ANSWER {
+        return Err(AppError::validation(
+            "form",
+            super::words::PASSKEY_UNREADABLE,
+        ));
+    }
+    let token = crate::auth::guard::current_token().unwrap_or_default();
+    super::service::finish_passkey(&state, &me, &token, &answer).await
+}
+
+/// Removes one of the caller's passkeys; their password is asked again.
+#[server(endpoint = "security/passkey/remove")]
+pub async fn remove_passkey(passkey: String, remove_password: String) -> Result<(), AppError> {
+    let me = own_account().await?;
+    let state = crate::state::AppState::current()?;
+    super::service::remove_passkey(&state, &me, &passkey, &remove_password).await?;
+    leptos_axum::redirect("/account/security?removed=1#passkeys");
     Ok(())
 }
 

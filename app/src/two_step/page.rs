@@ -7,8 +7,10 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::passkey_forms::{Ceremony, Passkeys, UsePasskey};
 use super::{
-    BeginApp, RECOVERY_CODES, RenewCodes, SecondStep, SecurityView, TurnOffApp, TurnOnApp, words,
+    BeginApp, RECOVERY_CODES, RemovePasskey, RenewCodes, SecondStep, SecurityView, StepView,
+    TurnOffApp, TurnOnApp, words,
 };
 use crate::auth::{IdleWatch, Logout, known, url_error};
 use crate::error::AppError;
@@ -22,10 +24,14 @@ const STEP_MESSAGES: &[&str] = &[
     words::WRONG_RECOVERY,
     words::ENTER_RECOVERY,
     words::STEP_EXPIRED,
+    words::PASSKEY_UNREADABLE,
+    words::WRONG_PASSKEY,
+    words::PASSKEY_AGAIN,
+    words::NO_PASSKEY,
 ];
 
 /// A password or code field with its error below it.
-fn field(
+pub(super) fn field(
     id: &'static str,
     label: &'static str,
     kind: &'static str,
@@ -67,29 +73,54 @@ pub fn SecondStepPage() -> impl IntoView {
         })
     };
     let recovery_open = move || field_error("recovery_code").is_some();
-    view! {
-        <Title text="Two-step sign-in · Frontdesk"/>
-        <main class="auth-page">
-            <div class="card">
-                <p class="brand">"Frontdesk"</p>
-                <h1>"Two-step sign-in"</h1>
-                <p>"Enter the code your authenticator app shows for Frontdesk."</p>
-                {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+    let step = Resource::new(|| (), |_| super::load_step());
+    let ways = move |s: StepView| {
+        let intro = match (s.app, s.passkey) {
+            (true, true) => {
+                "Enter the code your authenticator app shows for Frontdesk, or use your passkey."
+            }
+            (true, false) => "Enter the code your authenticator app shows for Frontdesk.",
+            _ => "Use the passkey on this device, or one of your recovery codes.",
+        };
+        view! {
+            <p>{intro}</p>
+            {s.passkey.then(|| view! { <UsePasskey passkeys_here=s.passkeys_here/> })}
+            {s.app.then(|| view! {
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     {field("code", "6-digit code", "text", "one-time-code", field_error)}
                     <button type="submit" class="button primary" disabled=move || action.pending().get()>
                         "Verify"
                     </button>
                 </ActionForm>
-                <details class="notice" open=recovery_open>
-                    <summary>"Use a recovery code"</summary>
-                    <ActionForm action=action attr:class="form" attr:novalidate=true>
-                        {field("recovery_code", "Recovery code", "text", "off", field_error)}
-                        <button type="submit" class="button" disabled=move || action.pending().get()>
-                            "Verify"
-                        </button>
-                    </ActionForm>
-                </details>
+            })}
+            <details class="notice" open=recovery_open>
+                <summary>"Use a recovery code"</summary>
+                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    {field("recovery_code", "Recovery code", "text", "off", field_error)}
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        "Verify"
+                    </button>
+                </ActionForm>
+            </details>
+        }
+    };
+    view! {
+        <Title text="Two-step sign-in · Frontdesk"/>
+        <main class="auth-page">
+            <div class="card">
+                <p class="brand">"Frontdesk"</p>
+                <h1>"Two-step sign-in"</h1>
+                {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || step.get().map(|result| match result {
+                        Ok(s) => ways(s).into_any(),
+                        // Ended, expired or never begun: only "Start again" is left.
+                        Err(_) if form_error().is_none() => view! {
+                            <p class="form-error" role="alert">{words::STEP_EXPIRED}</p>
+                        }.into_any(),
+                        Err(_) => ().into_any(),
+                    })}
+                </Suspense>
                 <p class="below-form"><a href="/login">"Start again"</a></p>
             </div>
         </main>
@@ -103,6 +134,8 @@ struct Forms {
     turn_on: ServerAction<TurnOnApp>,
     turn_off: ServerAction<TurnOffApp>,
     renew: ServerAction<RenewCodes>,
+    add_passkey: Ceremony<()>,
+    remove_passkey: ServerAction<RemovePasskey>,
 }
 
 #[component]
@@ -112,6 +145,8 @@ pub fn SecurityPage() -> impl IntoView {
         turn_on: ServerAction::new(),
         turn_off: ServerAction::new(),
         renew: ServerAction::new(),
+        add_passkey: Ceremony::new(),
+        remove_passkey: ServerAction::new(),
     };
     let state = Resource::new(
         move || {
@@ -120,6 +155,8 @@ pub fn SecurityPage() -> impl IntoView {
                 forms.turn_on.version().get(),
                 forms.turn_off.version().get(),
                 forms.renew.version().get(),
+                forms.add_passkey.successes.get(),
+                forms.remove_passkey.version().get(),
             )
         },
         |_| super::load_security(),
@@ -154,6 +191,8 @@ fn Security(v: SecurityView, forms: Forms) -> impl IntoView {
             Some("The authenticator app is off.")
         } else if q.get("codes").is_some() {
             Some("New recovery codes were made. The earlier ones no longer work.")
+        } else if q.get("removed").is_some() {
+            Some("The passkey was removed.")
         } else {
             None
         }
@@ -177,7 +216,7 @@ fn Security(v: SecurityView, forms: Forms) -> impl IntoView {
         {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
         <section aria-labelledby="two-step-title">
             <h2 id="two-step-title">"Two-step sign-in"</h2>
-            <p>"After your password, signing in asks for a 6-digit code from an authenticator app on your phone."</p>
+            <p>"After your password, signing in asks for a second proof that it is you: a 6-digit code from an authenticator app on your phone, or a passkey on your device."</p>
             <h3 id="app">"Authenticator app"</h3>
             {if v.app_on {
                 view! { <AppOn action=forms.turn_off/> }.into_any()
@@ -186,6 +225,7 @@ fn Security(v: SecurityView, forms: Forms) -> impl IntoView {
             } else {
                 view! { <BeginForm action=forms.begin/> }.into_any()
             }}
+            <Passkeys v=v.clone() adding=forms.add_passkey remove=forms.remove_passkey/>
             <h3>"Recovery codes"</h3>
             <RecoveryCodes v action=forms.renew/>
         </section>
@@ -255,13 +295,13 @@ fn RecoveryCodes(v: SecurityView, action: ServerAction<RenewCodes>) -> impl Into
         {fresh.then(|| view! {
             <div class="notice" role="status">
                 <p><strong>"Save these recovery codes now: they are shown only this once."</strong></p>
-                <p>"Each works once, in place of a code from the app, when your phone is not at hand."</p>
+                <p>"Each works once, in place of a code from the app or a passkey, when your phone or device is not at hand."</p>
                 <ol class="recovery-codes">
                     {v.new_codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}
                 </ol>
             </div>
         })}
-        {if v.app_on {
+        {if v.factor_on() {
             view! {
                 <p>{format!("{} of {RECOVERY_CODES} codes left.", v.codes_left)}</p>
                 <details class="notice" open=move || error().is_some()>
@@ -274,7 +314,7 @@ fn RecoveryCodes(v: SecurityView, action: ServerAction<RenewCodes>) -> impl Into
                 </details>
             }.into_any()
         } else {
-            view! { <p>"Made when you turn on the authenticator app."</p> }.into_any()
+            view! { <p>"Made when you turn on an authenticator app or add a passkey."</p> }.into_any()
         }}
     }
 }

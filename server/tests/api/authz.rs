@@ -78,7 +78,7 @@ async fn forged(
 pub async fn snapshot(app: &TestApp) -> String {
     let db = &app.db;
     format!(
-        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
         user::Entity::find().all(db).await.unwrap(),
         room::Entity::find().all(db).await.unwrap(),
         clinic::Entity::find().all(db).await.unwrap(),
@@ -90,6 +90,9 @@ pub async fn snapshot(app: &TestApp) -> String {
         password_history::Entity::find().all(db).await.unwrap(),
         mail_outbox::Entity::find().all(db).await.unwrap(),
         signup::Entity::find().all(db).await.unwrap(),
+        two_step::Entity::find().all(db).await.unwrap(),
+        recovery_code::Entity::find().all(db).await.unwrap(),
+        passkey::Entity::find().all(db).await.unwrap(),
     )
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use app::entities::*;
 
 use crate::helpers::*;
+use crate::soft_passkey::SoftPasskey;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Who {
@@ -33,6 +34,15 @@ pub enum Body {
     /// A code from the app being set up, read from the caller's own security page when
     /// sent, with the caller's password.
     AppCode(&'static str),
+    /// A new passkey's answer: the caller begins adding one with this password, and the
+    /// passkey answers the challenge.
+    NewPasskey(&'static str),
+    /// The caller's first passkey (read from their security page when sent) and this
+    /// password.
+    OwnPasskey(&'static str),
+    /// The second step with a passkey: the client signs in with `username`'s password,
+    /// begins the ceremony, and this passkey answers it.
+    PasskeyStep(&'static str, std::sync::Mutex<SoftPasskey>),
 }
 
 pub struct Call {
@@ -51,6 +61,13 @@ impl Body {
             Body::AppCode(password) => Body::Form(vec![
                 ("password", (*password).to_owned()),
                 ("code", "000000".to_owned()),
+            ]),
+            Body::NewPasskey(_) | Body::PasskeyStep(..) => {
+                Body::Form(vec![("answer", "{}".to_owned())])
+            }
+            Body::OwnPasskey(password) => Body::Form(vec![
+                ("passkey", "none".to_owned()),
+                ("remove_password", (*password).to_owned()),
             ]),
         }
     }
@@ -95,7 +112,66 @@ pub async fn send(
             app.call(client, endpoint, &[("password", password), ("code", &code)])
                 .await
         }
+        Body::NewPasskey(password) => {
+            let begun = app
+                .call(
+                    client,
+                    "security/passkey/add",
+                    &[
+                        ("passkey_name", "Matrix key"),
+                        ("passkey_password", password),
+                    ],
+                )
+                .await;
+            let answer = if begun.status().is_success() {
+                SoftPasskey::new(ORIGIN).register(&options(begun).await)
+            } else {
+                json!({})
+            };
+            app.call(client, endpoint, &[("answer", &answer.to_string())])
+                .await
+        }
+        Body::OwnPasskey(password) => {
+            let view = app.call(client, "security/view", &[]).await;
+            let id = if view.status().is_success() {
+                json(view).await["passkeys"][0]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                String::new()
+            };
+            app.call(
+                client,
+                endpoint,
+                &[("passkey", &id), ("remove_password", password)],
+            )
+            .await
+        }
+        Body::PasskeyStep(username, key) => {
+            app.login(client, username, PASSWORD).await;
+            let begun = app
+                .call(client, "auth/second-step/passkey/begin", &[])
+                .await;
+            let answer = if begun.status().is_success() {
+                let options = options(begun).await;
+                key.lock().unwrap().sign_in(&options)
+            } else {
+                json!({})
+            };
+            app.call(client, endpoint, &[("answer", &answer.to_string())])
+                .await
+        }
     }
+}
+
+/// The test servers' public URL, whose host passkeys belong to.
+const ORIGIN: &str = "http://frontdesk.test";
+
+/// A passkey ceremony's options, from the server function that began it.
+async fn options(response: reqwest::Response) -> Value {
+    let text = json(response).await;
+    serde_json::from_str(text.as_str().unwrap_or("{}")).unwrap_or_default()
 }
 
 const SAM: i64 = 21_408_301;
@@ -419,10 +495,11 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     add("/api/visits/end", Who::Admin, visit(to_end));
     add("/api/visits/open", Who::User, visit(own));
 
-    // Two-step sign-in. Admin B has recovery codes (the second step's rightful caller
-    // signs in with his password first); Sam has an app on, for his admin to remove. The
-    // patient's own functions run in this order: add, confirm, new codes, remove, view,
-    // after `account/password` changed the patient's password.
+    // Two-step sign-in. Admin B has recovery codes and a passkey (the second step's
+    // rightful caller signs in with his password first); Sam has an app on, for his admin
+    // to remove. The patient's own functions run in this order: the app's add, confirm,
+    // new codes, remove, then the passkey's add, confirm, remove, then view, after
+    // `account/password` changed the patient's password.
     const RECOVERY: &str = "matrixcode000001";
     let pk = format!(
         "INSERT INTO two_step (user_id, app_secret, app_on_at, app_last_step, updated_at) \
@@ -445,6 +522,60 @@ pub async fn matrix(app: &TestApp) -> Matrix {
             ("member_id", SAM.to_string()),
             ("password", PASSWORD.into()),
         ]),
+    );
+    add(
+        "/api/auth/second-step/view",
+        Who::Public,
+        Body::AfterPassword(ADMIN_B, RECOVERY),
+    );
+    // Admin B also has a passkey, added as a browser would.
+    let mut admin_b_key = SoftPasskey::new(ORIGIN);
+    let begun = app
+        .call(
+            &admin_b,
+            "security/passkey/add",
+            &[
+                ("passkey_name", "Admin B's key"),
+                ("passkey_password", PASSWORD),
+            ],
+        )
+        .await;
+    let answer = admin_b_key.register(&options(begun).await);
+    let added = app
+        .call(
+            &admin_b,
+            "security/passkey/confirm",
+            &[("answer", &answer.to_string())],
+        )
+        .await;
+    assert_eq!(added.status(), 200, "Admin B's passkey");
+    add(
+        "/api/auth/second-step/passkey/begin",
+        Who::Public,
+        Body::AfterPassword(ADMIN_B, RECOVERY),
+    );
+    add(
+        "/api/auth/second-step/passkey",
+        Who::Public,
+        Body::PasskeyStep(ADMIN_B, std::sync::Mutex::new(admin_b_key)),
+    );
+    add(
+        "/api/security/passkey/add",
+        Who::User,
+        form(&[
+            ("passkey_name", "Laptop".into()),
+            ("passkey_password", "Matrix-Meadow-77".into()),
+        ]),
+    );
+    add(
+        "/api/security/passkey/confirm",
+        Who::User,
+        Body::NewPasskey("Matrix-Meadow-77"),
+    );
+    add(
+        "/api/security/passkey/remove",
+        Who::User,
+        Body::OwnPasskey("Matrix-Meadow-77"),
     );
     add("/api/security/view", Who::User, form(&[]));
     add("/api/security/app/add", Who::User, form(&[]));

@@ -12,7 +12,7 @@ const PATIENT_ID: i64 = 21_408_302;
 const ADMIN_A_ID: i64 = 21_400_001;
 
 /// Messages queued for the patient whose subject holds `subject`.
-async fn mails_to_patient(app: &TestApp, subject: &str) -> i64 {
+pub(crate) async fn mails_to_patient(app: &TestApp, subject: &str) -> i64 {
     count(
         app,
         &format!(
@@ -24,7 +24,7 @@ async fn mails_to_patient(app: &TestApp, subject: &str) -> i64 {
 }
 
 /// The patient's audit events that meet `condition` (SQL over `audit_events`).
-async fn patient_events(app: &TestApp, condition: &str) -> i64 {
+pub(crate) async fn patient_events(app: &TestApp, condition: &str) -> i64 {
     count(
         app,
         &format!(
@@ -35,7 +35,7 @@ async fn patient_events(app: &TestApp, condition: &str) -> i64 {
     .await
 }
 
-async fn view(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
+pub(crate) async fn view(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
     let response = app.call(client, "security/view", &[]).await;
     assert_eq!(response.status(), 200);
     json(response).await
@@ -73,17 +73,20 @@ async fn turn_on(app: &TestApp, client: &reqwest::Client) -> (String, Vec<String
 
 /// Signs in with the password only: the answer and the client, which holds the half-done
 /// sign-in's cookie.
-async fn first_step(app: &TestApp, username: &str) -> (reqwest::Response, reqwest::Client) {
+pub(crate) async fn first_step(
+    app: &TestApp,
+    username: &str,
+) -> (reqwest::Response, reqwest::Client) {
     let client = app.client();
     let response = app.login(&client, username, PASSWORD).await;
     (response, client)
 }
 
-async fn signed_in_now(app: &TestApp, client: &reqwest::Client) -> bool {
+pub(crate) async fn signed_in_now(app: &TestApp, client: &reqwest::Client) -> bool {
     !json(app.call(client, "auth/me", &[]).await).await.is_null()
 }
 
-fn redirect_to(response: &reqwest::Response) -> String {
+pub(crate) fn redirect_to(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("location")

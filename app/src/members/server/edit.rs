@@ -137,7 +137,7 @@ async fn detail_of(
             .delete_after
             .filter(|_| status == Status::PendingDelete)
             .map(format_time),
-        two_step_on: crate::two_step::service::is_on(db, u.id).await?,
+        two_step: crate::two_step::service::factors(db, u.id).await?,
     })
 }
 

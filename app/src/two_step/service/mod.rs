@@ -1,23 +1,27 @@
 //! Two-step sign-in on the server: authenticator apps (TOTP with `totp-rs`: SHA-1, 6 digits,
-//! 30-second steps, one step either side), recovery codes, the half-done sign-in between the
-//! password and the code, and each change's audit event and email. What each part shares
+//! 30-second steps, one step either side), passkeys (WebAuthn with `webauthn-rs`), recovery
+//! codes, the half-done sign-in between the password and the second factor, and each
+//! change's audit event and email. What each part shares
 //! is here: the account and its row, the TOTP of a secret, codes as typed, the password
 //! asked again, and the trail and mail of a change.
 
+mod passkeys;
 mod removal;
 mod second_step;
 mod setup;
 
+use passkeys::has_passkey;
+pub use passkeys::{begin_passkey, finish_passkey, relying_party, remove_passkey};
 pub use removal::*;
 pub use second_step::*;
 pub use setup::*;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use totp_rs::{Builder, Totp};
 
 use crate::audit::{self, Action, Change};
 use crate::db::now_ms;
-use crate::entities::{clinic, recovery_code, second_step as step, two_step, user};
+use crate::entities::{clinic, passkey, recovery_code, second_step as step, two_step, user};
 use crate::error::AppError;
 use crate::mail::outbox::{self, Envelope};
 use crate::state::AppState;
@@ -65,11 +69,34 @@ pub(super) fn pending_of(r: &two_step::Model) -> Option<String> {
         .filter(|_| r.updated_at > now_ms() - PENDING_MS)
 }
 
-/// Whether account `user_id` has a second factor on.
+/// Whether account `user_id` has a second factor on: an authenticator app or a passkey.
 pub async fn is_on(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, AppError> {
-    Ok(row(db, user_id)
+    let app_on = row(db, user_id)
         .await?
-        .is_some_and(|r| r.app_on_at.is_some()))
+        .is_some_and(|r| r.app_on_at.is_some());
+    Ok(app_on || has_passkey(db, user_id).await?)
+}
+
+/// Account `user_id`'s second factors in words ("an authenticator app and 2 passkeys"), or
+/// none when it has none.
+pub async fn factors(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<String>, AppError> {
+    let app = row(db, user_id)
+        .await?
+        .is_some_and(|r| r.app_on_at.is_some())
+        .then(|| "an authenticator app".to_owned());
+    let keys = passkey::Entity::find()
+        .filter(passkey::Column::UserId.eq(user_id))
+        .count(db)
+        .await?;
+    let keys = match keys {
+        0 => None,
+        1 => Some("a passkey".to_owned()),
+        n => Some(format!("{n} passkeys")),
+    };
+    Ok(match (app, keys) {
+        (Some(a), Some(k)) => Some(format!("{a} and {k}")),
+        (a, k) => a.or(k),
+    })
 }
 
 /// The TOTP of `secret`, labelled for `u` at `c` in the app.
@@ -139,14 +166,31 @@ pub(super) async fn forget(db: &impl ConnectionTrait, user_id: i64) -> Result<()
         .filter(step::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    passkey::Entity::delete_many()
+        .filter(passkey::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 pub(super) enum Mail {
-    Added,
-    Removed,
+    AppAdded,
+    PasskeyAdded,
+    /// `last`: no second factor is left.
+    AppRemoved {
+        last: bool,
+    },
+    PasskeyRemoved {
+        last: bool,
+    },
+    /// Every factor, by an admin or from the command line.
+    AllRemoved,
     Codes,
 }
+
+const ADDED: &str = "A second factor was added to your account";
+const REMOVED: &str = "A second factor was removed from your account";
+const PASSWORD_ONLY: &str = " Signing in now asks for your password only.";
 
 /// The audit event and the email of a change to `u`'s two-step sign-in.
 pub(super) async fn changed(
@@ -158,22 +202,39 @@ pub(super) async fn changed(
     kind: Mail,
 ) -> Result<(), AppError> {
     audit::service::record(db, c.id, actor, u.id, Action::TwoStepChanged, &[change]).await?;
+    let then = |last: bool| if last { PASSWORD_ONLY } else { "" };
     let (subject, line) = match kind {
-        Mail::Added => (
-            "A second factor was added to your account",
-            "An authenticator app was turned on for signing in to your account.",
+        Mail::AppAdded => (
+            ADDED,
+            "An authenticator app was turned on for signing in to your account.".to_owned(),
         ),
-        Mail::Removed => (
-            "A second factor was removed from your account",
-            "The authenticator app was turned off for your account: signing in now asks for your password only.",
+        Mail::PasskeyAdded => (
+            ADDED,
+            "A passkey was added for signing in to your account.".to_owned(),
+        ),
+        Mail::AppRemoved { last } => (
+            REMOVED,
+            format!(
+                "The authenticator app was turned off for your account.{}",
+                then(last)
+            ),
+        ),
+        Mail::PasskeyRemoved { last } => (
+            REMOVED,
+            format!("A passkey was removed from your account.{}", then(last)),
+        ),
+        Mail::AllRemoved => (
+            REMOVED,
+            format!("Two-step sign-in was turned off for your account.{PASSWORD_ONLY}"),
         ),
         Mail::Codes => (
             "New recovery codes were made for your account",
-            "New recovery codes were made for your account; the earlier ones no longer work.",
+            "New recovery codes were made for your account; the earlier ones no longer work."
+                .to_owned(),
         ),
     };
     let message =
-        crate::mail::templates::two_step_changed(&u.email, &c.name, &u.first_name, subject, line);
+        crate::mail::templates::two_step_changed(&u.email, &c.name, &u.first_name, subject, &line);
     mail(db, c, u, &message).await
 }
 

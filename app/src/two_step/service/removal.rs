@@ -35,8 +35,8 @@ pub async fn remove_for_member(
         .ok_or(AppError::NotFound)?;
     let txn = crate::db::write_txn(&state.db).await?;
     forget(&txn, member.id).await?;
-    let change = Change::new("Authenticator app", "On", "Removed by an admin");
-    changed(&txn, &c, &member, admin.user_id, change, Mail::Removed).await?;
+    let change = Change::new("Two-step sign-in", "On", "Removed by an admin");
+    changed(&txn, &c, &member, admin.user_id, change, Mail::AllRemoved).await?;
     txn.commit().await?;
     tracing::info!(
         member_id = member.id,
@@ -70,11 +70,11 @@ pub async fn remove_from_command_line(
     let txn = crate::db::write_txn(db).await?;
     forget(&txn, member.id).await?;
     let change = Change::new(
-        "Authenticator app",
+        "Two-step sign-in",
         "On",
         "Removed from the server's command line",
     );
-    changed(&txn, &c, &member, member.id, change, Mail::Removed).await?;
+    changed(&txn, &c, &member, member.id, change, Mail::AllRemoved).await?;
     txn.commit().await?;
     tracing::info!(
         member_id = member.id,

@@ -41,10 +41,55 @@ pub async fn start_step(
         next_path: Set(next),
         expires_at: Set(now + STEP_MS),
         attempts: Set(0),
+        passkey_challenge: Set(None),
     }
     .insert(db)
     .await?;
     Ok(token)
+}
+
+/// An answer to the second step.
+pub enum Answer<'a> {
+    /// A code from the authenticator app.
+    App(&'a str),
+    Recovery(&'a str),
+    /// The browser's answer to the passkey ceremony (the credential's `toJSON()`).
+    Passkey(&'a str),
+}
+
+/// The half-done sign-in behind `token` while it can still be answered.
+async fn open_step(state: &AppState, token: Option<&str>) -> Result<second_step::Model, AppError> {
+    let expired = || AppError::validation("form", words::STEP_EXPIRED);
+    let token = token.filter(|t| !t.is_empty()).ok_or_else(expired)?;
+    second_step::Entity::find_by_id(hash_token(token))
+        .one(&state.db)
+        .await?
+        .filter(|s| s.expires_at > now_ms() && s.attempts < STEP_ATTEMPTS)
+        .ok_or_else(expired)
+}
+
+/// Which answers the half-done sign-in behind `token` can take.
+pub async fn step_view(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<crate::two_step::StepView, AppError> {
+    let step = open_step(state, token).await?;
+    let app = row(&state.db, step.user_id)
+        .await?
+        .is_some_and(|r| r.app_on_at.is_some());
+    let passkey = super::has_passkey(&state.db, step.user_id).await?;
+    Ok(crate::two_step::StepView {
+        app,
+        passkey,
+        passkeys_here: state.passkeys.is_some(),
+    })
+}
+
+/// Begins the passkey ceremony of the half-done sign-in behind `token`: the options for
+/// the browser, as JSON.
+pub async fn begin_step_passkey(state: &AppState, token: Option<&str>) -> Result<String, AppError> {
+    let step = open_step(state, token).await?;
+    super::passkeys::begin_sign_in(state, &step).await
 }
 
 /// Who finished their second step, and where they were going.
@@ -53,25 +98,18 @@ pub struct Passed {
     pub next: Option<String>,
 }
 
-/// The second step of the sign-in behind `token`, with an app's `code` or a `recovery`
-/// code. The half-done sign-in is claimed and the code used in one transaction: of two
-/// answers sent together, one passes and the other changes nothing. A wrong answer is
-/// counted; the fifth ends the half-done sign-in and tells the account's owner, whose
-/// password someone has.
+/// The second step of the sign-in behind `token`. The half-done sign-in is claimed and the
+/// answer used in one transaction: of two answers sent together, one passes and the other
+/// changes nothing. A wrong answer is counted; the fifth ends the half-done sign-in and
+/// tells the account's owner, whose password someone has.
 pub async fn finish_step(
     state: &AppState,
     token: Option<&str>,
-    code: &str,
-    recovery: &str,
+    answer: Answer<'_>,
 ) -> Result<Passed, AppError> {
     let expired = || AppError::validation("form", words::STEP_EXPIRED);
-    let token = token.filter(|t| !t.is_empty()).ok_or_else(expired)?;
-    let hash = hash_token(token);
-    let step = second_step::Entity::find_by_id(hash.clone())
-        .one(&state.db)
-        .await?
-        .filter(|s| s.expires_at > now_ms() && s.attempts < STEP_ATTEMPTS)
-        .ok_or_else(expired)?;
+    let step = open_step(state, token).await?;
+    let hash = step.token_hash.clone();
     let (u, c) = account(&state.db, step.user_id).await?;
     // Suspended or put to Pending delete since the password: the sign-in is over.
     if u.status != crate::accounts::Status::Active {
@@ -93,13 +131,15 @@ pub async fn finish_step(
         state.throttle.right(&state.db, slot).await?;
         return Err(expired());
     }
-    let with_recovery = !recovery.trim().is_empty();
-    let answer = if with_recovery {
-        use_recovery_code(&txn, &u, &c, recovery).await
-    } else {
-        use_app_code(state, &txn, &u, &c, code).await
+    let checked = match answer {
+        Answer::App(code) => use_app_code(state, &txn, &u, &c, code).await,
+        Answer::Recovery(code) => use_recovery_code(&txn, &u, &c, code).await,
+        Answer::Passkey(json) => {
+            let challenge = step.passkey_challenge.as_deref();
+            super::passkeys::use_passkey(state, &txn, &u, challenge, json).await
+        }
     };
-    match answer {
+    match checked {
         Ok(()) => {
             txn.commit().await?;
             state.throttle.right(&state.db, slot).await?;

@@ -5,8 +5,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::{
-    APP_SECRET, CODES, Mail, account, changed, check_code, folded_recovery, forget, is_on,
-    own_password, pending_of, row, totp,
+    APP_SECRET, CODES, Mail, account, changed, check_code, folded_recovery, forget, has_passkey,
+    is_on, own_password, pending_of, row, totp,
 };
 use crate::audit::Change;
 use crate::auth::session::{SessionUser, hash_token};
@@ -116,6 +116,8 @@ pub async fn view(state: &AppState, me: &SessionUser) -> Result<SecurityView, Ap
         is_admin: !me.admin_of.is_empty(),
         app_on,
         setup,
+        passkeys: super::passkeys::items(&state.db, u.id).await?,
+        passkeys_here: state.passkeys.is_some(),
         codes_left: u32::try_from(codes_left).unwrap_or(u32::MAX),
         new_codes,
         required: me.two_step_missing,
@@ -144,7 +146,10 @@ fn qr_svg(link: &str) -> Result<String, AppError> {
 /// Starts setting up an authenticator app: a new secret, kept sealed until the app's first
 /// code turns it on.
 pub async fn begin_app(state: &AppState, me: &SessionUser) -> Result<(), AppError> {
-    if is_on(&state.db, me.user_id).await? {
+    let app_on = row(&state.db, me.user_id)
+        .await?
+        .is_some_and(|r| r.app_on_at.is_some());
+    if app_on {
         return Err(AppError::Conflict {
             message: words::ALREADY_ON.to_owned(),
         });
@@ -161,6 +166,7 @@ pub async fn begin_app(state: &AppState, me: &SessionUser) -> Result<(), AppErro
         app_pending: Set(Some(pending)),
         unseen_codes: Set(None),
         updated_at: Set(now),
+        ..Default::default()
     })
     .on_conflict(
         OnConflict::column(two_step::Column::UserId)
@@ -227,30 +233,41 @@ pub async fn turn_on_app(
             message: words::ALREADY_ON.to_owned(),
         });
     }
-    let first_codes = recovery_code::Entity::find()
-        .filter(recovery_code::Column::UserId.eq(u.id))
-        .count(&txn)
-        .await?
-        == 0;
-    if first_codes {
-        make_codes(state, &txn, u.id).await?;
-    }
-    // Sessions opened with the password alone end: from now on, signing in takes the code.
-    crate::entities::session::Entity::delete_many()
-        .filter(crate::entities::session::Column::UserId.eq(u.id))
-        .filter(crate::entities::session::Column::TokenHash.ne(hash_token(current_token)))
-        .exec(&txn)
-        .await?;
+    factor_added(state, &txn, u.id, current_token).await?;
     let change = Change::new("Authenticator app", "Off", "On");
-    changed(&txn, &c, &u, u.id, change, Mail::Added).await?;
+    changed(&txn, &c, &u, u.id, change, Mail::AppAdded).await?;
     txn.commit().await?;
     tracing::info!(user_id = u.id, "authenticator app turned on");
     Ok(())
 }
 
-/// The account of `me`, which has an app on, once `password` (typed into `field`) proved
-/// to be its own: what turning the app off and making new codes start with.
-async fn with_app_on(
+/// What turning on a factor does besides: an account without recovery codes (its first
+/// factor) gets them, and its other sessions, opened with the password alone, end.
+pub(super) async fn factor_added(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    current_token: &str,
+) -> Result<(), AppError> {
+    let no_codes = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .count(txn)
+        .await?
+        == 0;
+    if no_codes {
+        make_codes(state, txn, user_id).await?;
+    }
+    crate::entities::session::Entity::delete_many()
+        .filter(crate::entities::session::Column::UserId.eq(user_id))
+        .filter(crate::entities::session::Column::TokenHash.ne(hash_token(current_token)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The account of `me`, which has a second factor on, once `password` (typed into `field`)
+/// proved to be its own: what turning the app off and making new codes start with.
+async fn with_factor_on(
     state: &AppState,
     me: &SessionUser,
     field: &str,
@@ -266,18 +283,35 @@ async fn with_app_on(
     Ok((u, c))
 }
 
-/// Turns the app off, after the account's password. Without a factor, the recovery codes
-/// go too.
+/// Turns the app off, after the account's password. Without a factor left, the recovery
+/// codes go too.
 pub async fn turn_off_app(
     state: &AppState,
     me: &SessionUser,
     password: &str,
 ) -> Result<(), AppError> {
-    let (u, c) = with_app_on(state, me, "password", password).await?;
+    let (u, c) = with_factor_on(state, me, "password", password).await?;
     let txn = crate::db::write_txn(&state.db).await?;
-    forget(&txn, u.id).await?;
+    let off = two_step::Entity::update_many()
+        .col_expr(two_step::Column::AppSecret, Option::<String>::None.into())
+        .col_expr(two_step::Column::AppOnAt, Option::<i64>::None.into())
+        .col_expr(two_step::Column::AppPending, Option::<String>::None.into())
+        .col_expr(two_step::Column::UpdatedAt, now_ms().into())
+        .filter(two_step::Column::UserId.eq(u.id))
+        .filter(two_step::Column::AppOnAt.is_not_null())
+        .exec(&txn)
+        .await?;
+    if off.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            message: words::APP_NOT_ON.to_owned(),
+        });
+    }
+    let last = !has_passkey(&txn, u.id).await?;
+    if last {
+        forget(&txn, u.id).await?;
+    }
     let change = Change::new("Authenticator app", "On", "Off");
-    changed(&txn, &c, &u, u.id, change, Mail::Removed).await?;
+    changed(&txn, &c, &u, u.id, change, Mail::AppRemoved { last }).await?;
     txn.commit().await?;
     tracing::info!(user_id = u.id, "authenticator app turned off");
     Ok(())
@@ -289,7 +323,7 @@ pub async fn renew_codes(
     me: &SessionUser,
     password: &str,
 ) -> Result<(), AppError> {
-    let (u, c) = with_app_on(state, me, "codes_password", password).await?;
+    let (u, c) = with_factor_on(state, me, "codes_password", password).await?;
     let txn = crate::db::write_txn(&state.db).await?;
     make_codes(state, &txn, u.id).await?;
     let change = Change::new("Recovery codes", "Earlier codes", "New codes");
