@@ -85,7 +85,7 @@ async fn ensure_seeded(db: &DatabaseConnection, members: u32) -> anyhow::Result<
             .iter()
             .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
             .collect();
-        let (clinic_id, room_ids) = seed::insert_clinic(db, name, &refs).await?;
+        let (clinic_id, room_ids) = seed::insert_clinic(db, name, &refs, false).await?;
         let share = rest / EXTRA_CLINICS.len() as u32;
         seed::members(db, clinic_id, &room_ids, share, 10 + i as u64).await?;
     }

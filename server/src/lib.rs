@@ -6,6 +6,7 @@ pub mod db;
 mod error_links;
 pub mod front_door;
 mod middleware;
+pub mod new_clinic;
 pub mod queue_load;
 pub mod seed;
 pub mod settings;

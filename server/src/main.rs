@@ -23,6 +23,23 @@ enum Command {
     Serve,
     /// Run database migrations and exit.
     Migrate,
+    /// Create a clinic and its first Clinic Admin (username: the email address), who gets a
+    /// welcome email with a link to set a password. The clinic requires two-step sign-in of
+    /// its Clinic Admins and Providers.
+    CreateAdmin {
+        /// The clinic's name.
+        #[arg(long)]
+        clinic: String,
+        /// The admin's email address, also their username.
+        #[arg(long)]
+        email: String,
+        /// The admin's first name.
+        #[arg(long)]
+        first: String,
+        /// The admin's last name.
+        #[arg(long)]
+        last: String,
+    },
     /// Turn off a member's two-step sign-in (a Clinic Admin with no other admin to do it, who
     /// lost their phone and their recovery codes). Audited, and the member is emailed.
     RemoveTwoStep {
@@ -98,6 +115,31 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             prepare(&settings).await?;
             println!("Migrations are up to date.");
+        }
+        Command::CreateAdmin {
+            clinic,
+            email,
+            first,
+            last,
+        } => {
+            let db = prepare(&settings).await?;
+            let new = server::new_clinic::NewClinic {
+                clinic,
+                email,
+                first,
+                last,
+            };
+            server::new_clinic::create_admin(&db, &settings.public_url(), &new).await?;
+            println!(
+                "Created {} and its Clinic Admin {}. A welcome email with a link to set a password is queued; it goes out while Frontdesk serves{}.",
+                new.clinic.trim(),
+                new.email.trim(),
+                if settings.smtp_url.is_some() {
+                    String::new()
+                } else {
+                    format!(" (without FRONTDESK_SMTP_URL, into {}/)", settings.mail_dir)
+                }
+            );
         }
         Command::RemoveTwoStep { username } => {
             let db = prepare(&settings).await?;

@@ -20,6 +20,7 @@ pub async fn insert(db: &DatabaseConnection, hasher: &PasswordHasher) {
             ("Jessica Laynes' Clinic", "TVJC-jessica", "jessica"),
             ("Northside Pediatrics", "TVNP-northside", "northside"),
         ],
+        false,
     )
     .await
     .expect("clinic a");
@@ -27,6 +28,7 @@ pub async fn insert(db: &DatabaseConnection, hasher: &PasswordHasher) {
         db,
         "Riverside Health",
         &[("Riverside Urgent Care", "TVRU-riverside", "riverside")],
+        false,
     )
     .await
     .expect("clinic b");

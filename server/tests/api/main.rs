@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod brakes;
 mod concurrency;
+mod create_admin;
 mod database;
 mod enumeration;
 mod faults;
