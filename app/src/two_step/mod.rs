@@ -11,6 +11,7 @@
 
 mod api;
 mod browser;
+mod fields;
 mod page;
 mod passkey_forms;
 #[cfg(feature = "ssr")]

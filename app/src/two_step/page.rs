@@ -7,6 +7,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::fields::field;
 use super::passkey_forms::{Ceremony, Passkeys, UsePasskey};
 use super::{
     BeginApp, RECOVERY_CODES, RemovePasskey, RenewCodes, SecondStep, SecurityView, StepView,
@@ -29,26 +30,6 @@ const STEP_MESSAGES: &[&str] = &[
     words::PASSKEY_AGAIN,
     words::NO_PASSKEY,
 ];
-
-/// A password or code field with its error below it.
-pub(super) fn field(
-    id: &'static str,
-    label: &'static str,
-    kind: &'static str,
-    autocomplete: &'static str,
-    error: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input id=id name=id type=kind autocomplete=autocomplete required
-                inputmode=(kind == "text" && id == "code").then_some("numeric")
-                aria-invalid=move || error(id).is_some().to_string()
-                aria-describedby=format!("{id}-error")/>
-            <p id=format!("{id}-error") class="field-error">{move || error(id)}</p>
-        </div>
-    }
-}
 
 #[component]
 pub fn SecondStepPage() -> impl IntoView {

@@ -194,7 +194,7 @@ fn RemovePasskeyForm(
                     </select>
                     <p id="passkey-error" class="field-error">{move || field_error("passkey")}</p>
                 </div>
-                {super::page::field("remove_password", "Your password", "password", "current-password", field_error)}
+                {super::fields::field("remove_password", "Your password", "password", "current-password", field_error)}
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Remove"</button>
             </ActionForm>
         </details>

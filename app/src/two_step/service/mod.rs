@@ -5,6 +5,7 @@
 //! is here: the account and its row, the TOTP of a secret, codes as typed, the password
 //! asked again, and the trail and mail of a change.
 
+mod codes;
 mod passkeys;
 mod removal;
 mod second_step;

@@ -231,7 +231,7 @@ pub async fn finish_passkey(
     }
     .insert(&txn)
     .await?;
-    super::setup::factor_added(state, &txn, u.id, current_token).await?;
+    super::codes::factor_added(state, &txn, u.id, current_token).await?;
     let change = Change::new("Passkey", "", adding.name);
     changed(&txn, &c, &u, u.id, change, Mail::PasskeyAdded).await?;
     txn.commit().await?;
