@@ -122,6 +122,13 @@ async fn run() -> anyhow::Result<()> {
             first,
             last,
         } => {
+            // The welcome link must reach the admin: no default address will do.
+            let Some(public_url) = settings.public_url.as_deref() else {
+                anyhow::bail!(
+                    "Set FRONTDESK_PUBLIC_URL (and DATABASE_URL) as the server has them: the welcome email links to the public URL."
+                );
+            };
+            let public_url = public_url.trim_end_matches('/').to_owned();
             let db = prepare(&settings).await?;
             let new = server::new_clinic::NewClinic {
                 clinic,
@@ -129,7 +136,7 @@ async fn run() -> anyhow::Result<()> {
                 first,
                 last,
             };
-            server::new_clinic::create_admin(&db, &settings.public_url(), &new).await?;
+            server::new_clinic::create_admin(&db, &public_url, &new).await?;
             println!(
                 "Created {} and its Clinic Admin {}. A welcome email with a link to set a password is queued; it goes out while Frontdesk serves{}.",
                 new.clinic.trim(),

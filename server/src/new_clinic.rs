@@ -3,8 +3,10 @@
 //! requires two-step sign-in of its Clinic Admins and Providers; its admin gets a welcome
 //! email with a link to set their password, and sets up a second factor at first sign-in.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use app::accounts::fields::person_name;
 use app::accounts::{Status, UserType};
 use app::audit::{self, Action, Change};
 use app::db::now_ms;
@@ -21,11 +23,11 @@ pub struct NewClinic {
     pub last: String,
 }
 
-/// A name as typed, trimmed, or what is wrong with it.
-fn name(what: &str, text: &str, max: usize) -> anyhow::Result<String> {
+/// The clinic's name as typed, trimmed, or what is wrong with it.
+fn clinic_name(text: &str) -> anyhow::Result<String> {
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
-        anyhow::bail!("{what}: 1 to {max} characters, no control characters");
+    if text.is_empty() || text.chars().count() > 100 || text.chars().any(char::is_control) {
+        anyhow::bail!("The clinic's name has 1 to 100 characters.");
     }
     Ok(text.to_owned())
 }
@@ -37,11 +39,12 @@ pub async fn create_admin(
     public_url: &str,
     new: &NewClinic,
 ) -> anyhow::Result<i64> {
-    let clinic_name = name("the clinic's name", &new.clinic, 100)?;
+    let clinic_name = clinic_name(&new.clinic)?;
     let email = Email::parse(&new.email).map_err(anyhow::Error::msg)?;
     let username = Username::parse(email.as_str()).map_err(anyhow::Error::msg)?;
-    let first = name("the first name", &new.first, 100)?;
-    let last = name("the last name", &new.last, 100)?;
+    // The same rules as the Profile form's, so the admin can save their own name later.
+    let first = person_name(&new.first, "first name").map_err(anyhow::Error::msg)?;
+    let last = person_name(&new.last, "last name").map_err(anyhow::Error::msg)?;
     let taken = user::Entity::find()
         .filter(user::Column::UsernameLower.eq(username.as_str().to_lowercase()))
         .one(db)
@@ -54,9 +57,8 @@ pub async fn create_admin(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (clinic_id, _) = seed::insert_clinic(&txn, &clinic_name, &[], true).await?;
-    let id = seed::next_user_id(&txn).await?;
     let mut admin = seed::user_model(
-        id,
+        0,
         clinic_id,
         UserType::ClinicAdmin,
         username.as_str(),
@@ -68,6 +70,9 @@ pub async fn create_admin(
         None,
         None,
     );
+    // A new ID from the database, never one a deleted member had (audit events and
+    // visits outlive their members).
+    admin.id = NotSet;
     // Confirmed by setting a password through the welcome link.
     admin.email_confirmed_at = Set(None);
     let admin = user::Entity::insert(admin)
@@ -79,7 +84,6 @@ pub async fn create_admin(
     })
     .exec(&txn)
     .await?;
-    seed::sync_user_sequence(&txn).await?;
     app::auth::links::queue_link(
         &txn,
         public_url,

@@ -215,7 +215,7 @@ pub async fn insert_clinic(
     Ok((clinic_id, room_ids))
 }
 
-pub async fn next_user_id(db: &impl ConnectionTrait) -> anyhow::Result<i64> {
+async fn next_user_id(db: &impl ConnectionTrait) -> anyhow::Result<i64> {
     let max: Option<i64> = user::Entity::find()
         .select_only()
         .column_as(user::Column::Id.max(), "max")

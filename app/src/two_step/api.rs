@@ -115,6 +115,12 @@ pub async fn step_with_passkey(answer: String) -> Result<String, AppError> {
     // Public: braked per address here, and per account in the service like a password.
     crate::auth::guard::public_post()?;
     let state = crate::state::AppState::current()?;
+    if state.passkeys.is_none() {
+        // Not an answer at all: nothing is counted against the sign-in.
+        return Err(AppError::Conflict {
+            message: super::words::PASSKEYS_NEED_A_NAME.to_owned(),
+        });
+    }
     if answer.len() > MAX_ANSWER {
         return Err(AppError::validation(
             "form",

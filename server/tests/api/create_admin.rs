@@ -110,27 +110,72 @@ async fn create_admin_refuses_bad_input_and_a_taken_email_and_writes_nothing() {
     let app = spawn_app().await;
     let clinics = || async { clinic::Entity::find().all(&app.db).await.unwrap().len() };
     let before = clinics().await;
-    for bad in [
-        harbor("not an email"),
-        NewClinic {
-            clinic: "  ".into(),
-            ..harbor("a@harbor.example")
-        },
-        NewClinic {
-            first: String::new(),
-            ..harbor("a@harbor.example")
-        },
-        NewClinic {
-            last: "x".repeat(101),
-            ..harbor("a@harbor.example")
-        },
-        harbor(PATIENT_A),
-    ] {
-        assert!(
-            create_admin(&app.db, "http://frontdesk.test", &bad)
-                .await
-                .is_err()
-        );
+    let cases = [
+        (
+            harbor("not an email"),
+            "Enter an email address like name@example.com.",
+        ),
+        (
+            NewClinic {
+                clinic: "  ".into(),
+                ..harbor("a@harbor.example")
+            },
+            "The clinic's name has 1 to 100 characters.",
+        ),
+        (
+            NewClinic {
+                first: String::new(),
+                ..harbor("a@harbor.example")
+            },
+            "Enter the first name.",
+        ),
+        (
+            NewClinic {
+                last: "x".repeat(101),
+                ..harbor("a@harbor.example")
+            },
+            "A last name has at most 100 characters.",
+        ),
+        (
+            NewClinic {
+                first: "<b>Ana</b>".into(),
+                ..harbor("a@harbor.example")
+            },
+            "first name",
+        ),
+        (harbor(PATIENT_A), "already has an account"),
+    ];
+    for (bad, says) in cases {
+        let error = create_admin(&app.db, "http://frontdesk.test", &bad)
+            .await
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains(says), "{error:?} does not say {says:?}");
     }
     assert_eq!(clinics().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_admin_never_takes_a_deleted_members_id() {
+    let app = spawn_app().await;
+    let newest = user::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .max()
+        .unwrap();
+    user::Entity::delete_by_id(newest)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let id = create_admin(
+        &app.db,
+        "http://frontdesk.test",
+        &harbor("ana@harbor.example"),
+    )
+    .await
+    .expect("created");
+    assert!(id > newest, "{id} reuses an ID up to {newest}");
 }

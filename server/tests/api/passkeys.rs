@@ -44,8 +44,12 @@ async fn confirm(app: &TestApp, client: &Client, answer: &Value) -> Response {
 
 /// Adds a passkey named `name` for the signed-in `client`.
 async fn add(app: &TestApp, client: &Client, name: &str) -> SoftPasskey {
+    add_this(app, client, name, SoftPasskey::new(ORIGIN)).await
+}
+
+/// Adds `key` as a passkey named `name` for the signed-in `client`.
+async fn add_this(app: &TestApp, client: &Client, name: &str, mut key: SoftPasskey) -> SoftPasskey {
     let options = options_of(begin_adding(app, client, name).await).await;
-    let mut key = SoftPasskey::new(ORIGIN);
     let done = confirm(app, client, &key.register(&options)).await;
     assert_eq!(
         done.status(),
@@ -54,6 +58,15 @@ async fn add(app: &TestApp, client: &Client, name: &str) -> SoftPasskey {
         done.text().await.unwrap_or_default()
     );
     key
+}
+
+/// Begins the passkey ceremony of `client`'s half-done sign-in: its options.
+async fn begin_step(app: &TestApp, client: &Client) -> Value {
+    options_of(
+        app.call(client, "auth/second-step/passkey/begin", &[])
+            .await,
+    )
+    .await
 }
 
 /// The password, then the passkey's answer to the server's challenge: the last answer,
@@ -389,6 +402,18 @@ async fn removing_a_passkey_asks_the_password_and_the_last_takes_the_codes() {
         mails_to_patient(&app, "A second factor was removed from your account").await,
         2
     );
+    let told = count(
+        &app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {PATIENT_ID} \
+             AND text_body LIKE '%Signing in now asks for your password only.%'"
+        ),
+    )
+    .await;
+    assert_eq!(
+        told, 1,
+        "the last removal says the password alone signs in now"
+    );
     assert_eq!(
         view(&app, &patient).await["codes_left"],
         0,
@@ -522,4 +547,77 @@ async fn a_passkey_meets_the_clinics_requirement_and_an_admin_can_remove_it() {
     let (first, client) = first_step(&app, PATIENT_A).await;
     assert!(!redirect_to(&first).contains("second-step"));
     assert!(signed_in_now(&app, &client).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_signs_in_once_even_from_a_passkey_without_a_counter() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let synced = SoftPasskey::new(ORIGIN).without_counter();
+    let mut key = add_this(&app, &patient, "Synced", synced).await;
+
+    // Two half-done sign-ins; an answer to one does not answer the other.
+    let (_, a) = first_step(&app, PATIENT_A).await;
+    let (_, b) = first_step(&app, PATIENT_A).await;
+    let for_a = key.sign_in(&begin_step(&app, &a).await);
+    let _ = begin_step(&app, &b).await;
+    says(step_with(&app, &b, &for_a).await, 422, "not accepted").await;
+    assert!(!signed_in_now(&app, &b).await);
+
+    // Sent twice at once to its own sign-in: one session.
+    let (one, two) = tokio::join!(step_with(&app, &a, &for_a), step_with(&app, &a, &for_a));
+    let mut statuses = [one.status().as_u16(), two.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 200);
+    assert_ne!(statuses[1], 200, "the answer passed once");
+    assert!(signed_in_now(&app, &a).await);
+
+    // Replayed on a new sign-in: refused, though the passkey keeps no counter.
+    let (_, c) = first_step(&app, PATIENT_A).await;
+    let _ = begin_step(&app, &c).await;
+    says(step_with(&app, &c, &for_a).await, 422, "not accepted").await;
+    assert!(!signed_in_now(&app, &c).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_passkey_is_refused_once_the_original_has_signed_in() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let mut original = add(&app, &patient, "Laptop").await;
+    let mut copy = original.at_origin(ORIGIN);
+
+    // The copy begins a sign-in first; the owner signs in meanwhile; the copy's answer
+    // carries a counter the passkey has already used.
+    let (_, thief) = first_step(&app, PATIENT_A).await;
+    let thiefs = begin_step(&app, &thief).await;
+    let (done, _) = sign_in_with(&app, PATIENT_A, &mut original).await;
+    assert_eq!(done.status(), 200);
+    says(
+        step_with(&app, &thief, &copy.sign_in(&thiefs)).await,
+        422,
+        "not accepted",
+    )
+    .await;
+    assert!(!signed_in_now(&app, &thief).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_answers_to_one_ceremony_at_once_add_one_passkey() {
+    let app = spawn_app().await;
+    let patient = app.signed_in(PATIENT_A).await;
+    let options = options_of(begin_adding(&app, &patient, "Laptop").await).await;
+    let answer = SoftPasskey::new(ORIGIN).register(&options);
+    let (one, two) = tokio::join!(
+        confirm(&app, &patient, &answer),
+        confirm(&app, &patient, &answer)
+    );
+    let mut statuses = [one.status().as_u16(), two.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 200);
+    assert_ne!(statuses[1], 200);
+    assert_eq!(passkeys_of(&app, PATIENT_ID).await, 1);
+    assert_eq!(
+        mails_to_patient(&app, "A second factor was added to your account").await,
+        1
+    );
 }

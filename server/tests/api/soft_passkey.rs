@@ -22,6 +22,8 @@ pub struct SoftPasskey {
     rp_id: String,
     user_handle: Vec<u8>,
     counter: u32,
+    /// Whether it counts its signatures (synced passkeys report 0 always).
+    counting: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -69,7 +71,15 @@ impl SoftPasskey {
             rp_id,
             user_handle: Vec::new(),
             counter: 0,
+            counting: true,
         }
+    }
+
+    /// The same passkey reporting no signature counter, as synced passkeys do: only the
+    /// server's challenge tells one answer from another.
+    pub fn without_counter(mut self) -> Self {
+        self.counting = false;
+        self
     }
 
     /// The same passkey answering for another origin (a phishing page's, say).
@@ -81,6 +91,7 @@ impl SoftPasskey {
             rp_id: self.rp_id.clone(),
             user_handle: self.user_handle.clone(),
             counter: self.counter,
+            counting: self.counting,
         }
     }
 
@@ -161,7 +172,9 @@ impl SoftPasskey {
 
     /// The answer to `navigator.credentials.get()` with the server's `options`.
     pub fn sign_in(&mut self, options: &Value) -> Value {
-        self.counter += 1;
+        if self.counting {
+            self.counter += 1;
+        }
         let client_data = self.client_data("webauthn.get", options);
         let auth_data = self.auth_data(PRESENT_VERIFIED);
         let mut signed = auth_data.clone();

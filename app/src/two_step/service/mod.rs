@@ -17,7 +17,9 @@ pub use removal::*;
 pub use second_step::*;
 pub use setup::*;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use totp_rs::{Builder, Totp};
 
 use crate::audit::{self, Action, Change};
@@ -68,6 +70,18 @@ pub(super) fn pending_of(r: &two_step::Model) -> Option<String> {
     r.app_pending
         .clone()
         .filter(|_| r.updated_at > now_ms() - PENDING_MS)
+}
+
+/// Locks account `user_id`'s row for the rest of `txn` (Postgres; SQLite's write
+/// transactions are one at a time already): changes to one account's factors then follow
+/// one another, and each sees whether it leaves the last factor.
+pub(super) async fn lock_account(txn: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(())
 }
 
 /// Whether account `user_id` has a second factor on: an authenticator app or a passkey.

@@ -4,8 +4,7 @@
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
@@ -13,7 +12,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::{Mail, account, changed, forget, own_password, row};
+use super::{Mail, account, changed, forget, lock_account, own_password, row};
 use crate::audit::Change;
 use crate::auth::session::SessionUser;
 use crate::db::now_ms;
@@ -24,6 +23,12 @@ use crate::two_step::{PasskeyItem, words};
 
 /// A passkey ceremony is answered within this long.
 const CEREMONY_MS: i64 = 5 * 60 * 1000;
+
+/// The most passkeys one account keeps (each sign-in's ceremony lists them all).
+pub const PASSKEY_LIMIT: usize = 10;
+
+/// The longest credential ID WebAuthn allows, in bytes.
+const CREDENTIAL_ID_MAX: usize = 1023;
 
 use crate::two_step::PASSKEY_NAME_MAX as NAME_MAX;
 
@@ -123,6 +128,13 @@ pub async fn begin_passkey(
     // Whoever holds a session but not the password cannot tie the account to their device.
     own_password(state, &u, "passkey_password", password).await?;
     let existing = passkeys_of(&state.db, u.id).await?;
+    if existing.len() >= PASSKEY_LIMIT {
+        return Err(AppError::Conflict {
+            message: format!(
+                "An account keeps at most {PASSKEY_LIMIT} passkeys. Remove one first."
+            ),
+        });
+    }
     let handle = row(&state.db, u.id)
         .await?
         .and_then(|r| r.passkey_handle)
@@ -133,9 +145,13 @@ pub async fn begin_passkey(
         .filter_map(|p| serde_json::from_str::<Passkey>(&p.passkey).ok())
         .map(|p| p.cred_id().clone())
         .collect::<Vec<_>>();
-    let display = format!("{} {}", u.first_name, u.last_name);
+    let full_name = format!("{} {}", u.first_name, u.last_name);
+    let display = match full_name.trim() {
+        "" => u.username.as_str(),
+        name => name,
+    };
     let (options, ceremony) = webauthn
-        .start_passkey_registration(handle, &u.username, display.trim(), Some(exclude))
+        .start_passkey_registration(handle, &u.username, display, Some(exclude))
         .map_err(|e| AppError::internal(format!("passkey registration for user {}: {e}", u.id)))?;
     let adding = json(&Adding {
         name,
@@ -193,8 +209,12 @@ pub async fn finish_passkey(
             tracing::info!(user_id = u.id, error = %e, "passkey not added");
             AppError::validation("form", words::PASSKEY_REFUSED)
         })?;
+    if key.cred_id().len() > CREDENTIAL_ID_MAX {
+        return Err(AppError::validation("form", words::PASSKEY_REFUSED));
+    }
     let id = credential_id(key.cred_id());
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, u.id).await?;
     // The ceremony is used once: of two answers to it, one adds the passkey.
     let claimed = two_step::Entity::update_many()
         .col_expr(
@@ -212,25 +232,27 @@ pub async fn finish_passkey(
     if claimed.rows_affected != 1 {
         return Err(expired());
     }
-    if passkey::Entity::find_by_id(id.clone())
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict {
-            message: words::PASSKEY_TAKEN.to_owned(),
-        });
-    }
-    passkey::ActiveModel {
+    // One credential, one account: of two accounts adding it at once, one does.
+    let inserted = passkey::Entity::insert(passkey::ActiveModel {
         credential_id: Set(id),
         user_id: Set(u.id),
         name: Set(adding.name.clone()),
         passkey: Set(json(&key)?),
         added_at: Set(now_ms()),
         last_used_at: Set(None),
-    }
-    .insert(&txn)
+    })
+    .on_conflict(
+        OnConflict::column(passkey::Column::CredentialId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
     .await?;
+    if inserted != 1 {
+        return Err(AppError::Conflict {
+            message: words::PASSKEY_TAKEN.to_owned(),
+        });
+    }
     super::codes::factor_added(state, &txn, u.id, current_token).await?;
     let change = Change::new("Passkey", "", adding.name);
     changed(&txn, &c, &u, u.id, change, Mail::PasskeyAdded).await?;
@@ -257,6 +279,7 @@ pub async fn remove_passkey(
     };
     own_password(state, &u, "remove_password", password).await?;
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, u.id).await?;
     let gone = passkey::Entity::delete_many()
         .filter(passkey::Column::CredentialId.eq(key.credential_id.clone()))
         .filter(passkey::Column::UserId.eq(u.id))
@@ -321,33 +344,58 @@ pub(super) async fn use_passkey(
     answer: &str,
 ) -> Result<(), AppError> {
     let webauthn = relying(state)?;
+    let credential: PublicKeyCredential = serde_json::from_str(answer)
+        .map_err(|_| AppError::validation("form", words::PASSKEY_UNREADABLE))?;
     let ceremony: PasskeyAuthentication = challenge
         .and_then(|c| serde_json::from_str(c).ok())
         .ok_or_else(|| AppError::validation("form", words::PASSKEY_AGAIN))?;
-    let credential: PublicKeyCredential = serde_json::from_str(answer)
-        .map_err(|_| AppError::validation("form", words::PASSKEY_UNREADABLE))?;
     let result = webauthn
         .finish_passkey_authentication(&credential, &ceremony)
         .map_err(|e| {
             tracing::info!(user_id = u.id, error = %e, "passkey refused at sign-in");
             AppError::validation("form", words::WRONG_PASSKEY)
         })?;
+    let refused = || AppError::validation("form", words::WRONG_PASSKEY);
     let id = credential_id(result.cred_id());
     let stored = passkey::Entity::find_by_id(id.clone())
         .one(db)
         .await?
         .filter(|p| p.user_id == u.id)
-        .ok_or_else(|| AppError::validation("form", words::WRONG_PASSKEY))?;
+        .ok_or_else(refused)?;
+    // The ceremony holds the counter as it was when it began; the stored one may have
+    // moved since (another sign-in). A counter that does not move forward is a copied
+    // authenticator's.
+    let counter = stored_counter(&stored.passkey);
+    if (result.counter() > 0 || counter > 0) && result.counter() <= counter {
+        tracing::warn!(user_id = u.id, "passkey counter did not move forward");
+        return Err(refused());
+    }
     let mut key: Passkey = serde_json::from_str(&stored.passkey)
         .map_err(|e| AppError::internal(format!("stored passkey of user {}: {e}", u.id)))?;
     key.update_credential(&result);
-    passkey::Entity::update_many()
+    // Written only over what was read: of two sign-ins with one passkey at once, or a
+    // sign-in and its removal, one wins and the other is refused.
+    let used = passkey::Entity::update_many()
         .col_expr(passkey::Column::Passkey, json(&key)?.into())
         .col_expr(passkey::Column::LastUsedAt, Some(now_ms()).into())
         .filter(passkey::Column::CredentialId.eq(id))
+        .filter(passkey::Column::UserId.eq(u.id))
+        .filter(passkey::Column::Passkey.eq(stored.passkey))
         .exec(db)
         .await?;
+    if used.rows_affected != 1 {
+        return Err(refused());
+    }
     Ok(())
+}
+
+/// The signature counter of a stored passkey (0 for one that keeps none).
+fn stored_counter(passkey: &str) -> u32 {
+    serde_json::from_str::<serde_json::Value>(passkey)
+        .ok()
+        .and_then(|v| v["cred"]["counter"].as_u64())
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

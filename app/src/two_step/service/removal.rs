@@ -3,7 +3,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{Mail, account, changed, forget, is_on, own_password};
+use super::{Mail, account, changed, forget, is_on, lock_account, own_password};
 use crate::audit::Change;
 use crate::entities::{clinic, user};
 use crate::error::AppError;
@@ -34,6 +34,7 @@ pub async fn remove_for_member(
         .await?
         .ok_or(AppError::NotFound)?;
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, member.id).await?;
     forget(&txn, member.id).await?;
     let change = Change::new("Two-step sign-in", "On", "Removed by an admin");
     changed(&txn, &c, &member, admin.user_id, change, Mail::AllRemoved).await?;
@@ -68,6 +69,7 @@ pub async fn remove_from_command_line(
         .await?
         .ok_or(AppError::NotFound)?;
     let txn = crate::db::write_txn(db).await?;
+    lock_account(&txn, member.id).await?;
     forget(&txn, member.id).await?;
     let change = Change::new(
         "Two-step sign-in",

@@ -157,8 +157,8 @@ pub async fn finish_step(
     }
 }
 
-/// Counts a wrong answer to the half-done sign-in `hash`; the last one allowed ends it and
-/// emails the account's owner.
+/// Counts a wrong answer to the half-done sign-in `hash` (a passkey ceremony begun for it is
+/// over too); the last one allowed ends it and emails the account's owner.
 async fn wrong_answer(
     state: &AppState,
     hash: &str,
@@ -172,6 +172,10 @@ async fn wrong_answer(
                 sea_orm::sea_query::Expr::col(second_step::Column::Attempts),
                 1,
             ),
+        )
+        .col_expr(
+            second_step::Column::PasskeyChallenge,
+            Option::<String>::None.into(),
         )
         .filter(second_step::Column::TokenHash.eq(hash))
         .exec(&state.db)

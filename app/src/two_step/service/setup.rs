@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use super::codes::{factor_added, make_codes};
 use super::{
     APP_SECRET, CODES, Mail, account, changed, check_code, forget, has_passkey, is_on,
-    own_password, pending_of, row, totp,
+    lock_account, own_password, pending_of, row, totp,
 };
 use crate::audit::Change;
 use crate::auth::session::SessionUser;
@@ -166,6 +166,7 @@ pub async fn turn_on_app(
     };
     state.throttle.right(&state.db, slot).await?;
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, u.id).await?;
     let now = now_ms();
     let on = two_step::Entity::update_many()
         .col_expr(two_step::Column::AppSecret, Some(pending.clone()).into())
@@ -221,6 +222,7 @@ pub async fn turn_off_app(
 ) -> Result<(), AppError> {
     let (u, c) = with_factor_on(state, me, "password", password).await?;
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, u.id).await?;
     let off = two_step::Entity::update_many()
         .col_expr(two_step::Column::AppSecret, Option::<String>::None.into())
         .col_expr(two_step::Column::AppOnAt, Option::<i64>::None.into())
@@ -254,6 +256,12 @@ pub async fn renew_codes(
 ) -> Result<(), AppError> {
     let (u, c) = with_factor_on(state, me, "codes_password", password).await?;
     let txn = crate::db::write_txn(&state.db).await?;
+    lock_account(&txn, u.id).await?;
+    if !is_on(&txn, u.id).await? {
+        return Err(AppError::Conflict {
+            message: words::NOT_ON.to_owned(),
+        });
+    }
     make_codes(state, &txn, u.id).await?;
     let change = Change::new("Recovery codes", "Earlier codes", "New codes");
     changed(&txn, &c, &u, u.id, change, Mail::Codes).await?;
