@@ -26,6 +26,18 @@ function totp(secret: string, offset = 0): string {
   return value.toString().padStart(6, "0");
 }
 
+/** From the security page: back to the account, sign out, and sign in again with the
+ * password, which leads to the second step. */
+async function signInAgain(member: Page, login: LoginPage, email: string, password: string) {
+  await member.getByRole("link", { name: "Back to your account" }).click();
+  await member.getByRole("button", { name: "Sign out" }).click();
+  await expect(member).toHaveURL(/\/login/);
+  await login.open();
+  await login.signIn(email, password);
+  await expect(member).toHaveURL(/\/login\/second-step$/);
+  await hydrated(member);
+}
+
 async function axeClean(page: Page) {
   const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
   expect(violations, "accessibility violations").toEqual([]);
@@ -74,13 +86,7 @@ test("a member sets up an authenticator app, signs in with its code, and a recov
   await mailTo(email, /A second factor was added to your account/);
 
   // Signing in again asks for the code after the password.
-  await member.getByRole("link", { name: "Back to your account" }).click();
-  await member.getByRole("button", { name: "Sign out" }).click();
-  await expect(member).toHaveURL(/\/login/);
-  await login.open();
-  await login.signIn(email, password);
-  await expect(member).toHaveURL(/\/login\/second-step$/);
-  await hydrated(member);
+  await signInAgain(member, login, email, password);
   await expect(member.getByRole("heading", { name: "Two-step sign-in" })).toBeVisible();
   await axeClean(member);
   await member.getByLabel("6-digit code").fill("111111");
@@ -206,13 +212,7 @@ test("a member adds a passkey, signs in with it, and removes it", async ({ page,
   await mailTo(email, /A second factor was added to your account/);
 
   // Signing in again takes the passkey after the password.
-  await member.getByRole("link", { name: "Back to your account" }).click();
-  await member.getByRole("button", { name: "Sign out" }).click();
-  await expect(member).toHaveURL(/\/login/);
-  await login.open();
-  await login.signIn(email, password);
-  await expect(member).toHaveURL(/\/login\/second-step$/);
-  await hydrated(member);
+  await signInAgain(member, login, email, password);
   await expect(member.getByLabel("6-digit code")).toHaveCount(0);
   await axeClean(member);
   await member.getByRole("button", { name: "Use a passkey" }).press("Enter");

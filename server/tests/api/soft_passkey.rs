@@ -134,6 +134,17 @@ impl SoftPasskey {
         out
     }
 
+    /// A credential with this passkey's ID and `response`, as `toJSON()` writes it.
+    fn credential(&self, response: Value) -> Value {
+        json!({
+            "id": b64(&self.credential_id),
+            "rawId": b64(&self.credential_id),
+            "type": "public-key",
+            "response": response,
+            "clientExtensionResults": {},
+        })
+    }
+
     /// The answer to `navigator.credentials.create()` with the server's `options` (the
     /// `publicKey` object), as the credential's `toJSON()` writes it.
     pub fn register(&mut self, options: &Value) -> Value {
@@ -157,17 +168,11 @@ impl SoftPasskey {
         attestation.push(0xa0);
         attestation.extend(cbor_text("authData"));
         attestation.extend(cbor_bytes(&auth_data));
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "attestationObject": b64(&attestation),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "attestationObject": b64(&attestation),
+            "transports": ["internal"],
+        }))
     }
 
     /// The answer to `navigator.credentials.get()` with the server's `options`.
@@ -180,17 +185,11 @@ impl SoftPasskey {
         let mut signed = auth_data.clone();
         signed.extend_from_slice(&Sha256::digest(&client_data));
         let signature: Signature = self.key.sign(&signed);
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "authenticatorData": b64(&auth_data),
-                "signature": b64(signature.to_der().as_bytes()),
-                "userHandle": b64(&self.user_handle),
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "authenticatorData": b64(&auth_data),
+            "signature": b64(signature.to_der().as_bytes()),
+            "userHandle": b64(&self.user_handle),
+        }))
     }
 }
