@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
@@ -9,6 +10,29 @@ async function signIn(page: Page, js: boolean) {
   await expect(page).toHaveURL(/\/admin\/users$/);
   if (js) await hydrated(page);
   return new UsersPage(page, js);
+}
+
+/** The records of a CSV file (RFC 4180: quoted fields may hold commas, quotes and breaks). */
+function csvRecords(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { record.push(field); field = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      record.push(field); records.push(record); record = []; field = "";
+    } else field += c;
+  }
+  if (field !== "" || record.length > 0) { record.push(field); records.push(record); }
+  return records;
 }
 
 async function firstUserCell(users: UsersPage) {
@@ -43,6 +67,27 @@ test.describe("with JavaScript", () => {
     await expect(page).toHaveURL(/\/admin\/users\?q=gom$/);
     await expect(users.row("User name: jane.gomez@me.com")).toHaveCount(1);
     expect(searched).toEqual(["g", "gom"]);
+  });
+
+  test("Export CSV downloads the view the table shows, in its order", async ({ page }) => {
+    const users = await signIn(page, true);
+    await users.searchBox().pressSequentially("ma", { delay: 30 });
+    await expect(page).toHaveURL(/q=ma/);
+    await page.getByLabel("Status").selectOption("active");
+    await expect(page).toHaveURL(/status=active/);
+    const shown = (await users.rows().getByText(/^User name: /).allInnerTexts()).map((t) => t.replace("User name: ", ""));
+    expect(shown.length).toBeGreaterThan(0);
+    const link = page.getByRole("link", { name: "Export CSV" });
+    await expect(link).toHaveAttribute("href", /\/admin\/users\/export\.csv\?.*q=ma/);
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    expect(download.suggestedFilename()).toBe("users.csv");
+    const [header, ...rows] = csvRecords(await readFile(await download.path(), "utf8"));
+    expect(header.slice(0, 4)).toEqual(["ID", "Portal ID", "User Type", "Status"]);
+    const username = header.indexOf("Username");
+    const exported = rows.map((r) => r[username]);
+    // The table shows its first page; the file holds the whole view, in the same order.
+    expect(exported.slice(0, shown.length)).toEqual(shown);
+    for (const r of rows) expect(r[header.indexOf("Status")]).toBe("Active");
   });
 
   test("a filter applies at once and lands in the URL", async ({ page }) => {

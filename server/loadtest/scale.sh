@@ -9,7 +9,8 @@
 #     measured again around each storm (and what all cores checking at once really give);
 #   - searches alone and during a storm, three rounds;
 #   - resident memory after all that;
-#   - the users page in headless Chromium: navigation start to a search keystroke's rows.
+#   - the users page in headless Chromium: navigation start to a search keystroke's rows;
+#   - Export CSV of every member: the download's time, memory before and after.
 # Prints Markdown for BENCHMARKS.md. Measures; fails only when something errs.
 set -euo pipefail
 
@@ -131,6 +132,18 @@ COOKIE=$(curl -fs -o /dev/null -D - -d "username=admin%40frontdesk.test&password
 READ=$(run_wrk search 64 "$DURATION"); check "searches, every page read" "$READ"
 READ_ALONE=$(run_wrk search 8 10s); check "searches alone, every page read" "$READ_ALONE"
 
+# Export CSV of the users page's whole view (every member of the admin's clinics): the
+# download's time over loopback, and the server's resident memory before and after.
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
+EXPORT_BEFORE=$(rss_mb)
+t0=$(date +%s%N)
+curl -fs -H "Cookie: $COOKIE" -o "$WORK/export.csv" "$URL/admin/users/export.csv"
+EXPORT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+EXPORT_AFTER=$(rss_mb)
+EXPORT_ROWS=$(( $(wc -l <"$WORK/export.csv") - 1 ))
+EXPORT_MB=$(( $(stat -c %s "$WORK/export.csv") / 1048576 ))
+rm -f "$WORK/export.csv"
+
 cat <<MD
 
 ### The served app over the same database (release build, loopback)
@@ -152,6 +165,7 @@ cat <<MD
 | … sign-ins/s of those storms (20 s, searches running through 10 s of each) | ${MIXED_RATES[*]} |
 | … alone, every page read from the database | p99 $(field p99_ms "$READ_ALONE") ms |
 | resident memory after the above | $AFTER_RSS |
+| Export CSV of every member ($EXPORT_ROWS rows, $EXPORT_MB MB), one download over loopback | $EXPORT_MS ms; resident memory $EXPORT_BEFORE MB before, $EXPORT_AFTER MB after |
 | users page in Chromium, warm cache, p50 / p95 ($(field runs "$INTERACTIVE") opens): navigation → hydrated | $(field hydrated_p50 "$INTERACTIVE") / $(field hydrated_p95 "$INTERACTIVE") ms |
 | … keystroke → new rows shown (includes the search pause) | $(field answer_p50 "$INTERACTIVE") / $(field answer_p95 "$INTERACTIVE") ms |
 | … navigation → new rows shown | $(field total_p50 "$INTERACTIVE") / $(field total_p95 "$INTERACTIVE") ms |

@@ -124,6 +124,15 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// Export CSV of the users page's view (its query string), streamed.
+async fn export_users(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<app::members::query::UsersQuery>,
+) -> axum::response::Response {
+    app::members::server::export::export_csv(app, &headers, query).await
+}
+
 /// The whole HTTP application: pages, server functions, static files.
 pub fn router(state: ServerState) -> Router {
     let routes = page_routes();
@@ -140,6 +149,7 @@ pub fn router(state: ServerState) -> Router {
     // `leptos_routes_with_context` registers the pages and every server function
     // (under /api/); the layers below tell the two apart by path.
     Router::new()
+        .route("/admin/users/export.csv", axum::routing::get(export_users))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -27,10 +27,12 @@ pub enum Action {
     RoomCreated,
     RoomChanged,
     TwoStepChanged,
+    /// The users page's view downloaded as CSV.
+    Exported,
 }
 
 impl Action {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -44,6 +46,7 @@ impl Action {
         Self::RoomCreated,
         Self::RoomChanged,
         Self::TwoStepChanged,
+        Self::Exported,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Action {
             Self::RoomCreated => "room_created",
             Self::RoomChanged => "room_changed",
             Self::TwoStepChanged => "two_step_changed",
+            Self::Exported => "exported",
         }
     }
 
@@ -83,6 +87,7 @@ impl Action {
             Self::RoomCreated => "Room created",
             Self::RoomChanged => "Room changed",
             Self::TwoStepChanged => "Two-step sign-in changed",
+            Self::Exported => "Users exported",
         }
     }
 }

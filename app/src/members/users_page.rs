@@ -80,6 +80,17 @@ pub fn users_url(query: &UsersQuery) -> String {
     format!("/admin/users?{}", encoded.join("&"))
 }
 
+/// Export CSV of the view `query` shows: every row it matches, whatever page is open.
+pub fn export_url(query: &UsersQuery) -> String {
+    let whole = UsersQuery {
+        size: String::new(),
+        after: String::new(),
+        before: String::new(),
+        ..query.clone()
+    };
+    users_url(&whole).replacen("/admin/users", "/admin/users/export.csv", 1)
+}
+
 /// How the first page's table reaches hydration: as nothing. The server's markup for it is
 /// already in the page, and hydrating `inner_html` keeps that markup as it is, so the answer
 /// travels as an empty string (an error as its JSON) rather than as a second, escaped copy
@@ -258,8 +269,12 @@ pub fn UsersPage() -> impl IntoView {
         <AdminLayout>
             <div class="page-head">
                 <h1>"Users"</h1>
-                <a id="new-member" class="button primary"
-                    href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
+                <div class="page-actions">
+                    <a id="export-csv" class="button" download
+                        href=move || export_url(&view_query.get())>"Export CSV"</a>
+                    <a id="new-member" class="button primary"
+                        href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
+                </div>
             </div>
             {move || notice.get().map(|n| view! {
                 <p class="notice" role="status" id="action-notice" tabindex="-1">

@@ -9,6 +9,7 @@ mod concurrency;
 mod create_admin;
 mod database;
 mod enumeration;
+mod export;
 mod faults;
 mod fixtures;
 mod front_door;

@@ -4,6 +4,7 @@
 
 pub mod create;
 pub mod edit;
+pub mod export;
 pub mod lifecycle;
 pub mod remembered;
 pub(super) mod rendered_table;

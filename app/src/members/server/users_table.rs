@@ -35,7 +35,7 @@ const DENSE_MATCHES: u64 = 3_000;
 
 /// How a page's rows are found.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Plan {
+pub(super) enum Plan {
     /// Range scans on the search columns' indexes, then sort the matches (a search with
     /// few matches).
     SearchIndexes,
@@ -50,7 +50,7 @@ enum Plan {
 }
 
 /// Which rows a view with `counted` matches is best read by.
-fn plan_for(query: &ParsedQuery, counted: u64) -> Plan {
+pub(super) fn plan_for(query: &ParsedQuery, counted: u64) -> Plan {
     if counted >= DENSE_MATCHES {
         Plan::SortIndex
     } else if !fold(&query.q).is_empty() {
@@ -108,7 +108,11 @@ const SEARCH_COLUMNS: [user::Column; 5] = [
 ];
 
 /// Every filter of the view, without position or order.
-fn filtered(clinic_ids: &[i64], query: &ParsedQuery, plan: Plan) -> Select<user::Entity> {
+pub(super) fn filtered(
+    clinic_ids: &[i64],
+    query: &ParsedQuery,
+    plan: Plan,
+) -> Select<user::Entity> {
     filtered_on(clinic_ids, query, &SEARCH_COLUMNS, plan)
 }
 
@@ -163,7 +167,7 @@ fn filtered_on(
     select
 }
 
-fn sort_column(sort: Sort) -> user::Column {
+pub(super) fn sort_column(sort: Sort) -> user::Column {
     match sort {
         Sort::SignedUp => user::Column::SignedUpAt,
         Sort::LastLogin => user::Column::LastLoginAt,
@@ -191,7 +195,7 @@ fn cursor_of(sort: Sort, u: &Listed) -> Cursor {
 /// The sort key to order by. When other indexes find the matches, the key is wrapped
 /// (`+ 0`, `|| ''`) so the planner cannot choose to walk the sort index instead: with a
 /// LIMIT it likes to avoid the sort, and would then test every row of the clinic.
-fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
+pub(super) fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
     let col = sort_column(sort);
     if plan == Plan::SortIndex {
         return Expr::col(col);
@@ -203,7 +207,7 @@ fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
 }
 
 /// `(key, id) > cursor` (or `<`), as one row-value comparison.
-fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
+pub(super) fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr {
     let (key, id): (SimpleExpr, i64) = match cursor {
         Cursor::Time { at, id } => (Expr::val(*at), *id),
         Cursor::Name { name, id } => (Expr::val(name.clone()), *id),
@@ -320,7 +324,7 @@ pub async fn list(
 /// A search matches at least as many rows as any one of its columns does, so when one
 /// column alone reaches the cap (a quick index range count) the search does too, and the
 /// union of all five, which a database collects in full before counting, is skipped.
-async fn capped_count(
+pub(super) async fn capped_count(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
     query: &ParsedQuery,
