@@ -49,6 +49,9 @@ pub struct AppState {
     /// The relying party passkeys belong to (the public URL's host name); none when
     /// Frontdesk is reached at an IP address, where browsers refuse passkeys.
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Exports running on this server at once (Export CSV), so the users page keeps its
+    /// connections.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

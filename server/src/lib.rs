@@ -89,6 +89,9 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<
     Ok(AppState {
         sealer: Arc::new(settings.sealer()?),
         passkeys: app::two_step::service::relying_party(&settings.public_url()).map(Arc::new),
+        exports: Arc::new(tokio::sync::Semaphore::new(
+            app::members::server::export::AT_ONCE,
+        )),
         queues: Arc::new(app::visits::watch::QueueWatch::new(db.clone())),
         touches: Arc::new(app::auth::touches::Touches::new(db.clone())),
         db,

@@ -36,19 +36,21 @@ pub const OPEN_FROM_FRONTDESK: &str =
 /// the browser's `Sec-Fetch-Site`), for reads that leave a trace in the admin's name: a
 /// stranger's page cannot make an admin's browser record "Viewed" for a member.
 pub fn started_here() -> Result<(), AppError> {
-    let site = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| {
-        parts
-            .headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    match site.as_deref() {
-        Some("cross-site" | "same-site") => {
-            Err(AppError::validation("member", OPEN_FROM_FRONTDESK))
-        }
-        _ => Ok(()),
+    let elsewhere = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| started_elsewhere(&parts.headers));
+    if elsewhere {
+        Err(AppError::validation("member", OPEN_FROM_FRONTDESK))
+    } else {
+        Ok(())
     }
+}
+
+/// Whether the browser says another site's page started this request (`Sec-Fetch-Site`).
+pub fn started_elsewhere(headers: &axum::http::HeaderMap) -> bool {
+    matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    )
 }
 
 /// Succeeds only for a signed-in Clinic Admin of at least one clinic.

@@ -1,7 +1,8 @@
 //! Export CSV: the users page's current view (search, filters, sort), every matching row,
 //! as one CSV file. Rows are read a batch at a time past the last one sent (the table's own
 //! keyset), written and sent before the next is read, so the server's memory stays flat
-//! however many rows there are. Each export is an audit event of every clinic it read.
+//! however many rows there are. Each export is an audit event, written before its first
+//! byte, in every clinic it reads; two run at once on a server at most.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,9 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::Order;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::users_table::{beyond, capped_count, filtered, plan_for, sort_key};
 use crate::audit::{self, Action, Change};
@@ -21,6 +24,63 @@ use crate::state::AppState;
 
 /// Rows read and sent at a time.
 const BATCH: u64 = 1000;
+
+/// Exports one server runs at once; another is answered "busy" until one of them ends.
+pub const AT_ONCE: usize = 2;
+
+/// What a page of another site that links to the export gets instead of it.
+pub const EXPORT_FROM_FRONTDESK: &str =
+    "Export CSV starts from Frontdesk's own users page. Open Users there and export.";
+
+/// A member's fields as exported (never the password's hash).
+#[derive(Debug, FromQueryResult)]
+struct Exported {
+    id: i64,
+    clinic_id: i64,
+    user_type: crate::accounts::UserType,
+    status: crate::accounts::Status,
+    username: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    date_of_birth: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+    country: String,
+    phone: Option<String>,
+    pcp_name: Option<String>,
+    pcp_phone: Option<String>,
+    timezone: String,
+    signed_up_at: i64,
+    last_login_at: i64,
+    search_full: String,
+}
+
+const EXPORTED_COLUMNS: [user::Column; 21] = [
+    user::Column::Id,
+    user::Column::ClinicId,
+    user::Column::UserType,
+    user::Column::Status,
+    user::Column::Username,
+    user::Column::FirstName,
+    user::Column::LastName,
+    user::Column::Email,
+    user::Column::DateOfBirth,
+    user::Column::Address,
+    user::Column::City,
+    user::Column::State,
+    user::Column::Zip,
+    user::Column::Country,
+    user::Column::Phone,
+    user::Column::PcpName,
+    user::Column::PcpPhone,
+    user::Column::Timezone,
+    user::Column::SignedUpAt,
+    user::Column::LastLoginAt,
+    user::Column::SearchFull,
+];
 
 /// The file's columns: the member's IDs, type and status, then the Create a Member fields in
 /// the article's order, then when they signed up and last signed in.
@@ -73,7 +133,7 @@ fn when(ms: i64, tz: &jiff::tz::TimeZone) -> String {
 }
 
 /// The key a row leaves the walk at.
-fn cursor_of(sort: Sort, u: &user::Model) -> Cursor {
+fn cursor_of(sort: Sort, u: &Exported) -> Cursor {
     match sort {
         Sort::SignedUp => Cursor::Time {
             at: u.signed_up_at,
@@ -92,6 +152,8 @@ fn cursor_of(sort: Sort, u: &user::Model) -> Cursor {
 
 /// What the export needs besides the rows: who asks, in which clinics, in which time zone.
 struct Walk {
+    /// Held while the export runs (dropped with the stream, however it ends).
+    _permit: tokio::sync::OwnedSemaphorePermit,
     state: AppState,
     clinic_ids: Vec<i64>,
     clinic_names: HashMap<i64, String>,
@@ -105,7 +167,7 @@ impl Walk {
         &self,
         cursor: Option<&Cursor>,
         plan: super::users_table::Plan,
-    ) -> Result<Vec<user::Model>, AppError> {
+    ) -> Result<Vec<Exported>, AppError> {
         let ascending = self.query.dir == Dir::Asc;
         let mut select = filtered(&self.clinic_ids, &self.query, plan);
         if let Some(c) = cursor {
@@ -116,6 +178,9 @@ impl Walk {
             .order_by(sort_key(self.query.sort, plan), order.clone())
             .order_by(user::Column::Id, order)
             .limit(BATCH)
+            .select_only()
+            .columns(EXPORTED_COLUMNS)
+            .into_model::<Exported>()
             .all(&self.state.db)
             .await?)
     }
@@ -142,7 +207,7 @@ impl Walk {
     /// `rows` as CSV lines.
     fn lines(
         &self,
-        rows: &[user::Model],
+        rows: &[Exported],
         rooms: &HashMap<i64, Vec<String>>,
     ) -> Result<Vec<u8>, AppError> {
         let mut out = csv::Writer::from_writer(Vec::new());
@@ -193,9 +258,10 @@ pub async fn export_csv(
     match start(state, headers, query).await {
         Ok(response) => response,
         Err(err) => {
-            let status = match err {
+            let status = match &err {
                 AppError::Unauthorized => StatusCode::UNAUTHORIZED,
                 AppError::Forbidden => StatusCode::FORBIDDEN,
+                AppError::Validation { field, .. } if field == "origin" => StatusCode::FORBIDDEN,
                 AppError::Validation { .. } | AppError::Invalid { .. } => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
@@ -227,8 +293,16 @@ async fn start(
     headers: &axum::http::HeaderMap,
     query: UsersQuery,
 ) -> Result<Response, AppError> {
-    // An admin only, of their own clinics.
+    // An admin only, of their own clinics, from Frontdesk's own pages.
     let me = admin_of(&state, headers).await?;
+    if crate::auth::guard::started_elsewhere(headers) {
+        return Err(AppError::validation("origin", EXPORT_FROM_FRONTDESK));
+    }
+    let permit = state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Busy)?;
     let parsed = query.parse()?;
     let tz = user::Entity::find_by_id(me.user_id)
         .one(&state.db)
@@ -244,57 +318,55 @@ async fn start(
         .collect();
     let counted = capped_count(&state.db, &me.admin_of, &parsed).await?;
     let plan = plan_for(&parsed, counted);
+    // Audited before the first byte: an export that stops halfway shows too, with the rows
+    // its view matched when it began.
+    let rows = filtered(&me.admin_of, &parsed, plan)
+        .count(&state.db)
+        .await?;
+    audit_export(&state, &me, &describe(&query), rows).await?;
     let walk = Walk {
+        _permit: permit,
         state,
         clinic_ids: me.admin_of.clone(),
         clinic_names,
         query: parsed,
         tz,
     };
-    let view = describe(&query);
-    let actor = me.user_id;
     let head = {
-        let mut w = csv::Writer::from_writer(Vec::new());
+        // A byte-order mark first: spreadsheets then read the file as UTF-8.
+        let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
         w.write_record(HEADER)
             .map_err(|e| AppError::internal(format!("CSV: {e}")))?;
         w.into_inner()
             .map_err(|e| AppError::internal(format!("CSV: {e}")))?
     };
-    let stream =
-        futures::stream::unfold((walk, Step::Head(head), 0u64), move |(walk, step, sent)| {
-            let view = view.clone();
-            async move {
-                let cursor = match step {
-                    Step::Head(head) => {
-                        return Some((Ok(Bytes::from(head)), (walk, Step::From(None), sent)));
-                    }
-                    Step::From(cursor) => cursor,
-                    Step::Done => return None,
-                };
-                match next_lines(&walk, cursor.as_ref(), plan).await {
-                    Ok((0, _, _)) => {
-                        finished(&walk, actor, &view, sent).await;
-                        None
-                    }
-                    Ok((n, last, bytes)) => {
-                        let sent = sent + n;
-                        let step = match last {
-                            Some(last) if n == BATCH => Step::From(Some(last)),
-                            _ => {
-                                finished(&walk, actor, &view, sent).await;
-                                Step::Done
-                            }
-                        };
-                        Some((Ok(Bytes::from(bytes)), (walk, step, sent)))
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, rows = sent, "export stopped");
-                        let stopped = std::io::Error::other("export stopped");
-                        Some((Err(stopped), (walk, Step::Done, sent)))
-                    }
+    let stream = futures::stream::unfold(
+        (walk, Step::Head(head), 0u64),
+        move |(walk, step, sent)| async move {
+            let cursor = match step {
+                Step::Head(head) => {
+                    return Some((Ok(Bytes::from(head)), (walk, Step::From(None), sent)));
+                }
+                Step::From(cursor) => cursor,
+                Step::Done => return None,
+            };
+            match next_lines(&walk, cursor.as_ref(), plan).await {
+                Ok((0, _, _)) => None,
+                Ok((n, last, bytes)) => {
+                    let step = match last {
+                        Some(last) if n == BATCH => Step::From(Some(last)),
+                        _ => Step::Done,
+                    };
+                    Some((Ok(Bytes::from(bytes)), (walk, step, sent + n)))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, rows = sent, "export stopped");
+                    let stopped = std::io::Error::other("export stopped");
+                    Some((Err(stopped), (walk, Step::Done, sent)))
                 }
             }
-        });
+        },
+    );
     // Fused: a body wrapper (compression) may ask once more after the end.
     let mut response = Body::from_stream(futures::StreamExt::fuse(stream)).into_response();
     let headers = response.headers_mut();
@@ -352,25 +424,22 @@ fn describe(q: &UsersQuery) -> String {
     }
 }
 
-/// The export's audit event in each clinic it read: which view, how many rows.
-async fn finished(walk: &Walk, actor: i64, view: &str, rows: u64) {
-    for &clinic_id in &walk.clinic_ids {
-        let changes = [
-            Change::new("View", "", view),
-            Change::new("Rows", "", rows.to_string()),
-        ];
-        if let Err(err) = audit::service::record_clinic(
-            &walk.state.db,
-            clinic_id,
-            actor,
-            Action::Exported,
-            &changes,
-        )
-        .await
-        {
-            tracing::warn!(error = %err, "export's audit event not written");
-        }
+/// The export's audit event in each clinic it reads: which view, how many rows it matched.
+async fn audit_export(
+    state: &AppState,
+    me: &SessionUser,
+    view: &str,
+    rows: u64,
+) -> Result<(), AppError> {
+    let changes = [
+        Change::new("View", "", view),
+        Change::new("Rows", "", rows.to_string()),
+    ];
+    for &clinic_id in &me.admin_of {
+        audit::service::record_clinic(&state.db, clinic_id, me.user_id, Action::Exported, &changes)
+            .await?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
