@@ -14,12 +14,12 @@ use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::users_table::{beyond, capped_count, filtered, plan_for, sort_key};
+use super::users_table::{beyond, capped_count, cursor_at, filtered, in_order, plan_for};
 use crate::audit::{self, Action, Change};
 use crate::auth::session::{self, SessionUser};
 use crate::entities::{clinic, room, user, user_room};
 use crate::error::AppError;
-use crate::members::query::{Cursor, Dir, ParsedQuery, Sort, UsersQuery};
+use crate::members::query::{Cursor, Dir, ParsedQuery, UsersQuery};
 use crate::state::AppState;
 
 /// Rows read and sent at a time.
@@ -132,24 +132,6 @@ fn when(ms: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_default()
 }
 
-/// The key a row leaves the walk at.
-fn cursor_of(sort: Sort, u: &Exported) -> Cursor {
-    match sort {
-        Sort::SignedUp => Cursor::Time {
-            at: u.signed_up_at,
-            id: u.id,
-        },
-        Sort::LastLogin => Cursor::Time {
-            at: u.last_login_at,
-            id: u.id,
-        },
-        Sort::Name => Cursor::Name {
-            name: u.search_full.clone(),
-            id: u.id,
-        },
-    }
-}
-
 /// What the export needs besides the rows: who asks, in which clinics, in which time zone.
 struct Walk {
     /// Held while the export runs (dropped with the stream, however it ends).
@@ -174,9 +156,7 @@ impl Walk {
             select = select.filter(beyond(self.query.sort, c, ascending));
         }
         let order = if ascending { Order::Asc } else { Order::Desc };
-        Ok(select
-            .order_by(sort_key(self.query.sort, plan), order.clone())
-            .order_by(user::Column::Id, order)
+        Ok(in_order(select, self.query.sort, plan, order)
             .limit(BATCH)
             .select_only()
             .columns(EXPORTED_COLUMNS)
@@ -258,16 +238,8 @@ pub async fn export_csv(
     match start(state, headers, query).await {
         Ok(response) => response,
         Err(err) => {
-            let status = match &err {
-                AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-                AppError::Forbidden => StatusCode::FORBIDDEN,
-                AppError::Validation { field, .. } if field == "origin" => StatusCode::FORBIDDEN,
-                AppError::Validation { .. } | AppError::Invalid { .. } => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
-                AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
+            let status =
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, err.to_string()).into_response()
         }
     }
@@ -296,7 +268,7 @@ async fn start(
     // An admin only, of their own clinics, from Frontdesk's own pages.
     let me = admin_of(&state, headers).await?;
     if crate::auth::guard::started_elsewhere(headers) {
-        return Err(AppError::validation("origin", EXPORT_FROM_FRONTDESK));
+        return Ok((StatusCode::FORBIDDEN, EXPORT_FROM_FRONTDESK).into_response());
     }
     let permit = state
         .exports
@@ -399,7 +371,10 @@ async fn next_lines(
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
     let rooms = walk.rooms(&ids).await?;
     let bytes = walk.lines(&rows, &rooms)?;
-    let last = rows.last().map(|u| cursor_of(walk.query.sort, u));
+    let last = rows.last().map(|u| {
+        let sort = walk.query.sort;
+        cursor_at(sort, u.id, u.signed_up_at, u.last_login_at, &u.search_full)
+    });
     Ok((rows.len() as u64, last, bytes))
 }
 

@@ -176,26 +176,50 @@ pub(super) fn sort_column(sort: Sort) -> user::Column {
 }
 
 fn cursor_of(sort: Sort, u: &Listed) -> Cursor {
+    cursor_at(sort, u.id, u.signed_up_at, u.last_login_at, &u.search_full)
+}
+
+/// The key a row with these values leaves a walk in `sort` at: the table's pages' edges,
+/// the export's batches.
+pub(super) fn cursor_at(
+    sort: Sort,
+    id: i64,
+    signed_up_at: i64,
+    last_login_at: i64,
+    search_full: &str,
+) -> Cursor {
     match sort {
         Sort::SignedUp => Cursor::Time {
-            at: u.signed_up_at,
-            id: u.id,
+            at: signed_up_at,
+            id,
         },
         Sort::LastLogin => Cursor::Time {
-            at: u.last_login_at,
-            id: u.id,
+            at: last_login_at,
+            id,
         },
         Sort::Name => Cursor::Name {
-            name: u.search_full.clone(),
-            id: u.id,
+            name: search_full.to_owned(),
+            id,
         },
     }
+}
+
+/// `select` in the view's order: its sort key, then the ID (unique, so every walk is total).
+pub(super) fn in_order(
+    select: Select<user::Entity>,
+    sort: Sort,
+    plan: Plan,
+    order: Order,
+) -> Select<user::Entity> {
+    select
+        .order_by(sort_key(sort, plan), order.clone())
+        .order_by(user::Column::Id, order)
 }
 
 /// The sort key to order by. When other indexes find the matches, the key is wrapped
 /// (`+ 0`, `|| ''`) so the planner cannot choose to walk the sort index instead: with a
 /// LIMIT it likes to avoid the sort, and would then test every row of the clinic.
-pub(super) fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
+fn sort_key(sort: Sort, plan: Plan) -> SimpleExpr {
     let col = sort_column(sort);
     if plan == Plan::SortIndex {
         return Expr::col(col);
@@ -277,9 +301,7 @@ pub async fn list(
     } else {
         Order::Desc
     };
-    select = select
-        .order_by(sort_key(query.sort, plan), order.clone())
-        .order_by(user::Column::Id, order);
+    select = in_order(select, query.sort, plan, order);
     let size = u64::from(query.size);
     let mut users = select
         .select_only()

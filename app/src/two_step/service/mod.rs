@@ -170,6 +170,19 @@ pub(super) async fn own_password(
     }
 }
 
+/// After a factor's removal: when none is left, the rest of two-step sign-in goes too
+/// (recovery codes, half-done sign-ins). Whether none was left.
+pub(super) async fn forget_if_none_left(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<bool, AppError> {
+    let none_left = !is_on(db, user_id).await?;
+    if none_left {
+        forget(db, user_id).await?;
+    }
+    Ok(none_left)
+}
+
 /// Everything of account `user_id`'s two-step sign-in.
 pub(super) async fn forget(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
     two_step::Entity::delete_by_id(user_id).exec(db).await?;

@@ -12,7 +12,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::{Mail, account, changed, forget, lock_account, own_password, row};
+use super::{Mail, account, changed, forget_if_none_left, lock_account, own_password, row};
 use crate::audit::Change;
 use crate::auth::session::SessionUser;
 use crate::db::now_ms;
@@ -288,10 +288,7 @@ pub async fn remove_passkey(
     if gone.rows_affected != 1 {
         return Err(AppError::validation("passkey", words::PICK_PASSKEY));
     }
-    let last = !super::is_on(&txn, u.id).await?;
-    if last {
-        forget(&txn, u.id).await?;
-    }
+    let last = forget_if_none_left(&txn, u.id).await?;
     let change = Change::new("Passkey", key.name, "Removed");
     changed(&txn, &c, &u, u.id, change, Mail::PasskeyRemoved { last }).await?;
     txn.commit().await?;

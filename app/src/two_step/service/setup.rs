@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::codes::{factor_added, make_codes};
 use super::{
-    APP_SECRET, CODES, Mail, account, changed, check_code, forget, has_passkey, is_on,
+    APP_SECRET, CODES, Mail, account, changed, check_code, forget_if_none_left, is_on,
     lock_account, own_password, pending_of, row, totp,
 };
 use crate::audit::Change;
@@ -237,10 +237,7 @@ pub async fn turn_off_app(
             message: words::APP_NOT_ON.to_owned(),
         });
     }
-    let last = !has_passkey(&txn, u.id).await?;
-    if last {
-        forget(&txn, u.id).await?;
-    }
+    let last = forget_if_none_left(&txn, u.id).await?;
     let change = Change::new("Authenticator app", "On", "Off");
     changed(&txn, &c, &u, u.id, change, Mail::AppRemoved { last }).await?;
     txn.commit().await?;
