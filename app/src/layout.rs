@@ -9,7 +9,7 @@ use crate::audit::AuditLogPage;
 use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
 use crate::bundle::BundleScript;
 use crate::clinics::SettingsPage;
-use crate::members::UsersPage;
+use crate::members::{BulkActionPage, UsersPage};
 use crate::patients::{
     AccountPage, ConfirmEmailPage, GuestEntryPage, RoomPage, SignUpPage, WaitingRoomPage,
 };
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/bulk/:id") view=BulkActionPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rooms") view=RoomsPage ssr=SsrMode::Async/>

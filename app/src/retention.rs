@@ -22,6 +22,8 @@ pub struct Forgotten {
     pub guests: usize,
     /// Waits ended because the patient's page fell silent (a closed tab).
     pub silent_waits: u64,
+    /// Bulk actions never confirmed, or done long ago, with their lists of members.
+    pub bulk_actions: u64,
 }
 
 impl Forgotten {
@@ -59,6 +61,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
     let brakes = crate::auth::brakes::sweep(db).await?;
     let silent_waits = crate::visits::service::end_silent_waits(db, now).await?;
     let guests = forget_ended_guests(db, now).await?;
+    let bulk_actions = crate::members::server::bulk::forget_old(db, now).await?;
     Ok(Forgotten {
         accounts,
         sessions,
@@ -68,6 +71,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
         brakes,
         guests,
         silent_waits,
+        bulk_actions,
     })
 }
 

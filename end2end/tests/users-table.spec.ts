@@ -36,7 +36,7 @@ function csvRecords(text: string): string[][] {
 }
 
 async function firstUserCell(users: UsersPage) {
-  return users.rows().first().getByRole("cell").nth(1).innerText();
+  return users.rows().first().getByRole("cell").nth(2).innerText();
 }
 
 test.describe("with JavaScript", () => {

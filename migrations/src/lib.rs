@@ -18,6 +18,7 @@ mod m20261204_000008_links_expire_and_shared_brakes;
 mod m20261204_000009_visits_seen_by_providers;
 mod m20261204_000010_two_step_sign_in;
 mod m20261205_000011_passkeys;
+mod m20261206_000012_bulk_actions;
 #[cfg(test)]
 mod testing;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_visits_seen_by_providers::Migration),
             Box::new(m20261204_000010_two_step_sign_in::Migration),
             Box::new(m20261205_000011_passkeys::Migration),
+            Box::new(m20261206_000012_bulk_actions::Migration),
         ]
     }
 }

@@ -127,13 +127,21 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The members "Export selected" names (`ids=1,2,3`), besides the view.
+#[derive(serde::Deserialize)]
+struct ExportPicked {
+    #[serde(default)]
+    ids: String,
+}
+
 /// Export CSV of the users page's view (its query string), streamed.
 async fn export_users(
     axum::extract::State(app): axum::extract::State<AppState>,
     headers: axum::http::HeaderMap,
     axum::extract::Query(query): axum::extract::Query<app::members::query::UsersQuery>,
+    axum::extract::Query(picked): axum::extract::Query<ExportPicked>,
 ) -> axum::response::Response {
-    app::members::server::export::export_csv(app, &headers, query).await
+    app::members::server::export::export_csv(app, &headers, query, &picked.ids).await
 }
 
 /// The whole HTTP application: pages, server functions, static files.
@@ -203,11 +211,13 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Starts the background work every server runs: the mail outbox worker and, once a
 /// minute, forgetting what has expired (accounts past their pending-delete grace period,
 /// dead sessions, links and sign-ups, undelivered dead mail, idle brakes, and files of mail
-/// that is gone). Both are safe with several servers on one database.
+/// that is gone) and taking up bulk actions whose server stopped. All are safe with
+/// several servers on one database.
 pub fn start_background(
     db: DatabaseConnection,
     mailer: Mailer,
     production: bool,
+    public_url: String,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     check_mailer(&mailer, production)?;
     let outbox = tokio::spawn(outbox::run_forever(
@@ -218,6 +228,11 @@ pub fn start_background(
     let purge = tokio::spawn(async move {
         loop {
             forget_expired(&db, &mailer).await;
+            match app::members::server::bulk_work::resume_abandoned(&db, &public_url).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(actions = n, "bulk actions taken up again"),
+                Err(err) => tracing::warn!(error = %err, "taking up bulk actions failed"),
+            }
             tokio::time::sleep(PURGE_EVERY).await;
         }
     });
@@ -237,6 +252,7 @@ pub async fn forget_expired(db: &DatabaseConnection, mailer: &Mailer) {
             brakes = f.brakes,
             guests = f.guests,
             silent_waits = f.silent_waits,
+            bulk_actions = f.bulk_actions,
             "expired records forgotten"
         ),
         Err(err) => tracing::warn!(error = %err, "forgetting expired records failed"),

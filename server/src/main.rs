@@ -257,7 +257,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.mail_dir
         );
     }
-    let _background = server::start_background(db.clone(), mailer, settings.secure_cookies())?;
+    let _background = server::start_background(
+        db.clone(),
+        mailer,
+        settings.secure_cookies(),
+        settings.public_url(),
+    )?;
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
     let queues = state.queues.clone();

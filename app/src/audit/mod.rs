@@ -29,10 +29,12 @@ pub enum Action {
     TwoStepChanged,
     /// The users page's view downloaded as CSV.
     Exported,
+    /// An action on many members confirmed (each member's change is an event of its own).
+    BulkAction,
 }
 
 impl Action {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -47,6 +49,7 @@ impl Action {
         Self::RoomChanged,
         Self::TwoStepChanged,
         Self::Exported,
+        Self::BulkAction,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Action {
             Self::RoomChanged => "room_changed",
             Self::TwoStepChanged => "two_step_changed",
             Self::Exported => "exported",
+            Self::BulkAction => "bulk_action",
         }
     }
 
@@ -88,9 +92,13 @@ impl Action {
             Self::RoomChanged => "Room changed",
             Self::TwoStepChanged => "Two-step sign-in changed",
             Self::Exported => "Users exported",
+            Self::BulkAction => "Bulk action",
         }
     }
 }
+
+/// The field of a change that names the bulk action it was part of ("#12").
+pub const BULK_ACTION_FIELD: &str = "Bulk action";
 
 /// One changed field: its label, the old and the new value (masked where sensitive).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

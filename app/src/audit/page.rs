@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::location::Url;
 
-use super::{Action, AuditQuery, AuditRow, list_audit};
+use super::{Action, AuditQuery, AuditRow, BULK_ACTION_FIELD, list_audit};
 use crate::admin_frame::AdminLayout;
 
 fn audit_url(query: &AuditQuery) -> String {
@@ -123,12 +123,20 @@ pub fn AuditTable(rows: Vec<AuditRow>, show_member: bool) -> impl IntoView {
                         <td>
                             <ul class="changes">
                                 {row.changes.into_iter().map(|c| {
+                                    // A bulk action's number opens its progress and result.
+                                    if c.field == BULK_ACTION_FIELD
+                                        && let Some(n) = c.to.strip_prefix('#')
+                                        && n.parse::<i64>().is_ok()
+                                    {
+                                        let href = format!("/admin/bulk/{n}");
+                                        return view! { <li>{format!("{}: ", c.field)}<a href=href>{c.to.clone()}</a></li> }.into_any();
+                                    }
                                     let text = match (c.from.is_empty(), c.to.is_empty()) {
                                         (true, _) => format!("{}: {}", c.field, c.to),
                                         (false, true) => format!("{}: {} → (empty)", c.field, c.from),
                                         (false, false) => format!("{}: {} → {}", c.field, c.from, c.to),
                                     };
-                                    view! { <li>{text}</li> }
+                                    view! { <li>{text}</li> }.into_any()
                                 }).collect_view()}
                             </ul>
                         </td>

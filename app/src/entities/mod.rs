@@ -5,6 +5,8 @@
 
 pub mod audit_event;
 pub mod brake;
+pub mod bulk_action;
+pub mod bulk_action_item;
 pub mod clinic;
 pub mod clinic_admin;
 pub mod mail_outbox;

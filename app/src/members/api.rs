@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use super::bulk::{BulkPrepared, BulkProgress, BulkScope};
 use super::types::FormOptions;
 use super::types::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::{MemberPage, RoomOption, UsersQuery};
@@ -201,4 +202,33 @@ pub async fn delete_member(id: i64, confirm_username: String) -> Result<(), AppE
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::server::lifecycle::delete(&state.db, &admin, id, &confirm_username).await
+}
+
+/// Counts the members an action on many would change (the members picked on the page, or
+/// every member of a view) and keeps it for the admin's confirmation.
+#[server(endpoint = "members/bulk/prepare", input = Json)]
+pub async fn prepare_bulk(
+    kind: String,
+    room_id: Option<i64>,
+    scope: BulkScope,
+) -> Result<BulkPrepared, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::bulk::prepare(&state.db, &admin, &kind, room_id, scope).await
+}
+
+/// Starts the admin's counted action in the background; answers its ID.
+#[server(endpoint = "members/bulk/confirm")]
+pub async fn confirm_bulk(id: i64) -> Result<i64, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::bulk::confirm(&state, &admin, id).await
+}
+
+/// Where the admin's action on many members stands.
+#[server(endpoint = "members/bulk/progress")]
+pub async fn load_bulk_progress(id: i64) -> Result<BulkProgress, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::bulk::progress(&state.db, &admin, id).await
 }

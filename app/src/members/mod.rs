@@ -6,6 +6,9 @@
 //! as the server renders it) is in [`server`].
 
 mod api;
+pub mod bulk;
+mod bulk_bar;
+mod bulk_page;
 mod create_dialog;
 mod detail_dialog;
 mod detail_shared;
@@ -19,6 +22,7 @@ pub mod types;
 mod users_page;
 
 pub use api::*;
+pub use bulk_page::BulkActionPage;
 pub use query::{ParsedQuery, UsersQuery};
 pub use users_page::*;
 

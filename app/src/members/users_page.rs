@@ -9,6 +9,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
+use super::bulk_bar::{BulkBar, Selection};
 use super::create_dialog::CreateMemberDialog;
 use super::detail_dialog::{MemberDetailDialog, Tab};
 use super::lifecycle_dialogs::{DeleteDialog, SetPasswordDialog};
@@ -232,11 +233,14 @@ pub fn UsersPage() -> impl IntoView {
     // Each new count ("12 users") is said politely as the table changes. Set by an effect,
     // so the server's render and hydration agree on an empty region.
     let count_said = RwSignal::new(String::new());
+    // A new table has nothing ticked: the selection starts again with it.
+    let selection = Selection::new();
     Effect::new(move |_| {
-        if let Some(Ok(html)) = page.get()
-            && let Some(count) = count_in(&html)
-        {
-            count_said.set(count);
+        if let Some(Ok(html)) = page.get() {
+            selection.clear();
+            if let Some(count) = count_in(&html) {
+                count_said.set(count);
+            }
         }
     });
     // The pending flag matters only in the browser; on the server, Transition's pending
@@ -298,7 +302,8 @@ pub fn UsersPage() -> impl IntoView {
             // render and hydration.
             <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
             <p class="visually-hidden" role="status" id="users-count-said">{move || count_said.get()}</p>
-            {table}
+            <BulkBar selection view_query rooms/>
+            <div class="table-area" on:change=move |ev| selection.on_change(ev)>{table}</div>
             <OpenDialog modal tab view_query notice refresh/>
         </AdminLayout>
     }

@@ -5,6 +5,7 @@ mod answers;
 mod auth;
 mod authz;
 mod brakes;
+mod bulk;
 mod concurrency;
 mod create_admin;
 mod database;

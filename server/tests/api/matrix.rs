@@ -61,6 +61,27 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     .await
     .as_i64()
     .expect("created");
+    // A member of their own for the bulk actions (no other call's version moves), and an
+    // action counted for them to confirm and read: reactivating an active member, whose
+    // background work changes nothing that a later call's check could see move.
+    let bulk_member = json(
+        app.create_member(&admin_a, new_member(1, jessica, "bulk.matrix@example.com"))
+            .await,
+    )
+    .await
+    .as_i64()
+    .expect("created");
+    let bulk_action = json(
+        app.call_json(
+            &admin_a,
+            "members/bulk/prepare",
+            json!({"kind": "reactivate", "room_id": null, "scope": {"Picked": [bulk_member]}}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .expect("prepared");
     // Live links for the public functions that take one: a reset link (one to read, one to
     // use) and a sign-up waiting for its confirmation (the outbox holds its message: this
     // app runs no worker).
@@ -261,6 +282,23 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         form(&id(JANE_ID)),
     );
     add("/api/members/send_reset", Who::Admin, form(&id(JANE_ID)));
+    add(
+        "/api/members/bulk/prepare",
+        Who::Admin,
+        Body::Json(
+            json!({"kind": "reactivate", "room_id": null, "scope": {"Picked": [bulk_member]}}),
+        ),
+    );
+    add(
+        "/api/members/bulk/confirm",
+        Who::Admin,
+        form(&id(bulk_action)),
+    );
+    add(
+        "/api/members/bulk/progress",
+        Who::Admin,
+        form(&id(bulk_action)),
+    );
     add(
         "/api/members/create",
         Who::Admin,

@@ -158,7 +158,7 @@ async fn a_served_process_runs_the_outbox_and_the_once_a_minute_purge_by_itself(
     let smtp = SmtpServer::start().await;
     let mailer = app::mail::mailer::Mailer::smtp(&smtp.url(), "F <f@x.test>").unwrap();
 
-    let background = server::start_background(app.db.clone(), mailer, false).unwrap();
+    let background = server::start_background(app.db.clone(), mailer, false, app.url("")).unwrap();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

@@ -140,6 +140,8 @@ struct Walk {
     clinic_ids: Vec<i64>,
     clinic_names: HashMap<i64, String>,
     query: ParsedQuery,
+    /// The members picked on the page ("Export selected"), when not the whole view.
+    only: Option<Vec<i64>>,
     tz: jiff::tz::TimeZone,
 }
 
@@ -151,7 +153,7 @@ impl Walk {
         plan: super::users_table::Plan,
     ) -> Result<Vec<Exported>, AppError> {
         let ascending = self.query.dir == Dir::Asc;
-        let mut select = filtered(&self.clinic_ids, &self.query, plan);
+        let mut select = picked(filtered(&self.clinic_ids, &self.query, plan), &self.only);
         if let Some(c) = cursor {
             select = select.filter(beyond(self.query.sort, c, ascending));
         }
@@ -229,13 +231,43 @@ impl Walk {
     }
 }
 
-/// The export of `query` for the session in `headers`: a CSV download, or the refusal.
+/// `select` narrowed to the members picked, if any.
+fn picked(
+    select: sea_orm::Select<user::Entity>,
+    only: &Option<Vec<i64>>,
+) -> sea_orm::Select<user::Entity> {
+    match only {
+        Some(ids) => select.filter(user::Column::Id.is_in(ids.clone())),
+        None => select,
+    }
+}
+
+/// The members `ids` names ("21408246,21408247"): none for the whole view, at most a
+/// page's.
+fn picked_ids(ids: &str) -> Result<Option<Vec<i64>>, AppError> {
+    if ids.trim().is_empty() {
+        return Ok(None);
+    }
+    let refuse = || AppError::validation("ids", "Select the members of one page at most.");
+    let ids: Vec<i64> = ids
+        .split(',')
+        .map(|id| id.trim().parse().map_err(|_| refuse()))
+        .collect::<Result<_, _>>()?;
+    if ids.len() > crate::members::bulk::MAX_PICKED {
+        return Err(refuse());
+    }
+    Ok(Some(ids))
+}
+
+/// The export of `query` (only the members `ids` names, if any) for the session in
+/// `headers`: a CSV download, or the refusal.
 pub async fn export_csv(
     state: AppState,
     headers: &axum::http::HeaderMap,
     query: UsersQuery,
+    ids: &str,
 ) -> Response {
-    match start(state, headers, query).await {
+    match start(state, headers, query, ids).await {
         Ok(response) => response,
         Err(err) => {
             let status =
@@ -264,6 +296,7 @@ async fn start(
     state: AppState,
     headers: &axum::http::HeaderMap,
     query: UsersQuery,
+    ids: &str,
 ) -> Result<Response, AppError> {
     // An admin only, of their own clinics, from Frontdesk's own pages.
     let me = admin_of(&state, headers).await?;
@@ -276,6 +309,7 @@ async fn start(
         .try_acquire_owned()
         .map_err(|_| AppError::Busy)?;
     let parsed = query.parse()?;
+    let only = picked_ids(ids)?;
     let tz = user::Entity::find_by_id(me.user_id)
         .one(&state.db)
         .await?
@@ -292,16 +326,21 @@ async fn start(
     let plan = plan_for(&parsed, counted);
     // Audited before the first byte: an export that stops halfway shows too, with the rows
     // its view matched when it began.
-    let rows = filtered(&me.admin_of, &parsed, plan)
+    let rows = picked(filtered(&me.admin_of, &parsed, plan), &only)
         .count(&state.db)
         .await?;
-    audit_export(&state, &me, &describe(&query), rows).await?;
+    let view = match &only {
+        Some(ids) => format!("{} selected of {}", ids.len(), describe(&query)),
+        None => describe(&query),
+    };
+    audit_export(&state, &me, &view, rows).await?;
     let walk = Walk {
         _permit: permit,
         state,
         clinic_ids: me.admin_of.clone(),
         clinic_names,
         query: parsed,
+        only,
         tz,
     };
     let head = {
@@ -379,7 +418,7 @@ async fn next_lines(
 }
 
 /// The view as the audit trail names it.
-fn describe(q: &UsersQuery) -> String {
+pub(super) fn describe(q: &UsersQuery) -> String {
     let mut parts = Vec::new();
     let mut add = |name: &str, value: &str| {
         if !value.is_empty() {

@@ -2,6 +2,8 @@
 //! opening and saving, the account lifecycle, the users table's queries, the pages the
 //! server remembers, and the table as the server renders it.
 
+pub mod bulk;
+pub mod bulk_work;
 pub mod create;
 pub mod edit;
 pub mod export;

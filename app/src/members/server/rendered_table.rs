@@ -61,6 +61,11 @@ fn MembersTable(page: MemberPage, query: UsersQuery) -> impl IntoView {
             <caption class="visually-hidden">"Users"</caption>
             <thead>
                 <tr>
+                    <th scope="col" class="pick">
+                        <span class="visually-hidden">"Select"</span>
+                        <input type="checkbox" id="pick-page" autocomplete="off"
+                            aria-label="Select every user on this page"/>
+                    </th>
                     <th scope="col">"Last login"</th>
                     <th scope="col">"User"</th>
                     <th scope="col">"Room"</th>
@@ -119,6 +124,10 @@ fn MemberRowView(
         .collect_view();
     view! {
         <tr>
+            <td class="pick">
+                <input type="checkbox" class="pick-member" value=row.id.to_string()
+                    autocomplete="off" aria-label=format!("Select {name}")/>
+            </td>
             <td>
                 <span class="line">{last_login}</span>
                 <span class="line">"Sign up: "{row.signed_up.clone()}</span>

@@ -1,0 +1,570 @@
+//! The background work of a confirmed bulk action: the view's members listed (an action on
+//! every member of a view), then the members worked through in batches, each batch one
+//! transaction that changes its members, audits each change, records each member's outcome
+//! and moves the action's counters. A server stopped halfway leaves whole batches done or
+//! not; whichever server next holds the action's lease goes on after the last batch done, so
+//! no member is changed twice.
+//!
+//! A member is changed only when their version is still the one selected (else reported as
+//! changed by someone else), in one of the actor's clinics today (else gone), and when the
+//! action is allowed on them (else refused, with why).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::bulk::{states, view_of};
+use super::users_table::{filtered, plan_for};
+use crate::accounts::{Status, UserType};
+use crate::audit::{Action, Change};
+use crate::auth::tokens::Purpose;
+use crate::db::now_ms;
+use crate::entities::{
+    audit_event, bulk_action, bulk_action_item, clinic, clinic_admin, mail_outbox, password_token,
+    room, session, user, user_room,
+};
+use crate::error::AppError;
+use crate::members::bulk::{BulkKind, outcome};
+
+/// Members changed in one transaction.
+const BATCH: u64 = 200;
+/// Members of a view listed in one transaction.
+const LIST_CHUNK: u64 = 2_000;
+/// How long a server holds an action it works on without renewing its lease.
+const LEASE_MS: i64 = 30_000;
+/// The pause between batches, so other writers (sign-ins, saves) are not kept waiting.
+const BREATHE: Duration = Duration::from_millis(5);
+const DAY_MS: i64 = 86_400_000;
+
+/// Works on action `id` in the background of this server.
+pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
+    tokio::spawn(async move {
+        if let Err(err) = run(&db, &public_url, id).await {
+            tracing::warn!(bulk_action = id, error = %err, "bulk action paused");
+        }
+    });
+}
+
+/// Takes up the actions no server is working on (their server stopped); returns how many.
+pub async fn resume_abandoned(
+    db: &DatabaseConnection,
+    public_url: &str,
+) -> Result<usize, AppError> {
+    let ids: Vec<i64> = bulk_action::Entity::find()
+        .select_only()
+        .column(bulk_action::Column::Id)
+        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
+        .filter(
+            Condition::any()
+                .add(bulk_action::Column::LeaseUntil.is_null())
+                .add(bulk_action::Column::LeaseUntil.lt(now_ms())),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    for &id in &ids {
+        start(db.clone(), public_url.to_owned(), id);
+    }
+    Ok(ids.len())
+}
+
+/// Works on action `id` until it is done, or another server holds it.
+pub async fn run(db: &DatabaseConnection, public_url: &str, id: i64) -> Result<(), AppError> {
+    let runner = format!("{:016x}", rand::random::<u64>());
+    while step(db, public_url, id, &runner).await? {
+        tokio::time::sleep(BREATHE).await;
+    }
+    Ok(())
+}
+
+/// One transaction of work on action `id` under `runner`'s lease; whether more remains.
+async fn step(
+    db: &DatabaseConnection,
+    public_url: &str,
+    id: i64,
+    runner: &str,
+) -> Result<bool, AppError> {
+    let txn = crate::db::write_txn(db).await?;
+    let now = now_ms();
+    let claimed = bulk_action::Entity::update_many()
+        .col_expr(bulk_action::Column::Runner, Expr::val(runner))
+        .col_expr(bulk_action::Column::LeaseUntil, Expr::val(now + LEASE_MS))
+        .filter(bulk_action::Column::Id.eq(id))
+        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
+        .filter(
+            Condition::any()
+                .add(bulk_action::Column::Runner.is_null())
+                .add(bulk_action::Column::Runner.eq(runner))
+                .add(bulk_action::Column::LeaseUntil.lt(now)),
+        )
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
+    let action = bulk_action::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let more = if action.state == states::SELECTING {
+        list_chunk(&txn, &action).await?
+    } else {
+        work_batch(&txn, public_url, &action).await?
+    };
+    txn.commit().await?;
+    Ok(more)
+}
+
+/// The clinics `actor` administers today.
+async fn actor_clinics(db: &impl ConnectionTrait, actor: i64) -> Result<Vec<i64>, AppError> {
+    Ok(clinic_admin::Entity::find()
+        .select_only()
+        .column(clinic_admin::Column::ClinicId)
+        .filter(clinic_admin::Column::UserId.eq(actor))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Lists the next members of the action's view, with their versions; whether more remain.
+async fn list_chunk(
+    txn: &impl ConnectionTrait,
+    action: &bulk_action::Model,
+) -> Result<bool, AppError> {
+    let query = view_of(action)?.unwrap_or_default();
+    let parsed = query.parse()?;
+    let clinics = actor_clinics(txn, action.actor_user_id).await?;
+    let plan = plan_for(&parsed, u64::try_from(action.total).unwrap_or(0));
+    let rows: Vec<(i64, i32)> = filtered(&clinics, &parsed, plan)
+        .filter(user::Column::Id.gt(action.done_through))
+        .order_by_asc(user::Column::Id)
+        .limit(LIST_CHUNK)
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Version)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let last = rows.last().map(|(id, _)| *id);
+    let full = rows.len() as u64 == LIST_CHUNK;
+    if !rows.is_empty() {
+        bulk_action_item::Entity::insert_many(rows.into_iter().map(|(user_id, version)| {
+            bulk_action_item::ActiveModel {
+                bulk_action_id: Set(action.id),
+                user_id: Set(user_id),
+                version: Set(version),
+                outcome: Set(None),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    let update = bulk_action::Entity::update_many().filter(bulk_action::Column::Id.eq(action.id));
+    if full {
+        update
+            .col_expr(
+                bulk_action::Column::DoneThrough,
+                Expr::val(last.unwrap_or(0)),
+            )
+            .exec(txn)
+            .await?;
+        return Ok(true);
+    }
+    // Listed: the action is on exactly these members.
+    let total = bulk_action_item::Entity::find()
+        .filter(bulk_action_item::Column::BulkActionId.eq(action.id))
+        .count(txn)
+        .await?;
+    // The view's query is not needed any more (its search may name someone).
+    update
+        .col_expr(
+            bulk_action::Column::ViewQuery,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(bulk_action::Column::DoneThrough, Expr::val(0_i64))
+        .col_expr(bulk_action::Column::Total, Expr::val(total as i64))
+        .col_expr(bulk_action::Column::State, Expr::val(states::RUNNING))
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+/// What a batch found its members to be.
+struct Sorted<'a> {
+    changed: Vec<&'a user::Model>,
+    outcomes: HashMap<&'static str, Vec<i64>>,
+}
+
+/// Changes the next batch of the action's members; whether more remain.
+async fn work_batch(
+    txn: &impl ConnectionTrait,
+    public_url: &str,
+    action: &bulk_action::Model,
+) -> Result<bool, AppError> {
+    let kind = BulkKind::from_key(&action.kind)
+        .ok_or_else(|| AppError::internal(format!("bulk action kind {}", action.kind)))?;
+    let items = bulk_action_item::Entity::find()
+        .filter(bulk_action_item::Column::BulkActionId.eq(action.id))
+        .filter(bulk_action_item::Column::UserId.gt(action.done_through))
+        .order_by_asc(bulk_action_item::Column::UserId)
+        .limit(BATCH)
+        .all(txn)
+        .await?;
+    let Some(last) = items.last().map(|i| i.user_id) else {
+        finish(txn, action.id).await?;
+        return Ok(false);
+    };
+    let ids: Vec<i64> = items.iter().map(|i| i.user_id).collect();
+    let clinics = actor_clinics(txn, action.actor_user_id).await?;
+    // Locked (Postgres) until the batch commits: no save lands between the version check
+    // and the change. SQLite's write transaction holds the database already.
+    let members: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.clone()))
+        .filter(user::Column::ClinicId.is_in(clinics))
+        .lock_exclusive()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let room = match action.room_id {
+        Some(room_id) if kind.needs_room() => room::Entity::find_by_id(room_id).one(txn).await?,
+        _ => None,
+    };
+    let rooms_of = rooms_of(txn, &ids).await?;
+    let sorted = sort(kind, action, &items, &members, room.as_ref(), &rooms_of);
+    apply(
+        txn,
+        public_url,
+        kind,
+        action,
+        room.as_ref(),
+        &sorted.changed,
+    )
+    .await?;
+    let mut counts = HashMap::new();
+    for (what, ids) in &sorted.outcomes {
+        bulk_action_item::Entity::update_many()
+            .col_expr(bulk_action_item::Column::Outcome, Expr::val(*what))
+            .filter(bulk_action_item::Column::BulkActionId.eq(action.id))
+            .filter(bulk_action_item::Column::UserId.is_in(ids.clone()))
+            .exec(txn)
+            .await?;
+        let key = if what.starts_with("refused:") {
+            "refused"
+        } else {
+            what
+        };
+        *counts.entry(key).or_insert(0_i64) += ids.len() as i64;
+    }
+    let add = |col: bulk_action::Column, key: &str| {
+        (
+            col,
+            Expr::col(col).add(counts.get(key).copied().unwrap_or(0)),
+        )
+    };
+    let mut update = bulk_action::Entity::update_many()
+        .col_expr(bulk_action::Column::DoneThrough, Expr::val(last))
+        .col_expr(
+            bulk_action::Column::Done,
+            Expr::col(bulk_action::Column::Done).add(items.len() as i64),
+        );
+    for (col, expr) in [
+        add(bulk_action::Column::Changed, outcome::CHANGED),
+        add(bulk_action::Column::Unchanged, outcome::UNCHANGED),
+        add(bulk_action::Column::Conflicts, outcome::CONFLICT),
+        add(bulk_action::Column::Refused, "refused"),
+        add(bulk_action::Column::Gone, outcome::GONE),
+    ] {
+        update = update.col_expr(col, expr);
+    }
+    update
+        .filter(bulk_action::Column::Id.eq(action.id))
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+/// The rooms of each of `ids`.
+async fn rooms_of(
+    txn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, HashSet<i64>>, AppError> {
+    let pairs: Vec<(i64, i64)> = user_room::Entity::find()
+        .select_only()
+        .column(user_room::Column::UserId)
+        .column(user_room::Column::RoomId)
+        .filter(user_room::Column::UserId.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut rooms: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for (user_id, room_id) in pairs {
+        rooms.entry(user_id).or_default().insert(room_id);
+    }
+    Ok(rooms)
+}
+
+/// What the action does to each item's member: change them, or why not.
+fn sort<'a>(
+    kind: BulkKind,
+    action: &bulk_action::Model,
+    items: &[bulk_action_item::Model],
+    members: &'a HashMap<i64, user::Model>,
+    room: Option<&room::Model>,
+    rooms_of: &HashMap<i64, HashSet<i64>>,
+) -> Sorted<'a> {
+    let mut sorted = Sorted {
+        changed: Vec::new(),
+        outcomes: HashMap::new(),
+    };
+    for item in items {
+        let what = match members.get(&item.user_id) {
+            None => outcome::GONE,
+            Some(u) if u.version != item.version => outcome::CONFLICT,
+            Some(u) => {
+                let in_room = room.is_some_and(|r| {
+                    rooms_of
+                        .get(&u.id)
+                        .is_some_and(|rooms| rooms.contains(&r.id))
+                });
+                let status_to = |s: Status| {
+                    if u.id == action.actor_user_id && s != Status::Active {
+                        outcome::OWN_ACCOUNT
+                    } else if u.status == s {
+                        outcome::UNCHANGED
+                    } else {
+                        outcome::CHANGED
+                    }
+                };
+                match kind {
+                    BulkKind::Suspend => status_to(Status::Suspended),
+                    BulkKind::PendingDelete => status_to(Status::PendingDelete),
+                    BulkKind::Reactivate => status_to(Status::Active),
+                    BulkKind::SendReset if u.user_type == UserType::Guest => outcome::NO_LOGIN,
+                    BulkKind::SendReset => outcome::CHANGED,
+                    BulkKind::AddRoom => match room {
+                        Some(r) if r.clinic_id != u.clinic_id => outcome::NOT_THEIR_CLINIC,
+                        Some(_) if in_room => outcome::UNCHANGED,
+                        Some(_) => outcome::CHANGED,
+                        None => outcome::GONE,
+                    },
+                    BulkKind::RemoveRoom => {
+                        let rooms = rooms_of.get(&u.id).map_or(0, HashSet::len);
+                        match room {
+                            Some(_) if !in_room => outcome::UNCHANGED,
+                            Some(_) if rooms <= 1 => outcome::LAST_ROOM,
+                            Some(_) => outcome::CHANGED,
+                            None => outcome::GONE,
+                        }
+                    }
+                }
+            }
+        };
+        if what == outcome::CHANGED
+            && let Some(u) = members.get(&item.user_id)
+        {
+            sorted.changed.push(u);
+        }
+        sorted.outcomes.entry(what).or_default().push(item.user_id);
+    }
+    sorted
+}
+
+/// Makes the action's change to `members`, each audited as if an admin had made it alone.
+async fn apply(
+    txn: &impl ConnectionTrait,
+    public_url: &str,
+    kind: BulkKind,
+    action: &bulk_action::Model,
+    room: Option<&room::Model>,
+    members: &[&user::Model],
+) -> Result<(), AppError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
+    let now = now_ms();
+    let reference = Change::new(
+        crate::audit::BULK_ACTION_FIELD,
+        "",
+        format!("#{}", action.id),
+    );
+    let (audit_action, changes): (Action, Vec<Vec<Change>>) = match kind {
+        BulkKind::Suspend | BulkKind::PendingDelete | BulkKind::Reactivate => {
+            let to = match kind {
+                BulkKind::Suspend => Status::Suspended,
+                BulkKind::PendingDelete => Status::PendingDelete,
+                _ => Status::Active,
+            };
+            set_status(txn, members, to, now).await?;
+            let changes = members
+                .iter()
+                .map(|u| vec![Change::new("Status", u.status.label(), to.label())])
+                .collect();
+            (Action::StatusChanged, changes)
+        }
+        BulkKind::SendReset => {
+            let names = clinic_names(txn, members).await?;
+            for u in members {
+                let clinic = names.get(&u.clinic_id).map_or("", String::as_str);
+                crate::auth::links::queue_link(txn, public_url, clinic, u, Purpose::AdminReset)
+                    .await?;
+            }
+            let sent = vec![Change::new("Reset email", "", "sent")];
+            (Action::ResetSent, vec![sent; members.len()])
+        }
+        BulkKind::AddRoom | BulkKind::RemoveRoom => {
+            let room = room.ok_or(AppError::NotFound)?;
+            if kind == BulkKind::AddRoom {
+                user_room::Entity::insert_many(ids.iter().map(|&user_id| user_room::ActiveModel {
+                    user_id: Set(user_id),
+                    room_id: Set(room.id),
+                    assigned_at: Set(now),
+                }))
+                .exec(txn)
+                .await?;
+            } else {
+                user_room::Entity::delete_many()
+                    .filter(user_room::Column::RoomId.eq(room.id))
+                    .filter(user_room::Column::UserId.is_in(ids.clone()))
+                    .exec(txn)
+                    .await?;
+            }
+            next_versions(txn, &ids, now).await?;
+            let change = if kind == BulkKind::AddRoom {
+                Change::new("Rooms added", "", room.name.clone())
+            } else {
+                Change::new("Rooms removed", room.name.clone(), "")
+            };
+            (Action::RoomsChanged, vec![vec![change]; members.len()])
+        }
+    };
+    let events = members.iter().zip(changes).map(|(u, mut changes)| {
+        changes.push(reference.clone());
+        let changes = serde_json::to_string(&changes).unwrap_or_else(|_| "[]".to_owned());
+        audit_event::ActiveModel {
+            clinic_id: Set(u.clinic_id),
+            actor_user_id: Set(Some(action.actor_user_id)),
+            member_id: Set(Some(u.id)),
+            action: Set(audit_action.as_db().to_owned()),
+            changes: Set(changes),
+            created_at: Set(now),
+            ..Default::default()
+        }
+    });
+    audit_event::Entity::insert_many(events).exec(txn).await?;
+    Ok(())
+}
+
+/// Each member's next version (a save against the old one is then told of the change).
+async fn next_versions(txn: &impl ConnectionTrait, ids: &[i64], now: i64) -> Result<(), AppError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::val(now))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
+        .filter(user::Column::Id.is_in(ids.to_vec()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Sets `members`' status to `to`, as the Other tab's Save User Status does: Pending delete
+/// schedules each deletion after their clinic's grace period, and Suspended or Pending
+/// delete signs each out everywhere and ends their links.
+async fn set_status(
+    txn: &impl ConnectionTrait,
+    members: &[&user::Model],
+    to: Status,
+    now: i64,
+) -> Result<(), AppError> {
+    let mut by_clinic: HashMap<i64, Vec<i64>> = HashMap::new();
+    for u in members {
+        by_clinic.entry(u.clinic_id).or_default().push(u.id);
+    }
+    let grace: HashMap<i64, i32> = clinic::Entity::find()
+        .filter(clinic::Column::Id.is_in(by_clinic.keys().copied().collect::<Vec<_>>()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, Ord::max(c.delete_grace_days, 1)))
+        .collect();
+    for (clinic_id, ids) in &by_clinic {
+        let delete_after = (to == Status::PendingDelete)
+            .then(|| now + i64::from(grace.get(clinic_id).copied().unwrap_or(1)) * DAY_MS);
+        user::Entity::update_many()
+            .set(user::ActiveModel {
+                status: Set(to),
+                delete_after: Set(delete_after),
+                updated_at: Set(now),
+                ..<user::ActiveModel as Default>::default()
+            })
+            .col_expr(
+                user::Column::Version,
+                Expr::col(user::Column::Version).add(1),
+            )
+            .filter(user::Column::Id.is_in(ids.clone()))
+            .exec(txn)
+            .await?;
+    }
+    if to != Status::Active {
+        let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.is_in(ids.clone()))
+            .exec(txn)
+            .await?;
+        password_token::Entity::delete_many()
+            .filter(password_token::Column::UserId.is_in(ids.clone()))
+            .exec(txn)
+            .await?;
+        mail_outbox::Entity::delete_many()
+            .filter(mail_outbox::Column::UserId.is_in(ids))
+            .filter(mail_outbox::Column::Status.ne("sent"))
+            .filter(mail_outbox::Column::ExpiresAt.is_not_null())
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The names of `members`' clinics, for their emails.
+async fn clinic_names(
+    txn: &impl ConnectionTrait,
+    members: &[&user::Model],
+) -> Result<HashMap<i64, String>, AppError> {
+    let ids: HashSet<i64> = members.iter().map(|u| u.clinic_id).collect();
+    Ok(clinic::Entity::find()
+        .filter(clinic::Column::Id.is_in(ids.into_iter().collect::<Vec<_>>()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// Marks action `id` done.
+async fn finish(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    bulk_action::Entity::update_many()
+        .col_expr(bulk_action::Column::State, Expr::val(states::DONE))
+        .col_expr(bulk_action::Column::FinishedAt, Expr::val(now_ms()))
+        .col_expr(
+            bulk_action::Column::Runner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(
+            bulk_action::Column::LeaseUntil,
+            Expr::val(Option::<i64>::None),
+        )
+        .filter(bulk_action::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    tracing::info!(bulk_action = id, "bulk action done");
+    Ok(())
+}
