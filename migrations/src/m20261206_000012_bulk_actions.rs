@@ -4,7 +4,8 @@
 //!   the room actions), on which members (`view_query`: the users page's query, when the admin
 //!   chose every member a view matches), by whom, and how far it is. `state` goes
 //!   `prepared` (counted, waiting for the admin's confirmation) → `selecting` (the view's
-//!   members being listed) → `running` → `done`. The counters say how many members were
+//!   members being listed: those there when it was confirmed, up to `last_member_id`) →
+//!   `running` → `done`, or `failed` after `failures` errors in a row. The counters say how many members were
 //!   changed, were already so, were changed by someone else meanwhile (`conflicts`), were
 //!   not allowed (`refused`) or were gone, and `done` their sum. A server works on an
 //!   action while it holds its lease (`runner`, `lease_until`); a server that stops leaves
@@ -43,6 +44,8 @@ CREATE TABLE bulk_actions (
     refused BIGINT NOT NULL DEFAULT 0,
     gone BIGINT NOT NULL DEFAULT 0,
     done_through BIGINT NOT NULL DEFAULT 0,
+    last_member_id BIGINT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
     runner VARCHAR(40) NULL,
     lease_until BIGINT NULL,
     created_at BIGINT NOT NULL,

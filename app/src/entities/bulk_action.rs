@@ -24,6 +24,10 @@ pub struct Model {
     pub gone: i64,
     /// The last member done, in ID order.
     pub done_through: i64,
+    /// The newest member when a view's action was confirmed: no later one joins it.
+    pub last_member_id: Option<i64>,
+    /// Errors in a row; the action stops at [`crate::members::server::bulk_work`]'s limit.
+    pub failures: i32,
     pub runner: Option<String>,
     pub lease_until: Option<i64>,
     pub created_at: i64,

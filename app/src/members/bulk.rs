@@ -136,7 +136,7 @@ pub struct BulkProgress {
     /// "Suspend", "Add to room: Vaccinations".
     pub title: String,
     pub scope: String,
-    /// `prepared`, `selecting`, `running`, `done`.
+    /// `prepared`, `selecting`, `running`, `done`, `failed`.
     pub state: String,
     pub total: u64,
     pub done: u64,
@@ -155,8 +155,14 @@ pub struct BulkProgress {
 }
 
 impl BulkProgress {
-    pub fn is_done(&self) -> bool {
-        self.state == "done"
+    /// Whether it will move no more (done, or stopped by errors).
+    pub fn is_over(&self) -> bool {
+        self.state == "done" || self.state == "failed"
+    }
+
+    /// Whether it is still being worked on (its page asks again).
+    pub fn is_moving(&self) -> bool {
+        self.state == "selecting" || self.state == "running"
     }
 
     /// "1,200 of 2,345 members done".
@@ -189,6 +195,7 @@ pub mod outcome {
     pub const NO_LOGIN: &str = "refused:no_login";
     pub const NOT_THEIR_CLINIC: &str = "refused:other_clinic";
     pub const LAST_ROOM: &str = "refused:last_room";
+    pub const ROOM_CLOSED: &str = "refused:room_closed";
 
     /// Why a refused member was not changed, in words.
     pub fn reason(outcome: &str) -> &'static str {
@@ -197,6 +204,7 @@ pub mod outcome {
             NO_LOGIN => "A guest has no login to reset.",
             NOT_THEIR_CLINIC => "The room is not in this member's clinic.",
             LAST_ROOM => "A member keeps at least one room.",
+            ROOM_CLOSED => "The room was closed before this member's turn.",
             _ => "Not allowed.",
         }
     }

@@ -202,16 +202,22 @@ pub fn BulkBar(
     view! {
         <Show when=move || !selection.picked.get().is_empty()>
             <div class="bulk-bar" role="group" aria-label="Selected users">
-                <p class="bulk-count" id="bulk-count">{picked_text}</p>
+                <p class="bulk-count" id="bulk-count" aria-live="polite">{picked_text}</p>
                 <Show when=can_widen>
                     <button type="button" class="link-button" id="select-all-matching"
-                        on:click=move |_| selection.all_matching.set(true)>
+                        on:click=move |_| {
+                            selection.all_matching.set(true);
+                            crate::ui::modal::focus_later("select-page-only".to_owned());
+                        }>
                         {move || format!("Select all {} matching this view", count.get())}
                     </button>
                 </Show>
                 <Show when=move || selection.all_matching.get()>
                     <button type="button" class="link-button" id="select-page-only"
-                        on:click=move |_| selection.all_matching.set(false)>
+                        on:click=move |_| {
+                            selection.all_matching.set(false);
+                            crate::ui::modal::focus_later("select-all-matching".to_owned());
+                        }>
                         "Select this page only"
                     </button>
                 </Show>
@@ -281,8 +287,9 @@ fn BulkConfirm(prepared: BulkPrepared, #[prop(into)] on_close: Callback<()>) -> 
             <p>"It runs in the background: you can leave this page and come back to its progress."</p>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div class="form-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="button primary" id="bulk-confirm" autofocus
+                // Focus starts on Cancel: Enter alone never changes many members.
+                <button type="button" class="button" autofocus on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="button primary" id="bulk-confirm"
                     on:click=confirm disabled=move || busy.get()>{prepared.confirm.clone()}</button>
             </div>
         </Modal>

@@ -34,7 +34,7 @@ pub fn BulkActionPage() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(p)) = progress.get()
-            && !p.is_done()
+            && p.is_moving()
         {
             gloo_timers::callback::Timeout::new(POLL_MS, move || {
                 let _ = tick.try_update(|n| *n += 1);
@@ -76,7 +76,11 @@ fn state_text(p: &BulkProgress) -> String {
                 .map(|at| format!(" at {at} UTC"))
                 .unwrap_or_default()
         ),
-        _ => "Waiting for confirmation.".to_owned(),
+        "failed" => format!(
+            "Stopped: errors kept it from finishing. The {} members done stay done; choose the action again for the rest.",
+            crate::text::thousands(p.done)
+        ),
+        _ => "Not confirmed: nothing was changed.".to_owned(),
     }
 }
 

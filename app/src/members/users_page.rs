@@ -233,8 +233,13 @@ pub fn UsersPage() -> impl IntoView {
     // Each new count ("12 users") is said politely as the table changes. Set by an effect,
     // so the server's render and hydration agree on an empty region.
     let count_said = RwSignal::new(String::new());
-    // A new table has nothing ticked: the selection starts again with it.
+    // A new view, and the new table it brings, have nothing ticked: the selection starts
+    // again with each (a search typed after "Select all" is never what an action acts on).
     let selection = Selection::new();
+    Effect::new(move |_| {
+        view_query.track();
+        selection.clear();
+    });
     Effect::new(move |_| {
         if let Some(Ok(html)) = page.get() {
             selection.clear();

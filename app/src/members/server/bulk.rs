@@ -36,6 +36,8 @@ pub mod states {
     pub const SELECTING: &str = "selecting";
     pub const RUNNING: &str = "running";
     pub const DONE: &str = "done";
+    /// Stopped after errors in a row; what was done stays done.
+    pub const FAILED: &str = "failed";
 }
 
 /// The room an action names, when it is one of the admin's clinics' (and, to add members
@@ -79,17 +81,17 @@ pub async fn prepare(
     let now = now_ms();
     let (count, picked, view_query, scope_words) = match scope {
         BulkScope::Picked(ids) => {
+            if ids.len() > MAX_PICKED {
+                return Err(AppError::validation(
+                    "members",
+                    "Select the members of one page at most, or all that match.",
+                ));
+            }
             let ids = crate::accounts::store::dedup(&ids);
             if ids.is_empty() {
                 return Err(AppError::validation(
                     "members",
                     "Select at least one member.",
-                ));
-            }
-            if ids.len() > MAX_PICKED {
-                return Err(AppError::validation(
-                    "members",
-                    "Select the members of one page at most, or all that match.",
                 ));
             }
             let found: Vec<(i64, i32)> = user::Entity::find()
@@ -123,11 +125,23 @@ pub async fn prepare(
                 ));
             }
             let json = serde_json::to_string(&query.first_page()).map_err(AppError::internal)?;
-            let words = if query.is_filtered() {
-                format!("every member matching {}", super::export::describe(&query))
+            // In words without the search's text, which may name a patient: the action
+            // and its audit event outlive any member.
+            let unsearched = UsersQuery {
+                q: String::new(),
+                ..query.clone()
+            };
+            let mut words = if unsearched.is_filtered() {
+                format!(
+                    "every member matching {}",
+                    super::export::describe(&unsearched)
+                )
             } else {
                 "every member".to_owned()
             };
+            if !query.q.trim().is_empty() {
+                words.push_str(" found by a search");
+            }
             (count, Vec::new(), Some(json), words)
         }
     };
@@ -216,6 +230,14 @@ pub async fn confirm(state: &AppState, admin: &Admin, id: i64) -> Result<i64, Ap
         states::RUNNING
     };
     let txn = crate::db::write_txn(&state.db).await?;
+    // A view's members are those there now: none who joins later is listed.
+    let newest: Option<i64> = user::Entity::find()
+        .select_only()
+        .column_as(user::Column::Id.max(), "newest")
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
     let started = bulk_action::Entity::update_many()
         .col_expr(
             bulk_action::Column::State,
@@ -224,6 +246,10 @@ pub async fn confirm(state: &AppState, admin: &Admin, id: i64) -> Result<i64, Ap
         .col_expr(
             bulk_action::Column::StartedAt,
             sea_orm::sea_query::Expr::val(now_ms()),
+        )
+        .col_expr(
+            bulk_action::Column::LastMemberId,
+            sea_orm::sea_query::Expr::val(newest.unwrap_or(0)),
         )
         .filter(bulk_action::Column::Id.eq(id))
         .filter(bulk_action::Column::State.eq(states::PREPARED))
@@ -370,7 +396,7 @@ pub async fn forget_old(db: &impl ConnectionTrait, now: i64) -> Result<u64, AppE
         )
         .add(
             sea_orm::Condition::all()
-                .add(bulk_action::Column::State.eq(states::DONE))
+                .add(bulk_action::Column::State.is_in([states::DONE, states::FAILED]))
                 .add(bulk_action::Column::FinishedAt.lt(now - KEEP_DONE_MS)),
         );
     Ok(bulk_action::Entity::delete_many()

@@ -40,14 +40,61 @@ const LEASE_MS: i64 = 30_000;
 /// The pause between batches, so other writers (sign-ins, saves) are not kept waiting.
 const BREATHE: Duration = Duration::from_millis(5);
 const DAY_MS: i64 = 86_400_000;
+/// The version listed for a member saved after the action was confirmed: no member has it,
+/// so they are reported as changed by someone else.
+const SAVED_SINCE: i32 = -1;
 
-/// Works on action `id` in the background of this server.
+/// Errors in a row after which an action stops for good (`failed`), rather than be taken
+/// up again every minute.
+const MAX_FAILURES: i32 = 5;
+
+/// Works on action `id` in the background of this server. An error pauses it (another
+/// server, or this one's next minute, takes it up after its lease) and is counted; the
+/// fifth in a row stops it.
 pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
     tokio::spawn(async move {
         if let Err(err) = run(&db, &public_url, id).await {
             tracing::warn!(bulk_action = id, error = %err, "bulk action paused");
+            if let Err(err) = count_failure(&db, id).await {
+                tracing::warn!(bulk_action = id, error = %err, "bulk action failure not counted");
+            }
         }
     });
+}
+
+/// Counts an error of action `id`, stopping it at [`MAX_FAILURES`].
+async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
+    let txn = crate::db::write_txn(db).await?;
+    bulk_action::Entity::update_many()
+        .col_expr(
+            bulk_action::Column::Failures,
+            Expr::col(bulk_action::Column::Failures).add(1),
+        )
+        .col_expr(
+            bulk_action::Column::Runner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(
+            bulk_action::Column::LeaseUntil,
+            Expr::val(Option::<i64>::None),
+        )
+        .filter(bulk_action::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    bulk_action::Entity::update_many()
+        .col_expr(bulk_action::Column::State, Expr::val(states::FAILED))
+        .col_expr(bulk_action::Column::FinishedAt, Expr::val(now_ms()))
+        .col_expr(
+            bulk_action::Column::ViewQuery,
+            Expr::val(Option::<String>::None),
+        )
+        .filter(bulk_action::Column::Id.eq(id))
+        .filter(bulk_action::Column::Failures.gte(MAX_FAILURES))
+        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Takes up the actions no server is working on (their server stopped); returns how many.
@@ -111,17 +158,40 @@ async fn step(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let more = if action.state == states::SELECTING {
-        list_chunk(&txn, &action).await?
+    // The actor's rights are read again at every step: an admin suspended, deleted or no
+    // longer a Clinic Admin meanwhile changes no one more.
+    let clinics = actor_clinics(&txn, action.actor_user_id).await?;
+    let more = if clinics.is_empty() {
+        finish(&txn, action.id).await?;
+        false
+    } else if action.state == states::SELECTING {
+        list_chunk(&txn, &action, &clinics).await?
     } else {
-        work_batch(&txn, public_url, &action).await?
+        work_batch(&txn, public_url, &action, &clinics).await?
     };
+    if action.failures > 0 {
+        bulk_action::Entity::update_many()
+            .col_expr(bulk_action::Column::Failures, Expr::val(0))
+            .filter(bulk_action::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(more)
 }
 
-/// The clinics `actor` administers today.
+/// The clinics `actor` administers today: none unless they are still an active Clinic
+/// Admin (as a session of theirs would find).
 async fn actor_clinics(db: &impl ConnectionTrait, actor: i64) -> Result<Vec<i64>, AppError> {
+    let still_admin = user::Entity::find_by_id(actor)
+        .filter(user::Column::Status.eq(Status::Active))
+        .filter(user::Column::UserType.eq(UserType::ClinicAdmin))
+        .count(db)
+        .await?
+        > 0;
+    if !still_admin {
+        return Ok(Vec::new());
+    }
     Ok(clinic_admin::Entity::find()
         .select_only()
         .column(clinic_admin::Column::ClinicId)
@@ -132,28 +202,41 @@ async fn actor_clinics(db: &impl ConnectionTrait, actor: i64) -> Result<Vec<i64>
 }
 
 /// Lists the next members of the action's view, with their versions; whether more remain.
+///
+/// The members are those of the view when the admin confirmed it: none who joined the
+/// clinic since (their IDs are higher), and a member saved since is listed as changed by
+/// someone else (a version no member has), so that one who came to match the view only
+/// after it was confirmed is reported rather than changed.
 async fn list_chunk(
     txn: &impl ConnectionTrait,
     action: &bulk_action::Model,
+    clinics: &[i64],
 ) -> Result<bool, AppError> {
     let query = view_of(action)?.unwrap_or_default();
     let parsed = query.parse()?;
-    let clinics = actor_clinics(txn, action.actor_user_id).await?;
     let plan = plan_for(&parsed, u64::try_from(action.total).unwrap_or(0));
-    let rows: Vec<(i64, i32)> = filtered(&clinics, &parsed, plan)
+    let confirmed_at = action.started_at.unwrap_or(action.created_at);
+    let rows: Vec<(i64, i32, i64)> = filtered(clinics, &parsed, plan)
         .filter(user::Column::Id.gt(action.done_through))
+        .filter(user::Column::Id.lte(action.last_member_id.unwrap_or(0)))
         .order_by_asc(user::Column::Id)
         .limit(LIST_CHUNK)
         .select_only()
         .column(user::Column::Id)
         .column(user::Column::Version)
+        .column(user::Column::UpdatedAt)
         .into_tuple()
         .all(txn)
         .await?;
-    let last = rows.last().map(|(id, _)| *id);
+    let last = rows.last().map(|(id, _, _)| *id);
     let full = rows.len() as u64 == LIST_CHUNK;
     if !rows.is_empty() {
-        bulk_action_item::Entity::insert_many(rows.into_iter().map(|(user_id, version)| {
+        bulk_action_item::Entity::insert_many(rows.into_iter().map(|(user_id, version, at)| {
+            let version = if at > confirmed_at {
+                SAVED_SINCE
+            } else {
+                version
+            };
             bulk_action_item::ActiveModel {
                 bulk_action_id: Set(action.id),
                 user_id: Set(user_id),
@@ -205,6 +288,7 @@ async fn work_batch(
     txn: &impl ConnectionTrait,
     public_url: &str,
     action: &bulk_action::Model,
+    clinics: &[i64],
 ) -> Result<bool, AppError> {
     let kind = BulkKind::from_key(&action.kind)
         .ok_or_else(|| AppError::internal(format!("bulk action kind {}", action.kind)))?;
@@ -220,12 +304,13 @@ async fn work_batch(
         return Ok(false);
     };
     let ids: Vec<i64> = items.iter().map(|i| i.user_id).collect();
-    let clinics = actor_clinics(txn, action.actor_user_id).await?;
-    // Locked (Postgres) until the batch commits: no save lands between the version check
-    // and the change. SQLite's write transaction holds the database already.
+    // Locked (Postgres) until the batch commits, in ID order (two actions on the same
+    // members wait for each other rather than deadlock): no save lands between the version
+    // check and the change. SQLite's write transaction holds the database already.
     let members: HashMap<i64, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(ids.clone()))
-        .filter(user::Column::ClinicId.is_in(clinics))
+        .filter(user::Column::ClinicId.is_in(clinics.to_vec()))
+        .order_by_asc(user::Column::Id)
         .lock_exclusive()
         .all(txn)
         .await?
@@ -351,6 +436,7 @@ fn sort<'a>(
                     BulkKind::AddRoom => match room {
                         Some(r) if r.clinic_id != u.clinic_id => outcome::NOT_THEIR_CLINIC,
                         Some(_) if in_room => outcome::UNCHANGED,
+                        Some(r) if !r.active => outcome::ROOM_CLOSED,
                         Some(_) => outcome::CHANGED,
                         None => outcome::GONE,
                     },
@@ -549,9 +635,24 @@ async fn clinic_names(
         .collect())
 }
 
-/// Marks action `id` done.
+/// Marks action `id` done. Members it did not reach (deleted before their batch, whose
+/// rows went with them, or left when the actor lost their rights) count as gone.
 async fn finish(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    let not_reached =
+        Expr::col(bulk_action::Column::Total).sub(Expr::col(bulk_action::Column::Done));
     bulk_action::Entity::update_many()
+        .col_expr(
+            bulk_action::Column::Gone,
+            Expr::col(bulk_action::Column::Gone).add(not_reached),
+        )
+        .col_expr(
+            bulk_action::Column::Done,
+            Expr::col(bulk_action::Column::Total),
+        )
+        .col_expr(
+            bulk_action::Column::ViewQuery,
+            Expr::val(Option::<String>::None),
+        )
         .col_expr(bulk_action::Column::State, Expr::val(states::DONE))
         .col_expr(bulk_action::Column::FinishedAt, Expr::val(now_ms()))
         .col_expr(
