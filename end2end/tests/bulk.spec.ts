@@ -48,14 +48,14 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
       expect(await violations(page)).toEqual([]);
 
       await page.getByLabel("Action").selectOption("suspend");
-      await page.getByRole("button", { name: "Apply" }).click();
+      await page.getByRole("button", { name: "Apply to selected" }).click();
       const dialog = page.getByRole("dialog", { name: "Suspend 3 members?" });
       await expect(dialog).toBeVisible();
       await expect(dialog).toContainText("signed out everywhere");
       // Escape changes nothing and gives focus back to Apply.
       await page.keyboard.press("Escape");
       await expect(dialog).toHaveCount(0);
-      await expect(page.getByRole("button", { name: "Apply" })).toBeFocused();
+      await expect(page.getByRole("button", { name: "Apply to selected" })).toBeFocused();
       expect(await statuses(users)).toEqual(["Status: Active", "Status: Active", "Status: Active"]);
 
       await page.keyboard.press("Enter");
@@ -99,7 +99,7 @@ test("every member of a view, past its first page, is added to a room", async ({
   await expect(page.locator("#bulk-count")).toHaveText("All 26 users matching this view are selected.");
   await page.getByLabel("Action").selectOption("add_room");
   await page.locator("#bulk-room").selectOption({ label: "Harbor Family Medicine" });
-  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByRole("button", { name: "Apply to selected" }).click();
   const dialog = page.getByRole("dialog", { name: "Add 26 members to Harbor Family Medicine?" });
   await dialog.getByRole("button", { name: "Add 26 members to Harbor Family Medicine" }).click();
   await expect(page.locator("#bulk-state")).toHaveText(/^Done/);

@@ -11,7 +11,7 @@
 #   - resident memory after all that;
 #   - the users page in headless Chromium: navigation start to a search keystroke's rows;
 #   - Export CSV of every member: the download's time, memory before and after;
-#   - one bulk action suspending a room's members while searching, and its time.
+#   - then bulk.sh: one bulk action suspending a room's members while searching.
 # Prints Markdown for BENCHMARKS.md. Measures; fails only when something errs.
 set -euo pipefail
 
@@ -146,41 +146,6 @@ EXPORT_ROWS=$(( $(wc -l <"$WORK/export.csv") - 1 ))
 EXPORT_MB=$(( $(stat -c %s "$WORK/export.csv") / 1048576 ))
 rm -f "$WORK/export.csv"
 
-# Suspending a room's members with one bulk action (every member of the view: one room,
-# members, active), while the admin searches: searches' p99 alone and during it, and the
-# action's time from confirmation to done. Then those members are made active again in
-# SQL, so the next run finds the database as it was.
-ROOM=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT id FROM rooms WHERE slug = 'lakeview'\").fetchone()[0])" "$DB")
-bulk() { # kind status → seconds from confirmation to done, and the members changed
-  local view="{\"q\":\"\",\"type\":\"member\",\"status\":\"$2\",\"room\":\"$ROOM\",\"sort\":\"\",\"dir\":\"\",\"size\":\"\",\"after\":\"\",\"before\":\"\"}"
-  local id t0 state
-  id=$(curl -fs -H "Cookie: $COOKIE" -H 'Content-Type: application/json' \
-    -d "{\"kind\":\"$1\",\"room_id\":null,\"scope\":{\"View\":$view}}" "$URL/api/members/bulk/prepare" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-  t0=$(date +%s%N)
-  curl -fs -o /dev/null -H "Cookie: $COOKIE" -d "id=$id" "$URL/api/members/bulk/confirm"
-  while :; do
-    state=$(curl -fs -H "Cookie: $COOKIE" -d "id=$id" "$URL/api/members/bulk/progress")
-    python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1])["state"] == "done" else 1)' "$state" && break
-    sleep 0.2
-  done
-  echo "$(python3 -c "print(f'{($(date +%s%N) - $t0) / 1e9:.1f}')") $(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["changed"])' "$state") $id"
-}
-BULK_ALONE=$(run_wrk search 8 10s); check "searches before the bulk action" "$BULK_ALONE"
-bulk suspend active >"$WORK/bulk.txt" &
-BULK_PID=$!
-sleep 2
-BULK_BUSY=$(run_wrk search 8 10s); check "searches during the bulk action" "$BULK_BUSY"
-wait $BULK_PID
-read -r BULK_S BULK_N BULK_ID <"$WORK/bulk.txt"
-python3 - "$DB" "$BULK_ID" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=60)
-c.execute("UPDATE users SET status = 'active' WHERE id IN (SELECT user_id FROM bulk_action_items "
-          "WHERE bulk_action_id = ? AND outcome = 'changed')", (int(sys.argv[2]),))
-c.commit()
-PY
-
 cat <<MD
 
 ### The served app over the same database (release build, loopback)
@@ -202,8 +167,6 @@ cat <<MD
 | … sign-ins/s of those storms (20 s, searches running through 10 s of each) | ${MIXED_RATES[*]} |
 | … alone, every page read from the database | p99 $(field p99_ms "$READ_ALONE") ms |
 | resident memory after the above | $AFTER_RSS |
-| one bulk action suspending a room's active members ($BULK_N), confirmation → done | ${BULK_S} s |
-| searches, 8 connections, 10 s: p99 before it / during it | $(field p99_ms "$BULK_ALONE") / $(field p99_ms "$BULK_BUSY") ms |
 | Export CSV of every member ($EXPORT_ROWS rows, $EXPORT_MB MB), one download over loopback | $EXPORT_MS ms; the server's own memory (not file-backed) $EXPORT_BEFORE MB before, $EXPORT_AFTER MB after |
 | users page in Chromium, warm cache, p50 / p95 ($(field runs "$INTERACTIVE") opens): navigation → hydrated | $(field hydrated_p50 "$INTERACTIVE") / $(field hydrated_p95 "$INTERACTIVE") ms |
 | … keystroke → new rows shown (includes the search pause) | $(field answer_p50 "$INTERACTIVE") / $(field answer_p95 "$INTERACTIVE") ms |
@@ -213,3 +176,6 @@ cat <<MD
 | … the same in new tabs of an ordinary browser profile kept on disk (Chromium's code cache): navigation → hydrated / keystroke → rows / navigation → rows | $(field in_profile_hydrated_p50 "$INTERACTIVE") / $(field in_profile_answer_p50 "$INTERACTIVE") / $(field in_profile_total_p50 "$INTERACTIVE") ms p50; $(field in_profile_total_p95 "$INTERACTIVE") ms p95 |
 | … first open, empty cache: hydrated / new rows | $(field cold_hydrated "$INTERACTIVE") / $(field cold_total "$INTERACTIVE") ms |
 MD
+
+kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+BIN=$BIN BENCH_DB=$DB "$HERE/bulk.sh"

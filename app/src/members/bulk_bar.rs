@@ -243,7 +243,7 @@ pub fn BulkBar(
                     </label>
                 </Show>
                 <button type="button" class="button" id="bulk-apply" on:click=apply
-                    disabled=move || busy.get()>"Apply"</button>
+                    disabled=move || busy.get()>"Apply to selected"</button>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             </div>
         </Show>
