@@ -41,8 +41,13 @@ pub async fn is_own_password(
 
 /// Ends every session of `user_id`: their next request is signed out.
 pub async fn end_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    end_sessions_of(db, &[user_id]).await
+}
+
+/// [`end_sessions`] for each of `user_ids` at once (a bulk action).
+pub async fn end_sessions_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<(), AppError> {
     session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::UserId.is_in(user_ids.to_vec()))
         .exec(db)
         .await?;
     Ok(())

@@ -80,12 +80,17 @@ pub async fn find_live(
 /// Ends every outstanding link of `user_id`: after any password change, a change of email
 /// or username, suspension and Pending delete. Their messages not yet sent are dropped.
 pub async fn kill_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    kill_all_of(db, &[user_id]).await
+}
+
+/// [`kill_all`] for each of `user_ids` at once (a bulk action).
+pub async fn kill_all_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<(), AppError> {
     password_token::Entity::delete_many()
-        .filter(password_token::Column::UserId.eq(user_id))
+        .filter(password_token::Column::UserId.is_in(user_ids.to_vec()))
         .exec(db)
         .await?;
     mail_outbox::Entity::delete_many()
-        .filter(mail_outbox::Column::UserId.eq(user_id))
+        .filter(mail_outbox::Column::UserId.is_in(user_ids.to_vec()))
         .filter(mail_outbox::Column::Status.ne("sent"))
         .filter(mail_outbox::Column::ExpiresAt.is_not_null())
         .exec(db)

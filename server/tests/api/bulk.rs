@@ -161,13 +161,10 @@ async fn a_member_changed_after_the_selection_is_reported_not_overwritten() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
     let other_admin = app.signed_in(ADMIN_A).await;
-    let prepared = json(
-        prepare(
-            &app,
-            &admin,
-            json!({"kind": "pending_delete", "room_id": null, "scope": {"Picked": [SAM, BOB]}}),
-        )
-        .await,
+    let id = prepared_id(
+        &app,
+        &admin,
+        json!({"kind": "pending_delete", "room_id": null, "scope": {"Picked": [SAM, BOB]}}),
     )
     .await;
     // Another session suspends Bob by hand in between.
@@ -180,7 +177,6 @@ async fn a_member_changed_after_the_selection_is_reported_not_overwritten() {
         )
         .await;
     assert_eq!(saved.status(), 200);
-    let id = prepared["id"].as_i64().unwrap();
     app.call(&admin, "members/bulk/confirm", &[("id", &id.to_string())])
         .await;
     let p = finished(&app, &admin, id).await;
@@ -298,16 +294,12 @@ async fn two_servers_on_one_action_change_each_member_once() {
 async fn an_action_whose_server_stopped_is_taken_up_after_its_lease() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN_A).await;
-    let prepared = json(
-        prepare(
-            &app,
-            &admin,
-            json!({"kind": "suspend", "room_id": null, "scope": {"Picked": [SAM, BOB]}}),
-        )
-        .await,
+    let id = prepared_id(
+        &app,
+        &admin,
+        json!({"kind": "suspend", "room_id": null, "scope": {"Picked": [SAM, BOB]}}),
     )
     .await;
-    let id = prepared["id"].as_i64().unwrap();
     // Confirmed on a server that stopped at once: running, its lease still held.
     let now = app::db::now_ms();
     app.db

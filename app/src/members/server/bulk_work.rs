@@ -25,8 +25,7 @@ use crate::audit::{Action, Change};
 use crate::auth::tokens::Purpose;
 use crate::db::now_ms;
 use crate::entities::{
-    audit_event, bulk_action, bulk_action_item, clinic, clinic_admin, mail_outbox, password_token,
-    room, session, user, user_room,
+    audit_event, bulk_action, bulk_action_item, clinic, clinic_admin, room, user, user_room,
 };
 use crate::error::AppError;
 use crate::members::bulk::{BulkKind, outcome};
@@ -602,20 +601,8 @@ async fn set_status(
     }
     if to != Status::Active {
         let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
-        session::Entity::delete_many()
-            .filter(session::Column::UserId.is_in(ids.clone()))
-            .exec(txn)
-            .await?;
-        password_token::Entity::delete_many()
-            .filter(password_token::Column::UserId.is_in(ids.clone()))
-            .exec(txn)
-            .await?;
-        mail_outbox::Entity::delete_many()
-            .filter(mail_outbox::Column::UserId.is_in(ids))
-            .filter(mail_outbox::Column::Status.ne("sent"))
-            .filter(mail_outbox::Column::ExpiresAt.is_not_null())
-            .exec(txn)
-            .await?;
+        crate::auth::passwords::end_sessions_of(txn, &ids).await?;
+        crate::auth::tokens::kill_all_of(txn, &ids).await?;
     }
     Ok(())
 }
