@@ -69,6 +69,8 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
       expect(await violations(page)).toEqual([]);
 
       await page.getByRole("link", { name: "Back to Users" }).click();
+      // The users page lists the admin's recent actions, to go back to.
+      await expect(page.getByRole("list", { name: "Your bulk actions" }).locator(`a[href="/admin/bulk/${id}"]`)).toHaveText("Suspend");
       await users.search(last);
       await expect.poll(() => statuses(users)).toEqual(["Status: Suspended", "Status: Suspended", "Status: Suspended"]);
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::bulk::{BulkPrepared, BulkProgress, BulkScope};
+use super::bulk::{BulkLine, BulkPrepared, BulkProgress, BulkScope};
 use super::types::FormOptions;
 use super::types::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::{MemberPage, RoomOption, UsersQuery};
@@ -231,4 +231,12 @@ pub async fn load_bulk_progress(id: i64) -> Result<BulkProgress, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::server::bulk::progress(&state.db, &admin, id).await
+}
+
+/// The admin's own actions on many members of the last day (the newest few), to go back to.
+#[server(endpoint = "members/bulk/recent")]
+pub async fn recent_bulk() -> Result<Vec<BulkLine>, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::bulk::recent(&state.db, &admin).await
 }

@@ -175,6 +175,16 @@ impl BulkProgress {
     }
 }
 
+/// One of the admin's recent actions, as the users page lists them to go back to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkLine {
+    pub id: i64,
+    /// "Suspend", "Add to room: Vaccinations".
+    pub title: String,
+    /// "1,200 of 2,345 members done", "done: 2,345 members", "stopped".
+    pub state: String,
+}
+
 /// "1 member", "2,345 members".
 pub fn members_count(n: u64) -> String {
     if n == 1 {

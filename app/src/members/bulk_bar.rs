@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::bulk::{BulkKind, BulkPrepared, BulkScope};
-use super::users_page::export_url;
 use super::{UsersQuery, confirm_bulk, prepare_bulk};
 use crate::error::AppError;
 use crate::ui::modal::Modal;
@@ -125,6 +124,8 @@ pub fn BulkBar(
     selection: Selection,
     view_query: Memo<UsersQuery>,
     rooms: Resource<Result<Vec<super::RoomOption>, AppError>>,
+    /// Export CSV's address for a view ("Export selected" narrows it to the picked).
+    export_href: fn(&UsersQuery) -> String,
 ) -> impl IntoView {
     let kind = RwSignal::new(String::new());
     let room = RwSignal::new(String::new());
@@ -158,7 +159,7 @@ pub fn BulkBar(
         let all = selection.all_matching.get_untracked();
         let picked = selection.picked.get_untracked();
         if chosen == EXPORT {
-            let mut url = export_url(&view);
+            let mut url = export_href(&view);
             if !all {
                 let ids: Vec<String> = picked.iter().map(i64::to_string).collect();
                 let sep = if url.contains('?') { '&' } else { '?' };

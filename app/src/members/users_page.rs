@@ -173,6 +173,17 @@ pub fn UsersPage() -> impl IntoView {
     let tab = Signal::derive(move || Tab::from_param(params.read().get("tab").as_deref()));
     let notice = RwSignal::new(None::<Notice>);
     let rooms = Resource::new(|| (), |_| list_rooms());
+    // The admin's recent bulk actions, asked for once the page runs in the browser (the
+    // server's render never waits for them).
+    let recent = RwSignal::new(Vec::<super::bulk::BulkLine>::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(lines) = super::recent_bulk().await {
+                recent.set(lines);
+            }
+        });
+    });
     let (pending, set_pending) = signal(false);
 
     let go = {
@@ -285,6 +296,16 @@ pub fn UsersPage() -> impl IntoView {
                         href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
                 </div>
             </div>
+            {move || {
+                let lines = recent.get();
+                (!lines.is_empty()).then(|| view! {
+                    <ul class="bulk-recent" aria-label="Your bulk actions">
+                        {lines.into_iter().map(|l| view! {
+                            <li><a href=format!("/admin/bulk/{}", l.id)>{l.title}</a>": "{l.state}</li>
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
             {move || notice.get().map(|n| view! {
                 <p class="notice" role="status" id="action-notice" tabindex="-1">
                     {n.text}" "
@@ -307,7 +328,7 @@ pub fn UsersPage() -> impl IntoView {
             // render and hydration.
             <p class="loading" role="status" hidden=move || !pending.get()>"Loading…"</p>
             <p class="visually-hidden" role="status" id="users-count-said">{move || count_said.get()}</p>
-            <BulkBar selection view_query rooms/>
+            <BulkBar selection view_query rooms export_href=export_url/>
             <div class="table-area" on:change=move |ev| selection.on_change(ev)>{table}</div>
             <OpenDialog modal tab view_query notice refresh/>
         </AdminLayout>

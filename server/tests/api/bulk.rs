@@ -659,3 +659,33 @@ async fn a_view_holds_its_members_as_confirmed() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_page_lists_the_admins_own_recent_actions() {
+    let app = spawn_app().await;
+    let admin_a = app.signed_in(ADMIN_A).await;
+    let admin_b = app.signed_in(ADMIN_B).await;
+    let recent = |client: reqwest::Client| {
+        let app = &app;
+        async move { json(app.call(&client, "members/bulk/recent", &[]).await).await }
+    };
+    let id = prepared_id(
+        &app,
+        &admin_a,
+        json!({"kind": "suspend", "room_id": null, "scope": {"Picked": [SAM]}}),
+    )
+    .await;
+    assert_eq!(
+        recent(admin_a.clone()).await,
+        json!([]),
+        "a counted action is not listed"
+    );
+    app.call(&admin_a, "members/bulk/confirm", &[("id", &id.to_string())])
+        .await;
+    finished(&app, &admin_a, id).await;
+    let listed = recent(admin_a.clone()).await;
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["title"], "Suspend");
+    assert_eq!(listed[0]["state"], "done: 1 member");
+    assert_eq!(recent(admin_b.clone()).await, json!([]));
+}

@@ -265,6 +265,7 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         ]),
     );
     for path in [
+        "/api/members/bulk/recent",
         "/api/members/rooms",
         "/api/members/form",
         "/api/rooms/list",

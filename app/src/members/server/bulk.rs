@@ -11,6 +11,7 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::bulk_work::states;
 use super::users_table::{capped_count, filtered, plan_for};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
@@ -19,7 +20,8 @@ use crate::entities::{bulk_action, bulk_action_item, clinic, room, user};
 use crate::error::AppError;
 use crate::members::UsersQuery;
 use crate::members::bulk::{
-    BulkKind, BulkMember, BulkPrepared, BulkProgress, BulkScope, MAX_PICKED, outcome,
+    BulkKind, BulkLine, BulkMember, BulkPrepared, BulkProgress, BulkScope, MAX_PICKED,
+    members_count, outcome,
 };
 use crate::state::AppState;
 use crate::text::format_time;
@@ -29,16 +31,6 @@ pub const CONFIRM_WITHIN_MS: i64 = 60 * 60 * 1000;
 
 /// How long a done action's result (its members' outcomes) stays to be read.
 pub const KEEP_DONE_MS: i64 = 30 * 86_400_000;
-
-/// An action's states.
-pub mod states {
-    pub const PREPARED: &str = "prepared";
-    pub const SELECTING: &str = "selecting";
-    pub const RUNNING: &str = "running";
-    pub const DONE: &str = "done";
-    /// Stopped after errors in a row; what was done stays done.
-    pub const FAILED: &str = "failed";
-}
 
 /// The room an action names, when it is one of the admin's clinics' (and, to add members
 /// to, open).
@@ -376,13 +368,39 @@ pub async fn progress(
     })
 }
 
-/// The view an action on every matching member was chosen for.
-pub(super) fn view_of(action: &bulk_action::Model) -> Result<Option<UsersQuery>, AppError> {
-    action
-        .view_query
-        .as_deref()
-        .map(|json| serde_json::from_str(json).map_err(AppError::internal))
-        .transpose()
+/// Actions the users page lists: the admin's confirmed ones of the last day, newest first.
+const RECENT_MS: i64 = 86_400_000;
+const RECENT_AT_MOST: u64 = 3;
+
+/// The admin's recent actions, newest first, with how far each is.
+pub async fn recent(db: &DatabaseConnection, admin: &Admin) -> Result<Vec<BulkLine>, AppError> {
+    let actions = bulk_action::Entity::find()
+        .filter(bulk_action::Column::ActorUserId.eq(admin.user_id))
+        .filter(bulk_action::Column::CreatedAt.gt(now_ms() - RECENT_MS))
+        .filter(bulk_action::Column::State.ne(states::PREPARED))
+        .order_by_desc(bulk_action::Column::Id)
+        .limit(RECENT_AT_MOST)
+        .all(db)
+        .await?;
+    let mut lines = Vec::with_capacity(actions.len());
+    for action in actions {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let state = match action.state.as_str() {
+            states::DONE => format!("done: {}", members_count(count(action.total))),
+            states::FAILED => "stopped".to_owned(),
+            _ => format!(
+                "{} of {} done",
+                crate::text::thousands(count(action.done)),
+                members_count(count(action.total))
+            ),
+        };
+        lines.push(BulkLine {
+            id: action.id,
+            title: title_of(db, &action).await?,
+            state,
+        });
+    }
+    Ok(lines)
 }
 
 /// Forgets actions never confirmed in time, and results older than [`KEEP_DONE_MS`] (their

@@ -18,7 +18,6 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::bulk::{states, view_of};
 use super::users_table::{filtered, plan_for};
 use crate::accounts::{Status, UserType};
 use crate::audit::{Action, Change};
@@ -28,6 +27,7 @@ use crate::entities::{
     audit_event, bulk_action, bulk_action_item, clinic, clinic_admin, room, user, user_room,
 };
 use crate::error::AppError;
+use crate::members::UsersQuery;
 use crate::members::bulk::{BulkKind, outcome};
 
 /// Members changed in one transaction.
@@ -46,6 +46,25 @@ const SAVED_SINCE: i32 = -1;
 /// Errors in a row after which an action stops for good (`failed`), rather than be taken
 /// up again every minute.
 const MAX_FAILURES: i32 = 5;
+
+/// An action's states.
+pub mod states {
+    pub const PREPARED: &str = "prepared";
+    pub const SELECTING: &str = "selecting";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    /// Stopped after errors in a row; what was done stays done.
+    pub const FAILED: &str = "failed";
+}
+
+/// The view an action on every matching member was chosen for.
+fn view_of(action: &bulk_action::Model) -> Result<Option<UsersQuery>, AppError> {
+    action
+        .view_query
+        .as_deref()
+        .map(|json| serde_json::from_str(json).map_err(AppError::internal))
+        .transpose()
+}
 
 /// Works on action `id` in the background of this server. An error pauses it (another
 /// server, or this one's next minute, takes it up after its lease) and is counted; the
