@@ -47,7 +47,7 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
       }
       expect(await violations(page)).toEqual([]);
 
-      await page.getByLabel("Action").selectOption("suspend");
+      await page.locator("#bulk-action").selectOption("suspend");
       await page.getByRole("button", { name: "Apply to selected" }).click();
       const dialog = page.getByRole("dialog", { name: "Suspend 3 members?" });
       await expect(dialog).toBeVisible();
@@ -99,7 +99,7 @@ test("every member of a view, past its first page, is added to a room", async ({
   await expect(page.locator("#bulk-count")).toHaveText("25 users selected.");
   await page.getByRole("button", { name: "Select all 26 users matching this view" }).click();
   await expect(page.locator("#bulk-count")).toHaveText("All 26 users matching this view are selected.");
-  await page.getByLabel("Action").selectOption("add_room");
+  await page.locator("#bulk-action").selectOption("add_room");
   await page.locator("#bulk-room").selectOption({ label: "Harbor Family Medicine" });
   await page.getByRole("button", { name: "Apply to selected" }).click();
   const dialog = page.getByRole("dialog", { name: "Add 26 members to Harbor Family Medicine?" });
