@@ -1,11 +1,13 @@
 //! The users page's bulk actions: a checkbox on each row and one for the page (in the
 //! server's table), "Select all N matching" for the whole view, the action bar, and the
 //! confirmation that names the action and how many members it changes. Confirmed, the
-//! action runs in the background and its progress page opens.
+//! action runs in the background and its progress page opens; the page lists the admin's
+//! recent actions to go back to.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::bulk::BulkLine;
 use super::bulk::{BulkKind, BulkPrepared, BulkScope};
 use super::{UsersQuery, confirm_bulk, prepare_bulk};
 use crate::error::AppError;
@@ -255,6 +257,33 @@ pub fn BulkBar(
             });
             view! { <BulkConfirm prepared=p on_close/> }
         })}
+    }
+}
+
+/// The admin's recent bulk actions, each a link to its progress, asked for once the page
+/// runs in the browser (the server's render never waits for them).
+#[component]
+pub fn RecentBulk() -> impl IntoView {
+    let recent = RwSignal::new(Vec::<BulkLine>::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(lines) = super::recent_bulk().await {
+                recent.set(lines);
+            }
+        });
+    });
+    move || {
+        let lines = recent.get();
+        (!lines.is_empty()).then(|| {
+            view! {
+                <ul class="bulk-recent" aria-label="Your bulk actions">
+                    {lines.into_iter().map(|l| view! {
+                        <li><a href=format!("/admin/bulk/{}", l.id)>{l.title}</a>": "{l.state}</li>
+                    }).collect_view()}
+                </ul>
+            }
+        })
     }
 }
 

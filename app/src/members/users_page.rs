@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
-use super::bulk_bar::{BulkBar, Selection};
+use super::bulk_bar::{BulkBar, RecentBulk, Selection};
 use super::create_dialog::CreateMemberDialog;
 use super::detail_dialog::{MemberDetailDialog, Tab};
 use super::lifecycle_dialogs::{DeleteDialog, SetPasswordDialog};
@@ -173,17 +173,6 @@ pub fn UsersPage() -> impl IntoView {
     let tab = Signal::derive(move || Tab::from_param(params.read().get("tab").as_deref()));
     let notice = RwSignal::new(None::<Notice>);
     let rooms = Resource::new(|| (), |_| list_rooms());
-    // The admin's recent bulk actions, asked for once the page runs in the browser (the
-    // server's render never waits for them).
-    let recent = RwSignal::new(Vec::<super::bulk::BulkLine>::new());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            if let Ok(lines) = super::recent_bulk().await {
-                recent.set(lines);
-            }
-        });
-    });
     let (pending, set_pending) = signal(false);
 
     let go = {
@@ -296,16 +285,7 @@ pub fn UsersPage() -> impl IntoView {
                         href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
                 </div>
             </div>
-            {move || {
-                let lines = recent.get();
-                (!lines.is_empty()).then(|| view! {
-                    <ul class="bulk-recent" aria-label="Your bulk actions">
-                        {lines.into_iter().map(|l| view! {
-                            <li><a href=format!("/admin/bulk/{}", l.id)>{l.title}</a>": "{l.state}</li>
-                        }).collect_view()}
-                    </ul>
-                })
-            }}
+            <RecentBulk/>
             {move || notice.get().map(|n| view! {
                 <p class="notice" role="status" id="action-notice" tabindex="-1">
                     {n.text}" "

@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod brakes;
 mod bulk;
+mod bulk_meanwhile;
 mod concurrency;
 mod create_admin;
 mod database;

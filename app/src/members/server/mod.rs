@@ -3,6 +3,7 @@
 //! server remembers, and the table as the server renders it.
 
 pub mod bulk;
+mod bulk_changes;
 pub mod bulk_work;
 pub mod create;
 pub mod edit;
