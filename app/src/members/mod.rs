@@ -16,6 +16,7 @@ pub(crate) mod form;
 mod lifecycle_dialogs;
 mod management_tab;
 pub mod query;
+mod search_typing;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;

@@ -22,6 +22,12 @@ async fn confirmed_elsewhere(app: &TestApp, id: i64, state: &str) {
         .unwrap();
 }
 
+/// Runs `statement` on the test's database: what no screen does (a server stopping, a
+/// clock moving).
+async fn sql(app: &TestApp, statement: &str) {
+    app.db.execute_unprepared(statement).await.unwrap();
+}
+
 /// A column of action `id`, read from the database.
 async fn action_field(app: &TestApp, id: i64, column: &str) -> i64 {
     count(
@@ -74,13 +80,10 @@ async fn an_action_whose_server_stopped_is_taken_up_after_its_lease() {
     .await;
     // Confirmed on a server that stopped at once: running, its lease still held.
     let now = app::db::now_ms();
-    app.db
-        .execute_unprepared(&format!(
+    sql(&app, &format!(
             "UPDATE bulk_actions SET state = 'running', runner = 'gone', lease_until = {} WHERE id = {id}",
             now + 60_000
-        ))
-        .await
-        .unwrap();
+        )).await;
     let url = app.url("");
     assert_eq!(
         app::members::server::bulk_work::resume_abandoned(&app.db, &url)
@@ -89,13 +92,14 @@ async fn an_action_whose_server_stopped_is_taken_up_after_its_lease() {
         0
     );
     assert_eq!(status_of(&app, SAM).await, "active");
-    app.db
-        .execute_unprepared(&format!(
+    sql(
+        &app,
+        &format!(
             "UPDATE bulk_actions SET lease_until = {} WHERE id = {id}",
             now - 1
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(
         app::members::server::bulk_work::resume_abandoned(&app.db, &url)
             .await
@@ -118,12 +122,11 @@ async fn an_admin_suspended_meanwhile_changes_no_one_more() {
     )
     .await;
     confirmed_elsewhere(&app, id, "running").await;
-    app.db
-        .execute_unprepared(&format!(
-            "UPDATE users SET status = 'suspended' WHERE id = {ADMIN_A_ID}"
-        ))
-        .await
-        .unwrap();
+    sql(
+        &app,
+        &format!("UPDATE users SET status = 'suspended' WHERE id = {ADMIN_A_ID}"),
+    )
+    .await;
     app::members::server::bulk_work::run(&app.db, &app.url(""), id)
         .await
         .unwrap();
@@ -224,13 +227,14 @@ async fn a_view_holds_its_members_as_confirmed() {
     .await
     .as_i64()
     .unwrap();
-    app.db
-        .execute_unprepared(&format!(
+    sql(
+        &app,
+        &format!(
             "UPDATE users SET updated_at = {}, version = version + 1 WHERE id = {JOSE}",
             app::db::now_ms() + 1
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     app::members::server::bulk_work::run(&app.db, &app.url(""), id)
         .await
         .unwrap();

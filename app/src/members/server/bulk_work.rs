@@ -15,7 +15,7 @@ use std::time::Duration;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 
 use super::bulk_changes::{apply, rooms_of, sort};
@@ -76,14 +76,9 @@ pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
     });
 }
 
-/// Counts an error of action `id`, stopping it at [`MAX_FAILURES`].
-async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
-    let txn = crate::db::write_txn(db).await?;
-    bulk_action::Entity::update_many()
-        .col_expr(
-            bulk_action::Column::Failures,
-            Expr::col(bulk_action::Column::Failures).add(1),
-        )
+/// `update` also giving up the action's lease: no server holds it now.
+fn released(update: UpdateMany<bulk_action::Entity>) -> UpdateMany<bulk_action::Entity> {
+    update
         .col_expr(
             bulk_action::Column::Runner,
             Expr::val(Option::<String>::None),
@@ -91,6 +86,16 @@ async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError>
         .col_expr(
             bulk_action::Column::LeaseUntil,
             Expr::val(Option::<i64>::None),
+        )
+}
+
+/// Counts an error of action `id`, stopping it at [`MAX_FAILURES`].
+async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
+    let txn = crate::db::write_txn(db).await?;
+    released(bulk_action::Entity::update_many())
+        .col_expr(
+            bulk_action::Column::Failures,
+            Expr::col(bulk_action::Column::Failures).add(1),
         )
         .filter(bulk_action::Column::Id.eq(id))
         .exec(&txn)
@@ -388,7 +393,7 @@ async fn work_batch(
 async fn finish(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
     let not_reached =
         Expr::col(bulk_action::Column::Total).sub(Expr::col(bulk_action::Column::Done));
-    bulk_action::Entity::update_many()
+    released(bulk_action::Entity::update_many())
         .col_expr(
             bulk_action::Column::Gone,
             Expr::col(bulk_action::Column::Gone).add(not_reached),
@@ -403,14 +408,6 @@ async fn finish(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
         )
         .col_expr(bulk_action::Column::State, Expr::val(states::DONE))
         .col_expr(bulk_action::Column::FinishedAt, Expr::val(now_ms()))
-        .col_expr(
-            bulk_action::Column::Runner,
-            Expr::val(Option::<String>::None),
-        )
-        .col_expr(
-            bulk_action::Column::LeaseUntil,
-            Expr::val(Option::<i64>::None),
-        )
         .filter(bulk_action::Column::Id.eq(id))
         .exec(txn)
         .await?;
