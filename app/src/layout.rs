@@ -9,7 +9,7 @@ use crate::audit::AuditLogPage;
 use crate::auth::{ForgotPasswordPage, LoginPage, Logout, ResetPasswordPage, current_user};
 use crate::bundle::BundleScript;
 use crate::clinics::SettingsPage;
-use crate::members::{BulkActionPage, UsersPage};
+use crate::members::{BulkActionPage, ImportFormPage, ImportPage, UsersPage};
 use crate::patients::{
     AccountPage, ConfirmEmailPage, GuestEntryPage, RoomPage, SignUpPage, WaitingRoomPage,
 };
@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/bulk/:id") view=BulkActionPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users/import") view=ImportFormPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/import/:id") view=ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rooms") view=RoomsPage ssr=SsrMode::Async/>

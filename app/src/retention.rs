@@ -24,6 +24,8 @@ pub struct Forgotten {
     pub silent_waits: u64,
     /// Bulk actions never confirmed, or done long ago, with their lists of members.
     pub bulk_actions: u64,
+    /// Imports never started, or done long ago, with their rows.
+    pub imports: u64,
 }
 
 impl Forgotten {
@@ -62,6 +64,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
     let silent_waits = crate::visits::service::end_silent_waits(db, now).await?;
     let guests = forget_ended_guests(db, now).await?;
     let bulk_actions = crate::members::server::bulk::forget_old(db, now).await?;
+    let imports = crate::members::server::import_state::forget_old(db, now).await?;
     Ok(Forgotten {
         accounts,
         sessions,
@@ -72,6 +75,7 @@ pub async fn forget_expired(db: &DatabaseConnection) -> Result<Forgotten, AppErr
         guests,
         silent_waits,
         bulk_actions,
+        imports,
     })
 }
 

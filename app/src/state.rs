@@ -52,6 +52,8 @@ pub struct AppState {
     /// Exports running on this server at once (Export CSV), so the users page keeps its
     /// connections.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Files being read on this server at once (Import CSV).
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

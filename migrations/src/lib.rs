@@ -19,6 +19,7 @@ mod m20261204_000009_visits_seen_by_providers;
 mod m20261204_000010_two_step_sign_in;
 mod m20261205_000011_passkeys;
 mod m20261206_000012_bulk_actions;
+mod m20261207_000013_member_imports;
 #[cfg(test)]
 mod testing;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_two_step_sign_in::Migration),
             Box::new(m20261205_000011_passkeys::Migration),
             Box::new(m20261206_000012_bulk_actions::Migration),
+            Box::new(m20261207_000013_member_imports::Migration),
         ]
     }
 }

@@ -31,6 +31,8 @@ const DEMO_SHARE: f64 = 0.7;
 pub struct Options {
     pub members: u32,
     pub iterations: u32,
+    /// Rows of the Import CSV file timed (0: none).
+    pub import_rows: u32,
 }
 
 pub(crate) struct Stats {
@@ -293,6 +295,23 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         ms(s.p95),
         ms(s.p99)
     );
+    if options.import_rows > 0 {
+        let room = room::Entity::find_by_id(rooms[0])
+            .one(&conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no room"))?;
+        println!("\n| Import CSV (through the server) | preview | import | total | rows/s |");
+        println!("|---|---:|---:|---:|---:|");
+        crate::bench_import::run(
+            &conn,
+            addr,
+            &cookie,
+            room.id,
+            &room.code,
+            options.import_rows,
+        )
+        .await?;
+    }
     server.abort();
     Ok(())
 }

@@ -185,7 +185,7 @@ async fn refuse_nul(req: Request) -> Result<Request, Response> {
     }
     let (parts, body) = req.into_parts();
     // Larger bodies are refused with 413 further in; this reads no more than that limit.
-    let Ok(bytes) = to_bytes(body, crate::MAX_BODY_BYTES).await else {
+    let Ok(bytes) = to_bytes(body, crate::middleware::MAX_BODY_BYTES).await else {
         return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
     let text = String::from_utf8_lossy(&bytes);

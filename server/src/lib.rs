@@ -2,6 +2,7 @@
 //! around the `app` crate.
 
 pub mod bench;
+mod bench_import;
 pub mod db;
 mod error_links;
 pub mod front_door;
@@ -34,9 +35,6 @@ pub use settings::Settings;
 /// unoptimised (development and test) builds than tokio's default 2 MiB allows for the
 /// member detail; the memory is reserved, and only what is touched is used.
 pub const WORKER_STACK_BYTES: usize = 8 << 20;
-
-/// Largest request body a server function reads; larger ones are refused with 413.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything the router's handlers share.
 #[derive(Clone, FromRef)]
@@ -92,6 +90,9 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<
         exports: Arc::new(tokio::sync::Semaphore::new(
             app::members::server::export::AT_ONCE,
         )),
+        imports: Arc::new(tokio::sync::Semaphore::new(
+            app::members::server::import_read::AT_ONCE,
+        )),
         queues: Arc::new(app::visits::watch::QueueWatch::new(db.clone())),
         touches: Arc::new(app::auth::touches::Touches::new(db.clone())),
         db,
@@ -144,6 +145,15 @@ async fn export_users(
     app::members::server::export::export_csv(app, &headers, query, &picked.ids).await
 }
 
+/// Import CSV's upload: the file read into a preview.
+async fn import_users(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> axum::response::Response {
+    app::members::server::import_read::import_csv(app, &headers, multipart).await
+}
+
 /// The whole HTTP application: pages, server functions, static files.
 pub fn router(state: ServerState) -> Router {
     let routes = page_routes();
@@ -161,6 +171,12 @@ pub fn router(state: ServerState) -> Router {
     // (under /api/); the layers below tell the two apart by path.
     Router::new()
         .route("/admin/users/export.csv", axum::routing::get(export_users))
+        .route(
+            app::members::import::UPLOAD_PATH,
+            axum::routing::post(import_users).layer(axum::extract::DefaultBodyLimit::max(
+                middleware::UPLOAD_BODY_BYTES,
+            )),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -176,9 +192,7 @@ pub fn router(state: ServerState) -> Router {
             error_links::sign_error_links,
         ))
         .layer(axum::middleware::from_fn(middleware::same_origin))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
-        ))
+        .layer(axum::middleware::from_fn(middleware::body_limit))
         // Files already compressed at build time (`.br`, `.gz` beside them) are served as
         // they are; this compresses pages and server-function answers on the fly.
         .layer(CompressionLayer::new())
@@ -211,7 +225,7 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Starts the background work every server runs: the mail outbox worker and, once a
 /// minute, forgetting what has expired (accounts past their pending-delete grace period,
 /// dead sessions, links and sign-ups, undelivered dead mail, idle brakes, and files of mail
-/// that is gone) and taking up bulk actions whose server stopped. All are safe with
+/// that is gone) and taking up bulk actions and imports whose server stopped. All are safe with
 /// several servers on one database.
 pub fn start_background(
     db: DatabaseConnection,
@@ -233,6 +247,11 @@ pub fn start_background(
                 Ok(n) => tracing::info!(actions = n, "bulk actions taken up again"),
                 Err(err) => tracing::warn!(error = %err, "taking up bulk actions failed"),
             }
+            match app::members::server::import_work::resume_abandoned(&db, &public_url).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(imports = n, "imports taken up again"),
+                Err(err) => tracing::warn!(error = %err, "taking up imports failed"),
+            }
             tokio::time::sleep(PURGE_EVERY).await;
         }
     });
@@ -253,6 +272,7 @@ pub async fn forget_expired(db: &DatabaseConnection, mailer: &Mailer) {
             guests = f.guests,
             silent_waits = f.silent_waits,
             bulk_actions = f.bulk_actions,
+            imports = f.imports,
             "expired records forgotten"
         ),
         Err(err) => tracing::warn!(error = %err, "forgetting expired records failed"),

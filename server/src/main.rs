@@ -65,6 +65,9 @@ enum Command {
         /// A heading for the results.
         #[arg(long, default_value = "SQLite")]
         label: String,
+        /// Rows of the Import CSV benchmark's file (0: no import).
+        #[arg(long, default_value_t = 100_000)]
+        import_rows: u32,
     },
     /// Load a running server's waiting rooms (50 rooms of 40 waiting patients polling, 20
     /// providers' dashboards) and time its searches against alone. Uses --database-url (the
@@ -183,10 +186,12 @@ async fn run() -> anyhow::Result<()> {
             members,
             iterations,
             label,
+            import_rows,
         } => {
             let options = server::bench::Options {
                 members,
                 iterations,
+                import_rows,
             };
             server::bench::run(&label, &settings.database_url, &options).await?;
         }

@@ -108,16 +108,52 @@ fn same_site(headers: &HeaderMap) -> bool {
 
 /// How long any request may take before it is answered 503.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long Import CSV's upload may take: sending and checking its largest file.
+pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Largest request body a server function (or any other request) reads; larger ones are
+/// refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body of Import CSV's upload: the file and the form around it. The upload itself
+/// refuses a larger declared length, and says why, before reading any of it.
+pub const UPLOAD_BODY_BYTES: usize = app::members::import::MAX_FILE_BYTES as usize + 64 * 1024;
+
+/// Refuses a body past its path's limit: a declared length at once (413), a longer body as
+/// it is read. Import CSV's upload has a limit of its own and answers an oversized file
+/// itself.
+pub async fn body_limit(req: Request, next: Next) -> Response {
+    let upload = req.uri().path() == app::members::import::UPLOAD_PATH;
+    let limit = if upload {
+        UPLOAD_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !upload && declared.is_some_and(|n| n > limit as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+    }
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
 
 /// Answers 503 to a request still unanswered after [`REQUEST_DEADLINE`], instead of holding
 /// its connection open for good, and logs its method and path (never the query, which may
 /// hold a search for a patient's name).
 pub async fn deadline(req: Request, next: Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+    let deadline = if path == app::members::import::UPLOAD_PATH {
+        UPLOAD_DEADLINE
+    } else {
+        REQUEST_DEADLINE
+    };
+    match tokio::time::timeout(deadline, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(%method, %path, "request unanswered after 20 s: answered 503");
+            tracing::warn!(%method, %path, ?deadline, "request unanswered in time: answered 503");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Frontdesk took too long to answer. Please try again.",

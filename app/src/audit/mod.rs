@@ -31,10 +31,12 @@ pub enum Action {
     Exported,
     /// An action on many members confirmed (each member's change is an event of its own).
     BulkAction,
+    /// A file of members imported (each member's creation or change is an event of its own).
+    Imported,
 }
 
 impl Action {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -50,6 +52,7 @@ impl Action {
         Self::TwoStepChanged,
         Self::Exported,
         Self::BulkAction,
+        Self::Imported,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Action {
             Self::TwoStepChanged => "two_step_changed",
             Self::Exported => "exported",
             Self::BulkAction => "bulk_action",
+            Self::Imported => "imported",
         }
     }
 
@@ -93,12 +97,16 @@ impl Action {
             Self::TwoStepChanged => "Two-step sign-in changed",
             Self::Exported => "Users exported",
             Self::BulkAction => "Bulk action",
+            Self::Imported => "Users imported",
         }
     }
 }
 
 /// The field of a change that names the bulk action it was part of ("#12").
 pub const BULK_ACTION_FIELD: &str = "Bulk action";
+
+/// The field of a change that names the import it was part of ("#12").
+pub const IMPORT_FIELD: &str = "Import";
 
 /// One changed field: its label, the old and the new value (masked where sensitive).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::location::Url;
 
-use super::{Action, AuditQuery, AuditRow, BULK_ACTION_FIELD, list_audit};
+use super::{Action, AuditQuery, AuditRow, BULK_ACTION_FIELD, IMPORT_FIELD, list_audit};
 use crate::admin_frame::AdminLayout;
 
 fn audit_url(query: &AuditQuery) -> String {
@@ -123,12 +123,18 @@ pub fn AuditTable(rows: Vec<AuditRow>, show_member: bool) -> impl IntoView {
                         <td>
                             <ul class="changes">
                                 {row.changes.into_iter().map(|c| {
-                                    // A bulk action's number opens its progress and result.
-                                    if c.field == BULK_ACTION_FIELD
+                                    // A bulk action's or an import's number opens its
+                                    // progress and result.
+                                    let page = match c.field.as_str() {
+                                        BULK_ACTION_FIELD => Some("bulk"),
+                                        IMPORT_FIELD => Some("import"),
+                                        _ => None,
+                                    };
+                                    if let Some(page) = page
                                         && let Some(n) = c.to.strip_prefix('#')
                                         && n.parse::<i64>().is_ok()
                                     {
-                                        let href = format!("/admin/bulk/{n}");
+                                        let href = format!("/admin/{page}/{n}");
                                         return view! { <li>{format!("{}: ", c.field)}<a href=href>{c.to.clone()}</a></li> }.into_any();
                                     }
                                     let text = match (c.from.is_empty(), c.to.is_empty()) {

@@ -10,6 +10,8 @@ pub mod bulk_action_item;
 pub mod clinic;
 pub mod clinic_admin;
 pub mod mail_outbox;
+pub mod member_import;
+pub mod member_import_row;
 pub mod passkey;
 pub mod password_history;
 pub mod password_token;

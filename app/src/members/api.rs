@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use super::bulk::{BulkLine, BulkPrepared, BulkProgress, BulkScope};
+use super::import::ImportProgress;
 use super::types::FormOptions;
 use super::types::{DeletePreview, MemberDetail, MemberHistory, NewMember, PasswordInfo};
 use super::{MemberPage, RoomOption, UsersQuery};
@@ -239,4 +240,20 @@ pub async fn recent_bulk() -> Result<Vec<BulkLine>, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::server::bulk::recent(&state.db, &admin).await
+}
+
+/// Where the caller's import `id` stands: its preview, progress or result.
+#[server(endpoint = "members/import/progress")]
+pub async fn load_import(id: i64) -> Result<ImportProgress, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::import_state::progress(&state.db, &admin, id).await
+}
+
+/// Starts the caller's previewed import `id` (the preview's Import button).
+#[server(endpoint = "members/import/start")]
+pub async fn start_import(id: i64) -> Result<i64, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    super::server::import_state::start(&state, &admin, id).await
 }

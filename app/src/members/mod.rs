@@ -13,6 +13,8 @@ mod create_dialog;
 mod detail_dialog;
 mod detail_shared;
 pub(crate) mod form;
+pub mod import;
+mod import_page;
 mod lifecycle_dialogs;
 mod management_tab;
 pub mod query;
@@ -24,6 +26,7 @@ mod users_page;
 
 pub use api::*;
 pub use bulk_page::BulkActionPage;
+pub use import_page::{ImportFormPage, ImportPage};
 pub use query::{ParsedQuery, UsersQuery};
 pub use users_page::*;
 

@@ -278,6 +278,7 @@ pub fn UsersPage() -> impl IntoView {
                 <div class="page-actions">
                     <a id="export-csv" class="button" download
                         href=move || export_url(&view_query.get())>"Export CSV"</a>
+                    <a id="import-csv" class="button" href=super::import::FORM_PATH>"Import CSV"</a>
                     <a id="new-member" class="button primary"
                         href=move || with_param(users_url(&view_query.get()), "new=1")>"New Member"</a>
                 </div>

@@ -17,6 +17,7 @@ mod fixtures;
 mod front_door;
 mod fuzz;
 mod helpers;
+mod import;
 mod lifecycle;
 mod matrix;
 mod matrix_calls;

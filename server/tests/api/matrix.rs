@@ -82,6 +82,18 @@ pub async fn matrix(app: &TestApp) -> Matrix {
     .await["id"]
         .as_i64()
         .expect("prepared");
+    // An import of theirs, previewed, to read and start: its one row is Jane as she is, so
+    // importing it writes nothing another call could see.
+    let import = crate::import::import_id(
+        &crate::import::upload(
+            app,
+            &admin_a,
+            jessica,
+            false,
+            b"Username,First Name,Last Name,Email\njane.gomez@me.com,Jane,Gomez,jane.gomez@me.com\n",
+        )
+        .await,
+    );
     // Live links for the public functions that take one: a reset link (one to read, one to
     // use) and a sign-up waiting for its confirmation (the outbox holds its message: this
     // app runs no worker).
@@ -300,6 +312,12 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         Who::Admin,
         form(&id(bulk_action)),
     );
+    add(
+        "/api/members/import/progress",
+        Who::Admin,
+        form(&id(import)),
+    );
+    add("/api/members/import/start", Who::Admin, form(&id(import)));
     add(
         "/api/members/create",
         Who::Admin,

@@ -201,7 +201,10 @@ async fn step(
 
 /// The clinics `actor` administers today: none unless they are still an active Clinic
 /// Admin (as a session of theirs would find).
-async fn actor_clinics(db: &impl ConnectionTrait, actor: i64) -> Result<Vec<i64>, AppError> {
+pub(super) async fn actor_clinics(
+    db: &impl ConnectionTrait,
+    actor: i64,
+) -> Result<Vec<i64>, AppError> {
     let still_admin = user::Entity::find_by_id(actor)
         .filter(user::Column::Status.eq(Status::Active))
         .filter(user::Column::UserType.eq(UserType::ClinicAdmin))

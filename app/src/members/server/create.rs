@@ -258,7 +258,7 @@ async fn insert(
 }
 
 /// The users row of a new member: Active, never signed in, at version 1.
-fn new_row(
+pub(super) fn new_row(
     clinic_id: i64,
     user_type: UserType,
     valid: &ValidProfile,
@@ -285,7 +285,7 @@ fn new_row(
 
 /// What a new member holds beside its row: its rooms, its first password in the history,
 /// and, for a Clinic Admin, the clinic it administers.
-async fn attach(
+pub(super) async fn attach(
     txn: &DatabaseTransaction,
     created: &user::Model,
     room_ids: &[i64],

@@ -278,7 +278,7 @@ pub async fn export_csv(
 }
 
 /// The admin of the session in `headers`, with two-step sign-in done where it is required.
-async fn admin_of(
+pub(super) async fn admin_of(
     state: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<SessionUser, AppError> {

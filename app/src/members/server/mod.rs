@@ -1,5 +1,5 @@
 //! What only the server runs for the members screens: creating members, the Member Detail's
-//! opening and saving, the account lifecycle, the users table's queries, the pages the
+//! opening and saving, the account lifecycle, bulk actions, Export and Import CSV, the users table's queries, the pages the
 //! server remembers, and the table as the server renders it.
 
 pub mod bulk;
@@ -8,6 +8,10 @@ pub mod bulk_work;
 pub mod create;
 pub mod edit;
 pub mod export;
+pub mod import_read;
+mod import_rows;
+pub mod import_state;
+pub mod import_work;
 pub mod lifecycle;
 pub mod remembered;
 pub(super) mod rendered_table;

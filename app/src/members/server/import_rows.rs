@@ -1,0 +1,696 @@
+//! Import CSV's rows: the header read into columns, each row's cells cleaned (the export's
+//! formula escape undone, a formula refused) and checked as the Create a Member form and the
+//! Profile tab check them, and the preview's plan for the row: create, update, unchanged or
+//! rejected, with the form's messages.
+//!
+//! A row is matched to a member by username (anywhere: usernames are unique), then by email
+//! within the clinic. A matched member's profile is what the file's columns change; columns
+//! the file lacks keep their values, and User Type and Rooms are read for new members only.
+//! Rows that name the same username, email or member as another row are all rejected: which
+//! of them is right is for the admin to say.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::UserType;
+use crate::accounts::choices::check_lists;
+use crate::accounts::profile::{ProfileInput, ValidProfile, field, today};
+use crate::entities::{room, user};
+use crate::error::FieldError;
+use crate::members::import::{
+    EXPORT_ONLY_COLUMNS, IMPORTED_COLUMNS, REQUIRED_COLUMNS, column_of, plan,
+};
+
+/// The most columns a header may name.
+pub const MAX_COLUMNS: usize = 100;
+
+/// Which of the file's columns fill which field.
+#[derive(Debug)]
+pub struct Columns {
+    /// (the cell's index, the field it fills)
+    read: Vec<(usize, &'static str)>,
+    /// How many cells each row must have.
+    pub width: usize,
+    /// The header's columns that are not imported, as the file names them.
+    pub ignored: Vec<String>,
+}
+
+impl Columns {
+    /// The header's columns, or why the file is refused.
+    pub fn read(header: &[String]) -> Result<Self, String> {
+        if header.len() > MAX_COLUMNS {
+            return Err(format!(
+                "The first line names {} columns; a file of members has {} at most. Export CSV shows the columns Frontdesk reads.",
+                crate::text::thousands(header.len() as u64),
+                MAX_COLUMNS
+            ));
+        }
+        let mut read = Vec::new();
+        let mut ignored = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            let name = name.trim();
+            let known = IMPORTED_COLUMNS
+                .iter()
+                .find(|(column, _)| column.eq_ignore_ascii_case(name));
+            match known {
+                Some((column, f)) => {
+                    if read.iter().any(|(_, seen)| seen == f) {
+                        return Err(format!(
+                            "The column “{column}” is named twice in the first line."
+                        ));
+                    }
+                    read.push((i, *f));
+                }
+                None if EXPORT_ONLY_COLUMNS
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(name)) => {}
+                None if name.is_empty() => {}
+                None => ignored.push(name.chars().take(60).collect()),
+            }
+        }
+        let missing: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .filter(|c| {
+                !read
+                    .iter()
+                    .any(|(_, f)| column_of(f).eq_ignore_ascii_case(c))
+            })
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "The first line has no {} column. It must name the columns, as Export CSV writes them: {} are required.",
+                missing
+                    .iter()
+                    .map(|c| format!("“{c}”"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                REQUIRED_COLUMNS.join(", ")
+            ));
+        }
+        Ok(Self {
+            read,
+            width: header.len(),
+            ignored,
+        })
+    }
+}
+
+/// The message of a cell a spreadsheet would run as a formula.
+pub const FORMULA: &str = "This cell is a spreadsheet formula. Enter the value itself.";
+
+/// A cell as imported: trimmed, with the export's leading apostrophe (which keeps a value
+/// such as "+14155550123" from being run as a formula) taken off; a formula refused.
+pub fn clean(cell: &str) -> Result<String, &'static str> {
+    let t = cell.trim();
+    if let Some(rest) = t.strip_prefix('\'')
+        && rest.starts_with(['=', '+', '-', '@'])
+    {
+        return Ok(rest.to_owned());
+    }
+    let mut chars = t.chars();
+    let formula = match chars.next() {
+        Some('=' | '@') => true,
+        // "+1 415 555 0123" and "-" are values; "+A1" and "-SUM(…)" are not.
+        Some('+' | '-') => chars
+            .next()
+            .is_some_and(|c| !(c.is_ascii_digit() || c == ' ' || c == '(')),
+        _ => false,
+    };
+    if formula {
+        Err(FORMULA)
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+/// A data row's cells by field, cleaned, and the messages of cells refused on their own.
+#[derive(Debug, Default)]
+pub struct Cells {
+    pub line: u64,
+    values: HashMap<&'static str, String>,
+    errors: Vec<FieldError>,
+}
+
+impl Cells {
+    pub fn of(columns: &Columns, line: u64, raw: &[String]) -> Self {
+        let mut cells = Self {
+            line,
+            ..Self::default()
+        };
+        if raw.len() != columns.width {
+            cells.errors.push(FieldError::new(
+                "row",
+                format!(
+                    "This row has {} cells; the first line names {} columns.",
+                    crate::text::thousands(raw.len() as u64),
+                    columns.width
+                ),
+            ));
+            return cells;
+        }
+        for &(i, f) in &columns.read {
+            match clean(&raw[i]) {
+                Ok(v) => {
+                    cells.values.insert(f, v);
+                }
+                Err(message) => cells.errors.push(FieldError::new(f, message)),
+            }
+        }
+        cells
+    }
+
+    fn get(&self, f: &str) -> Option<&str> {
+        self.values.get(f).map(String::as_str)
+    }
+
+    /// The username and email as looked up (lower case), when given.
+    pub fn username_key(&self) -> Option<String> {
+        self.get(field::USERNAME)
+            .filter(|v| !v.is_empty())
+            .map(str::to_lowercase)
+    }
+
+    pub fn email_key(&self) -> Option<String> {
+        self.get(field::EMAIL)
+            .filter(|v| !v.is_empty())
+            .map(str::to_lowercase)
+    }
+
+    /// `base` with this row's profile cells written over it.
+    fn profile_over(&self, mut p: ProfileInput, errors: &mut Vec<FieldError>) -> ProfileInput {
+        for (&f, v) in &self.values {
+            let v = v.clone();
+            match f {
+                field::USERNAME => p.username = v,
+                field::FIRST_NAME => p.first_name = v,
+                field::LAST_NAME => p.last_name = v,
+                field::EMAIL => p.email = v,
+                field::ADDRESS => p.address = v,
+                field::CITY => p.city = v,
+                field::STATE => p.state = v,
+                field::ZIP => p.zip = v,
+                field::COUNTRY => p.country = v.to_uppercase(),
+                field::PHONE => p.phone = v,
+                field::PCP_NAME => p.pcp_name = v,
+                field::PCP_PHONE => p.pcp_phone = v,
+                field::TIMEZONE => p.timezone = v,
+                field::DATE_OF_BIRTH => {
+                    p.dob_year.clear();
+                    p.dob_month.clear();
+                    p.dob_day.clear();
+                    if v.is_empty() {
+                        continue;
+                    }
+                    let parts: Vec<&str> = v.split('-').collect();
+                    let numeric = parts.len() == 3
+                        && parts
+                            .iter()
+                            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+                    if numeric {
+                        p.set_date_of_birth(Some(&v));
+                    } else {
+                        errors.push(FieldError::new(
+                            f,
+                            "Enter the date of birth as YYYY-MM-DD, e.g. 1984-07-21.",
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
+/// What a new member's row holds beside the profile, and what is kept of any row until the
+/// import writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowData {
+    pub profile: ProfileInput,
+    #[serde(default)]
+    pub user_type: String,
+    #[serde(default)]
+    pub room_ids: Vec<i64>,
+}
+
+/// What the preview decided for a row.
+#[derive(Debug)]
+pub struct Planned {
+    pub line: u64,
+    pub plan: &'static str,
+    pub user_id: Option<i64>,
+    pub version: Option<i32>,
+    pub data: Option<RowData>,
+    /// "Email: Enter a valid email address."
+    pub messages: Vec<String>,
+}
+
+impl Planned {
+    /// Rejects a row planned already (it repeats a later row), with why.
+    pub fn reject(&mut self, message: String) {
+        self.plan = plan::REJECTED;
+        self.user_id = None;
+        self.version = None;
+        self.data = None;
+        self.messages.push(message);
+    }
+
+    fn rejected(line: u64, errors: &[FieldError]) -> Self {
+        let mut sorted: Vec<&FieldError> = errors.iter().collect();
+        sorted.sort_by_key(|e| {
+            crate::accounts::profile::FORM_ORDER
+                .iter()
+                .position(|f| *f == e.field)
+        });
+        Self {
+            line,
+            plan: plan::REJECTED,
+            user_id: None,
+            version: None,
+            data: None,
+            messages: sorted.iter().map(|e| message_line(e)).collect(),
+        }
+    }
+}
+
+/// "Email: Enter a valid email address."
+pub fn message_line(e: &FieldError) -> String {
+    format!("{}: {}", column_of(&e.field), e.message)
+}
+
+/// What the import checks rows against: the clinic, its open rooms, the members the rows'
+/// usernames and emails name, and the rows seen before.
+pub struct Check<'a> {
+    pub clinic_id: i64,
+    pub default_room: Option<i64>,
+    /// Open rooms of the clinic by code, lower case.
+    pub rooms: &'a HashMap<String, i64>,
+    /// Users by username (lower case), in any clinic.
+    pub by_username: &'a HashMap<String, user::Model>,
+    /// The clinic's users by email (lower case).
+    pub by_email: &'a HashMap<String, user::Model>,
+}
+
+/// The rows seen so far, by what may not repeat: username, email and matched member.
+#[derive(Default)]
+pub struct Seen {
+    first: HashMap<String, u64>,
+    /// Lines already rejected.
+    pub rejected: HashSet<u64>,
+}
+
+impl Seen {
+    /// Notes the row's keys; for each key an earlier row has, that row's line.
+    fn note(&mut self, line: u64, keys: &[(String, &'static str)]) -> Vec<(u64, &'static str)> {
+        let mut earlier = Vec::new();
+        for (key, f) in keys {
+            match self.first.get(key) {
+                Some(&first) if first != line => earlier.push((first, *f)),
+                Some(_) => {}
+                None => {
+                    self.first.insert(key.clone(), line);
+                }
+            }
+        }
+        earlier
+    }
+}
+
+/// The open rooms of a clinic by code, lower case.
+pub fn rooms_by_code(rooms: &[room::Model]) -> HashMap<String, i64> {
+    rooms
+        .iter()
+        .filter(|r| r.active)
+        .map(|r| (r.code.to_lowercase(), r.id))
+        .collect()
+}
+
+/// A rejected line to mark later (the earlier of two rows naming the same key) and its
+/// message.
+pub type LateRejection = (u64, String);
+
+/// The plan for one row; an earlier row this one repeats is returned to be rejected too.
+pub fn plan_row(check: &Check, seen: &mut Seen, cells: &Cells) -> (Planned, Vec<LateRejection>) {
+    let line = cells.line;
+    let mut errors = cells.errors.clone();
+    if errors.iter().any(|e| e.field == "row") {
+        seen.rejected.insert(line);
+        return (Planned::rejected(line, &errors), Vec::new());
+    }
+    let matched = cells
+        .username_key()
+        .and_then(|u| check.by_username.get(&u))
+        .or_else(|| cells.email_key().and_then(|e| check.by_email.get(&e)));
+    // The same username, email or member on two lines: both rejected.
+    let mut keys = Vec::new();
+    if let Some(u) = cells.username_key() {
+        keys.push((format!("u:{u}"), field::USERNAME));
+    }
+    if let Some(e) = cells.email_key() {
+        keys.push((format!("e:{e}"), field::EMAIL));
+    }
+    if let Some(m) = matched {
+        keys.push((format!("m:{}", m.id), field::USERNAME));
+    }
+    let mut late = Vec::new();
+    for (first, f) in seen.note(line, &keys) {
+        let what = if f == field::EMAIL {
+            "email"
+        } else {
+            "username or member"
+        };
+        errors.push(FieldError::new(
+            f,
+            format!("The same {what} is on line {first}."),
+        ));
+        if seen.rejected.insert(first) {
+            late.push((
+                first,
+                message_line(&FieldError::new(
+                    f,
+                    format!("The same {what} is on line {line}."),
+                )),
+            ));
+        }
+    }
+    let planned = match matched {
+        Some(m) if m.clinic_id != check.clinic_id => {
+            errors.push(FieldError::new(
+                field::USERNAME,
+                "That username is taken. Choose another.",
+            ));
+            Err(errors)
+        }
+        Some(m) => plan_update(check, cells, m, errors),
+        None => plan_create(check, cells, errors),
+    };
+    match planned {
+        Ok(p) => (p, late),
+        Err(errors) => {
+            seen.rejected.insert(line);
+            (Planned::rejected(line, &errors), late)
+        }
+    }
+}
+
+/// A row for a member who is there: unchanged, or an update of their profile.
+fn plan_update(
+    check: &Check,
+    cells: &Cells,
+    member: &user::Model,
+    mut errors: Vec<FieldError>,
+) -> Result<Planned, Vec<FieldError>> {
+    let stored = crate::accounts::store::profile_of(member);
+    let profile = cells.profile_over(stored.clone(), &mut errors);
+    // A row that says what the member holds (Export CSV's own rows) changes nothing, and
+    // is not held to rules the stored values predate. A guest's is matched, never changed.
+    if profile != stored && member.user_type == UserType::Guest {
+        errors.push(FieldError::new(
+            field::USERNAME,
+            "A guest has no profile to edit.",
+        ));
+    }
+    if profile == stored || member.user_type == UserType::Guest {
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        return Ok(Planned {
+            line: cells.line,
+            plan: plan::UNCHANGED,
+            user_id: Some(member.id),
+            version: Some(member.version),
+            data: None,
+            messages: Vec::new(),
+        });
+    }
+    let valid = validated(&profile, &mut errors);
+    if let Some(v) = &valid {
+        let email_owner = check.by_email.get(&v.email.to_lowercase());
+        if email_owner.is_some_and(|o| o.id != member.id) {
+            errors.push(FieldError::new(
+                field::EMAIL,
+                "Another user of this clinic has that email address.",
+            ));
+        }
+    }
+    let valid = match valid {
+        Some(v) if errors.is_empty() => v,
+        _ => return Err(errors),
+    };
+    let unchanged = crate::audit::service::profile_changes(member, &valid).is_empty();
+    Ok(Planned {
+        line: cells.line,
+        plan: if unchanged {
+            plan::UNCHANGED
+        } else {
+            plan::UPDATE
+        },
+        user_id: Some(member.id),
+        version: Some(member.version),
+        data: (!unchanged).then(|| RowData {
+            profile,
+            ..RowData::default()
+        }),
+        messages: Vec::new(),
+    })
+}
+
+/// A row for a new member: its profile, type and rooms checked as the form checks them.
+fn plan_create(
+    check: &Check,
+    cells: &Cells,
+    mut errors: Vec<FieldError>,
+) -> Result<Planned, Vec<FieldError>> {
+    let profile = cells.profile_over(ProfileInput::new_member(), &mut errors);
+    let user_type = match cells
+        .get(field::USER_TYPE)
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        None | Some("" | "member") => UserType::Member,
+        Some("provider") => UserType::Provider,
+        Some("clinic admin") => {
+            errors.push(FieldError::new(
+                field::USER_TYPE,
+                "Create Clinic Admins one by one, with New Member.",
+            ));
+            UserType::Member
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                field::USER_TYPE,
+                "Choose Member or Provider.",
+            ));
+            UserType::Member
+        }
+    };
+    let mut room_ids = Vec::new();
+    for code in cells
+        .get(field::ROOMS)
+        .unwrap_or_default()
+        .split([' ', ',', ';'])
+        .filter(|c| !c.is_empty())
+    {
+        match check.rooms.get(&code.to_lowercase()) {
+            Some(id) if !room_ids.contains(id) => room_ids.push(*id),
+            Some(_) => {}
+            None => errors.push(FieldError::new(
+                field::ROOMS,
+                format!(
+                    "No open room of this clinic has the code “{}”.",
+                    code.chars().take(40).collect::<String>()
+                ),
+            )),
+        }
+    }
+    if room_ids.is_empty() {
+        match check.default_room {
+            Some(id) => room_ids.push(id),
+            None => errors.push(FieldError::new(field::ROOMS, "Choose at least one room.")),
+        }
+    }
+    let valid = validated(&profile, &mut errors);
+    match valid {
+        Some(_) if errors.is_empty() => Ok(Planned {
+            line: cells.line,
+            plan: plan::CREATE,
+            user_id: None,
+            version: None,
+            data: Some(RowData {
+                profile,
+                user_type: user_type.key().to_owned(),
+                room_ids,
+            }),
+            messages: Vec::new(),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The profile as the form checks it (its fields, then the server's lists).
+pub fn validated(profile: &ProfileInput, errors: &mut Vec<FieldError>) -> Option<ValidProfile> {
+    match profile.validate(today()) {
+        Ok(valid) => {
+            let before = errors.len();
+            check_lists(&valid, errors);
+            (errors.len() == before).then_some(valid)
+        }
+        Err(errs) => {
+            // A cell refused on its own (a formula) keeps its one message.
+            for e in errs {
+                if !errors.iter().any(|seen| seen.field == e.field) {
+                    errors.push(e);
+                }
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn formulas_are_refused_and_the_exports_escape_undone() {
+        assert_eq!(clean("'+14155550123"), Ok("+14155550123".to_owned()));
+        assert_eq!(clean("'=1+2"), Ok("=1+2".to_owned()));
+        assert_eq!(clean("=HYPERLINK(\"x\")"), Err(FORMULA));
+        assert_eq!(clean("@SUM(A1)"), Err(FORMULA));
+        assert_eq!(clean("+A1"), Err(FORMULA));
+        assert_eq!(clean("-SUM(A1)"), Err(FORMULA));
+        assert_eq!(clean(" +1 415 555 0123 "), Ok("+1 415 555 0123".to_owned()));
+        assert_eq!(clean("-"), Ok("-".to_owned()));
+        assert_eq!(clean("O'Brien"), Ok("O'Brien".to_owned()));
+    }
+
+    #[test]
+    fn the_header_names_the_required_columns_once() {
+        let ok = Columns::read(&header(&[
+            "ID",
+            "username",
+            "First Name",
+            "Last Name",
+            "EMAIL",
+            "Notes",
+        ]))
+        .unwrap();
+        assert_eq!(ok.ignored, vec!["Notes".to_owned()]);
+        assert_eq!(ok.width, 6);
+        let missing = Columns::read(&header(&["Username", "First Name", "Last Name"])).unwrap_err();
+        assert!(missing.contains("no “Email” column"), "{missing}");
+        let twice = Columns::read(&header(&[
+            "Username",
+            "Email",
+            "First Name",
+            "Last Name",
+            "email",
+        ]))
+        .unwrap_err();
+        assert!(twice.contains("“Email” is named twice"), "{twice}");
+        let wide: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+        assert!(Columns::read(&wide).unwrap_err().contains("10,000 columns"));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_is_rejected_whole() {
+        let columns =
+            Columns::read(&header(&["Username", "First Name", "Last Name", "Email"])).unwrap();
+        let cells = Cells::of(&columns, 7, &header(&["a"; 10_000]));
+        let rooms = HashMap::new();
+        let none = HashMap::new();
+        let check = Check {
+            clinic_id: 1,
+            default_room: Some(1),
+            rooms: &rooms,
+            by_username: &none,
+            by_email: &none,
+        };
+        let (planned, late) = plan_row(&check, &mut Seen::default(), &cells);
+        assert_eq!(planned.plan, plan::REJECTED);
+        assert!(late.is_empty());
+        assert_eq!(
+            planned.messages,
+            vec!["Row: This row has 10,000 cells; the first line names 4 columns.".to_owned()]
+        );
+    }
+
+    #[test]
+    fn new_rows_are_checked_as_the_form_checks_them_and_repeats_rejected_both() {
+        let columns = Columns::read(&header(&[
+            "Username",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Rooms",
+        ]))
+        .unwrap();
+        let mut rooms = HashMap::new();
+        rooms.insert("vax".to_owned(), 5);
+        let none = HashMap::new();
+        let check = Check {
+            clinic_id: 1,
+            default_room: Some(9),
+            rooms: &rooms,
+            by_username: &none,
+            by_email: &none,
+        };
+        let mut seen = Seen::default();
+        let row = |line, cells: &[&str]| Cells::of(&columns, line, &header(cells));
+        let (jane, _) = plan_row(
+            &check,
+            &mut seen,
+            &row(
+                2,
+                &["jane.gomez", "Jane", "Gomez", "jane@example.com", "VAX"],
+            ),
+        );
+        assert_eq!(jane.plan, plan::CREATE);
+        assert_eq!(jane.data.unwrap().room_ids, vec![5]);
+        let (html, _) = plan_row(
+            &check,
+            &mut seen,
+            &row(3, &["bob1", "<b>Bob</b>", "Smith", "bob@example.com", ""]),
+        );
+        assert_eq!(html.plan, plan::REJECTED);
+        assert_eq!(
+            html.messages,
+            vec![
+                "First Name: A first name may hold letters, spaces, apostrophes, hyphens and periods only."
+                    .to_owned()
+            ]
+        );
+        let (again, late) = plan_row(
+            &check,
+            &mut seen,
+            &row(4, &["Jane.Gomez", "Jane", "Gomez", "other@example.com", ""]),
+        );
+        assert_eq!(again.plan, plan::REJECTED);
+        assert_eq!(
+            again.messages,
+            vec!["Username: The same username or member is on line 2.".to_owned()]
+        );
+        assert_eq!(
+            late,
+            vec![(
+                2,
+                "Username: The same username or member is on line 4.".to_owned()
+            )]
+        );
+        let (room, _) = plan_row(
+            &check,
+            &mut seen,
+            &row(5, &["sam1", "Sam", "Lee", "sam@example.com", "nope"]),
+        );
+        assert_eq!(
+            room.messages,
+            vec!["Rooms: No open room of this clinic has the code “nope”.".to_owned()]
+        );
+    }
+}

@@ -1,0 +1,531 @@
+//! Import CSV, writing: a previewed file's rows worked through in the background in batches,
+//! each batch one transaction that creates and updates its members (each audited as if done
+//! one by one, plus the import's number), records each row's outcome and moves the import's
+//! counters. A server stopped halfway leaves whole batches written or none of a batch; the
+//! server that next holds the import's lease goes on after the last batch written, and a
+//! file imported again matches the members it created (by username), so no one is created
+//! twice.
+//!
+//! A row is written only as the preview planned it: a member changed since (their version),
+//! or a username or email taken since, is reported as a conflict and left alone.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+};
+
+use super::create::{attach, new_row};
+use super::import_rows::{RowData, message_line, validated};
+use crate::accounts::UserType;
+use crate::accounts::profile::{ValidProfile, field};
+use crate::accounts::store::apply_profile;
+use crate::audit::{self, Action, Change};
+use crate::db::now_ms;
+use crate::entities::{clinic, member_import, member_import_row, room, user};
+use crate::error::{AppError, FieldError};
+use crate::members::import::{plan, states};
+
+/// Rows written in one transaction.
+const BATCH: u64 = 250;
+/// How long a server holds an import it works on without renewing its lease.
+const LEASE_MS: i64 = 30_000;
+/// The pause between batches, so other writers are not kept waiting.
+const BREATHE: Duration = Duration::from_millis(5);
+/// Errors in a row after which an import stops for good (`failed`).
+const MAX_FAILURES: i32 = 5;
+
+/// The field of a change that names the import it was part of ("#12"): the audit log links
+/// it to the import's page.
+pub use crate::audit::IMPORT_FIELD;
+
+/// Works on import `id` in the background of this server. An error pauses it (another
+/// server, or this one's next minute, takes it up after its lease) and is counted; the
+/// fifth in a row stops it.
+pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
+    tokio::spawn(async move {
+        if let Err(err) = run(&db, &public_url, id).await {
+            tracing::warn!(import = id, error = %err, "import paused");
+            if let Err(err) = count_failure(&db, id).await {
+                tracing::warn!(import = id, error = %err, "import failure not counted");
+            }
+        }
+    });
+}
+
+/// `update` also giving up the import's lease.
+fn released(update: UpdateMany<member_import::Entity>) -> UpdateMany<member_import::Entity> {
+    update
+        .col_expr(
+            member_import::Column::Runner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(
+            member_import::Column::LeaseUntil,
+            Expr::val(Option::<i64>::None),
+        )
+}
+
+/// Counts an error of import `id`, stopping it at [`MAX_FAILURES`].
+async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
+    let txn = crate::db::write_txn(db).await?;
+    released(member_import::Entity::update_many())
+        .col_expr(
+            member_import::Column::Failures,
+            Expr::col(member_import::Column::Failures).add(1),
+        )
+        .filter(member_import::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let stopped = member_import::Entity::update_many()
+        .col_expr(member_import::Column::State, Expr::val(states::FAILED))
+        .col_expr(member_import::Column::FinishedAt, Expr::val(now_ms()))
+        .filter(member_import::Column::Id.eq(id))
+        .filter(member_import::Column::Failures.gte(MAX_FAILURES))
+        .filter(member_import::Column::State.eq(states::RUNNING))
+        .exec(&txn)
+        .await?;
+    if stopped.rows_affected > 0 {
+        forget_data(&txn, id).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Takes up the imports no server is working on (their server stopped); returns how many.
+pub async fn resume_abandoned(
+    db: &DatabaseConnection,
+    public_url: &str,
+) -> Result<usize, AppError> {
+    let ids: Vec<i64> = member_import::Entity::find()
+        .select_only()
+        .column(member_import::Column::Id)
+        .filter(member_import::Column::State.eq(states::RUNNING))
+        .filter(
+            Condition::any()
+                .add(member_import::Column::LeaseUntil.is_null())
+                .add(member_import::Column::LeaseUntil.lt(now_ms())),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    for &id in &ids {
+        start(db.clone(), public_url.to_owned(), id);
+    }
+    Ok(ids.len())
+}
+
+/// Works on import `id` until it is done, or another server holds it.
+pub async fn run(db: &DatabaseConnection, public_url: &str, id: i64) -> Result<(), AppError> {
+    let runner = format!("{:016x}", rand::random::<u64>());
+    while step(db, public_url, id, &runner).await? {
+        tokio::time::sleep(BREATHE).await;
+    }
+    Ok(())
+}
+
+/// One batch of import `id` under `runner`'s lease; whether more remains.
+async fn step(
+    db: &DatabaseConnection,
+    public_url: &str,
+    id: i64,
+    runner: &str,
+) -> Result<bool, AppError> {
+    let txn = crate::db::write_txn(db).await?;
+    let now = now_ms();
+    let claimed = member_import::Entity::update_many()
+        .col_expr(member_import::Column::Runner, Expr::val(runner))
+        .col_expr(member_import::Column::LeaseUntil, Expr::val(now + LEASE_MS))
+        .filter(member_import::Column::Id.eq(id))
+        .filter(member_import::Column::State.eq(states::RUNNING))
+        .filter(
+            Condition::any()
+                .add(member_import::Column::Runner.is_null())
+                .add(member_import::Column::Runner.eq(runner))
+                .add(member_import::Column::LeaseUntil.lt(now)),
+        )
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
+    let import = member_import::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The admin's rights are read again at every batch: one who no longer administers the
+    // clinic writes no more.
+    let allowed = super::bulk_work::actor_clinics(&txn, import.actor_user_id)
+        .await?
+        .contains(&import.clinic_id);
+    let more = if allowed {
+        write_batch(&txn, public_url, &import).await?
+    } else {
+        finish(&txn, &import, states::FAILED).await?;
+        false
+    };
+    txn.commit().await?;
+    Ok(more)
+}
+
+/// What a batch did with each row: its outcome, and for a conflict why.
+#[derive(Default)]
+struct Outcomes {
+    by_outcome: HashMap<&'static str, Vec<i64>>,
+    conflicts: Vec<(i64, String)>,
+}
+
+impl Outcomes {
+    fn note(&mut self, line: i64, outcome: &'static str) {
+        self.by_outcome.entry(outcome).or_default().push(line);
+    }
+
+    fn conflict(&mut self, line: i64, error: &FieldError) {
+        self.note(line, plan::CONFLICT);
+        self.conflicts.push((line, message_line(error)));
+    }
+
+    fn count(&self, outcome: &str) -> i64 {
+        self.by_outcome.get(outcome).map_or(0, |l| l.len() as i64)
+    }
+}
+
+/// Writes the next batch of the import's rows; whether more remain.
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    public_url: &str,
+    import: &member_import::Model,
+) -> Result<bool, AppError> {
+    let rows = member_import_row::Entity::find()
+        .filter(member_import_row::Column::ImportId.eq(import.id))
+        .filter(member_import_row::Column::Line.gt(import.done_through))
+        .order_by_asc(member_import_row::Column::Line)
+        .limit(BATCH)
+        .all(txn)
+        .await?;
+    let Some(last) = rows.last().map(|r| r.line) else {
+        finish(txn, import, states::DONE).await?;
+        return Ok(false);
+    };
+    let clinic = clinic::Entity::find_by_id(import.clinic_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut wanted: Vec<(i64, &member_import_row::Model, ValidProfile, RowData)> = Vec::new();
+    let mut outcomes = Outcomes::default();
+    for row in &rows {
+        match row.plan.as_str() {
+            plan::CREATE | plan::UPDATE => {
+                let data: RowData = serde_json::from_str(row.data.as_deref().unwrap_or("{}"))
+                    .map_err(AppError::internal)?;
+                let mut errors = Vec::new();
+                match validated(&data.profile, &mut errors) {
+                    Some(valid) => wanted.push((row.line, row, valid, data)),
+                    None => outcomes.conflict(row.line, &errors[0]),
+                }
+            }
+            plan::UNCHANGED => outcomes.note(row.line, plan::UNCHANGED),
+            _ => outcomes.note(row.line, plan::REJECTED),
+        }
+    }
+    let taken = Taken::read(txn, import.clinic_id, &wanted).await?;
+    let open_rooms: HashMap<i64, room::Model> =
+        crate::accounts::store::active_rooms(txn, clinic.id)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+    for (line, row, valid, data) in wanted {
+        let outcome = if row.plan == plan::CREATE {
+            create(
+                txn,
+                public_url,
+                import,
+                &clinic,
+                &open_rooms,
+                &taken,
+                valid,
+                data,
+            )
+            .await?
+        } else {
+            update(txn, import, row, &taken, valid).await?
+        };
+        match outcome {
+            Ok(done) => outcomes.note(line, done),
+            Err(error) => outcomes.conflict(line, &error),
+        }
+    }
+    record(txn, import, &outcomes, last).await?;
+    Ok(true)
+}
+
+/// The usernames and emails of a batch's rows that belong to someone now.
+struct Taken {
+    /// username (lower case) → its user
+    usernames: HashMap<String, i64>,
+    /// email (lower case) in the clinic → its user
+    emails: HashMap<String, i64>,
+}
+
+impl Taken {
+    async fn read(
+        txn: &DatabaseTransaction,
+        clinic_id: i64,
+        wanted: &[(i64, &member_import_row::Model, ValidProfile, RowData)],
+    ) -> Result<Self, AppError> {
+        let usernames: Vec<String> = wanted
+            .iter()
+            .map(|(_, _, v, _)| v.username.to_lowercase())
+            .collect();
+        let emails: Vec<String> = wanted
+            .iter()
+            .map(|(_, _, v, _)| v.email.to_lowercase())
+            .collect();
+        let usernames = user::Entity::find()
+            .select_only()
+            .column(user::Column::UsernameLower)
+            .column(user::Column::Id)
+            .filter(user::Column::UsernameLower.is_in(usernames))
+            .into_tuple::<(String, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let emails = user::Entity::find()
+            .select_only()
+            .column(user::Column::EmailLower)
+            .column(user::Column::Id)
+            .filter(user::Column::ClinicId.eq(clinic_id))
+            .filter(user::Column::EmailLower.is_in(emails))
+            .into_tuple::<(String, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Self { usernames, emails })
+    }
+
+    /// Why `valid` cannot be saved as `who` (none for a new member): the form's message.
+    fn refusal(&self, valid: &ValidProfile, who: Option<i64>) -> Option<FieldError> {
+        let other = |owner: Option<&i64>| owner.is_some_and(|o| Some(*o) != who);
+        if other(self.usernames.get(&valid.username.to_lowercase())) {
+            return Some(FieldError::new(
+                field::USERNAME,
+                "That username was taken since the preview.",
+            ));
+        }
+        if other(self.emails.get(&valid.email.to_lowercase())) {
+            return Some(FieldError::new(
+                field::EMAIL,
+                "Another user of this clinic has had that email address since the preview.",
+            ));
+        }
+        None
+    }
+}
+
+/// Creates a row's member as Create a Member does, audited with the import's number.
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    txn: &DatabaseTransaction,
+    public_url: &str,
+    import: &member_import::Model,
+    clinic: &clinic::Model,
+    open_rooms: &HashMap<i64, room::Model>,
+    taken: &Taken,
+    valid: ValidProfile,
+    data: RowData,
+) -> Result<Result<&'static str, FieldError>, AppError> {
+    if let Some(error) = taken.refusal(&valid, None) {
+        return Ok(Err(error));
+    }
+    if data.room_ids.iter().any(|id| !open_rooms.contains_key(id)) {
+        return Ok(Err(FieldError::new(
+            field::ROOMS,
+            "A room of this row was closed since the preview.",
+        )));
+    }
+    let user_type = UserType::from_key(&data.user_type).unwrap_or(UserType::Member);
+    let now = now_ms();
+    let created = new_row(clinic.id, user_type, &valid, None, now)
+        .insert(txn)
+        .await?;
+    attach(txn, &created, &data.room_ids, None, now).await?;
+    let room_names: Vec<String> = data
+        .room_ids
+        .iter()
+        .filter_map(|id| open_rooms.get(id).map(|r| r.name.clone()))
+        .collect();
+    let mut changes = vec![
+        Change::new("User Type", "", user_type.label()),
+        Change::new("Rooms", "", room_names.join(", ")),
+    ];
+    if import.welcome {
+        crate::auth::links::queue_link(
+            txn,
+            public_url,
+            &clinic.name,
+            &created,
+            crate::auth::tokens::Purpose::Welcome,
+        )
+        .await?;
+        changes.push(Change::new("Welcome email", "", "sent"));
+    }
+    changes.push(Change::new(IMPORT_FIELD, "", format!("#{}", import.id)));
+    audit::service::record(
+        txn,
+        clinic.id,
+        import.actor_user_id,
+        created.id,
+        Action::Created,
+        &changes,
+    )
+    .await?;
+    Ok(Ok(plan::CREATE))
+}
+
+/// Saves a row's profile over the member it matched, as the Profile tab does, if the
+/// member is as the preview read them.
+async fn update(
+    txn: &DatabaseTransaction,
+    import: &member_import::Model,
+    row: &member_import_row::Model,
+    taken: &Taken,
+    valid: ValidProfile,
+) -> Result<Result<&'static str, FieldError>, AppError> {
+    let changed_since = || {
+        FieldError::new(
+            "row",
+            "This member was changed by someone else since the preview.",
+        )
+    };
+    let (Some(id), Some(version)) = (row.user_id, row.version) else {
+        return Ok(Err(FieldError::new(
+            "row",
+            "This member was deleted since the preview.",
+        )));
+    };
+    let old = user::Entity::find_by_id(id)
+        .filter(user::Column::ClinicId.eq(import.clinic_id))
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let Some(old) = old.filter(|u| u.version == version) else {
+        return Ok(Err(changed_since()));
+    };
+    if let Some(error) = taken.refusal(&valid, Some(id)) {
+        return Ok(Err(error));
+    }
+    let mut changes = crate::audit::service::profile_changes(&old, &valid);
+    if changes.is_empty() {
+        return Ok(Ok(plan::UNCHANGED));
+    }
+    let mut am = <user::ActiveModel as Default>::default();
+    apply_profile(&mut am, &valid);
+    match crate::accounts::store::claim_version(txn, id, version, am).await {
+        Ok(()) => {}
+        Err(AppError::Conflict { .. }) => return Ok(Err(changed_since())),
+        Err(err) => return Err(err),
+    }
+    // A link sent to the old address (or naming the old username) dies with it.
+    if !old.email.eq_ignore_ascii_case(&valid.email)
+        || !old.username.eq_ignore_ascii_case(&valid.username)
+    {
+        crate::auth::tokens::kill_all(txn, id).await?;
+    }
+    changes.push(Change::new(IMPORT_FIELD, "", format!("#{}", import.id)));
+    audit::service::record(
+        txn,
+        import.clinic_id,
+        import.actor_user_id,
+        id,
+        Action::ProfileChanged,
+        &changes,
+    )
+    .await?;
+    Ok(Ok(plan::UPDATE))
+}
+
+/// The batch's outcomes on its rows and in the import's counters.
+async fn record(
+    txn: &DatabaseTransaction,
+    import: &member_import::Model,
+    outcomes: &Outcomes,
+    last: i64,
+) -> Result<(), AppError> {
+    for (outcome, lines) in &outcomes.by_outcome {
+        member_import_row::Entity::update_many()
+            .col_expr(member_import_row::Column::Outcome, Expr::val(*outcome))
+            .filter(member_import_row::Column::ImportId.eq(import.id))
+            .filter(member_import_row::Column::Line.is_in(lines.clone()))
+            .exec(txn)
+            .await?;
+    }
+    for (line, why) in &outcomes.conflicts {
+        let messages = serde_json::to_string(&[why]).map_err(AppError::internal)?;
+        member_import_row::Entity::update_many()
+            .col_expr(member_import_row::Column::Messages, Expr::val(messages))
+            .filter(member_import_row::Column::ImportId.eq(import.id))
+            .filter(member_import_row::Column::Line.eq(*line))
+            .exec(txn)
+            .await?;
+    }
+    let done: i64 = outcomes.by_outcome.values().map(|l| l.len() as i64).sum();
+    let mut update = member_import::Entity::update_many()
+        .col_expr(member_import::Column::DoneThrough, Expr::val(last))
+        .col_expr(
+            member_import::Column::Done,
+            Expr::col(member_import::Column::Done).add(done),
+        )
+        .col_expr(member_import::Column::Failures, Expr::val(0));
+    for (col, outcome) in [
+        (member_import::Column::Created, plan::CREATE),
+        (member_import::Column::Updated, plan::UPDATE),
+        (member_import::Column::Unchanged, plan::UNCHANGED),
+        (member_import::Column::Rejected, plan::REJECTED),
+        (member_import::Column::Conflicts, plan::CONFLICT),
+    ] {
+        update = update.col_expr(col, Expr::col(col).add(outcomes.count(outcome)));
+    }
+    update
+        .filter(member_import::Column::Id.eq(import.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Ends the import (`done`, or `failed` when its admin lost the clinic), and forgets the
+/// rows' fields: only their outcomes and messages stay.
+async fn finish(
+    txn: &impl ConnectionTrait,
+    import: &member_import::Model,
+    state: &str,
+) -> Result<(), AppError> {
+    released(member_import::Entity::update_many())
+        .col_expr(member_import::Column::State, Expr::val(state))
+        .col_expr(member_import::Column::FinishedAt, Expr::val(now_ms()))
+        .filter(member_import::Column::Id.eq(import.id))
+        .exec(txn)
+        .await?;
+    forget_data(txn, import.id).await?;
+    tracing::info!(import = import.id, state, "import ended");
+    Ok(())
+}
+
+/// The rows' fields of import `id`, forgotten.
+pub(super) async fn forget_data(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    member_import_row::Entity::update_many()
+        .col_expr(
+            member_import_row::Column::Data,
+            Expr::val(Option::<String>::None),
+        )
+        .filter(member_import_row::Column::ImportId.eq(id))
+        .filter(member_import_row::Column::Data.is_not_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,646 @@
+//! Import CSV: a file previewed (nothing written) with each row's plan and the form's
+//! messages, then imported in the background, each member audited; the export's own file
+//! imported back changes no one; the same file again creates no one twice; a member saved
+//! between preview and import is reported, not overwritten; files refused whole say why and
+//! keep nothing; only an admin, into their own clinic, from Frontdesk's pages.
+
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+
+use crate::database::count;
+use crate::helpers::*;
+
+const BOUNDARY: &str = "frontdesk-import-test-7MA4YWxk";
+
+/// The import form's post, as a browser sends it: the room, the welcome box, the file.
+fn form_body(room: i64, welcome: bool, file_name: &str, file: &[u8]) -> Vec<u8> {
+    let mut body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"room\"\r\n\r\n{room}\r\n")
+            .into_bytes();
+    if welcome {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"welcome\"\r\n\r\n1\r\n"
+            )
+            .bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{BOUNDARY}--\r\n").bytes());
+    body
+}
+
+pub async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    room: i64,
+    welcome: bool,
+    file: &[u8],
+) -> reqwest::Response {
+    client
+        .post(app.url("/admin/users/import.csv"))
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(form_body(room, welcome, "members.csv", file))
+        .send()
+        .await
+        .expect("upload")
+}
+
+/// The import's ID from an upload's answer.
+pub fn import_id(response: &reqwest::Response) -> i64 {
+    response.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .strip_prefix("/admin/import/")
+        .expect("the import's page")
+        .parse()
+        .unwrap()
+}
+
+/// Uploads `file` and answers its preview.
+pub async fn preview(app: &TestApp, admin: &reqwest::Client, room: i64, file: &str) -> Value {
+    let response = upload(app, admin, room, false, file.as_bytes()).await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    progress(app, admin, import_id(&response)).await
+}
+
+pub async fn progress(app: &TestApp, admin: &reqwest::Client, id: i64) -> Value {
+    json(
+        app.call(admin, "members/import/progress", &[("id", &id.to_string())])
+            .await,
+    )
+    .await
+}
+
+/// Starts the previewed import and answers its result once done.
+pub async fn import(app: &TestApp, admin: &reqwest::Client, id: i64) -> Value {
+    let started = app
+        .call(admin, "members/import/start", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(started.status(), 200);
+    finished(app, admin, id).await
+}
+
+pub async fn finished(app: &TestApp, admin: &reqwest::Client, id: i64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = progress(app, admin, id).await;
+        if p["state"] == "done" {
+            return p;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const HEADER: &str = "Username,First Name,Last Name,Email,Date of Birth,Phone,Rooms,Notes\n";
+
+fn messages(p: &Value, line: u64) -> Vec<String> {
+    p["rejected_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["line"] == line)
+        .unwrap_or_else(|| panic!("line {line} not rejected: {p}"))["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn users_named(app: &TestApp, username: &str) -> i64 {
+    count(
+        app,
+        &format!("SELECT COUNT(*) AS n FROM users WHERE username_lower = '{username}'"),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_is_previewed_then_imported_and_each_member_audited() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let file = format!(
+        "{HEADER}\
+         amy.lee,Amy,Lee,amy.lee@example.com,1990-02-03,'+14155550123,TVNP-northside,call first\n\
+         jane.gomez@me.com,Jane,Gomez-Ruiz,jane.gomez@me.com,,,,\n\
+         bad.one,<b>Bob</b>,Smith,not-an-email,1990-13-40,,,\n\
+         twin,Tom,Twin,twin1@example.com,,,,\n\
+         TWIN,Tim,Twin,twin2@example.com,,,,\n\
+         formula,=HYPERLINK(\"http://x\"),Smith,f@example.com,,,,\n\
+         ghost,Gus,Ghost,gus@example.com,,,NOPE,\n"
+    );
+    let p = preview(&app, &admin, room, &file).await;
+    assert_eq!(p["state"], "previewed");
+    assert_eq!(p["total"], 7);
+    assert_eq!(p["to_create"], 1, "{p}");
+    assert_eq!(p["to_update"], 1, "{p}");
+    assert_eq!(p["to_keep"], 0);
+    assert_eq!(p["to_reject"], 5);
+    assert_eq!(p["ignored"], serde_json::json!(["Notes"]));
+    // The form's own messages, by column, at the row's line.
+    let bad = messages(&p, 4);
+    assert_eq!(bad.len(), 3, "{bad:?}");
+    assert_eq!(
+        bad[0],
+        "First Name: A first name may hold letters, spaces, apostrophes, hyphens and periods only."
+    );
+    assert!(bad[1].starts_with("Email: "), "{bad:?}");
+    assert!(bad[2].starts_with("Date of Birth: "), "{bad:?}");
+    assert_eq!(
+        messages(&p, 5),
+        ["Username: The same username or member is on line 6."]
+    );
+    assert_eq!(
+        messages(&p, 6),
+        ["Username: The same username or member is on line 5."]
+    );
+    assert_eq!(
+        messages(&p, 7),
+        ["First Name: This cell is a spreadsheet formula. Enter the value itself."]
+    );
+    assert_eq!(
+        messages(&p, 8),
+        ["Rooms: No open room of this clinic has the code “NOPE”."]
+    );
+    // Nothing is written before Import.
+    assert_eq!(users_named(&app, "amy.lee").await, 0);
+    let id = p["id"].as_i64().unwrap();
+    let done = import(&app, &admin, id).await;
+    assert_eq!(
+        (
+            done["created"].as_i64(),
+            done["updated"].as_i64(),
+            done["rejected"].as_i64()
+        ),
+        (Some(1), Some(1), Some(5)),
+        "{done}"
+    );
+    assert_eq!(done["done"], 7);
+    let amy: i64 = count(
+        &app,
+        "SELECT id AS n FROM users WHERE username_lower = 'amy.lee'",
+    )
+    .await;
+    let (phone, dob) = {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT phone, date_of_birth FROM users WHERE id = {amy}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            row.try_get::<String>("", "phone").unwrap(),
+            row.try_get::<String>("", "date_of_birth").unwrap(),
+        )
+    };
+    assert_eq!(
+        (phone.as_str(), dob.as_str()),
+        ("+14155550123", "1990-02-03")
+    );
+    // Her room by its code, not the form's default.
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM user_rooms ur JOIN rooms r ON r.id = ur.room_id \
+                 WHERE ur.user_id = {amy} AND r.code = 'TVNP-northside'"
+            )
+        )
+        .await,
+        1
+    );
+    let events = app.audit_of(amy).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0, "created");
+    assert!(
+        events[0]
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "Import" && c["to"] == format!("#{id}")),
+        "{events:?}"
+    );
+    let jane = app.audit_of(JANE_ID).await;
+    let (action, changes) = jane.last().unwrap();
+    assert_eq!(action, "profile_changed");
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "Last Name" && c["to"] == "Gomez-Ruiz"),
+        "{changes}"
+    );
+    // One event for the import itself, in the clinic.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'imported'"
+        )
+        .await,
+        1
+    );
+    // No welcome email unless asked for.
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {amy}")
+        )
+        .await,
+        0
+    );
+    // The rows' fields are forgotten once done; their outcomes and messages stay.
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND data IS NOT NULL")
+        )
+        .await,
+        0
+    );
+    // The same file again: everyone is matched, no one is created twice.
+    let again = preview(&app, &admin, room, &file).await;
+    assert_eq!(
+        (
+            again["to_create"].as_i64(),
+            again["to_update"].as_i64(),
+            again["to_keep"].as_i64()
+        ),
+        (Some(0), Some(0), Some(2)),
+        "{again}"
+    );
+    assert_eq!(users_named(&app, "amy.lee").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exports_own_file_imports_back_unchanged() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    server::seed::members(&app.db, 1, &[room], 300, 5)
+        .await
+        .expect("seed");
+    let admin = app.signed_in(ADMIN_A).await;
+    // A formula-like address, kept as text by the export and read back as it was.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET address = '=1+2 Main St', phone = '+14155550123' WHERE id = {JANE_ID}"
+        ))
+        .await
+        .unwrap();
+    let file = app
+        .get(&admin, "/admin/users/export.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines = file.lines().count() as i64 - 1;
+    let p = preview(&app, &admin, room, &file).await;
+    assert_eq!(p["total"], lines);
+    assert_eq!(p["to_keep"], lines, "{p}");
+    assert_eq!(p["to_create"], 0);
+    assert_eq!(p["to_update"], 0);
+    assert_eq!(p["to_reject"], 0, "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_saved_between_preview_and_import_is_reported_not_overwritten() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let p = preview(
+        &app,
+        &admin,
+        room,
+        "Username,First Name,Last Name,Email\njane.gomez@me.com,Janet,Gomez,jane.gomez@me.com\n",
+    )
+    .await;
+    assert_eq!(p["to_update"], 1);
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET city = 'Oakland', version = version + 1 WHERE id = {JANE_ID}"
+        ))
+        .await
+        .unwrap();
+    let done = import(&app, &admin, p["id"].as_i64().unwrap()).await;
+    assert_eq!(done["conflicts"], 1, "{done}");
+    assert_eq!(done["updated"], 0);
+    assert_eq!(
+        done["conflict_lines"][0]["messages"][0],
+        "Row: This member was changed by someone else since the preview."
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM users WHERE id = {JANE_ID} AND first_name = 'Jane'"
+            )
+        )
+        .await,
+        1
+    );
+}
+
+/// The session cookies of `username`, as a `Cookie` header's value.
+async fn session_cookie(app: &TestApp, username: &str) -> String {
+    let response = app.login(&app.client(), username, PASSWORD).await;
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// An upload written by hand: `headers`, then `chunks` (chunked when `chunked`), stopping
+/// when the server has answered. Answers the status and the body.
+async fn raw_post(
+    app: &TestApp,
+    cookie: &str,
+    headers: &str,
+    chunks: Vec<Vec<u8>>,
+    chunked: bool,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /admin/users/import.csv HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nConnection: close\r\n{headers}\r\n",
+        app.addr
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    for chunk in chunks {
+        let sent = if chunked {
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend(chunk);
+            framed.extend(b"\r\n");
+            socket.write_all(&framed).await
+        } else {
+            socket.write_all(&chunk).await
+        };
+        // The server may answer and close before the whole body is sent.
+        if sent.is_err() {
+            break;
+        }
+    }
+    if chunked {
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+    }
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no answer: {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A refused upload's message and what it kept: nothing.
+async fn refused(app: &TestApp, admin: &reqwest::Client, room: i64, file: &[u8]) -> String {
+    let response = upload(app, admin, room, false, file).await;
+    assert_eq!(response.status(), 422);
+    let id = import_id(&response);
+    let message = response.text().await.unwrap();
+    let p = progress(app, admin, id).await;
+    assert_eq!(p["state"], "refused");
+    assert_eq!(p["refusal"], message.as_str());
+    assert_eq!(
+        count(
+            app,
+            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id}")
+        )
+        .await,
+        0
+    );
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_files_are_refused_whole_with_a_clear_message() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let good_rows = "Username,First Name,Last Name,Email\namy,Amy,Lee,amy@example.com\n";
+    // Latin-1 ("José" as one byte é) after a good row: refused whole, the good row too.
+    let mut latin1 = good_rows.as_bytes().to_vec();
+    latin1.extend_from_slice(b"jose,Jos\xe9,Lee,jose@example.com\n");
+    assert_eq!(
+        refused(&app, &admin, room, &latin1).await,
+        "Line 3 is not UTF-8 text. Save the file as “CSV UTF-8” and choose it again."
+    );
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(good_rows.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert!(
+        refused(&app, &admin, room, &utf16)
+            .await
+            .contains("not UTF-8")
+    );
+    let binary: Vec<u8> = (0..4096_u32).map(|i| (i * 7 % 256) as u8).collect();
+    assert!(
+        refused(&app, &admin, room, &binary)
+            .await
+            .starts_with("This is not a CSV file")
+    );
+    assert_eq!(
+        refused(
+            &app,
+            &admin,
+            room,
+            b"Username,First Name,Last Name\namy,Amy,Lee\n"
+        )
+        .await,
+        "The first line has no “Email” column. It must name the columns, as Export CSV writes them: Username, First Name, Last Name, Email are required."
+    );
+    let wide = (0..10_000)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        refused(&app, &admin, room, wide.as_bytes())
+            .await
+            .contains("10,000 columns")
+    );
+    assert!(
+        refused(&app, &admin, room, b"")
+            .await
+            .starts_with("The file is empty")
+    );
+    // A row of 10,000 cells under a good header is a rejected row, not a refused file.
+    let long_row = format!("{good_rows}{}\n", vec!["x"; 10_000].join(","));
+    let p = preview(&app, &admin, room, &long_row).await;
+    assert_eq!(
+        (p["to_create"].as_i64(), p["to_reject"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        messages(&p, 3),
+        ["Row: This row has 10,000 cells; the first line names 4 columns."]
+    );
+    // A declared gigabyte is refused before it is read.
+    let cookie = session_cookie(&app, ADMIN_A).await;
+    let (status, message) = raw_post(
+        &app,
+        &cookie,
+        &format!("Content-Length: {}\r\n", 1_u64 << 30),
+        vec![vec![b'a'; 1024]],
+        false,
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert!(
+        message.starts_with("This file is larger than 40 MB"),
+        "{message}"
+    );
+    // A file past the limit without a declared length is cut at the limit.
+    let big = vec![b'a'; (app::members::import::MAX_FILE_BYTES + 1024) as usize];
+    let body = form_body(room, false, "big.csv", &big);
+    let (status, message) = raw_post(
+        &app,
+        &cookie,
+        "Transfer-Encoding: chunked\r\n",
+        body.chunks(1 << 20).map(<[u8]>::to_vec).collect(),
+        true,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        message.starts_with("This file is larger than 40 MB"),
+        "{message}"
+    );
+    // Only the rows of the file with a long row were kept.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM member_import_rows").await,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_admin_imports_into_their_own_clinic_from_frontdesks_pages() {
+    let app = spawn_app().await;
+    let room_a = app.room_id("jessica").await;
+    let room_b = app.room_id("riverside").await;
+    let file = b"Username,First Name,Last Name,Email\namy,Amy,Lee,amy@example.com\n";
+    let anonymous = app.client();
+    assert_eq!(
+        upload(&app, &anonymous, room_a, false, file).await.status(),
+        303
+    );
+    let patient = app.signed_in(PATIENT_A).await;
+    assert_eq!(
+        upload(&app, &patient, room_a, false, file).await.status(),
+        303
+    );
+    let admin_a = app.signed_in(ADMIN_A).await;
+    // Another clinic's room: refused before anything is read.
+    let response = upload(&app, &admin_a, room_b, false, file).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "Choose a room of your clinic."
+    );
+    // A page of another site posting the admin's browser's cookies.
+    let response = admin_a
+        .post(app.url("/admin/users/import.csv"))
+        .header("sec-fetch-site", "cross-site")
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(form_body(room_a, false, "x.csv", file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // A browser's form post is sent on to the import's page.
+    let response = admin_a
+        .post(app.url("/admin/users/import.csv"))
+        .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-site", "same-origin")
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(form_body(room_a, false, "x.csv", file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let id = import_id(&response);
+    // Another admin neither reads nor starts it.
+    let admin_b = app.signed_in(ADMIN_B).await;
+    for endpoint in ["members/import/progress", "members/import/start"] {
+        let response = app
+            .call(&admin_b, endpoint, &[("id", &id.to_string())])
+            .await;
+        assert_eq!(response.status(), 404, "{endpoint}");
+    }
+    assert_eq!(users_named(&app, "amy").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_whose_server_stopped_is_finished_once_by_the_others() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let mut file = String::from("Username,First Name,Last Name,Email\n");
+    for i in 0..700 {
+        file.push_str(&format!("pat{i},Pat,Many,pat{i}@example.com\n"));
+    }
+    let p = preview(&app, &admin, room, &file).await;
+    assert_eq!(p["to_create"], 700);
+    let id = p["id"].as_i64().unwrap();
+    // As if a server took it up and stopped: running, its lease run out.
+    app.db.execute_unprepared(
+        &format!(
+            "UPDATE member_imports SET state = 'running', runner = 'gone', lease_until = 1 WHERE id = {id}"
+        ),
+    )
+    .await
+    .unwrap();
+    // Two servers take it up at once.
+    let url = "http://frontdesk.test";
+    let (a, b) = tokio::join!(
+        app::members::server::import_work::run(&app.db, url, id),
+        app::members::server::import_work::run(&app.db, url, id),
+    );
+    a.unwrap();
+    b.unwrap();
+    let done = finished(&app, &admin, id).await;
+    assert_eq!(done["created"], 700, "{done}");
+    assert_eq!(done["conflicts"], 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM users WHERE last_name = 'Many'"
+        )
+        .await,
+        700
+    );
+}
