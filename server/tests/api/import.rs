@@ -492,6 +492,16 @@ async fn bad_files_are_refused_whole_with_a_clear_message() {
             .await
             .starts_with("The file is empty")
     );
+    // A refused header ahead of many rows: the reading stops at once, nothing waits on it.
+    let mut headless = String::from("Username,First Name,Last Name\n");
+    for i in 0..20_000 {
+        headless.push_str(&format!("user{i},Pat,Many\n"));
+    }
+    assert!(
+        refused(&app, &admin, room, headless.as_bytes())
+            .await
+            .contains("no “Email” column")
+    );
     // A row of 10,000 cells under a good header is a rejected row, not a refused file.
     let long_row = format!("{good_rows}{}\n", vec!["x"; 10_000].join(","));
     let p = preview(&app, &admin, room, &long_row).await;

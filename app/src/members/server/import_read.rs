@@ -326,7 +326,7 @@ async fn read_file(
     mut field: axum::extract::multipart::Field<'_>,
 ) -> Result<Option<String>, AppError> {
     let (chunk_tx, chunk_rx) = mpsc::channel::<Result<Bytes, ()>>(4);
-    let (rows_tx, mut rows_rx) = mpsc::channel::<Parsed>(2);
+    let (rows_tx, rows_rx) = mpsc::channel::<Parsed>(2);
     let parser = tokio::task::spawn_blocking(move || {
         parse(
             Chunks {
@@ -336,32 +336,42 @@ async fn read_file(
             &rows_tx,
         );
     });
-    // The upload, chunk by chunk, to the parser: cut at the limit.
+    // The upload, chunk by chunk, to the parser: cut at the limit. Once the parser has
+    // stopped (it has said why), the rest is read and dropped, so that a browser still
+    // sending gets the answer rather than a closed connection.
     let pump = async move {
-        let tx = chunk_tx;
+        let mut tx = Some(chunk_tx);
         let mut size = 0_u64;
         loop {
             let chunk = match field.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => return Ok(()),
                 Err(_) => {
-                    let _ = tx.send(Err(())).await;
+                    if let Some(tx) = &tx {
+                        let _ = tx.send(Err(())).await;
+                    }
                     return Err(CUT.to_owned());
                 }
             };
             size += chunk.len() as u64;
             if size > MAX_FILE_BYTES {
-                let _ = tx.send(Err(())).await;
+                if let Some(tx) = &tx {
+                    let _ = tx.send(Err(())).await;
+                }
                 return Err(EarlyRefusal::TooLarge.message());
             }
-            if tx.send(Ok(chunk)).await.is_err() {
-                // The parser stopped: it has said why.
-                return Ok(());
+            if let Some(sender) = &tx
+                && sender.send(Ok(chunk)).await.is_err()
+            {
+                tx = None;
             }
         }
     };
     let rooms = rooms_by_code(&active_rooms(db, import.clinic_id).await?);
-    let stage = async {
+    // Owns the parser's channel: when it stops early (a refused header), the parser's
+    // next hand-over fails and the parser stops too.
+    let stage = async move {
+        let mut rows_rx = rows_rx;
         let mut columns: Option<Columns> = None;
         let mut seen = Seen::default();
         while let Some(parsed) = rows_rx.recv().await {
