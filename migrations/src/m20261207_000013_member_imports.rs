@@ -14,7 +14,8 @@
 //!   (`plan`: create, update, unchanged, rejected), the member it matched (`user_id`, with
 //!   the `version` read then), the row's fields (`data`, JSON; emptied when the import ends),
 //!   the field messages of a rejected row (`messages`, JSON) and, once done, its `outcome`.
-//!   A member's rows lose their link to the member when the member goes (`SET NULL`).
+//!   Deleting a member empties the `data` of their rows (the member's deletion does it, by
+//!   `user_id`, which has no foreign key so that it outlives the member's row).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -37,8 +38,8 @@ CREATE TABLE member_imports (
     file_name VARCHAR(200) NOT NULL,
     welcome BOOLEAN NOT NULL DEFAULT FALSE,
     state VARCHAR(20) NOT NULL,
-    refusal VARCHAR(400) NULL,
-    ignored_columns VARCHAR(2000) NOT NULL DEFAULT '',
+    refusal TEXT NULL,
+    ignored_columns TEXT NOT NULL DEFAULT '[]',
     total BIGINT NOT NULL DEFAULT 0,
     to_create BIGINT NOT NULL DEFAULT 0,
     to_update BIGINT NOT NULL DEFAULT 0,
@@ -64,7 +65,7 @@ CREATE TABLE member_import_rows (
     import_id BIGINT NOT NULL REFERENCES member_imports (id) ON DELETE CASCADE,
     line BIGINT NOT NULL,
     plan VARCHAR(20) NOT NULL,
-    user_id BIGINT NULL REFERENCES users (id) ON DELETE SET NULL,
+    user_id BIGINT NULL,
     version INTEGER NULL,
     data TEXT NULL,
     messages TEXT NULL,

@@ -108,8 +108,9 @@ fn same_site(headers: &HeaderMap) -> bool {
 
 /// How long any request may take before it is answered 503.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
-/// How long Import CSV's upload may take: sending and checking its largest file.
-pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long Import CSV's upload may take: sending its largest file over a slow link and
+/// checking it (the upload is also cut after 30 s without a byte).
+pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// Largest request body a server function (or any other request) reads; larger ones are
 /// refused with 413.

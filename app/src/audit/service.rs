@@ -38,6 +38,39 @@ pub async fn record(
     .await
 }
 
+/// Writes one event per member of `events` (`member_id`, its changes) in one statement: a
+/// batch of changes made at once, each recorded as if made alone.
+pub async fn record_many(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    actor_user_id: i64,
+    action: Action,
+    events: &[(i64, Vec<Change>)],
+) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let rows = events
+        .iter()
+        .map(|(member_id, changes)| {
+            Ok(audit_event::ActiveModel {
+                clinic_id: Set(clinic_id),
+                actor_user_id: Set(Some(actor_user_id)),
+                member_id: Set(Some(*member_id)),
+                action: Set(action.as_db().to_owned()),
+                changes: Set(serde_json::to_string(changes).map_err(AppError::internal)?),
+                created_at: Set(now),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Keeps the trail of a member who is being deleted, with their personal values masked
 /// ([`super::forget_personal`]); call it in the deletion's transaction.
 pub async fn forget_member(db: &impl ConnectionTrait, member_id: i64) -> Result<(), AppError> {

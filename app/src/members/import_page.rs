@@ -218,7 +218,11 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
             rows_count(p.total),
             p.clinic,
             p.room,
-            if p.welcome { "is sent to each" } else { "is not sent" },
+            if p.welcome {
+                "is sent to each"
+            } else {
+                "is not sent (they sign in once they set a password with Forgot password, or after you send each a reset)"
+            },
         )}</p>
         <dl class="bulk-result" id="import-plan">
             <dt>"To create"</dt><dd id="import-to-create">{n(p.to_create)}</dd>

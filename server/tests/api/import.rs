@@ -292,6 +292,122 @@ async fn a_file_is_previewed_then_imported_and_each_member_audited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_match_members_with_care() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let p = preview(
+        &app,
+        &admin,
+        room,
+        "Username,First Name,Last Name,Email\n\
+         sam.s,Sam,Smith-Jones,sam.smith@example.com\n\
+         maria.lopez,Maria,Lopez,jose.gomez@example.com\n\
+         admin@clinic-a.test,Alexander,Morgan,admin@clinic-a.test\n\
+         gloria.gomez@example.com,Gloria,Gomez,gloria.b@example.com\n\
+         robin.h,Robin,Hale,admin@clinic-b.test\n\
+         jane.gomez@me.com,Jane,Gomez,jane.new@example.com\n",
+    )
+    .await;
+    // Sam by email (the same first name): updated, keeping his username.
+    assert_eq!(p["to_update"], 2, "{p}");
+    // José's email on another person's row: a typo, not an update of José.
+    assert_eq!(
+        messages(&p, 3),
+        [
+            "Email: This email belongs to a member of this clinic with another username and name. Check the row's email."
+        ]
+    );
+    assert_eq!(
+        messages(&p, 4),
+        ["Username: A Clinic Admin's profile is changed on their Member Detail, not by import."]
+    );
+    // Another clinic's member's username is taken; their email is free in this clinic.
+    assert_eq!(
+        messages(&p, 5),
+        ["Username: That username is taken. Choose another."]
+    );
+    assert_eq!(p["to_create"], 1);
+    let id = p["id"].as_i64().unwrap();
+    // Jane is deleted before the import: the profile meant for her goes with her.
+    let deleted = app
+        .call_json(
+            &admin,
+            "members/delete",
+            serde_json::json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND line = 7 AND data IS NOT NULL")
+        )
+        .await,
+        0
+    );
+    let done = import(&app, &admin, id).await;
+    assert_eq!(
+        (
+            done["updated"].as_i64(),
+            done["created"].as_i64(),
+            done["conflicts"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{done}"
+    );
+    assert_eq!(
+        done["conflict_lines"][0]["messages"][0],
+        "Row: This member was deleted since the preview."
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM users WHERE username_lower = 'sam.smith@example.com' AND last_name = 'Smith-Jones'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(users_named(&app, "sam.s").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_members_get_the_welcome_email_when_the_admin_ticks_it() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let file = b"Username,First Name,Last Name,Email\nwelcomed,Wendy,Lee,wendy@example.com\n";
+    let response = upload(&app, &admin, room, true, file).await;
+    assert_eq!(response.status(), 201);
+    let id = import_id(&response);
+    assert_eq!(progress(&app, &admin, id).await["welcome"], true);
+    let done = import(&app, &admin, id).await;
+    assert_eq!(done["created"], 1);
+    let wendy = count(
+        &app,
+        "SELECT id AS n FROM users WHERE username_lower = 'welcomed'",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = {wendy}")
+        )
+        .await,
+        1
+    );
+    let (_, changes) = app.audit_of(wendy).await.remove(0);
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "Welcome email" && c["to"] == "sent"),
+        "{changes}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exports_own_file_imports_back_unchanged() {
     let app = spawn_app().await;
     let room = app.room_id("jessica").await;

@@ -285,7 +285,7 @@ pub(super) fn new_row(
 
 /// What a new member holds beside its row: its rooms, its first password in the history,
 /// and, for a Clinic Admin, the clinic it administers.
-pub(super) async fn attach(
+async fn attach(
     txn: &DatabaseTransaction,
     created: &user::Model,
     room_ids: &[i64],

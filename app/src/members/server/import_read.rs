@@ -32,8 +32,13 @@ use crate::state::AppState;
 
 /// Files one server reads at once.
 pub const AT_ONCE: usize = 1;
-/// Rows checked and kept at a time.
+/// How long an upload may send nothing before it is cut.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// Rows checked and kept at a time, and the most bytes of rows handed on at once.
 const ROWS_AT_ONCE: usize = 1_000;
+const BYTES_AT_ONCE: usize = 1 << 20;
+/// The longest line read: a member's row is a few hundred bytes.
+const MAX_ROW_BYTES: usize = 64 * 1024;
 /// The most data rows a file may hold.
 pub const MAX_ROWS: u64 = 200_000;
 
@@ -86,6 +91,7 @@ fn parse(reader: impl Read, tx: &mpsc::Sender<Parsed>) {
     let mut header_seen = false;
     let mut rows = 0_u64;
     let mut batch = Vec::with_capacity(ROWS_AT_ONCE);
+    let mut batch_bytes = 0_usize;
     let refuse = |message: String| {
         let _ = tx.blocking_send(Parsed::Refused(message));
     };
@@ -102,6 +108,11 @@ fn parse(reader: impl Read, tx: &mpsc::Sender<Parsed>) {
         }
         let line = record.position().map_or(0, csv::Position::line);
         let bytes = record.as_slice();
+        if bytes.len() > MAX_ROW_BYTES {
+            return refuse(format!(
+                "Line {line} is longer than 64 KB: a member's row holds far less. Check that the file is a CSV file of members."
+            ));
+        }
         if !header_seen && (bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])) {
             return refuse(not_utf8(line));
         }
@@ -134,13 +145,17 @@ fn parse(reader: impl Read, tx: &mpsc::Sender<Parsed>) {
                 crate::text::thousands(MAX_ROWS)
             ));
         }
+        batch_bytes += bytes.len();
         batch.push((line, cells));
-        if batch.len() == ROWS_AT_ONCE
+        if (batch.len() == ROWS_AT_ONCE || batch_bytes >= BYTES_AT_ONCE)
             && tx
                 .blocking_send(Parsed::Rows(std::mem::take(&mut batch)))
                 .is_err()
         {
             return;
+        }
+        if batch.is_empty() {
+            batch_bytes = 0;
         }
     }
     if !header_seen {
@@ -224,9 +239,6 @@ async fn receive(
     if declared.is_some_and(|n| n > MAX_FILE_BYTES + 64 * 1024) {
         return Ok(Received::Early(EarlyRefusal::TooLarge));
     }
-    let Ok(permit) = state.imports.clone().try_acquire_owned() else {
-        return Ok(Received::Early(EarlyRefusal::Busy));
-    };
     let Ok(mut multipart) = multipart else {
         return Ok(Received::Early(EarlyRefusal::NoFile));
     };
@@ -256,22 +268,22 @@ async fn receive(
                 if file_name.is_empty() {
                     return Ok(Received::Early(EarlyRefusal::NoFile));
                 }
-                let import = begin(&state.db, &me, &room, &file_name, welcome).await?;
-                let read = read_file(&state.db, &import, &room, field).await;
-                drop(permit);
-                return match read {
-                    Ok(refusal) => Ok(Received::Import {
-                        id: import.id,
-                        refusal,
-                    }),
-                    Err(err) => {
-                        // Nothing half-read stays.
-                        let _ = member_import::Entity::delete_by_id(import.id)
-                            .exec(&state.db)
-                            .await;
-                        Err(err)
-                    }
+                let Ok(_permit) = state.imports.clone().try_acquire_owned() else {
+                    return Ok(Received::Early(EarlyRefusal::Busy));
                 };
+                let import = begin(&state.db, &me, &room, &file_name, welcome).await?;
+                // Nothing half-read stays: not after an error, nor when the request is
+                // dropped halfway (the client gone, the deadline passed).
+                let unfinished = Unfinished {
+                    db: state.db.clone(),
+                    id: Some(import.id),
+                };
+                let refusal = read_file(&state.db, &import, &room, field).await?;
+                unfinished.done();
+                return Ok(Received::Import {
+                    id: import.id,
+                    refusal,
+                });
             }
             _ => {}
         }
@@ -281,6 +293,31 @@ async fn receive(
     } else {
         EarlyRefusal::NoFile
     }))
+}
+
+/// An import whose file is being read: deleted, with its rows, unless the reading ends.
+struct Unfinished {
+    db: DatabaseConnection,
+    id: Option<i64>,
+}
+
+impl Unfinished {
+    fn done(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(err) = member_import::Entity::delete_by_id(id).exec(&db).await {
+                    tracing::warn!(import = id, error = %err, "unfinished import not deleted");
+                }
+            });
+        }
+    }
 }
 
 /// The open room `id` of one of the admin's clinics.
@@ -343,10 +380,10 @@ async fn read_file(
         let mut tx = Some(chunk_tx);
         let mut size = 0_u64;
         loop {
-            let chunk = match field.chunk().await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => return Ok(()),
-                Err(_) => {
+            let chunk = match tokio::time::timeout(IDLE, field.chunk()).await {
+                Ok(Ok(Some(chunk))) => chunk,
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(_)) | Err(_) => {
                     if let Some(tx) = &tx {
                         let _ = tx.send(Err(())).await;
                     }

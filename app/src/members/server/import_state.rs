@@ -71,8 +71,8 @@ pub async fn start(state: &AppState, admin: &Admin, id: i64) -> Result<i64, AppE
         return Ok(id);
     }
     let n = |v: i64| crate::text::thousands(u64::try_from(v).unwrap_or(0));
+    // The file's name stays out of the trail: it may name a patient.
     let changes = [
-        Change::new("File", "", import.file_name.clone()),
         Change::new(
             "Rows",
             "",

@@ -14,18 +14,18 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 
-use super::create::{attach, new_row};
+use super::create::new_row;
 use super::import_rows::{RowData, message_line, validated};
 use crate::accounts::UserType;
 use crate::accounts::profile::{ValidProfile, field};
 use crate::accounts::store::apply_profile;
 use crate::audit::{self, Action, Change};
 use crate::db::now_ms;
-use crate::entities::{clinic, member_import, member_import_row, room, user};
+use crate::entities::{clinic, member_import, member_import_row, room, user, user_room};
 use crate::error::{AppError, FieldError};
 use crate::members::import::{plan, states};
 
@@ -171,6 +171,11 @@ async fn step(
     Ok(more)
 }
 
+/// The conflict of a row whose member was deleted between preview and import.
+fn deleted_since() -> FieldError {
+    FieldError::new("row", "This member was deleted since the preview.")
+}
+
 /// What a batch did with each row: its outcome, and for a conflict why.
 #[derive(Default)]
 struct Outcomes {
@@ -219,12 +224,19 @@ async fn write_batch(
     for row in &rows {
         match row.plan.as_str() {
             plan::CREATE | plan::UPDATE => {
-                let data: RowData = serde_json::from_str(row.data.as_deref().unwrap_or("{}"))
-                    .map_err(AppError::internal)?;
+                // A row's fields go with the member it matched, when they are deleted.
+                let Some(json) = row.data.as_deref() else {
+                    outcomes.conflict(row.line, &deleted_since());
+                    continue;
+                };
+                let data: RowData = serde_json::from_str(json).map_err(AppError::internal)?;
                 let mut errors = Vec::new();
                 match validated(&data.profile, &mut errors) {
                     Some(valid) => wanted.push((row.line, row, valid, data)),
-                    None => outcomes.conflict(row.line, &errors[0]),
+                    None => match errors.first() {
+                        Some(error) => outcomes.conflict(row.line, error),
+                        None => outcomes.conflict(row.line, &deleted_since()),
+                    },
                 }
             }
             plan::UNCHANGED => outcomes.note(row.line, plan::UNCHANGED),
@@ -238,26 +250,22 @@ async fn write_batch(
             .into_iter()
             .map(|r| (r.id, r))
             .collect();
+    let mut creates = Vec::new();
     for (line, row, valid, data) in wanted {
-        let outcome = if row.plan == plan::CREATE {
-            create(
-                txn,
-                public_url,
-                import,
-                &clinic,
-                &open_rooms,
-                &taken,
-                valid,
-                data,
-            )
-            .await?
-        } else {
-            update(txn, import, row, &taken, valid).await?
-        };
-        match outcome {
+        if row.plan == plan::CREATE {
+            match can_create(&open_rooms, &taken, &valid, &data) {
+                Ok(()) => creates.push((line, valid, data)),
+                Err(error) => outcomes.conflict(line, &error),
+            }
+            continue;
+        }
+        match update(txn, import, row, &taken, valid).await? {
             Ok(done) => outcomes.note(line, done),
             Err(error) => outcomes.conflict(line, &error),
         }
+    }
+    for line in create_all(txn, public_url, import, &clinic, &open_rooms, creates).await? {
+        outcomes.note(line, plan::CREATE);
     }
     record(txn, import, &outcomes, last).await?;
     Ok(true)
@@ -328,64 +336,102 @@ impl Taken {
     }
 }
 
-/// Creates a row's member as Create a Member does, audited with the import's number.
-#[allow(clippy::too_many_arguments)]
-async fn create(
+/// Why a row's new member cannot be created now, if they cannot.
+fn can_create(
+    open_rooms: &HashMap<i64, room::Model>,
+    taken: &Taken,
+    valid: &ValidProfile,
+    data: &RowData,
+) -> Result<(), FieldError> {
+    if let Some(error) = taken.refusal(valid, None) {
+        return Err(error);
+    }
+    if data.room_ids.iter().any(|id| !open_rooms.contains_key(id)) {
+        return Err(FieldError::new(
+            field::ROOMS,
+            "A room of this row was closed since the preview.",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the rows' members as Create a Member does (the rows, their rooms, the welcome
+/// email if asked for, one audit event each with the import's number), a statement for
+/// each kind of row rather than one per member; answers the lines created.
+async fn create_all(
     txn: &DatabaseTransaction,
     public_url: &str,
     import: &member_import::Model,
     clinic: &clinic::Model,
     open_rooms: &HashMap<i64, room::Model>,
-    taken: &Taken,
-    valid: ValidProfile,
-    data: RowData,
-) -> Result<Result<&'static str, FieldError>, AppError> {
-    if let Some(error) = taken.refusal(&valid, None) {
-        return Ok(Err(error));
+    creates: Vec<(i64, ValidProfile, RowData)>,
+) -> Result<Vec<i64>, AppError> {
+    if creates.is_empty() {
+        return Ok(Vec::new());
     }
-    if data.room_ids.iter().any(|id| !open_rooms.contains_key(id)) {
-        return Ok(Err(FieldError::new(
-            field::ROOMS,
-            "A room of this row was closed since the preview.",
-        )));
-    }
-    let user_type = UserType::from_key(&data.user_type).unwrap_or(UserType::Member);
     let now = now_ms();
-    let created = new_row(clinic.id, user_type, &valid, None, now)
-        .insert(txn)
-        .await?;
-    attach(txn, &created, &data.room_ids, None, now).await?;
-    let room_names: Vec<String> = data
-        .room_ids
+    let type_of = |data: &RowData| UserType::from_key(&data.user_type).unwrap_or(UserType::Member);
+    let rows: Vec<user::ActiveModel> = creates
         .iter()
-        .filter_map(|id| open_rooms.get(id).map(|r| r.name.clone()))
+        .map(|(_, valid, data)| new_row(clinic.id, type_of(data), valid, None, now))
         .collect();
-    let mut changes = vec![
-        Change::new("User Type", "", user_type.label()),
-        Change::new("Rooms", "", room_names.join(", ")),
-    ];
-    if import.welcome {
-        crate::auth::links::queue_link(
-            txn,
-            public_url,
-            &clinic.name,
-            &created,
-            crate::auth::tokens::Purpose::Welcome,
-        )
-        .await?;
-        changes.push(Change::new("Welcome email", "", "sent"));
+    // Matched back by username: one per row, unique among users.
+    let created: HashMap<String, user::Model> = user::Entity::insert_many(rows)
+        .exec_with_returning(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.username_lower.clone(), u))
+        .collect();
+    let mut rooms = Vec::new();
+    let mut events = Vec::new();
+    let mut lines = Vec::with_capacity(creates.len());
+    for (line, valid, data) in &creates {
+        let member = created
+            .get(&valid.username.to_lowercase())
+            .ok_or_else(|| AppError::internal("an imported member was not returned"))?;
+        for room_id in &data.room_ids {
+            rooms.push(user_room::ActiveModel {
+                user_id: Set(member.id),
+                room_id: Set(*room_id),
+                assigned_at: Set(now),
+            });
+        }
+        let room_names: Vec<String> = data
+            .room_ids
+            .iter()
+            .filter_map(|id| open_rooms.get(id).map(|r| r.name.clone()))
+            .collect();
+        let mut changes = vec![
+            Change::new("User Type", "", type_of(data).label()),
+            Change::new("Rooms", "", room_names.join(", ")),
+        ];
+        if import.welcome {
+            crate::auth::links::queue_link(
+                txn,
+                public_url,
+                &clinic.name,
+                member,
+                crate::auth::tokens::Purpose::Welcome,
+            )
+            .await?;
+            changes.push(Change::new("Welcome email", "", "sent"));
+        }
+        changes.push(Change::new(IMPORT_FIELD, "", format!("#{}", import.id)));
+        events.push((member.id, changes));
+        lines.push(*line);
     }
-    changes.push(Change::new(IMPORT_FIELD, "", format!("#{}", import.id)));
-    audit::service::record(
+    user_room::Entity::insert_many(rooms)
+        .exec_without_returning(txn)
+        .await?;
+    audit::service::record_many(
         txn,
         clinic.id,
         import.actor_user_id,
-        created.id,
         Action::Created,
-        &changes,
+        &events,
     )
     .await?;
-    Ok(Ok(plan::CREATE))
+    Ok(lines)
 }
 
 /// Saves a row's profile over the member it matched, as the Profile tab does, if the
@@ -404,19 +450,19 @@ async fn update(
         )
     };
     let (Some(id), Some(version)) = (row.user_id, row.version) else {
-        return Ok(Err(FieldError::new(
-            "row",
-            "This member was deleted since the preview.",
-        )));
+        return Ok(Err(deleted_since()));
     };
     let old = user::Entity::find_by_id(id)
         .filter(user::Column::ClinicId.eq(import.clinic_id))
         .lock_exclusive()
         .one(txn)
         .await?;
-    let Some(old) = old.filter(|u| u.version == version) else {
-        return Ok(Err(changed_since()));
+    let Some(old) = old else {
+        return Ok(Err(deleted_since()));
     };
+    if old.version != version {
+        return Ok(Err(changed_since()));
+    }
     if let Some(error) = taken.refusal(&valid, Some(id)) {
         return Ok(Err(error));
     }

@@ -250,6 +250,15 @@ pub async fn erase(
         .filter(clinic_admin::Column::UserId.eq(id))
         .exec(txn)
         .await?;
+    // An import waiting for its Import (or running) keeps no profile meant for them.
+    crate::entities::member_import_row::Entity::update_many()
+        .col_expr(
+            crate::entities::member_import_row::Column::Data,
+            sea_orm::sea_query::Expr::val(Option::<String>::None),
+        )
+        .filter(crate::entities::member_import_row::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
     // Sign-ups under the member's address: a confirmed one is gone already; any other
     // can no longer become anyone.
     crate::patients::service::forget_signups(
