@@ -13,7 +13,9 @@
 //! - `member_import_rows`: each data row of the file by its line: what the preview planned
 //!   (`plan`: create, update, unchanged, rejected), the member it matched (`user_id`, with
 //!   the `version` read then), the row's fields (`data`, JSON; emptied when the import ends),
-//!   the field messages of a rejected row (`messages`, JSON) and, once done, its `outcome`.
+//!   the field messages of a rejected row (`messages`, JSON) and `outcome` `conflict` (with
+//!   why in `messages`) for a row that met a change since the preview; a row done without
+//!   one went as planned.
 //!   Deleting a member empties the `data` of their rows (the member's deletion does it, by
 //!   `user_id`, which has no foreign key so that it outlives the member's row).
 

@@ -18,6 +18,8 @@ pub struct Model {
     pub data: Option<String>,
     /// A rejected row's field messages (JSON).
     pub messages: Option<String>,
+    /// `conflict` when the row met a change since the preview; none when it went as
+    /// planned (or is not done yet).
     pub outcome: Option<String>,
 }
 

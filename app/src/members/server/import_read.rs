@@ -1,6 +1,7 @@
-//! Import CSV, reading a file: the upload read as it arrives (never held whole: at most a
-//! few chunks and a thousand rows are in memory at once), parsed on a blocking thread, each
-//! thousand rows checked against the clinic's members and kept as the preview's plan
+//! Import CSV, reading a file: the upload read as it arrives (never held whole: a few
+//! chunks and a few batches of a thousand rows or a megabyte are in memory at once), parsed
+//! on a blocking thread, each batch checked against the clinic's members and kept as the
+//! preview's plan
 //! ([`super::import_rows`]). Nothing is written to any member here; the admin's Import
 //! does that ([`super::import_work`]).
 //!

@@ -503,17 +503,16 @@ async fn record(
     outcomes: &Outcomes,
     last: i64,
 ) -> Result<(), AppError> {
-    for (outcome, lines) in &outcomes.by_outcome {
-        member_import_row::Entity::update_many()
-            .col_expr(member_import_row::Column::Outcome, Expr::val(*outcome))
-            .filter(member_import_row::Column::ImportId.eq(import.id))
-            .filter(member_import_row::Column::Line.is_in(lines.clone()))
-            .exec(txn)
-            .await?;
-    }
+    // Only a row that met a change since the preview is marked: every other row done (up
+    // to the import's last line done) went as planned, and the counters say how many.
+    // Rewriting every row's outcome cost Postgres a third of a second per batch.
     for (line, why) in &outcomes.conflicts {
         let messages = serde_json::to_string(&[why]).map_err(AppError::internal)?;
         member_import_row::Entity::update_many()
+            .col_expr(
+                member_import_row::Column::Outcome,
+                Expr::val(plan::CONFLICT),
+            )
             .col_expr(member_import_row::Column::Messages, Expr::val(messages))
             .filter(member_import_row::Column::ImportId.eq(import.id))
             .filter(member_import_row::Column::Line.eq(*line))
