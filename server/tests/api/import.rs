@@ -770,3 +770,79 @@ async fn an_import_whose_server_stopped_is_finished_once_by_the_others() {
         700
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_failing_five_times_in_a_row_stops_and_forgets_its_rows() {
+    let app = spawn_app().await;
+    let room = app.room_id("jessica").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let p = preview(
+        &app,
+        &admin,
+        room,
+        "Username,First Name,Last Name,Email\namy,Amy,Lee,amy@example.com\n",
+    )
+    .await;
+    let id = p["id"].as_i64().unwrap();
+    // A row no server can read: every attempt fails.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE member_import_rows SET data = 'not JSON' WHERE import_id = {id};
+             UPDATE member_imports SET state = 'running' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let state = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT state, failures, runner FROM member_imports WHERE id = {id}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            (
+                row.try_get::<String>("", "state").unwrap(),
+                row.try_get::<i32>("", "failures").unwrap(),
+                row.try_get::<Option<String>>("", "runner").unwrap(),
+            )
+        }
+    };
+    let url = "http://frontdesk.test";
+    for attempt in 1..=5 {
+        // Each failure gives the lease up, so the next minute's job takes the import again.
+        assert_eq!(
+            app::members::server::import_work::resume_abandoned(&app.db, url)
+                .await
+                .unwrap(),
+            1
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while state(&app).await.1 < attempt {
+            assert!(tokio::time::Instant::now() < deadline, "attempt {attempt}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(state(&app).await.2, None, "the lease is given up");
+    }
+    assert_eq!(state(&app).await.0, "failed");
+    assert_eq!(
+        app::members::server::import_work::resume_abandoned(&app.db, url)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(users_named(&app, "amy").await, 0);
+    // The once-a-minute forgetting empties a stopped import's rows.
+    app.forget_expired().await;
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND data IS NOT NULL")
+        )
+        .await,
+        0
+    );
+    assert_eq!(progress(&app, &admin, id).await["state"], "failed");
+}

@@ -10,15 +10,15 @@
 //! action is allowed on them (else refused, with why).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::bulk_changes::{apply, rooms_of, sort};
+use super::leases::{self, Work};
 use super::users_table::{filtered, plan_for};
 use crate::accounts::{Status, UserType};
 use crate::db::now_ms;
@@ -31,17 +31,9 @@ use crate::members::bulk::{BulkKind, outcome};
 const BATCH: u64 = 200;
 /// Members of a view listed in one transaction.
 const LIST_CHUNK: u64 = 2_000;
-/// How long a server holds an action it works on without renewing its lease.
-const LEASE_MS: i64 = 30_000;
-/// The pause between batches, so other writers (sign-ins, saves) are not kept waiting.
-const BREATHE: Duration = Duration::from_millis(5);
 /// The version listed for a member saved after the action was confirmed: no member has it,
 /// so they are reported as changed by someone else.
 const SAVED_SINCE: i32 = -1;
-
-/// Errors in a row after which an action stops for good (`failed`), rather than be taken
-/// up again every minute.
-const MAX_FAILURES: i32 = 5;
 
 /// An action's states.
 pub mod states {
@@ -62,58 +54,21 @@ fn view_of(action: &bulk_action::Model) -> Result<Option<UsersQuery>, AppError> 
         .transpose()
 }
 
-/// Works on action `id` in the background of this server. An error pauses it (another
-/// server, or this one's next minute, takes it up after its lease) and is counted; the
-/// fifth in a row stops it.
+/// Bulk actions as background work held by one server at a time.
+static WORK: Work = Work {
+    table: "bulk_actions",
+    what: "bulk_action",
+    moving: &[states::SELECTING, states::RUNNING],
+    failed: states::FAILED,
+    forget_on_failure: &["view_query"],
+};
+
+/// Works on action `id` in the background of this server (see [`leases`]).
 pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
-    tokio::spawn(async move {
-        if let Err(err) = run(&db, &public_url, id).await {
-            tracing::warn!(bulk_action = id, error = %err, "bulk action paused");
-            if let Err(err) = count_failure(&db, id).await {
-                tracing::warn!(bulk_action = id, error = %err, "bulk action failure not counted");
-            }
-        }
+    leases::spawn(db, &WORK, id, move |db, runner| {
+        let public_url = public_url.clone();
+        async move { step(&db, &public_url, id, &runner).await }
     });
-}
-
-/// `update` also giving up the action's lease: no server holds it now.
-fn released(update: UpdateMany<bulk_action::Entity>) -> UpdateMany<bulk_action::Entity> {
-    update
-        .col_expr(
-            bulk_action::Column::Runner,
-            Expr::val(Option::<String>::None),
-        )
-        .col_expr(
-            bulk_action::Column::LeaseUntil,
-            Expr::val(Option::<i64>::None),
-        )
-}
-
-/// Counts an error of action `id`, stopping it at [`MAX_FAILURES`].
-async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
-    let txn = crate::db::write_txn(db).await?;
-    released(bulk_action::Entity::update_many())
-        .col_expr(
-            bulk_action::Column::Failures,
-            Expr::col(bulk_action::Column::Failures).add(1),
-        )
-        .filter(bulk_action::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    bulk_action::Entity::update_many()
-        .col_expr(bulk_action::Column::State, Expr::val(states::FAILED))
-        .col_expr(bulk_action::Column::FinishedAt, Expr::val(now_ms()))
-        .col_expr(
-            bulk_action::Column::ViewQuery,
-            Expr::val(Option::<String>::None),
-        )
-        .filter(bulk_action::Column::Id.eq(id))
-        .filter(bulk_action::Column::Failures.gte(MAX_FAILURES))
-        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// Takes up the actions no server is working on (their server stopped); returns how many.
@@ -121,18 +76,7 @@ pub async fn resume_abandoned(
     db: &DatabaseConnection,
     public_url: &str,
 ) -> Result<usize, AppError> {
-    let ids: Vec<i64> = bulk_action::Entity::find()
-        .select_only()
-        .column(bulk_action::Column::Id)
-        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
-        .filter(
-            Condition::any()
-                .add(bulk_action::Column::LeaseUntil.is_null())
-                .add(bulk_action::Column::LeaseUntil.lt(now_ms())),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids = leases::abandoned(db, &WORK).await?;
     for &id in &ids {
         start(db.clone(), public_url.to_owned(), id);
     }
@@ -141,11 +85,11 @@ pub async fn resume_abandoned(
 
 /// Works on action `id` until it is done, or another server holds it.
 pub async fn run(db: &DatabaseConnection, public_url: &str, id: i64) -> Result<(), AppError> {
-    let runner = format!("{:016x}", rand::random::<u64>());
-    while step(db, public_url, id, &runner).await? {
-        tokio::time::sleep(BREATHE).await;
-    }
-    Ok(())
+    leases::run(db, &|db: DatabaseConnection, runner: String| {
+        let public_url = public_url.to_owned();
+        async move { step(&db, &public_url, id, &runner).await }
+    })
+    .await
 }
 
 /// One transaction of work on action `id` under `runner`'s lease; whether more remains.
@@ -156,21 +100,7 @@ async fn step(
     runner: &str,
 ) -> Result<bool, AppError> {
     let txn = crate::db::write_txn(db).await?;
-    let now = now_ms();
-    let claimed = bulk_action::Entity::update_many()
-        .col_expr(bulk_action::Column::Runner, Expr::val(runner))
-        .col_expr(bulk_action::Column::LeaseUntil, Expr::val(now + LEASE_MS))
-        .filter(bulk_action::Column::Id.eq(id))
-        .filter(bulk_action::Column::State.is_in([states::SELECTING, states::RUNNING]))
-        .filter(
-            Condition::any()
-                .add(bulk_action::Column::Runner.is_null())
-                .add(bulk_action::Column::Runner.eq(runner))
-                .add(bulk_action::Column::LeaseUntil.lt(now)),
-        )
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected == 0 {
+    if !leases::claim(&txn, &WORK, id, runner).await? {
         return Ok(false);
     }
     let action = bulk_action::Entity::find_by_id(id)
@@ -396,7 +326,15 @@ async fn work_batch(
 async fn finish(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
     let not_reached =
         Expr::col(bulk_action::Column::Total).sub(Expr::col(bulk_action::Column::Done));
-    released(bulk_action::Entity::update_many())
+    bulk_action::Entity::update_many()
+        .col_expr(
+            bulk_action::Column::Runner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(
+            bulk_action::Column::LeaseUntil,
+            Expr::val(Option::<i64>::None),
+        )
         .col_expr(
             bulk_action::Column::Gone,
             Expr::col(bulk_action::Column::Gone).add(not_reached),

@@ -190,7 +190,8 @@ pub async fn progress(
 }
 
 /// Forgets imports never started within the hour (and files refused), and results older
-/// than [`KEEP_DONE_MS`] (their rows go with them); returns how many.
+/// than [`KEEP_DONE_MS`] (their rows go with them); returns how many. The rows of an import
+/// stopped by errors lose their fields.
 pub async fn forget_old(db: &impl ConnectionTrait, now: i64) -> Result<u64, AppError> {
     let old = sea_orm::Condition::any()
         .add(
@@ -207,6 +208,21 @@ pub async fn forget_old(db: &impl ConnectionTrait, now: i64) -> Result<u64, AppE
                 .add(member_import::Column::State.is_in([states::DONE, states::FAILED]))
                 .add(member_import::Column::FinishedAt.lt(now - KEEP_DONE_MS)),
         );
+    // An import stopped by errors keeps no row's fields either (its work ended there).
+    let failed = sea_orm::sea_query::Query::select()
+        .column(member_import::Column::Id)
+        .from(member_import::Entity)
+        .and_where(member_import::Column::State.eq(states::FAILED))
+        .to_owned();
+    member_import_row::Entity::update_many()
+        .col_expr(
+            member_import_row::Column::Data,
+            Expr::val(Option::<String>::None),
+        )
+        .filter(member_import_row::Column::Data.is_not_null())
+        .filter(member_import_row::Column::ImportId.in_subquery(failed))
+        .exec(db)
+        .await?;
     Ok(member_import::Entity::delete_many()
         .filter(old)
         .exec(db)

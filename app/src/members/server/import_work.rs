@@ -10,16 +10,16 @@
 //! or a username or email taken since, is reported as a conflict and left alone.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::create::new_row;
 use super::import_rows::{RowData, message_line, validated};
+use super::leases::{self, Work};
 use crate::accounts::UserType;
 use crate::accounts::profile::{ValidProfile, field};
 use crate::accounts::store::apply_profile;
@@ -31,68 +31,25 @@ use crate::members::import::{plan, states};
 
 /// Rows written in one transaction.
 const BATCH: u64 = 250;
-/// How long a server holds an import it works on without renewing its lease.
-const LEASE_MS: i64 = 30_000;
-/// The pause between batches, so other writers are not kept waiting.
-const BREATHE: Duration = Duration::from_millis(5);
-/// Errors in a row after which an import stops for good (`failed`).
-const MAX_FAILURES: i32 = 5;
-
 /// The field of a change that names the import it was part of ("#12"): the audit log links
 /// it to the import's page.
 pub use crate::audit::IMPORT_FIELD;
 
-/// Works on import `id` in the background of this server. An error pauses it (another
-/// server, or this one's next minute, takes it up after its lease) and is counted; the
-/// fifth in a row stops it.
+/// Imports as background work held by one server at a time.
+static WORK: Work = Work {
+    table: "member_imports",
+    what: "import",
+    moving: &[states::RUNNING],
+    failed: states::FAILED,
+    forget_on_failure: &[],
+};
+
+/// Works on import `id` in the background of this server (see [`leases`]).
 pub fn start(db: DatabaseConnection, public_url: String, id: i64) {
-    tokio::spawn(async move {
-        if let Err(err) = run(&db, &public_url, id).await {
-            tracing::warn!(import = id, error = %err, "import paused");
-            if let Err(err) = count_failure(&db, id).await {
-                tracing::warn!(import = id, error = %err, "import failure not counted");
-            }
-        }
+    leases::spawn(db, &WORK, id, move |db, runner| {
+        let public_url = public_url.clone();
+        async move { step(&db, &public_url, id, &runner).await }
     });
-}
-
-/// `update` also giving up the import's lease.
-fn released(update: UpdateMany<member_import::Entity>) -> UpdateMany<member_import::Entity> {
-    update
-        .col_expr(
-            member_import::Column::Runner,
-            Expr::val(Option::<String>::None),
-        )
-        .col_expr(
-            member_import::Column::LeaseUntil,
-            Expr::val(Option::<i64>::None),
-        )
-}
-
-/// Counts an error of import `id`, stopping it at [`MAX_FAILURES`].
-async fn count_failure(db: &DatabaseConnection, id: i64) -> Result<(), AppError> {
-    let txn = crate::db::write_txn(db).await?;
-    released(member_import::Entity::update_many())
-        .col_expr(
-            member_import::Column::Failures,
-            Expr::col(member_import::Column::Failures).add(1),
-        )
-        .filter(member_import::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    let stopped = member_import::Entity::update_many()
-        .col_expr(member_import::Column::State, Expr::val(states::FAILED))
-        .col_expr(member_import::Column::FinishedAt, Expr::val(now_ms()))
-        .filter(member_import::Column::Id.eq(id))
-        .filter(member_import::Column::Failures.gte(MAX_FAILURES))
-        .filter(member_import::Column::State.eq(states::RUNNING))
-        .exec(&txn)
-        .await?;
-    if stopped.rows_affected > 0 {
-        forget_data(&txn, id).await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 /// Takes up the imports no server is working on (their server stopped); returns how many.
@@ -100,18 +57,7 @@ pub async fn resume_abandoned(
     db: &DatabaseConnection,
     public_url: &str,
 ) -> Result<usize, AppError> {
-    let ids: Vec<i64> = member_import::Entity::find()
-        .select_only()
-        .column(member_import::Column::Id)
-        .filter(member_import::Column::State.eq(states::RUNNING))
-        .filter(
-            Condition::any()
-                .add(member_import::Column::LeaseUntil.is_null())
-                .add(member_import::Column::LeaseUntil.lt(now_ms())),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids = leases::abandoned(db, &WORK).await?;
     for &id in &ids {
         start(db.clone(), public_url.to_owned(), id);
     }
@@ -120,11 +66,11 @@ pub async fn resume_abandoned(
 
 /// Works on import `id` until it is done, or another server holds it.
 pub async fn run(db: &DatabaseConnection, public_url: &str, id: i64) -> Result<(), AppError> {
-    let runner = format!("{:016x}", rand::random::<u64>());
-    while step(db, public_url, id, &runner).await? {
-        tokio::time::sleep(BREATHE).await;
-    }
-    Ok(())
+    leases::run(db, &|db: DatabaseConnection, runner: String| {
+        let public_url = public_url.to_owned();
+        async move { step(&db, &public_url, id, &runner).await }
+    })
+    .await
 }
 
 /// One batch of import `id` under `runner`'s lease; whether more remains.
@@ -135,21 +81,7 @@ async fn step(
     runner: &str,
 ) -> Result<bool, AppError> {
     let txn = crate::db::write_txn(db).await?;
-    let now = now_ms();
-    let claimed = member_import::Entity::update_many()
-        .col_expr(member_import::Column::Runner, Expr::val(runner))
-        .col_expr(member_import::Column::LeaseUntil, Expr::val(now + LEASE_MS))
-        .filter(member_import::Column::Id.eq(id))
-        .filter(member_import::Column::State.eq(states::RUNNING))
-        .filter(
-            Condition::any()
-                .add(member_import::Column::Runner.is_null())
-                .add(member_import::Column::Runner.eq(runner))
-                .add(member_import::Column::LeaseUntil.lt(now)),
-        )
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected == 0 {
+    if !leases::claim(&txn, &WORK, id, runner).await? {
         return Ok(false);
     }
     let import = member_import::Entity::find_by_id(id)
@@ -550,7 +482,15 @@ async fn finish(
     import: &member_import::Model,
     state: &str,
 ) -> Result<(), AppError> {
-    released(member_import::Entity::update_many())
+    member_import::Entity::update_many()
+        .col_expr(
+            member_import::Column::Runner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(
+            member_import::Column::LeaseUntil,
+            Expr::val(Option::<i64>::None),
+        )
         .col_expr(member_import::Column::State, Expr::val(state))
         .col_expr(member_import::Column::FinishedAt, Expr::val(now_ms()))
         .filter(member_import::Column::Id.eq(import.id))

@@ -12,6 +12,7 @@ pub mod import_read;
 mod import_rows;
 pub mod import_state;
 pub mod import_work;
+mod leases;
 pub mod lifecycle;
 pub mod remembered;
 pub(super) mod rendered_table;
