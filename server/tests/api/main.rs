@@ -18,6 +18,7 @@ mod front_door;
 mod fuzz;
 mod helpers;
 mod import;
+mod import_refusals;
 mod lifecycle;
 mod matrix;
 mod matrix_calls;

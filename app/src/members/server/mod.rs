@@ -8,6 +8,8 @@ pub mod bulk_work;
 pub mod create;
 pub mod edit;
 pub mod export;
+mod import_cells;
+mod import_parse;
 pub mod import_read;
 mod import_rows;
 pub mod import_state;
