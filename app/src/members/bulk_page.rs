@@ -11,9 +11,7 @@ use super::bulk::{BulkMember, BulkProgress};
 use super::load_bulk_progress;
 use crate::admin_frame::AdminLayout;
 use crate::error::AppError;
-
-/// How often a running action's page asks again.
-const POLL_MS: u32 = 1_000;
+use crate::ui::polling::poll_while;
 
 #[component]
 pub fn BulkActionPage() -> impl IntoView {
@@ -31,19 +29,10 @@ pub fn BulkActionPage() -> impl IntoView {
         |(id, _)| load_bulk_progress(id),
     );
     // While it runs, ask again a second after each answer.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(p)) = progress.get()
-            && p.is_moving()
-        {
-            gloo_timers::callback::Timeout::new(POLL_MS, move || {
-                let _ = tick.try_update(|n| *n += 1);
-            })
-            .forget();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = POLL_MS;
+    poll_while(
+        tick,
+        move || matches!(progress.get(), Some(Ok(p)) if p.is_moving()),
+    );
     view! {
         <Title text="Bulk action · Frontdesk"/>
         <AdminLayout>

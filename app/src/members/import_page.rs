@@ -14,9 +14,7 @@ use super::import::{
 use super::{StartImport, load_import, member_form_options};
 use crate::admin_frame::AdminLayout;
 use crate::error::AppError;
-
-/// How often a running import's page asks again.
-const POLL_MS: u32 = 1_000;
+use crate::ui::polling::poll_while;
 
 #[component]
 pub fn ImportFormPage() -> impl IntoView {
@@ -132,19 +130,10 @@ pub fn ImportPage() -> impl IntoView {
         |(id, _, _)| load_import(id),
     );
     // While it runs, ask again a second after each answer.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(p)) = progress.get()
-            && p.is_moving()
-        {
-            gloo_timers::callback::Timeout::new(POLL_MS, move || {
-                let _ = tick.try_update(|n| *n += 1);
-            })
-            .forget();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = POLL_MS;
+    poll_while(
+        tick,
+        move || matches!(progress.get(), Some(Ok(p)) if p.is_moving()),
+    );
     view! {
         <Title text="Import CSV · Frontdesk"/>
         <AdminLayout>

@@ -121,6 +121,17 @@ pub fn messages(p: &Value, line: u64) -> Vec<String> {
         .collect()
 }
 
+/// How many of import `id`'s rows (those `more` narrows to) still hold their fields.
+async fn rows_holding_fields(app: &TestApp, id: i64, more: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND data IS NOT NULL {more}"
+        ),
+    )
+    .await
+}
+
 pub async fn users_named(app: &TestApp, username: &str) -> i64 {
     count(
         app,
@@ -269,14 +280,7 @@ async fn a_file_is_previewed_then_imported_and_each_member_audited() {
         0
     );
     // The rows' fields are forgotten once done; their outcomes and messages stay.
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND data IS NOT NULL")
-        )
-        .await,
-        0
-    );
+    assert_eq!(rows_holding_fields(&app, id, "").await, 0);
     // The same file again: everyone is matched, no one is created twice.
     let again = preview(&app, &admin, room, &file).await;
     assert_eq!(
@@ -338,14 +342,7 @@ async fn rows_match_members_with_care() {
         )
         .await;
     assert_eq!(deleted.status(), 200);
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND line = 7 AND data IS NOT NULL")
-        )
-        .await,
-        0
-    );
+    assert_eq!(rows_holding_fields(&app, id, "AND line = 7").await, 0);
     let done = import(&app, &admin, id).await;
     assert_eq!(
         (
@@ -581,13 +578,6 @@ async fn an_import_failing_five_times_in_a_row_stops_and_forgets_its_rows() {
     assert_eq!(users_named(&app, "amy").await, 0);
     // The once-a-minute forgetting empties a stopped import's rows.
     app.forget_expired().await;
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT COUNT(*) AS n FROM member_import_rows WHERE import_id = {id} AND data IS NOT NULL")
-        )
-        .await,
-        0
-    );
+    assert_eq!(rows_holding_fields(&app, id, "").await, 0);
     assert_eq!(progress(&app, &admin, id).await["state"], "failed");
 }

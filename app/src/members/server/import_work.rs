@@ -23,7 +23,7 @@ use super::leases::{self, Work};
 use crate::accounts::UserType;
 use crate::accounts::profile::{ValidProfile, field};
 use crate::accounts::store::apply_profile;
-use crate::audit::{self, Action, Change};
+use crate::audit::{self, Action, Change, IMPORT_FIELD};
 use crate::db::now_ms;
 use crate::entities::{clinic, member_import, member_import_row, room, user, user_room};
 use crate::error::{AppError, FieldError};
@@ -31,9 +31,6 @@ use crate::members::import::{plan, states};
 
 /// Rows written in one transaction.
 const BATCH: u64 = 250;
-/// The field of a change that names the import it was part of ("#12"): the audit log links
-/// it to the import's page.
-pub use crate::audit::IMPORT_FIELD;
 
 /// Imports as background work held by one server at a time.
 static WORK: Work = Work {
@@ -502,7 +499,7 @@ async fn finish(
 }
 
 /// The rows' fields of import `id`, forgotten.
-pub(super) async fn forget_data(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+async fn forget_data(txn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
     member_import_row::Entity::update_many()
         .col_expr(
             member_import_row::Column::Data,
