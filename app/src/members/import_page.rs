@@ -11,6 +11,7 @@ use super::import::{
     EarlyRefusal, FORM_PATH, ImportLine, ImportProgress, MAX_FILE_WORDS, UPLOAD_PATH, rows_count,
     states,
 };
+use super::types::FormOptions;
 use super::{StartImport, load_import, member_form_options};
 use crate::admin_frame::AdminLayout;
 use crate::error::AppError;
@@ -24,20 +25,26 @@ pub fn ImportFormPage() -> impl IntoView {
         .get("refused")
         .and_then(|key| EarlyRefusal::from_key(&key))
         .map(EarlyRefusal::message);
+    let options = Resource::new(|| (), |()| member_form_options());
     view! {
         <Title text="Import CSV · Frontdesk"/>
         <AdminLayout>
             <p><a href="/admin/users">"Back to Users"</a></p>
             <h1>"Import CSV"</h1>
-            <ImportForm refusal/>
+            <ImportForm options refusal/>
         </AdminLayout>
     }
 }
 
 /// The file, the room of new members without one, and the welcome email: sent as a form.
+/// The rooms come from `options`, made by the page itself: a resource first made inside a
+/// `Transition`'s content, as a refused import's page would, may miss its server value
+/// while the page hydrates and panic.
 #[component]
-fn ImportForm(refusal: Option<String>) -> impl IntoView {
-    let options = Resource::new(|| (), |()| member_form_options());
+fn ImportForm(
+    options: Resource<Result<FormOptions, AppError>>,
+    refusal: Option<String>,
+) -> impl IntoView {
     let file_error = RwSignal::new(refusal);
     // With JavaScript, a file past the limit is refused as soon as it is chosen.
     let on_file = move |ev: leptos::ev::Event| {
@@ -124,6 +131,8 @@ pub fn ImportPage() -> impl IntoView {
             .unwrap_or(0)
     });
     let start = ServerAction::<StartImport>::new();
+    // For a refused file's page, which shows the form again.
+    let options = Resource::new(|| (), |()| member_form_options());
     let tick = RwSignal::new(0_u32);
     let progress = Resource::new(
         move || (id.get(), tick.get(), start.version().get()),
@@ -143,7 +152,7 @@ pub fn ImportPage() -> impl IntoView {
                     Ok(p) if p.state == states::REFUSED => view! {
                         <h1>"Import CSV"</h1>
                         <p>{format!("“{}” was not read: nothing was imported.", p.file_name)}</p>
-                        <ImportForm refusal=p.refusal.clone()/>
+                        <ImportForm options refusal=p.refusal.clone()/>
                     }.into_any(),
                     Ok(p) if p.state == states::PREVIEWED || p.state == states::READING => {
                         view! { <Preview p start/> }.into_any()
