@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated, signInAdmin } from "./pages";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
@@ -85,4 +85,18 @@ test("anonymous visitors of the users page are sent to sign in", async ({ page }
   await page.goto("/admin/users");
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
+
+test("the admin navigation is a list of links that stay apart without the stylesheet", async ({ page }) => {
+  await signInAdmin(page);
+  const nav = page.getByRole("navigation", { name: "Admin" });
+  await expect(nav.getByRole("listitem")).toHaveCount(6);
+  // What a text browser, reader mode or a copy of the page reads: one link a line.
+  const text = await nav.evaluate((el) => {
+    document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]').forEach((l) => (l.disabled = true));
+    return (el as HTMLElement).innerText;
+  });
+  expect(text.split("\n").map((line) => line.trim()).filter(Boolean)).toEqual([
+    "Users", "Rooms", "Audit", "Settings", "Patients waiting", "Security",
+  ]);
 });
