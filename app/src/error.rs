@@ -42,6 +42,12 @@ pub enum AppError {
     NotFound,
     #[error("{message}")]
     Conflict { message: String },
+    /// The save would make a member who may be the same person as these members of the
+    /// clinic; sent again with their IDs seen, it goes ahead.
+    #[error("Possible duplicate")]
+    PossibleDuplicates {
+        matches: Vec<crate::members::duplicates::PossibleDuplicate>,
+    },
     #[error("Too many attempts. Wait a moment and try again.")]
     RateLimited,
     /// Transport or codec problems reported by the server-function machinery itself.
@@ -90,7 +96,7 @@ impl AppError {
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
-            Self::Conflict { .. } => 409,
+            Self::Conflict { .. } | Self::PossibleDuplicates { .. } => 409,
             Self::RateLimited => 429,
             Self::Request { .. } => 400,
             Self::Unavailable | Self::Busy => 503,

@@ -66,6 +66,25 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await expect(detail.getByText("Status saved: Active.")).toBeVisible();
   await signIn(patient, lena, "Ocean-Harbor-2026!");
   await expect(patient).toHaveURL(/\/account$/);
+
+  // Pending delete says what will happen and when, and asks once; Escape keeps the status.
+  const status = detail.getByLabel("Status");
+  await status.selectOption("pending_delete");
+  await detail.getByRole("button", { name: "Save User Status" }).press("Enter");
+  const question = detail.getByRole("group", { name: /Pending delete signs Lena Frost out/ });
+  await expect(question).toContainText(/In \d+ days? their account, visit records and data are deleted for good/);
+  await expect(detail.getByRole("button", { name: "Schedule deletion" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(question).toBeHidden();
+  await expect(detail).toBeVisible();
+  await expect(status).toBeFocused();
+  await expect(detail.getByText("Status saved: Pending delete.")).toBeHidden();
+  await detail.getByRole("button", { name: "Save User Status" }).press("Enter");
+  await detail.getByRole("button", { name: "Schedule deletion" }).press("Enter");
+  await expect(detail.getByText("Status saved: Pending delete.")).toBeVisible();
+  await expect(detail.getByText(/This account will be deleted for good on /)).toBeVisible();
+  await patient.goto("/");
+  await expect(patient.getByRole("link", { name: "Sign in" })).toBeVisible();
 });
 
 test("forgot password answers the same for anyone, and mails a known address", async ({ page }) => {

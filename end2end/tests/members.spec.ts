@@ -182,3 +182,43 @@ test("the audit page lists the views and changes, filterable by member", async (
   await expect(rows.nth(1)).toContainText("ID: 21408246");
   await noAxeViolations(page, "the audit page");
 });
+
+test("a new member like one of the clinic's is a possible duplicate: the admin opens the match, then creates anyway", async ({ page }) => {
+  await signIn(page);
+  const stamp = Date.now() % 1_000_000;
+  const first = await createMember(page, {
+    first: "Rosa", last: `Díaz${stamp}`, email: `rosa.${stamp}@example.com`, birth: ["7", "21", "1979"],
+  });
+  await page.getByRole("link", { name: "New Member" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create a Member" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Add a room").selectOption({ label: "Jessica Laynes' Clinic" });
+  await field(page, "Email").fill(`rosa.diaz.${stamp}@example.com`);
+  // Other case, no accent: the same name to the clinic.
+  await field(page, "First Name").fill("ROSA");
+  await field(page, "Last Name").fill(`diaz${stamp}`);
+  await dialog.locator("#f-date_of_birth").selectOption("7");
+  await dialog.locator('input[name="dob_day"]').fill("21");
+  await dialog.locator('input[name="dob_year"]').fill("1979");
+  await field(page, "First Name").press("Enter");
+
+  const warning = dialog.getByRole("group", { name: "Possible duplicate" });
+  await expect(warning).toContainText(`Rosa Díaz${stamp} · Date of birth: 07/21/1979 · ID: ${first} · Same name and date of birth`);
+  await expect(warning.getByRole("heading", { name: "Possible duplicate" })).toBeFocused();
+  await noAxeViolations(page, "the possible duplicate warning");
+  const link = warning.getByRole("link", { name: `Rosa Díaz${stamp}` });
+  await expect(link).toHaveAttribute("href", `/admin/users?member=${first}`);
+  const [opened] = await Promise.all([page.context().waitForEvent("page"), link.click()]);
+  await expect(opened.getByRole("dialog", { name: `MEMBER DETAIL: ROSA DÍAZ${stamp}` })).toBeVisible();
+  await opened.close();
+
+  // Go back keeps what was typed; Create asks again; Create anyway creates, by keyboard.
+  await warning.getByRole("button", { name: "Go back" }).press("Enter");
+  await expect(warning).toHaveCount(0);
+  await expect(field(page, "First Name")).toBeFocused();
+  await expect(field(page, "First Name")).toHaveValue("ROSA");
+  await dialog.getByRole("button", { name: "Create", exact: true }).press("Enter");
+  await warning.getByRole("button", { name: "Create anyway" }).press("Enter");
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: `ROSA diaz${stamp} was created` })).toBeVisible();
+});

@@ -137,9 +137,14 @@ export async function newPage(browser: Browser, javaScriptEnabled = true) {
  */
 export async function createMember(
   page: Page,
-  member: { first: string; last: string; email: string; password?: string; type?: "member" | "provider" },
+  member: {
+    first: string; last: string; email: string; password?: string; type?: "member" | "provider";
+    /** Month, day and year, as the form's three fields take them. */
+    birth?: [string, string, string];
+    phone?: string;
+  },
 ): Promise<number> {
-  return page.evaluate(async ({ first, last, email, password, type }) => {
+  return page.evaluate(async ({ first, last, email, password, type, birth, phone }) => {
     const post = async (path: string, init: RequestInit) => {
       const response = await fetch(path, { method: "POST", ...init });
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -154,8 +159,9 @@ export async function createMember(
     const room = clinic.rooms.find((r) => r.name === "Jessica Laynes' Clinic")!;
     const profile = {
       username: email, first_name: first, last_name: last, email,
-      dob_month: "", dob_day: "", dob_year: "", address: "", city: "", state: "", zip: "",
-      country: "US", phone: "", pcp_name: "", pcp_phone: "", timezone: "America/Los_Angeles",
+      dob_month: birth?.[0] ?? "", dob_day: birth?.[1] ?? "", dob_year: birth?.[2] ?? "",
+      address: "", city: "", state: "", zip: "",
+      country: "US", phone: phone ?? "", pcp_name: "", pcp_phone: "", timezone: "America/Los_Angeles",
     };
     const member = {
       clinic_id: clinic.id, room_ids: [room.id], user_type: type ?? "member",

@@ -99,3 +99,38 @@ test("a shorter guest keeping time says how many records it deletes, and asks fi
   await hydrated(page);
   await expect(days).toHaveValue("30");
 });
+
+test("settings another admin saved meanwhile are not overwritten: the later save says so", async ({ page, browser }) => {
+  const idle = "Sign out after this many idle minutes";
+  await signInAdmin(page);
+  await page.goto("/admin/settings");
+  await hydrated(page);
+  const other = await newPage(browser);
+  await signInAdmin(other);
+  await other.goto("/admin/settings");
+  await hydrated(other);
+  const mine = page.getByRole("form", { name: "Clinic Portal" });
+  const theirs = other.getByRole("form", { name: "Clinic Portal" });
+
+  await theirs.getByLabel(idle).fill("31");
+  await theirs.getByRole("button", { name: "Save settings" }).click();
+  await expect(theirs.getByText("Settings saved.")).toBeVisible();
+  await mine.getByLabel(idle).fill("32");
+  await mine.getByRole("button", { name: "Save settings" }).click();
+  await expect(mine.getByRole("alert")).toHaveText(
+    "Another admin saved this clinic's settings since you opened the page. Reload the page to see theirs, then make your change again.",
+  );
+  await expect(mine.getByText("Settings saved.")).toHaveCount(0);
+
+  await page.reload();
+  await hydrated(page);
+  await expect(mine.getByLabel(idle)).toHaveValue("31");
+  // Back as it was, for the other tests; a form saved twice keeps its own version.
+  await mine.getByLabel(idle).fill("33");
+  await mine.getByRole("button", { name: "Save settings" }).click();
+  await expect(mine.getByText("Settings saved.")).toBeVisible();
+  await mine.getByLabel(idle).fill("30");
+  await mine.getByRole("button", { name: "Save settings" }).click();
+  await expect(mine.getByText("Settings saved.")).toBeVisible();
+  await expect(mine.getByRole("alert")).toBeHidden();
+});

@@ -20,6 +20,8 @@ mod m20261204_000010_two_step_sign_in;
 mod m20261205_000011_passkeys;
 mod m20261206_000012_bulk_actions;
 mod m20261207_000013_member_imports;
+mod m20261208_000014_room_and_settings_versions;
+mod m20261208_000015_duplicate_lookups;
 #[cfg(test)]
 mod testing;
 
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_passkeys::Migration),
             Box::new(m20261206_000012_bulk_actions::Migration),
             Box::new(m20261207_000013_member_imports::Migration),
+            Box::new(m20261208_000014_room_and_settings_versions::Migration),
+            Box::new(m20261208_000015_duplicate_lookups::Migration),
         ]
     }
 }

@@ -256,6 +256,26 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         ms(s.p99)
     );
 
+    match crate::bench_duplicates::run(&conn, demo, options.iterations).await? {
+        Some((copies, others, found)) => {
+            for (name, s, rows) in [
+                ("possible duplicates of a copy of a member", copies, found),
+                ("possible duplicates of a common name, no match", others, 0),
+            ] {
+                println!(
+                    "| {name} | {rows} | {} | {} | {} |",
+                    ms(s.p50),
+                    ms(s.p95),
+                    ms(s.p99)
+                );
+            }
+        }
+        None => println!(
+            "| possible duplicates: not timed, the database was seeded before members had \
+             birth dates and phones (`make bench-clean`) | | | | |"
+        ),
+    }
+
     // The first page's full HTML over HTTP, as a signed-in admin.
     let settings = Settings {
         database_url: url.to_owned(),
@@ -268,6 +288,7 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        mail_to_files: false,
         // The bench seals nothing it keeps.
         secret_key: Some(
             "a key for the benchmark's server only, 32+ chars"

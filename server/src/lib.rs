@@ -2,6 +2,7 @@
 //! around the `app` crate.
 
 pub mod bench;
+mod bench_duplicates;
 mod bench_import;
 pub mod db;
 mod error_links;

@@ -242,6 +242,8 @@ async fn run() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Where mail goes is settled before anything else is touched.
+    let mailer = settings.mailer()?;
     let db = prepare(&settings).await?;
     let state = app_state(db.clone(), &settings)?;
     app::auth::sealing::check_key(&db, &state.sealer)
@@ -255,7 +257,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let outcome = seed::demo_if_empty(&db, &state.hasher, password.as_deref()).await?;
         print_sign_in(&settings, &outcome);
     }
-    let mailer = settings.mailer()?;
     if settings.smtp_url.is_none() {
         println!(
             "Mail is written to {}/ (set FRONTDESK_SMTP_URL to send it)",

@@ -379,6 +379,9 @@ pub async fn members(
         _ => 1000,
     };
     let mut rng = StdRng::seed_from_u64(seed ^ u64::from(count));
+    // Birth dates and phones come from a generator of their own: the names and dates drawn
+    // by `rng` stay what they were before members had them.
+    let mut extra = StdRng::seed_from_u64(!seed ^ u64::from(count));
     let now = now_ms();
     // Generated members signed up between 2019-01-01 and the day before Jane Gomez, so the
     // article's example is the first row of the demo's default view (newest sign-up first).
@@ -408,10 +411,35 @@ pub async fn members(
             let signed_up = rng.random_range(start..end);
             let last_login =
                 (rng.random_range(0..100) < 70).then(|| rng.random_range(signed_up..now));
-            users.push(user_model(
+            let mut user = user_model(
                 id, clinic_id, user_type, &email, &email, first, last, status, signed_up,
                 last_login, None,
-            ));
+            );
+            // Most give a birth date and a phone, as patients do; what "Possible
+            // duplicate" looks up.
+            if extra.random_range(0..100) < 90 {
+                user.date_of_birth = Set(Some(format!(
+                    "{}-{:02}-{:02}",
+                    extra.random_range(1930..2020),
+                    extra.random_range(1..13),
+                    extra.random_range(1..29)
+                )));
+            }
+            if extra.random_range(0..100) < 80 {
+                // A North American number: area code and exchange from 2 up, never N11.
+                let part = |rng: &mut StdRng| {
+                    format!(
+                        "{}{}{}",
+                        rng.random_range(2..10),
+                        rng.random_range(0..10),
+                        rng.random_range(2..10)
+                    )
+                };
+                let (area, exchange) = (part(&mut extra), part(&mut extra));
+                let line = extra.random_range(0..10_000);
+                user.phone = Set(Some(format!("+1{area}{exchange}{line:04}")));
+            }
+            users.push(user);
             let room = room_ids[rng.random_range(0..room_ids.len())];
             links.push(user_room::ActiveModel {
                 user_id: Set(id),

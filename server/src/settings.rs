@@ -66,14 +66,20 @@ pub struct Settings {
     #[arg(long, env = "FRONTDESK_RECENT_PAGES", default_value_t = app::members::server::remembered::RecentPages::MOST)]
     pub recent_pages: usize,
 
-    /// Where messages are written when no SMTP server is set.
     /// Guests one client address may enter at once (then one every ten minutes). Raise it
     /// where many patients share one address.
     #[arg(long, env = "FRONTDESK_GUEST_BURST", default_value_t = 3)]
     pub guest_burst: u32,
 
+    /// Where messages are written when no SMTP server is set.
     #[arg(long, env = "FRONTDESK_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: String,
+
+    /// Write mail to files although the public URL is https (a staging server, say). Without
+    /// it, a server with an https public URL and no SMTP server refuses to start: patients'
+    /// reset links and welcome emails would never leave the machine.
+    #[arg(long, env = "FRONTDESK_MAIL_TO_FILES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub mail_to_files: bool,
 
     /// The key that seals secrets kept at rest (authenticator apps' secrets): any text of at
     /// least 32 characters, such as `openssl rand -base64 32`. Unset: the key in
@@ -117,6 +123,13 @@ impl Settings {
         use secrecy::ExposeSecret;
         let mailer = match &self.smtp_url {
             Some(url) => app::mail::mailer::Mailer::smtp(url.expose_secret(), &self.mail_from),
+            None if self.secure_cookies() && !self.mail_to_files => anyhow::bail!(
+                "The public URL is {} but FRONTDESK_SMTP_URL is not set: mail to patients and \
+                 admins would only be written to files under {}/. Set FRONTDESK_SMTP_URL, or \
+                 FRONTDESK_MAIL_TO_FILES=true to write files on purpose.",
+                self.public_url(),
+                self.mail_dir
+            ),
             None => app::mail::mailer::Mailer::files(self.mail_dir.clone().into(), &self.mail_from),
         };
         mailer.map_err(anyhow::Error::msg)

@@ -46,6 +46,8 @@ pub struct ClinicSettings {
     pub guest_retention_days: u32,
     /// Clinic Admins and Providers must turn on two-step sign-in.
     pub require_two_step: bool,
+    /// Moves at every save: the form sends back the one it was opened with.
+    pub version: i32,
 }
 
 /// The settings form as typed: numbers as strings, so a rejected form keeps them.
@@ -67,6 +69,10 @@ pub struct SettingsInput {
     /// Unsent (an older page): the stored rule stays as it is.
     #[serde(default)]
     pub require_two_step: Option<bool>,
+    /// The settings' version the form was opened with; a save without it, or from an
+    /// older one, is refused (another admin saved in between).
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 /// A form sent without the field (an older page) keeps the default.
@@ -90,6 +96,7 @@ impl From<&ClinicSettings> for SettingsInput {
             idle_timeout_minutes: s.idle_timeout_minutes.to_string(),
             guest_retention_days: s.guest_retention_days.to_string(),
             require_two_step: Some(s.require_two_step),
+            version: Some(s.version),
         }
     }
 }
@@ -158,6 +165,7 @@ impl SettingsInput {
             idle_timeout_minutes: idle,
             guest_retention_days: guest_days,
             require_two_step: self.require_two_step.unwrap_or(false),
+            version: self.version.unwrap_or_default(),
         })
     }
 }

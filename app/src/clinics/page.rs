@@ -54,8 +54,11 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
     let idle = RwSignal::new(start.idle_timeout_minutes.clone());
     let guest_days = RwSignal::new(start.guest_retention_days.clone());
     let two_step = RwSignal::new(settings.require_two_step);
+    let version = RwSignal::new(settings.version);
     let errors = RwSignal::new(Vec::<crate::error::FieldError>::new());
     let note = RwSignal::new(None::<String>);
+    // What refused the whole form (another admin's save in between): said as an alert.
+    let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let message = move |name: &'static str| {
         errors
@@ -82,6 +85,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
         idle_timeout_minutes: idle.get_untracked(),
         guest_retention_days: guest_days.get_untracked(),
         require_two_step: Some(two_step.get_untracked()),
+        version: Some(version.get_untracked()),
     };
     let show_errors = move |found: Vec<crate::error::FieldError>| {
         let first = NUMBERS
@@ -99,12 +103,13 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(saved) => {
+                    version.set(saved.version);
                     kept_days.set(saved.guest_retention_days);
                     errors.set(Vec::new());
                     note.set(Some("Settings saved.".into()));
                 }
                 Err(err) => {
-                    crate::error::show_failure(err, errors, note);
+                    crate::error::show_failure(err, errors, failure);
                     show_errors(errors.get_untracked());
                 }
             }
@@ -117,6 +122,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
         }
         let input = read();
         note.set(None);
+        failure.set(None);
         asked.set(None);
         let days = match input.validate() {
             Ok(valid) => valid.guest_retention_days,
@@ -135,7 +141,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                     asked.set(Some((n, input)));
                     crate::ui::modal::focus_later(format!("keep-editing-{id}"));
                 }
-                Err(err) => crate::error::show_failure(err, errors, note),
+                Err(err) => crate::error::show_failure(err, errors, failure),
             }
         });
     };
@@ -216,6 +222,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                 </div>
             </div>
             <p class="saved" role="status">{move || note.get()}</p>
+            <p class="form-error" role="alert" hidden=move || failure.read().is_none()>{move || failure.get()}</p>
             <div class="form-actions">
                 <button type="submit" id=format!("save-{id}") class="button primary"
                     aria-disabled=move || busy.get().to_string()>"Save settings"</button>

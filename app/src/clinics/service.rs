@@ -22,6 +22,7 @@ fn to_settings(c: &clinic::Model) -> ClinicSettings {
         idle_timeout_minutes: c.idle_timeout_minutes.max(0) as u32,
         guest_retention_days: c.guest_retention_days.max(0) as u32,
         require_two_step: c.require_two_step,
+        version: c.version,
     }
 }
 
@@ -115,6 +116,15 @@ fn changes(old: &ClinicSettings, new: &ClinicSettings) -> Vec<Change> {
     out
 }
 
+/// What an admin is told whose form was opened before another admin's save.
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict {
+        message: "Another admin saved this clinic's settings since you opened the page. \
+                  Reload the page to see theirs, then make your change again."
+            .into(),
+    }
+}
+
 /// Saves one of the admin's clinics' settings, with an audit event of what changed.
 #[tracing::instrument(skip_all, fields(clinic_id = input.clinic_id, actor = admin.user_id))]
 pub async fn save(
@@ -133,6 +143,9 @@ pub async fn save(
     if input.require_two_step.is_none() {
         valid.require_two_step = old.require_two_step;
     }
+    if input.version != Some(old.version) {
+        return Err(changed_meanwhile());
+    }
     let before = to_settings(&old);
     let changed = changes(&before, &valid);
     if changed.is_empty() {
@@ -140,7 +153,7 @@ pub async fn save(
     }
     let p = &valid.policy;
     let am = clinic::ActiveModel {
-        id: Set(old.id),
+        version: Set(old.version + 1),
         signup_allowed: Set(valid.signup_allowed),
         guest_allowed: Set(valid.guest_allowed),
         pw_min_length: Set(p.min_length as i32),
@@ -156,7 +169,16 @@ pub async fn save(
         ..Default::default()
     };
     let txn = crate::db::write_txn(db).await?;
-    clinic::Entity::update(am).exec(&txn).await?;
+    let written = clinic::Entity::update_many()
+        .set(am)
+        .filter(clinic::Column::Id.eq(old.id))
+        .filter(clinic::Column::Version.eq(old.version))
+        .exec(&txn)
+        .await?;
+    if written.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(changed_meanwhile());
+    }
     audit::service::record_clinic(
         &txn,
         old.id,

@@ -21,6 +21,8 @@ pub struct Model {
     /// Clinic Admins and Providers must turn on two-step sign-in.
     pub require_two_step: bool,
     pub created_at: i64,
+    /// Moves by one at every save; a save made from an older version is refused.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

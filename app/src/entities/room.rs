@@ -16,6 +16,8 @@ pub struct Model {
     /// The room's own visit link, `{visit}` standing for the visit's random code; none: Frontdesk's
     /// visit page.
     pub visit_url: Option<String>,
+    /// Moves by one at every save; a save made from an older version is refused.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -109,10 +109,21 @@ pub async fn save_member_profile(
     id: i64,
     version: i32,
     profile: ProfileInput,
+    /// The possible duplicates the admin was shown and chose to save anyway.
+    #[server(default)]
+    possible_duplicates_seen: Vec<i64>,
 ) -> Result<MemberDetail, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::server::edit::save_profile(&state.db, &admin, id, version, profile).await
+    super::server::edit::save_profile(
+        &state.db,
+        &admin,
+        id,
+        version,
+        profile,
+        &possible_duplicates_seen,
+    )
+    .await
 }
 
 /// Replaces the member's rooms (the Rooms tab) against the version the admin read.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::duplicates::{PossibleDuplicate, PossibleDuplicates};
 use super::form::{
     FormAlert, FormState, PasswordFields, PersonFields, ProfileFields, SelectField, UsernameField,
     field_id, local_checks,
@@ -12,7 +13,7 @@ use super::types::NewMember;
 use super::{UserType, create_member, member_form_options};
 use crate::accounts::choices::Choice;
 use crate::accounts::profile::{ProfileInput, check_new_password, field};
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
 use crate::ui::modal::{Modal, ModalClose};
 
 #[component]
@@ -106,11 +107,9 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
         }
     });
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if form.busy.get_untracked() || !form.begin_submit() {
-            return;
-        }
+    // The members this one may duplicate, while the admin chooses.
+    let possible = RwSignal::new(None::<Vec<PossibleDuplicate>>);
+    let send = move |seen: Vec<i64>| {
         let member = NewMember {
             clinic_id: clinic_id.get_untracked(),
             room_ids: rooms.get_untracked(),
@@ -118,6 +117,7 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
             password: password.get_untracked(),
             confirm_password: confirm.get_untracked(),
             profile: fields.get(),
+            possible_duplicates_seen: seen,
         };
         let name = format!(
             "{} {}",
@@ -130,9 +130,35 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
             form.busy.set(false);
             match result {
                 Ok(id) => on_created.run((id, name)),
-                Err(err) => form.show_error(err),
+                Err(AppError::PossibleDuplicates { matches }) => {
+                    possible.set(Some(matches));
+                    crate::ui::modal::focus_later("possible-duplicate-title".into());
+                }
+                Err(err) => {
+                    possible.set(None);
+                    form.show_error(err);
+                }
             }
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if form.busy.get_untracked() || !form.begin_submit() {
+            return;
+        }
+        possible.set(None);
+        send(Vec::new());
+    };
+    let go_ahead = move || {
+        if form.busy.get_untracked() {
+            return;
+        }
+        let seen = possible.with_untracked(|p| p.iter().flatten().map(|m| m.id).collect());
+        send(seen);
+    };
+    let back = move || {
+        possible.set(None);
+        super::form::focus_field(field::FIRST_NAME);
     };
 
     let clinic_choices: Vec<Choice> = options
@@ -161,7 +187,9 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
             <UsernameField form fields on_edit=Callback::new(move |()| username_edited.set(true))/>
             <PasswordFields form password confirm username=fields.username policy/>
             <PersonFields form fields options/>
-            <div class="form-actions">
+            <PossibleDuplicates matches=possible.into() go_ahead="Create anyway" on_back=back
+                on_go_ahead=go_ahead busy=form.busy.into()/>
+            <div class="form-actions" hidden=move || possible.read().is_some()>
                 <button type="button" class="button"
                     on:click=move |_| { if let Some(close) = close { close.request() } }>"Cancel"</button>
                 <button type="submit" class="button primary" aria-disabled=move || form.busy.get().to_string()>

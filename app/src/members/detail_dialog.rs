@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::detail_shared::Shared;
+use super::duplicates::{PossibleDuplicate, PossibleDuplicates};
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
 use super::lifecycle_dialogs::{ResetEmailButton, StatusEditor};
 use super::management_tab::ManagementTab;
@@ -252,30 +253,53 @@ fn ProfileTab(
     }
     let form = FormState::new(local_checks(fields, Vec::new));
     let saved_note = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        saved_note.set(false);
-        if form.busy.get_untracked() || !form.begin_submit() {
-            return;
-        }
+    // The members this save would make the member match, while the admin chooses.
+    let possible = RwSignal::new(None::<Vec<PossibleDuplicate>>);
+    let send = move |seen: Vec<i64>| {
         let Some(current) = shared.detail.get_untracked() else {
             return;
         };
         let profile = fields.get();
         form.busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = save_member_profile(current.id, current.version, profile).await;
+            let result = save_member_profile(current.id, current.version, profile, seen).await;
             form.busy.set(false);
             match result {
                 Ok(detail) => {
+                    possible.set(None);
                     fields.set(&detail.profile);
                     form.server.set(Vec::new());
                     shared.saved(detail);
                     saved_note.set(true);
                 }
-                Err(err) => form.show_error(err),
+                Err(AppError::PossibleDuplicates { matches }) => {
+                    possible.set(Some(matches));
+                    crate::ui::modal::focus_later("possible-duplicate-title".into());
+                }
+                Err(err) => {
+                    possible.set(None);
+                    form.show_error(err);
+                }
             }
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved_note.set(false);
+        if form.busy.get_untracked() || !form.begin_submit() {
+            return;
+        }
+        possible.set(None);
+        send(Vec::new());
+    };
+    let go_ahead = move || {
+        if !form.busy.get_untracked() {
+            send(possible.with_untracked(|p| p.iter().flatten().map(|m| m.id).collect()));
+        }
+    };
+    let back = move || {
+        possible.set(None);
+        super::form::focus_field(crate::accounts::profile::field::FIRST_NAME);
     };
     let cancel = move |_| {
         if let Some(d) = shared.detail.get_untracked() {
@@ -284,6 +308,7 @@ fn ProfileTab(
         form.server.set(Vec::new());
         form.alert.set(None);
         saved_note.set(false);
+        possible.set(None);
     };
     // A reload after a conflict brings the other admin's values into the form.
     Effect::new(move |prev: Option<i32>| {
@@ -308,7 +333,9 @@ fn ProfileTab(
             <UsernameField form fields/>
             <PersonFields form fields options/>
             <p class="saved" role="status">{move || saved_note.get().then_some("Saved.")}</p>
-            <div class="form-actions">
+            <PossibleDuplicates matches=possible.into() go_ahead="Save anyway" on_back=back
+                on_go_ahead=go_ahead busy=form.busy.into()/>
+            <div class="form-actions" hidden=move || possible.read().is_some()>
                 <button type="button" class="button" on:click=cancel>"Cancel"</button>
                 <button type="submit" class="button primary" aria-disabled=move || form.busy.get().to_string()>
                     {move || if form.busy.get() { "Saving…" } else { "Save" }}

@@ -196,19 +196,28 @@ pub fn StatusEditor(
     let unchanged = move || {
         detail.with(|d| d.as_ref().map(|d| d.status.key().to_owned())) == Some(chosen.get())
     };
+    // Pending delete schedules a deletion for good: Save User Status first says what will
+    // happen and when, and only "Schedule deletion" saves it.
+    let confirming = RwSignal::new(false);
     // The buttons stay focusable while they cannot act (aria-disabled): focus stays on Save
     // User Status after a save instead of falling to the page.
-    let save = move |_| {
+    let save = move |confirmed: bool| {
         let Some(current) = detail.get_untracked() else {
             return;
         };
         if form.busy.get_untracked() || untrack(unchanged) {
             return;
         }
+        let status = chosen.get_untracked();
+        if status == Status::PendingDelete.key() && !confirmed {
+            confirming.set(true);
+            crate::ui::modal::focus_later("confirm-pending-delete".into());
+            return;
+        }
+        confirming.set(false);
         form.busy.set(true);
         form.alert.set(None);
         saved_note.set(None);
-        let status = chosen.get_untracked();
         leptos::task::spawn_local(async move {
             let result = save_member_status(current.id, current.version, status).await;
             form.busy.set(false);
@@ -229,23 +238,65 @@ pub fn StatusEditor(
         if let Some(d) = detail.get_untracked() {
             chosen.set(d.status.key().to_owned());
         }
+        confirming.set(false);
         form.alert.set(None);
+    };
+    let keep = move || {
+        confirming.set(false);
+        crate::ui::modal::focus_later("member-status".into());
+    };
+    let consequence = move || {
+        detail.with(|d| {
+            d.as_ref().map(|d| {
+                let days = match d.delete_grace_days {
+                    1 => "1 day".to_owned(),
+                    n => format!("{n} days"),
+                };
+                format!(
+                    "Pending delete signs {} {} out and keeps them out. In {days} their account, \
+                     visit records and data are deleted for good, unless the status is set to \
+                     Active before then.",
+                    d.first_name, d.last_name
+                )
+            })
+        })
     };
     view! {
         <FormAlert form/>
         <div class="status-editor">
             <label for="member-status">"Status"</label>
             <select id="member-status" prop:value=move || chosen.get()
-                on:change=move |ev| chosen.set(event_target_value(&ev))>
+                on:change=move |ev| {
+                    confirming.set(false);
+                    chosen.set(event_target_value(&ev));
+                }>
                 {Status::ALL.into_iter().map(|s| view! {
                     <option value=s.key() selected=s == now>{s.label()}</option>
                 }).collect_view()}
             </select>
-            <button type="button" class="button primary" on:click=save
+            <button type="button" class="button primary" on:click=move |_| save(false)
                 aria-disabled=move || (unchanged() || form.busy.get()).to_string()>"Save User Status"</button>
             <button type="button" class="button" on:click=cancel
                 aria-disabled=move || unchanged().to_string()>"Cancel"</button>
         </div>
+        {move || confirming.get().then(|| view! {
+            <div class="confirm-inline" role="group" aria-labelledby="pending-delete-question"
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        ev.prevent_default();
+                        ev.stop_propagation();
+                        keep();
+                    }
+                }>
+                <p id="pending-delete-question" class="warning">{consequence}</p>
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=move |_| keep()>"Keep the status"</button>
+                    <button type="button" id="confirm-pending-delete" class="button danger"
+                        on:click=move |_| save(true)
+                        aria-disabled=move || form.busy.get().to_string()>"Schedule deletion"</button>
+                </div>
+            </div>
+        })}
         <p class="muted" hidden=move || detail.with(|d| d.as_ref().and_then(|d| d.delete_on.clone()).is_none())>
             {move || detail.with(|d| d.as_ref().and_then(|d| d.delete_on.clone()).map(|on| format!("This account will be deleted for good on {on} unless it is set Active before then.")))}
         </p>

@@ -12,6 +12,7 @@ mod bulk_page;
 mod create_dialog;
 mod detail_dialog;
 mod detail_shared;
+pub mod duplicates;
 pub(crate) mod form;
 pub mod import;
 mod import_page;

@@ -87,6 +87,10 @@ impl Dir {
 }
 
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
+/// The user type filter's value for every type, guests included. Without a type, the table
+/// shows everyone but guests: the members, providers and admins a clinic admin manages day
+/// to day, not the one-time visitors who entered a room by name.
+pub const ALL_TYPES: &str = "all";
 /// Longest search accepted; nothing stored is longer.
 pub const MAX_QUERY_CHARS: usize = 254;
 /// Counts stop here: "10,000+" beyond.
@@ -148,6 +152,8 @@ pub enum Position {
 pub struct ParsedQuery {
     pub q: String,
     pub user_type: Option<UserType>,
+    /// No type chosen (the default view): guests are left out.
+    pub without_guests: bool,
     pub status: Option<Status>,
     pub room: Option<i64>,
     pub sort: Sort,
@@ -166,7 +172,7 @@ impl UsersQuery {
             ));
         }
         let user_type = match self.user_type.as_str() {
-            "" => None,
+            "" | ALL_TYPES => None,
             v => Some(UserType::from_key(v).ok_or_else(|| {
                 AppError::validation("type", "Choose a user type from the list.")
             })?),
@@ -224,6 +230,7 @@ impl UsersQuery {
         Ok(ParsedQuery {
             q: self.q.clone(),
             user_type,
+            without_guests: self.user_type.is_empty(),
             status,
             room,
             sort,
@@ -325,6 +332,14 @@ mod tests {
         assert_eq!(parsed.dir, Dir::Desc);
         assert_eq!(parsed.size, 25);
         assert_eq!(parsed.position, Position::First);
+        assert!(parsed.without_guests, "guests wait under All types");
+        let all = query(&[("type", ALL_TYPES)]).parse().expect("valid");
+        assert_eq!((all.user_type, all.without_guests), (None, false));
+        let guests = query(&[("type", "guest")]).parse().expect("valid");
+        assert_eq!(
+            (guests.user_type, guests.without_guests),
+            (Some(UserType::Guest), false)
+        );
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct NewMember {
     pub password: String,
     pub confirm_password: String,
     pub profile: ProfileInput,
+    /// The possible duplicates the admin was shown and chose to create the member anyway.
+    #[serde(default)]
+    pub possible_duplicates_seen: Vec<i64>,
 }
 
 impl std::fmt::Debug for NewMember {
@@ -73,6 +76,9 @@ pub struct MemberDetail {
     pub is_self: bool,
     /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" (UTC).
     pub delete_on: Option<String>,
+    /// The clinic's grace period: how many days after Pending delete is saved the account
+    /// goes for good.
+    pub delete_grace_days: u32,
     /// The member's second factors, as the Management tab names them ("an authenticator
     /// app and a passkey"); none when two-step sign-in is off.
     pub two_step: Option<String>,

@@ -13,7 +13,7 @@ use super::bulk_bar::{BulkBar, RecentBulk, Selection};
 use super::create_dialog::CreateMemberDialog;
 use super::detail_dialog::{MemberDetailDialog, Tab};
 use super::lifecycle_dialogs::{DeleteDialog, SetPasswordDialog};
-use super::query::{PAGE_SIZES, Sort};
+use super::query::{ALL_TYPES, PAGE_SIZES, Sort};
 use super::search_typing::Typing;
 use super::{Status, UserType, UsersQuery, list_rooms, members_table};
 use crate::admin_frame::AdminLayout;
@@ -425,7 +425,8 @@ fn Filters(
         <label>
             <span>"User type"</span>
             <select name="type" node_ref=refs.user_type prop:value=move || view_query.get().user_type>
-                <option value="" selected=initial.user_type.is_empty()>"All types"</option>
+                <option value="" selected=initial.user_type.is_empty()>"All but guests"</option>
+                <option value=ALL_TYPES selected=initial.user_type == ALL_TYPES>"All types"</option>
                 {UserType::ALL.into_iter().map(|t| view! {
                     <option value=t.key() selected=initial.user_type == t.key()>{t.label()}</option>
                 }).collect_view()}

@@ -37,6 +37,8 @@ pub struct RoomRow {
     pub visit_url: String,
     /// Members, providers and guests assigned to the room.
     pub members: u64,
+    /// Moves at every save: the edit form sends back the one it started from.
+    pub version: i32,
 }
 
 /// The admin's clinics and their rooms.
@@ -60,6 +62,10 @@ pub struct RoomInput {
     /// Frontdesk's own visit page.
     #[serde(default)]
     pub visit_url: String,
+    /// The room's version the edit started from; a change without it, or from an older
+    /// one, is refused (another admin saved in between).
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 impl RoomInput {
@@ -73,6 +79,7 @@ impl RoomInput {
             guest_allowed: r.guest_allowed,
             signup_allowed: r.signup_allowed,
             visit_url: r.visit_url.clone(),
+            version: Some(r.version),
         }
     }
 

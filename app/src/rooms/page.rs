@@ -21,6 +21,12 @@ pub fn RoomsPage() -> impl IntoView {
         note.set(Some(message));
         version.update(|v| *v += 1);
     };
+    // The list is read again: an edit refused because another admin saved the room in
+    // between is cancelled to show the room as it is now.
+    let closed = move || {
+        editing.set(None);
+        version.update(|v| *v += 1);
+    };
     view! {
         <Title text="Rooms · Frontdesk"/>
         <AdminLayout>
@@ -46,7 +52,7 @@ pub fn RoomsPage() -> impl IntoView {
                             <p class="saved" role="status">{move || note.get()}</p>
                             {move || editing.get().map(|start| {
                                 let clinics = clinics.clone();
-                                view! { <RoomForm start clinics on_saved=saved on_cancel=move || editing.set(None)/> }
+                                view! { <RoomForm start clinics on_saved=saved on_cancel=closed/> }
                             })}
                             <RoomTable list=list.clone() editing note version/>
                         }.into_any()
@@ -91,7 +97,10 @@ fn RoomTable(
                     // The table is read again; focus returns to the row's button.
                     crate::ui::modal::focus_later(toggle_id);
                 }
-                Err(err) => note.set(Some(err.to_string())),
+                Err(err) => {
+                    note.set(Some(err.to_string()));
+                    version.update(|v| *v += 1);
+                }
             }
         });
     };
@@ -194,6 +203,7 @@ fn RoomForm(
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = start.id;
+    let version = start.version;
     let clinic = RwSignal::new(start.clinic_id);
     let name = RwSignal::new(start.name.clone());
     let code = RwSignal::new(start.code.clone());
@@ -224,6 +234,7 @@ fn RoomForm(
             guest_allowed: guest.get_untracked(),
             signup_allowed: signup.get_untracked(),
             visit_url: visit_url.get_untracked(),
+            version,
         };
         form_error.set(None);
         if let Err(found) = input.validate() {

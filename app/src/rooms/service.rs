@@ -25,6 +25,7 @@ fn to_row(r: &room::Model, members: u64) -> RoomRow {
         signup_allowed: r.signup_allowed,
         visit_url: r.visit_url.clone().unwrap_or_default(),
         members,
+        version: r.version,
     }
 }
 
@@ -156,6 +157,35 @@ fn changes(old: Option<&room::Model>, new: &RoomInput) -> Vec<Change> {
     out
 }
 
+/// What an admin is told whose edit started from an older version of the room.
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict {
+        message: "Another admin changed this room since you opened it. The list shows the room \
+                  as it is now: Cancel, then edit it again."
+            .into(),
+    }
+}
+
+/// Writes `am` over the room `old`, moving its version by one, if no one else has since
+/// `old` was read; `None` when someone has.
+async fn claim_version(
+    txn: &impl ConnectionTrait,
+    old: &room::Model,
+    mut am: room::ActiveModel,
+) -> Result<Option<room::Model>, sea_orm::DbErr> {
+    am.version = Set(old.version + 1);
+    let result = room::Entity::update_many()
+        .set(am)
+        .filter(room::Column::Id.eq(old.id))
+        .filter(room::Column::Version.eq(old.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    room::Entity::find_by_id(old.id).one(txn).await
+}
+
 #[tracing::instrument(skip_all, fields(room_id = ?input.id, actor = admin.user_id))]
 pub async fn save(
     db: &sea_orm::DatabaseConnection,
@@ -178,6 +208,11 @@ pub async fn save(
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
+    if let Some(old) = &old
+        && valid.version != Some(old.version)
+    {
+        return Err(changed_meanwhile());
+    }
     let changed = changes(old.as_ref(), &valid);
     if changed.is_empty()
         && let Some(old) = &old
@@ -185,10 +220,7 @@ pub async fn save(
         return row_of(db, old).await;
     }
     let mut am = match &old {
-        Some(r) => room::ActiveModel {
-            id: Set(r.id),
-            ..Default::default()
-        },
+        Some(_) => <room::ActiveModel as Default>::default(),
         None => room::ActiveModel {
             clinic_id: Set(clinic_id),
             active: Set(true),
@@ -203,12 +235,16 @@ pub async fn save(
     am.signup_allowed = Set(valid.signup_allowed);
     am.visit_url = Set(Some(valid.visit_url.clone()).filter(|u| !u.is_empty()));
     let txn = crate::db::write_txn(db).await?;
-    let saved = match if old.is_some() {
-        am.update(&txn).await
-    } else {
-        am.insert(&txn).await
-    } {
-        Ok(saved) => saved,
+    let written = match &old {
+        Some(old) => claim_version(&txn, old, am).await,
+        None => am.insert(&txn).await.map(Some),
+    };
+    let saved = match written {
+        Ok(Some(saved)) => saved,
+        Ok(None) => {
+            txn.rollback().await?;
+            return Err(changed_meanwhile());
+        }
         Err(err) if is_unique_violation(&err) => {
             txn.rollback().await?;
             // Another admin took the code or link since the check above.
@@ -246,13 +282,21 @@ pub async fn set_active(
         return row_of(db, &old).await;
     }
     let txn = crate::db::write_txn(db).await?;
-    let saved = room::ActiveModel {
-        id: Set(old.id),
-        active: Set(active),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
+    let Some(saved) = claim_version(
+        &txn,
+        &old,
+        room::ActiveModel {
+            active: Set(active),
+            ..Default::default()
+        },
+    )
+    .await?
+    else {
+        // Another admin changed the room since it was read here: their change stands, and
+        // the admin sees the room as it is now.
+        txn.rollback().await?;
+        return Err(changed_meanwhile());
+    };
     let state = |a: bool| if a { "Active" } else { "Inactive" };
     audit::service::record_clinic(
         &txn,

@@ -186,6 +186,27 @@ async fn a_postgres_restart_fails_requests_cleanly_and_the_server_recovers_by_it
     );
 }
 
+/// The `frontdesk` binary's command to serve `url` on a free port, with the mail folder and
+/// nothing else of the environment's Frontdesk settings.
+fn command(url: &str, mail_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_frontdesk"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("FRONTDESK_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args(["--database-url", url, "--bind", "127.0.0.1:0"])
+        .env(
+            "FRONTDESK_SECRET_KEY",
+            "a key for this test's own server, 32+ chars",
+        )
+        .env("FRONTDESK_DEMO_ADMIN_PASSWORD", DEMO_PASSWORD)
+        .env("FRONTDESK_MAIL_DIR", mail_dir)
+        .env("FRONTDESK_LOG", "warn");
+    command
+}
+
 /// The `frontdesk` binary, serving `url` on a free port.
 struct Served {
     child: std::process::Child,
@@ -198,16 +219,14 @@ impl Served {
     /// Binds port 0 itself, so the address is the server's from the start; the test learns
     /// it from the "ready" line, printed once the server is listening.
     async fn start(url: &str, mail_dir: &Path) -> Self {
+        Self::start_with(url, mail_dir, &[]).await
+    }
+
+    /// [`Served::start`], with more settings in the environment.
+    async fn start_with(url: &str, mail_dir: &Path, settings: &[(&str, &str)]) -> Self {
         use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-            .args(["--database-url", url, "--bind", "127.0.0.1:0"])
-            .env(
-                "FRONTDESK_SECRET_KEY",
-                "a key for this test's own server, 32+ chars",
-            )
-            .env("FRONTDESK_DEMO_ADMIN_PASSWORD", DEMO_PASSWORD)
-            .env("FRONTDESK_MAIL_DIR", mail_dir)
-            .env("FRONTDESK_LOG", "warn")
+        let mut child = command(url, mail_dir)
+            .envs(settings.iter().copied())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start frontdesk");
@@ -381,4 +400,47 @@ async fn a_server_killed_mid_bulk_create_leaves_only_whole_members() {
         Some(bulk.len() as u64),
         "{listed}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_https_server_without_smtp_refuses_to_start_unless_files_are_chosen() {
+    let (url, _database) = fresh_database().await;
+    let mail = tempfile::tempdir().expect("mail dir");
+    let public = [("FRONTDESK_PUBLIC_URL", "https://clinic.example")];
+
+    let mut refused = command(&url, mail.path())
+        .envs(public)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start frontdesk");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = refused.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = refused.kill();
+            panic!("frontdesk served an https address with mail going to files");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut refused.stderr.take().expect("stderr"), &mut said)
+        .expect("stderr");
+    assert!(!status.success());
+    assert!(said.contains("FRONTDESK_SMTP_URL"), "{said}");
+    assert!(said.contains("FRONTDESK_MAIL_TO_FILES"), "{said}");
+
+    // Chosen explicitly, files it is.
+    let served = Served::start_with(
+        &url,
+        mail.path(),
+        &[public[0], ("FRONTDESK_MAIL_TO_FILES", "true")],
+    )
+    .await;
+    let answer = reqwest::get(served.url("/login"))
+        .await
+        .expect("login page");
+    assert_eq!(answer.status(), 200);
 }

@@ -362,7 +362,7 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         Who::Admin,
         Body::Json(json!({"room": {
             "id": northside, "clinic_id": 1, "name": "Northside Pediatrics", "code": "TVNP-northside",
-            "slug": "northside", "guest_allowed": true, "signup_allowed": false
+            "slug": "northside", "guest_allowed": true, "signup_allowed": false, "version": 1
         }})),
     );
     add(
@@ -377,7 +377,7 @@ pub async fn matrix(app: &TestApp) -> Matrix {
             "clinic_id": 1, "signup_allowed": true, "guest_allowed": true,
             "min_length": "8", "require_upper": true, "require_lower": true,
             "require_digit": true, "require_symbol": true, "history_count": "6",
-            "delete_grace_days": "30", "idle_timeout_minutes": "45"
+            "delete_grace_days": "30", "idle_timeout_minutes": "45", "version": 1
         }})),
     );
     add(

@@ -136,7 +136,7 @@ async fn a_room_closes_guest_entry_and_sign_up_for_itself() {
             json!({"room": {
                 "id": jessica, "clinic_id": 1, "name": "Jessica Laynes' Clinic",
                 "code": "TVJC-jessica", "slug": "jessica",
-                "guest_allowed": false, "signup_allowed": false
+                "guest_allowed": false, "signup_allowed": false, "version": 1
             }}),
         )
         .await;

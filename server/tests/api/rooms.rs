@@ -1,6 +1,7 @@
 //! Rooms: each admin sees and changes their clinics' rooms only; codes and links are unique
 //! and links carry only what a URL allows.
 
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -8,7 +9,7 @@ use crate::helpers::*;
 fn room(id: Option<i64>, name: &str, code: &str, slug: &str) -> serde_json::Value {
     json!({"room": {
         "id": id, "clinic_id": 1, "name": name, "code": code, "slug": slug,
-        "guest_allowed": true, "signup_allowed": false
+        "guest_allowed": true, "signup_allowed": false, "version": 1
     }})
 }
 
@@ -123,4 +124,60 @@ async fn no_one_changes_another_clinics_rooms() {
     assert_eq!(by_patient.status(), 403);
     let page = page_text(app.get(&app.client(), "/u/jessica").await).await;
     assert!(page.contains("Enter as guest"), "still open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_edited_by_two_admins_keeps_the_first_save_and_tells_the_second() {
+    let app = spawn_app().await;
+    let (first, second) = (app.signed_in(ADMIN_A).await, app.signed_in(ADMIN_A).await);
+    let list = json(app.call(&first, "rooms/list", &[]).await).await;
+    let jessica = list["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["slug"] == "jessica")
+        .unwrap()
+        .clone();
+    let opened = jessica["version"].as_i64().unwrap();
+    let edit = |name: &str, version: Option<i64>| {
+        json!({"room": {
+            "id": jessica["id"], "clinic_id": 1, "name": name, "code": "TVJC-jessica",
+            "slug": "jessica", "guest_allowed": true, "signup_allowed": true, "version": version
+        }})
+    };
+
+    let saved = app
+        .call_json(&first, "rooms/save", edit("Jessica's Room", Some(opened)))
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(json(saved).await["version"], opened + 1);
+    for (how, version) in [("an older version", Some(opened)), ("no version", None)] {
+        let late = app
+            .call_json(&second, "rooms/save", edit("Dr. Laynes", version))
+            .await;
+        assert_eq!(late.status(), 409, "{how}");
+        let said = json(late).await.to_string();
+        assert!(said.contains("Another admin changed this room"), "{said}");
+    }
+
+    let room = app::entities::room::Entity::find_by_id(jessica["id"].as_i64().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(room.name, "Jessica's Room", "the first save stands");
+    let renames = app
+        .audit_of_clinic(1)
+        .await
+        .iter()
+        .filter(|e| e.to_string().contains("Dr. Laynes"))
+        .count();
+    assert_eq!(renames, 0, "the refused save left no event");
+    // Deactivating moves the version too: an edit opened before it is refused.
+    let closed = app.close_room(&first, &jessica["id"].to_string()).await;
+    assert_eq!(json(closed).await["version"], opened + 2);
+    let late = app
+        .call_json(&second, "rooms/save", edit("Dr. Laynes", Some(opened + 1)))
+        .await;
+    assert_eq!(late.status(), 409);
 }

@@ -13,7 +13,7 @@ fn settings(clinic_id: i64) -> serde_json::Value {
         "clinic_id": clinic_id, "signup_allowed": true, "guest_allowed": false,
         "min_length": "12", "require_upper": true, "require_lower": true,
         "require_digit": true, "require_symbol": false, "history_count": "3",
-        "delete_grace_days": "7", "idle_timeout_minutes": "5"
+        "delete_grace_days": "7", "idle_timeout_minutes": "5", "version": 1
     })
 }
 
@@ -186,4 +186,44 @@ async fn a_shorter_guest_keeping_time_says_how_many_records_it_deletes() {
         "the waiting guest stays"
     );
     assert_eq!(past(5).await, 0, "nothing left to count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_saved_by_two_admins_keep_the_first_save_and_tell_the_second() {
+    let app = spawn_app().await;
+    let (first, second) = (app.signed_in(ADMIN_A).await, app.signed_in(ADMIN_A).await);
+    let opened = json(app.call(&first, "clinics/settings", &[]).await).await[0]["version"]
+        .as_i64()
+        .unwrap();
+
+    let mut mine = settings(1);
+    mine["version"] = json!(opened);
+    let saved = save(&app, &first, mine).await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(json(saved).await["version"], opened + 1);
+    let mut theirs = settings(1);
+    theirs["idle_timeout_minutes"] = json!("60");
+    for (how, version) in [
+        ("an older version", json!(opened)),
+        ("no version", json!(null)),
+    ] {
+        theirs["version"] = version;
+        let late = save(&app, &second, theirs.clone()).await;
+        assert_eq!(late.status(), 409, "{how}");
+        let said = json(late).await.to_string();
+        assert!(
+            said.contains("Another admin saved this clinic's settings"),
+            "{said}"
+        );
+    }
+
+    let now = json(app.call(&first, "clinics/settings", &[]).await).await;
+    assert_eq!(now[0]["idle_timeout_minutes"], 5, "the first save stands");
+    let idle_changes = app
+        .audit_of_clinic(1)
+        .await
+        .iter()
+        .filter(|e| e.to_string().contains("Idle sign-out"))
+        .count();
+    assert_eq!(idle_changes, 1, "only the first save is in the audit log");
 }

@@ -171,6 +171,7 @@ fn test_settings(url: String, site_root: String) -> Settings {
         smtp_url: None,
         mail_from: "Frontdesk <no-reply@frontdesk.test>".into(),
         mail_dir: "data/mail".into(),
+        mail_to_files: false,
         secret_key: Some(
             "a secret key for the test servers, 32+ chars"
                 .to_owned()

@@ -473,7 +473,7 @@ async fn the_requirement_is_a_clinic_setting_kept_by_forms_that_do_not_send_it()
         "min_length": "8", "require_upper": true, "require_lower": true,
         "require_digit": true, "require_symbol": true, "history_count": "6",
         "delete_grace_days": "30", "idle_timeout_minutes": "30", "guest_retention_days": "30",
-        "require_two_step": true
+        "require_two_step": true, "version": form["version"]
     });
     let saved = app
         .call_json(
@@ -493,6 +493,7 @@ async fn the_requirement_is_a_clinic_setting_kept_by_forms_that_do_not_send_it()
     let mut older = settings.clone();
     older.as_object_mut().unwrap().remove("require_two_step");
     older["idle_timeout_minutes"] = serde_json::json!("45");
+    older["version"] = form["version"].clone();
     let another = app.signed_in(ADMIN_A).await;
     turn_on(&app, &another).await;
     let saved = app

@@ -347,7 +347,8 @@ async fn a_rooms_own_visit_link_takes_the_visit_number_and_is_checked() {
     let room = |visit_url: &str| {
         json!({"room": {
             "id": jessica, "clinic_id": 1, "name": "Jessica Laynes' Clinic", "code": "TVJC-jessica",
-            "slug": "jessica", "guest_allowed": true, "signup_allowed": true, "visit_url": visit_url
+            "slug": "jessica", "guest_allowed": true, "signup_allowed": true, "visit_url": visit_url,
+            "version": 1
         }})
     };
     for bad in [

@@ -66,12 +66,30 @@ pub async fn form_options(
 pub async fn create(state: &AppState, admin: &Admin, input: NewMember) -> Result<i64, AppError> {
     let clinic = admins_clinic(&state.db, admin, input.clinic_id).await?;
     let checked = check(state, &clinic, &input).await?;
+    // Only a form that passed every check is held back for possible duplicates.
+    let possible = super::possible_duplicates::seen_all(
+        &state.db,
+        clinic.id,
+        &checked.valid,
+        None,
+        &input.possible_duplicates_seen,
+    )
+    .await?;
     let password_hash = if input.password.is_empty() {
         None
     } else {
         Some(state.hasher.hash(input.password.clone()).await?)
     };
-    let id = insert(state, admin, &clinic, &input, checked, password_hash).await?;
+    let id = insert(
+        state,
+        admin,
+        &clinic,
+        &input,
+        checked,
+        password_hash,
+        &possible,
+    )
+    .await?;
     tracing::info!(member_id = id, "member created");
     Ok(id)
 }
@@ -193,6 +211,7 @@ async fn insert(
     input: &NewMember,
     checked: Checked,
     password_hash: Option<String>,
+    possible_duplicates: &[crate::members::duplicates::PossibleDuplicate],
 ) -> Result<i64, AppError> {
     let db = &state.db;
     let Checked {
@@ -244,6 +263,7 @@ async fn insert(
     } else {
         changes.push(Change::new("Password", "", "set"));
     }
+    changes.extend(super::possible_duplicates::audit_line(possible_duplicates));
     audit::service::record(
         &txn,
         clinic.id,

@@ -137,6 +137,7 @@ async fn detail_of(
             .delete_after
             .filter(|_| status == Status::PendingDelete)
             .map(format_time),
+        delete_grace_days: clinic.delete_grace_days.max(1) as u32,
         two_step: crate::two_step::service::factors(db, u.id).await?,
     })
 }
@@ -175,6 +176,7 @@ pub async fn save_profile(
     id: i64,
     version: i32,
     input: ProfileInput,
+    seen: &[i64],
 ) -> Result<MemberDetail, AppError> {
     let old = find_member(db, admin, id).await?;
     if old.user_type == UserType::Guest {
@@ -185,9 +187,14 @@ pub async fn save_profile(
     }
     let valid = checked_profile(db, old.clinic_id, &input, Some(id)).await?;
     stale(version, &old)?;
-    let changes = profile_changes(&old, &valid);
+    let mut changes = profile_changes(&old, &valid);
     if changes.is_empty() {
         return detail_of(db, admin, old).await;
+    }
+    if super::possible_duplicates::matching_fields_changed(&old, &valid) {
+        let possible =
+            super::possible_duplicates::seen_all(db, old.clinic_id, &valid, Some(id), seen).await?;
+        changes.extend(super::possible_duplicates::audit_line(&possible));
     }
     let mut am = <user::ActiveModel as Default>::default();
     apply_profile(&mut am, &valid);

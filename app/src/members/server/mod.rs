@@ -16,6 +16,7 @@ pub mod import_state;
 pub mod import_work;
 mod leases;
 pub mod lifecycle;
+pub mod possible_duplicates;
 pub mod remembered;
 pub(super) mod rendered_table;
 pub mod users_table;

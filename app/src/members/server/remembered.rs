@@ -56,8 +56,9 @@ impl CappedViews {
 
     pub(in crate::members) fn key(clinic_ids: &[i64], query: &ParsedQuery) -> String {
         format!(
-            "{clinic_ids:?}|{:?}|{:?}|{:?}|{}",
+            "{clinic_ids:?}|{:?}|{}|{:?}|{:?}|{}",
             query.user_type.map(UserType::key),
+            query.without_guests,
             query.status.map(Status::key),
             query.room,
             fold(&query.q),

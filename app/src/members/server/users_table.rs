@@ -141,6 +141,9 @@ fn filtered_on(
     if let Some(t) = query.user_type {
         select = select.filter(user::Column::UserType.eq(t));
     }
+    if query.without_guests {
+        select = select.filter(user::Column::UserType.ne(UserType::Guest));
+    }
     if let Some(s) = query.status {
         select = select.filter(user::Column::Status.eq(s));
     }
@@ -367,7 +370,7 @@ pub(super) async fn capped_count(
             }
         }
     } else if let (Some(room_id), None) = (query.room, query.user_type) {
-        return capped_room_count(db, clinic_ids, query.status, room_id, cap).await;
+        return capped_room_count(db, clinic_ids, query, room_id, cap).await;
     }
     Ok(count(filtered(clinic_ids, query, Plan::SearchIndexes)).await?)
 }
@@ -379,11 +382,24 @@ pub(super) async fn capped_count(
 async fn capped_room_count(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
-    status: Option<Status>,
+    query: &ParsedQuery,
     room_id: i64,
     cap: u64,
 ) -> Result<u64, AppError> {
-    let mut assignments = room_members(room_id, status);
+    let mut assignments = room_members(room_id, query.status);
+    if query.without_guests {
+        use sea_orm::ActiveEnum;
+        // Each assignment's member, by primary key, for their type.
+        assignments
+            .inner_join(
+                user::Entity,
+                Expr::col((user::Entity, user::Column::Id))
+                    .equals((user_room::Entity, user_room::Column::UserId)),
+            )
+            .and_where(
+                Expr::col((user::Entity, user::Column::UserType)).ne(UserType::Guest.to_value()),
+            );
+    }
     assignments
         .and_where(
             Expr::col((user_room::Entity, user_room::Column::RoomId)).in_subquery(

@@ -1,0 +1,108 @@
+//! Finding the members a new or changed profile may duplicate: the same folded first and
+//! last name and date of birth, or the same phone, in the same clinic. Each is one range of
+//! an index (`users_clinic_name_birth`, `users_clinic_phone`; migration
+//! `m20261208_000015`), read for at most [`SHOWN`] rows.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::accounts::profile::ValidProfile;
+use crate::audit::Change;
+use crate::entities::user;
+use crate::error::AppError;
+use crate::members::duplicates::PossibleDuplicate;
+use crate::text::fold;
+
+/// The most matches shown (and read) for each way of matching.
+pub const SHOWN: u64 = 10;
+
+/// The clinic's members `valid` may duplicate, but the member `except` (the one being
+/// saved), oldest first.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    valid: &ValidProfile,
+    except: Option<i64>,
+) -> Result<Vec<PossibleDuplicate>, AppError> {
+    let in_clinic = || {
+        let select = user::Entity::find().filter(user::Column::ClinicId.eq(clinic_id));
+        match except {
+            Some(id) => select.filter(user::Column::Id.ne(id)),
+            None => select,
+        }
+    };
+    let mut found: Vec<user::Model> = Vec::new();
+    if let Some(birth) = &valid.date_of_birth {
+        found = in_clinic()
+            .filter(user::Column::SearchLast.eq(fold(&valid.last_name)))
+            .filter(user::Column::SearchFirst.eq(fold(&valid.first_name)))
+            .filter(user::Column::DateOfBirth.eq(birth.clone()))
+            .order_by_asc(user::Column::Id)
+            .limit(SHOWN)
+            .all(db)
+            .await?;
+    }
+    if let Some(phone) = &valid.phone {
+        let same_phone = in_clinic()
+            .filter(user::Column::Phone.eq(phone.clone()))
+            .order_by_asc(user::Column::Id)
+            .limit(SHOWN)
+            .all(db)
+            .await?;
+        for u in same_phone {
+            if !found.iter().any(|f| f.id == u.id) {
+                found.push(u);
+            }
+        }
+    }
+    found.sort_by_key(|u| u.id);
+    Ok(found.iter().map(|u| to_match(u, valid)).collect())
+}
+
+fn to_match(u: &user::Model, valid: &ValidProfile) -> PossibleDuplicate {
+    PossibleDuplicate {
+        id: u.id,
+        name: format!("{} {}", u.first_name, u.last_name),
+        date_of_birth: u.date_of_birth.clone(),
+        same_name_and_birth: valid.date_of_birth.is_some()
+            && u.date_of_birth == valid.date_of_birth
+            && u.search_first == fold(&valid.first_name)
+            && u.search_last == fold(&valid.last_name),
+        same_phone: valid.phone.is_some() && u.phone == valid.phone,
+    }
+}
+
+/// The possible duplicates of `valid`, once the admin has seen each of them (`seen`: the
+/// IDs the form was shown); otherwise the warning that shows them all.
+pub async fn seen_all(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    valid: &ValidProfile,
+    except: Option<i64>,
+    seen: &[i64],
+) -> Result<Vec<PossibleDuplicate>, AppError> {
+    let matches = find(db, clinic_id, valid, except).await?;
+    if matches.iter().any(|m| !seen.contains(&m.id)) {
+        return Err(AppError::PossibleDuplicates { matches });
+    }
+    Ok(matches)
+}
+
+/// The audit line of a save made despite possible duplicates: whom it may duplicate.
+pub fn audit_line(matches: &[PossibleDuplicate]) -> Option<Change> {
+    (!matches.is_empty()).then(|| {
+        let ids: Vec<String> = matches.iter().map(|m| format!("#{}", m.id)).collect();
+        Change::new(
+            "Possible duplicate of",
+            "",
+            format!("{} (saved anyway)", ids.join(", ")),
+        )
+    })
+}
+
+/// Whether a profile change touches what duplicates are found by.
+pub fn matching_fields_changed(old: &user::Model, valid: &ValidProfile) -> bool {
+    old.search_first != fold(&valid.first_name)
+        || old.search_last != fold(&valid.last_name)
+        || old.date_of_birth != valid.date_of_birth
+        || old.phone != valid.phone
+}
