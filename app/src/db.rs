@@ -6,6 +6,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// A day, in the milliseconds every stored time is counted in.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();

@@ -134,3 +134,38 @@ test("settings another admin saved meanwhile are not overwritten: the later save
   await expect(mine.getByText("Settings saved.")).toBeVisible();
   await expect(mine.getByRole("alert")).toBeHidden();
 });
+
+test("the dormant-account policy says how many members it would suspend next, and goes off again", async ({ page }) => {
+  await signInAdmin(page);
+  await page.goto("/admin/settings");
+  await hydrated(page);
+  const form = page.getByRole("form", { name: "Clinic Portal" });
+  const policy = form.getByRole("checkbox", { name: "Suspend members who have not signed in for a while" });
+  const months = form.getByLabel("Months without signing in (1 to 60)");
+  const save = form.getByRole("button", { name: "Save settings" });
+  await expect(form.getByText("Off: no one is suspended for not signing in.")).toBeVisible();
+  await expect(months).toBeHidden();
+
+  await policy.check();
+  await months.fill("61");
+  await form.getByLabel("Days before, email them a warning with a sign-in link (0 to 30)").fill("30");
+  await save.click();
+  await expect(form.getByText("The number of months is a whole number from 1 to 60.")).toBeVisible();
+  await expect(months).toBeFocused();
+  await months.fill("60");
+  await save.click();
+  await expect(form.getByText("Settings saved.")).toBeVisible();
+  await expect(form.getByText(/^(\d[\d,]*\+? members have|1 member has) not signed in for 60 months: the policy suspends them next\.$|^Every member has signed in within 60 months/)).toBeVisible();
+  await expect(page.getByRole("form", { name: "Clinic Portal" })).toHaveCount(1);
+  const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
+  expect(violations, "accessibility violations").toEqual([]);
+
+  await page.reload();
+  await hydrated(page);
+  await expect(policy).toBeChecked();
+  await expect(months).toHaveValue("60");
+  await policy.uncheck();
+  await save.click();
+  await expect(form.getByText("Settings saved.")).toBeVisible();
+  await expect(form.getByText("Off: no one is suspended for not signing in.")).toBeVisible();
+});

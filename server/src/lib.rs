@@ -226,8 +226,8 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Starts the background work every server runs: the mail outbox worker and, once a
 /// minute, forgetting what has expired (accounts past their pending-delete grace period,
 /// dead sessions, links and sign-ups, undelivered dead mail, idle brakes, and files of mail
-/// that is gone) and taking up bulk actions and imports whose server stopped. All are safe with
-/// several servers on one database.
+/// that is gone), taking up bulk actions and imports whose server stopped, and the clinics'
+/// dormant-account policies. All are safe with several servers on one database.
 pub fn start_background(
     db: DatabaseConnection,
     mailer: Mailer,
@@ -252,6 +252,16 @@ pub fn start_background(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(imports = n, "imports taken up again"),
                 Err(err) => tracing::warn!(error = %err, "taking up imports failed"),
+            }
+            let now = app::db::now_ms();
+            match app::members::server::dormant::run(&db, &public_url, now).await {
+                Ok(r) if r == Default::default() => {}
+                Ok(r) => tracing::info!(
+                    warned = r.warned,
+                    suspended = r.suspended,
+                    "dormant-account policy"
+                ),
+                Err(err) => tracing::warn!(error = %err, "dormant-account policy failed"),
             }
             tokio::time::sleep(PURGE_EVERY).await;
         }

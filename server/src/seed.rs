@@ -153,6 +153,7 @@ pub fn user_model(
         signed_up_at: Set(signed_up_at),
         updated_at: Set(now),
         version: Set(1),
+        dormant_warned_at: Set(None),
     }
 }
 

@@ -33,10 +33,14 @@ pub enum Action {
     BulkAction,
     /// A file of members imported (each member's creation or change is an event of its own).
     Imported,
+    /// The dormant-account policy emailed a member that their account will be suspended.
+    DormantWarned,
+    /// The dormant-account policy suspended a member who had not signed in for its months.
+    DormantSuspended,
 }
 
 impl Action {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Created,
         Self::ProfileChanged,
         Self::RoomsChanged,
@@ -53,6 +57,8 @@ impl Action {
         Self::Exported,
         Self::BulkAction,
         Self::Imported,
+        Self::DormantWarned,
+        Self::DormantSuspended,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -73,6 +79,8 @@ impl Action {
             Self::Exported => "exported",
             Self::BulkAction => "bulk_action",
             Self::Imported => "imported",
+            Self::DormantWarned => "dormant_warned",
+            Self::DormantSuspended => "dormant_suspended",
         }
     }
 
@@ -98,6 +106,16 @@ impl Action {
             Self::Exported => "Users exported",
             Self::BulkAction => "Bulk action",
             Self::Imported => "Users imported",
+            Self::DormantWarned => "Dormant-account warning sent",
+            Self::DormantSuspended => "Suspended as dormant",
+        }
+    }
+
+    /// Who did it, when no person did: the policy that acts on its own, or Frontdesk.
+    pub fn unattended_actor(self) -> &'static str {
+        match self {
+            Self::DormantWarned | Self::DormantSuspended => "The dormant-account policy",
+            _ => "Frontdesk",
         }
     }
 }

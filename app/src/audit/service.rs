@@ -43,7 +43,7 @@ pub async fn record(
 pub async fn record_many(
     db: &impl ConnectionTrait,
     clinic_id: i64,
-    actor_user_id: i64,
+    actor_user_id: Option<i64>,
     action: Action,
     events: &[(i64, Vec<Change>)],
 ) -> Result<(), AppError> {
@@ -56,7 +56,7 @@ pub async fn record_many(
         .map(|(member_id, changes)| {
             Ok(audit_event::ActiveModel {
                 clinic_id: Set(clinic_id),
-                actor_user_id: Set(Some(actor_user_id)),
+                actor_user_id: Set(actor_user_id),
                 member_id: Set(Some(*member_id)),
                 action: Set(action.as_db().to_owned()),
                 changes: Set(serde_json::to_string(changes).map_err(AppError::internal)?),
@@ -225,7 +225,7 @@ async fn rows(
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| format!("ID: {id}")),
-                None => "Frontdesk".to_owned(),
+                None => action.unattended_actor().to_owned(),
             };
             Some(AuditRow {
                 id: e.id,

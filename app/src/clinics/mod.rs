@@ -22,6 +22,8 @@ pub mod field {
     pub const GRACE_DAYS: &str = "delete_grace_days";
     pub const IDLE_MINUTES: &str = "idle_timeout_minutes";
     pub const GUEST_DAYS: &str = "guest_retention_days";
+    pub const DORMANT_MONTHS: &str = "dormant_months";
+    pub const DORMANT_WARN_DAYS: &str = "dormant_warn_days";
 }
 
 /// The bounds an admin may choose within.
@@ -30,6 +32,12 @@ pub const HISTORY: (u32, u32) = (0, 24);
 pub const GRACE_DAYS: (u32, u32) = (1, 365);
 pub const IDLE_MINUTES: (u32, u32) = (5, 720);
 pub const GUEST_DAYS: (u32, u32) = (1, 3650);
+pub const DORMANT_MONTHS: (u32, u32) = (1, 60);
+pub const DORMANT_WARN_DAYS: (u32, u32) = (0, 30);
+/// Counts of the members a dormant-account policy would suspend stop here: "10,000+".
+pub const DORMANT_COUNT_CAP: u64 = 10_000;
+/// What the dormant-account fields show while the policy is off.
+pub const DORMANT_DEFAULT: (u32, u32) = (12, 14);
 
 /// A clinic's settings as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +56,13 @@ pub struct ClinicSettings {
     pub require_two_step: bool,
     /// Moves at every save: the form sends back the one it was opened with.
     pub version: i32,
+    /// Members who have not signed in for this many months are suspended (0: off).
+    pub dormant_months: u32,
+    /// Days before the suspension they are emailed a warning (0: none).
+    pub dormant_warn_days: u32,
+    /// How many members the saved policy would suspend next (0 when it is off), counted up
+    /// to `dormant::COUNT_CAP` + 1.
+    pub dormant_due: u64,
 }
 
 /// The settings form as typed: numbers as strings, so a rejected form keeps them.
@@ -73,6 +88,14 @@ pub struct SettingsInput {
     /// older one, is refused (another admin saved in between).
     #[serde(default)]
     pub version: Option<i32>,
+    /// The dormant-account policy on or off; unsent (an older page): the stored policy
+    /// stays as it is.
+    #[serde(default)]
+    pub dormant: Option<bool>,
+    #[serde(default)]
+    pub dormant_months: String,
+    #[serde(default)]
+    pub dormant_warn_days: String,
 }
 
 /// A form sent without the field (an older page) keeps the default.
@@ -97,6 +120,14 @@ impl From<&ClinicSettings> for SettingsInput {
             guest_retention_days: s.guest_retention_days.to_string(),
             require_two_step: Some(s.require_two_step),
             version: Some(s.version),
+            dormant: Some(s.dormant_months > 0),
+            dormant_months: if s.dormant_months > 0 {
+                s.dormant_months
+            } else {
+                DORMANT_DEFAULT.0
+            }
+            .to_string(),
+            dormant_warn_days: s.dormant_warn_days.to_string(),
         }
     }
 }
@@ -144,6 +175,27 @@ impl SettingsInput {
                 "Days a guest is kept",
             ),
         );
+        // The policy's numbers are checked when it is on; off, it is stored as 0 months.
+        let (dormant_months, dormant_warn_days) = if self.dormant == Some(true) {
+            (
+                take(
+                    field::DORMANT_MONTHS,
+                    whole_number(&self.dormant_months, DORMANT_MONTHS, "The number of months"),
+                ),
+                take(
+                    field::DORMANT_WARN_DAYS,
+                    whole_number(
+                        &self.dormant_warn_days,
+                        DORMANT_WARN_DAYS,
+                        "The number of days before",
+                    ),
+                ),
+            )
+        } else {
+            let days = whole_number(&self.dormant_warn_days, DORMANT_WARN_DAYS, "")
+                .unwrap_or(DORMANT_DEFAULT.1);
+            (0, days)
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -166,6 +218,9 @@ impl SettingsInput {
             guest_retention_days: guest_days,
             require_two_step: self.require_two_step.unwrap_or(false),
             version: self.version.unwrap_or_default(),
+            dormant_months,
+            dormant_warn_days,
+            dormant_due: 0,
         })
     }
 }

@@ -4,19 +4,21 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    ClinicSettings, SettingsInput, field, guests_past_keeping, load_clinic_settings,
-    save_clinic_settings,
+    ClinicSettings, DORMANT_COUNT_CAP, SettingsInput, field, guests_past_keeping,
+    load_clinic_settings, save_clinic_settings,
 };
 use crate::admin_frame::AdminLayout;
 use crate::text::thousands;
 
 /// The settings' number fields, in the order the form shows them.
-const NUMBERS: [&str; 5] = [
+const NUMBERS: [&str; 7] = [
     field::MIN_LENGTH,
     field::HISTORY_COUNT,
     field::GRACE_DAYS,
     field::IDLE_MINUTES,
     field::GUEST_DAYS,
+    field::DORMANT_MONTHS,
+    field::DORMANT_WARN_DAYS,
 ];
 
 #[component]
@@ -55,6 +57,12 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
     let guest_days = RwSignal::new(start.guest_retention_days.clone());
     let two_step = RwSignal::new(settings.require_two_step);
     let version = RwSignal::new(settings.version);
+    let dormant = RwSignal::new(start.dormant == Some(true));
+    let dormant_months = RwSignal::new(start.dormant_months.clone());
+    let dormant_warn_days = RwSignal::new(start.dormant_warn_days.clone());
+    // What the saved policy would do next: members past it, suspended within a minute of
+    // their warning's days.
+    let dormant_due = RwSignal::new((settings.dormant_months, settings.dormant_due));
     let errors = RwSignal::new(Vec::<crate::error::FieldError>::new());
     let note = RwSignal::new(None::<String>);
     // What refused the whole form (another admin's save in between): said as an alert.
@@ -86,6 +94,9 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
         guest_retention_days: guest_days.get_untracked(),
         require_two_step: Some(two_step.get_untracked()),
         version: Some(version.get_untracked()),
+        dormant: Some(dormant.get_untracked()),
+        dormant_months: dormant_months.get_untracked(),
+        dormant_warn_days: dormant_warn_days.get_untracked(),
     };
     let show_errors = move |found: Vec<crate::error::FieldError>| {
         let first = NUMBERS
@@ -104,6 +115,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             match result {
                 Ok(saved) => {
                     version.set(saved.version);
+                    dormant_due.set((saved.dormant_months, saved.dormant_due));
                     kept_days.set(saved.guest_retention_days);
                     errors.set(Vec::new());
                     note.set(Some("Settings saved.".into()));
@@ -199,6 +211,27 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                 {number(field::GRACE_DAYS, "Pending delete: days before the account is deleted", grace)}
                 {number(field::IDLE_MINUTES, "Sign out after this many idle minutes", idle)}
                 {number(field::GUEST_DAYS, "Days a guest's record is kept after their visit", guest_days)}
+            </fieldset>
+            <fieldset>
+                <legend>"Dormant accounts"</legend>
+                {check("Suspend members who have not signed in for a while", dormant)}
+                <div hidden=move || !dormant.get()>
+                    {number(field::DORMANT_MONTHS, "Months without signing in (1 to 60)", dormant_months)}
+                    {number(field::DORMANT_WARN_DAYS, "Days before, email them a warning with a sign-in link (0 to 30)", dormant_warn_days)}
+                </div>
+                <p class="hint">"Members only: never Clinic Admins, Providers or guests. A suspended member can be set Active again on the Other tab."</p>
+                <p class="hint" id=format!("dormant-due-{id}")>{move || match dormant_due.get() {
+                    (0, _) => "Off: no one is suspended for not signing in.".to_owned(),
+                    (months, 0) => format!("Every member has signed in within {months} months: no one is due."),
+                    (months, n) => format!(
+                        "{} not signed in for {months} months: the policy suspends them next.",
+                        match n {
+                            1 => "1 member has".to_owned(),
+                            n if n > DORMANT_COUNT_CAP => format!("{}+ members have", thousands(DORMANT_COUNT_CAP)),
+                            n => format!("{} members have", thousands(n)),
+                        },
+                    ),
+                }}</p>
             </fieldset>
             <fieldset>
                 <legend>"Two-step sign-in"</legend>

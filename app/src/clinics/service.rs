@@ -8,10 +8,11 @@ use super::{ClinicSettings, SettingsInput};
 use crate::accounts::store::policy_of;
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
+use crate::db::now_ms;
 use crate::entities::clinic;
 use crate::error::AppError;
 
-fn to_settings(c: &clinic::Model) -> ClinicSettings {
+fn to_settings(c: &clinic::Model, dormant_due: u64) -> ClinicSettings {
     ClinicSettings {
         clinic_id: c.id,
         name: c.name.clone(),
@@ -23,21 +24,33 @@ fn to_settings(c: &clinic::Model) -> ClinicSettings {
         guest_retention_days: c.guest_retention_days.max(0) as u32,
         require_two_step: c.require_two_step,
         version: c.version,
+        dormant_months: c.dormant_months.max(0) as u32,
+        dormant_warn_days: c.dormant_warn_days.max(0) as u32,
+        dormant_due,
     }
+}
+
+/// `c`'s settings, with how many members its dormant-account policy would suspend next.
+async fn read(db: &impl ConnectionTrait, c: &clinic::Model) -> Result<ClinicSettings, AppError> {
+    let months = c.dormant_months.max(0) as u32;
+    let due = crate::members::server::dormant::due(db, c.id, months, now_ms()).await?;
+    Ok(to_settings(c, due))
 }
 
 pub async fn settings(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
 ) -> Result<Vec<ClinicSettings>, AppError> {
-    Ok(clinic::Entity::find()
+    let clinics = clinic::Entity::find()
         .filter(clinic::Column::Id.is_in(clinic_ids.to_vec()))
         .order_by_asc(clinic::Column::Name)
         .all(db)
-        .await?
-        .iter()
-        .map(to_settings)
-        .collect())
+        .await?;
+    let mut out = Vec::with_capacity(clinics.len());
+    for c in &clinics {
+        out.push(read(db, c).await?);
+    }
+    Ok(out)
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -113,6 +126,14 @@ fn changes(old: &ClinicSettings, new: &ClinicSettings) -> Vec<Change> {
         yes_no(old.require_two_step).into(),
         yes_no(new.require_two_step).into(),
     );
+    let dormant = |s: &ClinicSettings| match s.dormant_months {
+        0 => "off".to_owned(),
+        months => format!(
+            "after {months} months, warned {} days before",
+            s.dormant_warn_days
+        ),
+    };
+    diff("Dormant members suspended", dormant(old), dormant(new));
     out
 }
 
@@ -143,13 +164,17 @@ pub async fn save(
     if input.require_two_step.is_none() {
         valid.require_two_step = old.require_two_step;
     }
+    if input.dormant.is_none() {
+        valid.dormant_months = old.dormant_months.max(0) as u32;
+        valid.dormant_warn_days = old.dormant_warn_days.max(0) as u32;
+    }
     if input.version != Some(old.version) {
         return Err(changed_meanwhile());
     }
-    let before = to_settings(&old);
+    let before = to_settings(&old, 0);
     let changed = changes(&before, &valid);
     if changed.is_empty() {
-        return Ok(before);
+        return read(db, &old).await;
     }
     let p = &valid.policy;
     let am = clinic::ActiveModel {
@@ -166,6 +191,8 @@ pub async fn save(
         idle_timeout_minutes: Set(valid.idle_timeout_minutes as i32),
         guest_retention_days: Set(valid.guest_retention_days as i32),
         require_two_step: Set(valid.require_two_step),
+        dormant_months: Set(valid.dormant_months as i32),
+        dormant_warn_days: Set(valid.dormant_warn_days as i32),
         ..Default::default()
     };
     let txn = crate::db::write_txn(db).await?;
@@ -192,7 +219,7 @@ pub async fn save(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(to_settings(&saved))
+    read(db, &saved).await
 }
 
 /// How many of a clinic's guests a keeping time of `days` lets go at once: the records the

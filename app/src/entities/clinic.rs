@@ -23,6 +23,10 @@ pub struct Model {
     pub created_at: i64,
     /// Moves by one at every save; a save made from an older version is refused.
     pub version: i32,
+    /// Members who have not signed in for this many months are suspended (0: never).
+    pub dormant_months: i32,
+    /// Days before that suspension they are emailed a warning (0: none).
+    pub dormant_warn_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

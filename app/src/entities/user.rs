@@ -39,6 +39,9 @@ pub struct Model {
     pub signed_up_at: i64,
     pub updated_at: i64,
     pub version: i32,
+    /// When the dormant-account policy last warned the member (a warning sent before their
+    /// last sign-in no longer counts).
+    pub dormant_warned_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

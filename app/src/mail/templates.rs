@@ -56,6 +56,38 @@ pub fn welcome(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64)
     }
 }
 
+/// To a member the clinic's dormant-account policy will suspend: sign in to keep the
+/// account. The link is the sign-in page, never a way in by itself.
+pub fn dormant_warning(
+    to: &str,
+    clinic: &str,
+    first_name: &str,
+    sign_in: &str,
+    months: u32,
+    days: i32,
+) -> Message {
+    let lines = [
+        format!("Hello {first_name},"),
+        format!(
+            "You have not signed in to {clinic} for a long time. To keep patients' records \
+             safe, {clinic} suspends accounts that are not used for {months} months."
+        ),
+        format!(
+            "Sign in within {days} days to keep your account. Otherwise it will be suspended, \
+             and the clinic can open it again for you."
+        ),
+    ];
+    Message {
+        to: to.to_owned(),
+        subject: format!("Your {clinic} account will be suspended in {days} days"),
+        text: format!(
+            "{}\n\n{}\n\n{}\n\nSign in: {sign_in}\n",
+            lines[0], lines[1], lines[2]
+        ),
+        html: html_page(clinic, &lines, Some(("Sign in", sign_in))),
+    }
+}
+
 /// A password reset link, sent by an admin or asked for by the patient.
 pub fn reset(to: &str, clinic: &str, first_name: &str, link: &str, hours: i64) -> Message {
     let validity = if hours == 1 {

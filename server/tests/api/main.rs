@@ -10,6 +10,7 @@ mod bulk_meanwhile;
 mod concurrency;
 mod create_admin;
 mod database;
+mod dormant;
 mod duplicates;
 mod enumeration;
 mod export;

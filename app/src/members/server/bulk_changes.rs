@@ -13,12 +13,10 @@ use sea_orm::{
 use crate::accounts::{Status, UserType};
 use crate::audit::{Action, Change};
 use crate::auth::tokens::Purpose;
-use crate::db::now_ms;
+use crate::db::{DAY_MS, now_ms};
 use crate::entities::{audit_event, bulk_action, bulk_action_item, clinic, room, user, user_room};
 use crate::error::AppError;
 use crate::members::bulk::{BulkKind, outcome};
-
-const DAY_MS: i64 = 86_400_000;
 
 /// What a batch found its members to be.
 pub(super) struct Sorted<'a> {

@@ -355,7 +355,7 @@ async fn create_all(
     audit::service::record_many(
         txn,
         clinic.id,
-        import.actor_user_id,
+        Some(import.actor_user_id),
         Action::Created,
         &events,
     )

@@ -15,7 +15,7 @@ use crate::auth::guard::Admin;
 use crate::auth::links::queue_link;
 use crate::auth::passwords::{end_sessions, new_password_hash, store_password};
 use crate::auth::tokens::{self, Purpose};
-use crate::db::now_ms;
+use crate::db::{DAY_MS, now_ms};
 use crate::entities::{
     audit_event, clinic, clinic_admin, mail_outbox, password_history, password_token, session,
     signup, user, user_room, visit,
@@ -23,8 +23,6 @@ use crate::entities::{
 use crate::error::AppError;
 use crate::members::types::{self, DeletePreview, MemberDetail};
 use crate::state::AppState;
-
-const DAY_MS: i64 = 86_400_000;
 
 async fn clinic_of(db: &impl ConnectionTrait, u: &user::Model) -> Result<clinic::Model, AppError> {
     clinic::Entity::find_by_id(u.clinic_id)

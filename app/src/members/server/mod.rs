@@ -6,6 +6,7 @@ pub mod bulk;
 mod bulk_changes;
 pub mod bulk_work;
 pub mod create;
+pub mod dormant;
 pub mod edit;
 pub mod export;
 mod import_cells;
