@@ -23,6 +23,7 @@ mod m20261207_000013_member_imports;
 mod m20261208_000014_room_and_settings_versions;
 mod m20261208_000015_duplicate_lookups;
 mod m20261209_000016_dormant_accounts;
+mod m20261209_000017_import_possible_duplicates;
 #[cfg(test)]
 mod testing;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000014_room_and_settings_versions::Migration),
             Box::new(m20261208_000015_duplicate_lookups::Migration),
             Box::new(m20261209_000016_dormant_accounts::Migration),
+            Box::new(m20261209_000017_import_possible_duplicates::Migration),
         ]
     }
 }

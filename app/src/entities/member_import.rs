@@ -38,6 +38,8 @@ pub struct Model {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// Rows to create that may duplicate a member of the clinic.
+    pub to_flag: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

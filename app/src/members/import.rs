@@ -152,6 +152,8 @@ pub struct ImportProgress {
     pub to_update: u64,
     pub to_keep: u64,
     pub to_reject: u64,
+    /// Rows to create that may duplicate a member of the clinic.
+    pub to_flag: u64,
     pub done: u64,
     pub created: u64,
     pub updated: u64,
@@ -160,6 +162,8 @@ pub struct ImportProgress {
     pub conflicts: u64,
     /// The first rejected rows, with their messages.
     pub rejected_lines: Vec<ImportLine>,
+    /// The first rows to create that may duplicate a member, with the members' IDs.
+    pub flagged_lines: Vec<ImportLine>,
     /// The first rows that met a change since the preview.
     pub conflict_lines: Vec<ImportLine>,
     /// "YYYY-MM-DD HH:MM:SS" (UTC).

@@ -209,6 +209,7 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
         _ => None,
     };
     let rejected_shown = shown_of(p.rejected_lines.len(), p.to_reject);
+    let flagged_shown = shown_of(p.flagged_lines.len(), p.to_flag);
     view! {
         <h1>{format!("Import preview: {}", p.file_name)}</h1>
         <p>{format!(
@@ -227,10 +228,17 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
             <dt>"To update"</dt><dd id="import-to-update">{n(p.to_update)}</dd>
             <dt>"Unchanged"</dt><dd id="import-to-keep">{n(p.to_keep)}</dd>
             <dt>"Rejected"</dt><dd id="import-to-reject">{n(p.to_reject)}</dd>
+            <dt>"To create, possible duplicates"</dt><dd id="import-to-flag">{n(p.to_flag)}</dd>
         </dl>
         <p class="hint">"Members already here are matched by username, then by email, and their profiles updated from the file. Their user type, status and rooms stay as they are."</p>
         {(!p.ignored.is_empty()).then(|| view! {
             <p id="import-ignored">{format!("These columns are not imported: {}.", p.ignored.join(", "))}</p>
+        })}
+        {(!p.flagged_lines.is_empty()).then(|| view! {
+            <h2>"Possible duplicates"</h2>
+            <p>"These rows create members with the first and last name and date of birth, or the phone, of a member the clinic already has (by ID). Import creates them anyway, and the audit log says so: to leave one out, open the member to check, and take the row out of the file."</p>
+            {flagged_shown.clone().map(|s| view! { <p>{s}</p> })}
+            <Lines lines=p.flagged_lines.clone() id="import-flagged"/>
         })}
         {(!p.rejected_lines.is_empty()).then(|| view! {
             <h2>"Rejected rows"</h2>

@@ -199,3 +199,54 @@ async fn a_profile_save_that_makes_a_member_match_another_waits_for_the_admin_to
     let city = save(profile, saved["version"].clone(), vec![]).await;
     assert_eq!(city.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_rows_like_members_of_the_clinic_are_listed_then_created_and_audited() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let room = app.room_id("jessica").await;
+    let lena = person(
+        1,
+        room,
+        "lena.k@example.com",
+        ("Léna", "Kovač"),
+        BIRTH,
+        "415 555 0177",
+    );
+    let existing = json(app.create_member(&admin, lena).await)
+        .await
+        .as_i64()
+        .unwrap();
+    let file = "Username,First Name,Last Name,Email,Date of Birth,Phone\n\
+                lena.2,LENA,kovac,lena.2@example.com,1985-03-14,\n\
+                otto.3,Otto,Other,otto@example.com,,(415) 555-0177\n\
+                nina.4,Nina,New,nina@example.com,1985-03-14,\n";
+
+    let p = crate::import::preview(&app, &admin, room, file).await;
+    assert_eq!(p["to_create"], 3, "{p}");
+    assert_eq!(p["to_flag"], 2, "{p}");
+    let note = format!("Possible duplicate of #{existing}");
+    assert_eq!(
+        p["flagged_lines"],
+        json!([{"line": 2, "messages": [note]}, {"line": 3, "messages": [note]}])
+    );
+
+    let done = crate::import::import(&app, &admin, p["id"].as_i64().unwrap()).await;
+    assert_eq!(done["created"], 3, "imported anyway: {done}");
+    for (username, flagged) in [("lena.2", true), ("otto.3", true), ("nina.4", false)] {
+        let id = ids_of(&app, username).await;
+        let created = app.audit_of(id).await.remove(0).1.to_string();
+        let line = format!(
+            r##""field":"Possible duplicate of","from":"","to":"#{existing} (imported anyway)""##
+        );
+        assert_eq!(created.contains(&line), flagged, "{username}: {created}");
+    }
+}
+
+async fn ids_of(app: &TestApp, username: &str) -> i64 {
+    count(
+        app,
+        &format!("SELECT id AS n FROM users WHERE username_lower = '{username}'"),
+    )
+    .await
+}

@@ -16,8 +16,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 use tokio::sync::mpsc;
 
@@ -389,6 +389,7 @@ async fn keep_rows(
             }
         }
     }
+    note_possible_duplicates(db, import.clinic_id, &mut planned).await?;
     let models = planned
         .into_iter()
         .map(|p| kept_row(import.id, p))
@@ -416,6 +417,33 @@ async fn keep_rows(
             .await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Notes on each new member's row the clinic's members it may duplicate ("Possible
+/// duplicate"): the preview lists them, and the import audits each as created anyway.
+async fn note_possible_duplicates(
+    db: &DatabaseConnection,
+    clinic_id: i64,
+    planned: &mut [Planned],
+) -> Result<(), AppError> {
+    let profiles: Vec<(u64, crate::accounts::profile::ValidProfile)> = planned
+        .iter()
+        .filter(|p| p.plan == plan::CREATE)
+        .filter_map(|p| {
+            let data = p.data.as_ref()?;
+            super::import_rows::validated(&data.profile, &mut Vec::new()).map(|v| (p.line, v))
+        })
+        .collect();
+    if profiles.is_empty() {
+        return Ok(());
+    }
+    let found = super::possible_duplicates::find_each(db, clinic_id, &profiles).await?;
+    for p in planned.iter_mut() {
+        if let Some(ids) = found.get(&p.line) {
+            p.messages = vec![super::possible_duplicates::import_note(ids)];
+        }
+    }
     Ok(())
 }
 
@@ -473,6 +501,12 @@ async fn previewed(db: &DatabaseConnection, id: i64, ignored: &[String]) -> Resu
         .into_iter()
         .collect();
     let count = |p: &str| counts.get(p).copied().unwrap_or(0);
+    let flagged = member_import_row::Entity::find()
+        .filter(member_import_row::Column::ImportId.eq(id))
+        .filter(member_import_row::Column::Plan.eq(plan::CREATE))
+        .filter(member_import_row::Column::Messages.is_not_null())
+        .count(db)
+        .await?;
     let ignored = serde_json::to_string(ignored).map_err(AppError::internal)?;
     member_import::Entity::update_many()
         .col_expr(member_import::Column::State, Expr::val(states::PREVIEWED))
@@ -497,6 +531,7 @@ async fn previewed(db: &DatabaseConnection, id: i64, ignored: &[String]) -> Resu
             member_import::Column::ToReject,
             Expr::val(count(plan::REJECTED)),
         )
+        .col_expr(member_import::Column::ToFlag, Expr::val(flagged as i64))
         .filter(member_import::Column::Id.eq(id))
         .exec(db)
         .await?;

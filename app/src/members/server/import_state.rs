@@ -128,15 +128,34 @@ async fn lines(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(line, messages)| ImportLine {
-            line: u64::try_from(line).unwrap_or(0),
-            messages: messages
-                .and_then(|m| serde_json::from_str(&m).ok())
-                .unwrap_or_default(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(import_line).collect())
+}
+
+/// The first rows of import `id` to create a member who may duplicate one of the clinic's.
+async fn flagged(db: &impl ConnectionTrait, id: i64) -> Result<Vec<ImportLine>, AppError> {
+    let rows: Vec<(i64, Option<String>)> = member_import_row::Entity::find()
+        .select_only()
+        .column(member_import_row::Column::Line)
+        .column(member_import_row::Column::Messages)
+        .filter(member_import_row::Column::ImportId.eq(id))
+        .filter(member_import_row::Column::Plan.eq(plan::CREATE))
+        .filter(member_import_row::Column::Messages.is_not_null())
+        .order_by_asc(member_import_row::Column::Line)
+        .limit(LINES_SHOWN)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(import_line).collect())
+}
+
+/// A kept row's line and messages as the page shows them.
+fn import_line((line, messages): (i64, Option<String>)) -> ImportLine {
+    ImportLine {
+        line: u64::try_from(line).unwrap_or(0),
+        messages: messages
+            .and_then(|m| serde_json::from_str(&m).ok())
+            .unwrap_or_default(),
+    }
 }
 
 /// Where the admin's import `id` stands.
@@ -161,6 +180,11 @@ pub async fn progress(
         None => String::new(),
     };
     let rejected_lines = lines(db, id, member_import_row::Column::Plan, plan::REJECTED).await?;
+    let flagged_lines = if import.to_flag > 0 {
+        flagged(db, id).await?
+    } else {
+        Vec::new()
+    };
     let conflict_lines = lines(db, id, member_import_row::Column::Outcome, plan::CONFLICT).await?;
     Ok(ImportProgress {
         id,
@@ -176,6 +200,7 @@ pub async fn progress(
         to_update: count(import.to_update),
         to_keep: count(import.to_keep),
         to_reject: count(import.to_reject),
+        to_flag: count(import.to_flag),
         done: count(import.done),
         created: count(import.created),
         updated: count(import.updated),
@@ -183,6 +208,7 @@ pub async fn progress(
         rejected: count(import.rejected),
         conflicts: count(import.conflicts),
         rejected_lines,
+        flagged_lines,
         conflict_lines,
         created_at: format_time(import.created_at),
         finished: import.finished_at.map(format_time),

@@ -183,7 +183,7 @@ async fn write_batch(
     for (line, row, valid, data) in wanted {
         if row.plan == plan::CREATE {
             match can_create(&open_rooms, &taken, &valid, &data) {
-                Ok(()) => creates.push((line, valid, data)),
+                Ok(()) => creates.push((line, valid, data, possible_duplicates_of(row))),
                 Err(error) => outcomes.conflict(line, &error),
             }
             continue;
@@ -284,6 +284,15 @@ fn can_create(
     Ok(())
 }
 
+/// The members a new member's row may duplicate, as the preview noted them ("#12, #34").
+fn possible_duplicates_of(row: &member_import_row::Model) -> Option<String> {
+    let messages: Vec<String> = serde_json::from_str(row.messages.as_deref()?).ok()?;
+    messages.iter().find_map(|m| {
+        m.strip_prefix(super::possible_duplicates::NOTE_PREFIX)
+            .map(str::to_owned)
+    })
+}
+
 /// Creates the rows' members as Create a Member does (the rows, their rooms, the welcome
 /// email if asked for, one audit event each with the import's number), a statement for
 /// each kind of row rather than one per member; answers the lines created.
@@ -293,7 +302,7 @@ async fn create_all(
     import: &member_import::Model,
     clinic: &clinic::Model,
     open_rooms: &HashMap<i64, room::Model>,
-    creates: Vec<(i64, ValidProfile, RowData)>,
+    creates: Vec<(i64, ValidProfile, RowData, Option<String>)>,
 ) -> Result<Vec<i64>, AppError> {
     if creates.is_empty() {
         return Ok(Vec::new());
@@ -302,7 +311,7 @@ async fn create_all(
     let type_of = |data: &RowData| UserType::from_key(&data.user_type).unwrap_or(UserType::Member);
     let rows: Vec<user::ActiveModel> = creates
         .iter()
-        .map(|(_, valid, data)| new_row(clinic.id, type_of(data), valid, None, now))
+        .map(|(_, valid, data, _)| new_row(clinic.id, type_of(data), valid, None, now))
         .collect();
     // Matched back by username: one per row, unique among users.
     let created: HashMap<String, user::Model> = user::Entity::insert_many(rows)
@@ -314,7 +323,7 @@ async fn create_all(
     let mut rooms = Vec::new();
     let mut events = Vec::new();
     let mut lines = Vec::with_capacity(creates.len());
-    for (line, valid, data) in &creates {
+    for (line, valid, data, possible) in &creates {
         let member = created
             .get(&valid.username.to_lowercase())
             .ok_or_else(|| AppError::internal("an imported member was not returned"))?;
@@ -344,6 +353,13 @@ async fn create_all(
             )
             .await?;
             changes.push(Change::new("Welcome email", "", "sent"));
+        }
+        if let Some(ids) = possible {
+            changes.push(Change::new(
+                "Possible duplicate of",
+                "",
+                format!("{ids} (imported anyway)"),
+            ));
         }
         changes.push(Change::new(IMPORT_FIELD, "", format!("#{}", import.id)));
         events.push((member.id, changes));

@@ -3,6 +3,9 @@
 //! an index (`users_clinic_name_birth`, `users_clinic_phone`; migration
 //! `m20261208_000015`), read for at most [`SHOWN`] rows.
 
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::accounts::profile::ValidProfile;
@@ -70,6 +73,104 @@ fn to_match(u: &user::Model, valid: &ValidProfile) -> PossibleDuplicate {
         same_phone: valid.phone.is_some() && u.phone == valid.phone,
     }
 }
+
+/// For each of many new members (by their key, such as an import's line), the IDs of the
+/// clinic's members each may duplicate: two statements for all of them, one by name and
+/// birth date, one by phone, each a list of ranges of its index.
+pub async fn find_each(
+    db: &impl ConnectionTrait,
+    clinic_id: i64,
+    profiles: &[(u64, ValidProfile)],
+) -> Result<HashMap<u64, Vec<i64>>, AppError> {
+    type Key = (String, String, String);
+    let mut by_person: HashMap<Key, Vec<u64>> = HashMap::new();
+    let mut by_phone: HashMap<String, Vec<u64>> = HashMap::new();
+    for (key, valid) in profiles {
+        if let Some(birth) = &valid.date_of_birth {
+            let person = (
+                fold(&valid.last_name),
+                fold(&valid.first_name),
+                birth.clone(),
+            );
+            by_person.entry(person).or_default().push(*key);
+        }
+        if let Some(phone) = &valid.phone {
+            by_phone.entry(phone.clone()).or_default().push(*key);
+        }
+    }
+    let mut found: HashMap<u64, Vec<i64>> = HashMap::new();
+    if !by_person.is_empty() {
+        let people = by_person.keys().map(|(last, first, birth)| {
+            Expr::tuple([
+                Expr::val(last.clone()).into(),
+                Expr::val(first.clone()).into(),
+                Expr::val(birth.clone()).into(),
+            ])
+        });
+        let rows: Vec<(i64, String, String, Option<String>)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::SearchLast)
+            .column(user::Column::SearchFirst)
+            .column(user::Column::DateOfBirth)
+            .filter(user::Column::ClinicId.eq(clinic_id))
+            .filter(
+                Expr::tuple([
+                    Expr::col(user::Column::SearchLast).into(),
+                    Expr::col(user::Column::SearchFirst).into(),
+                    Expr::col(user::Column::DateOfBirth).into(),
+                ])
+                .is_in(people),
+            )
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, last, first, birth) in rows {
+            let person = (last, first, birth.unwrap_or_default());
+            for key in by_person.get(&person).into_iter().flatten() {
+                found.entry(*key).or_default().push(id);
+            }
+        }
+    }
+    if !by_phone.is_empty() {
+        let rows: Vec<(i64, Option<String>)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::Phone)
+            .filter(user::Column::ClinicId.eq(clinic_id))
+            .filter(user::Column::Phone.is_in(by_phone.keys().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, phone) in rows {
+            for key in by_phone
+                .get(&phone.unwrap_or_default())
+                .into_iter()
+                .flatten()
+            {
+                let ids = found.entry(*key).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    for ids in found.values_mut() {
+        ids.sort_unstable();
+        ids.truncate(SHOWN as usize);
+    }
+    Ok(found)
+}
+
+/// An import row's note of the members it may duplicate, by ID only (the rows outlive
+/// those members' names): "Possible duplicate of #12, #34".
+pub fn import_note(ids: &[i64]) -> String {
+    let ids: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+    format!("{NOTE_PREFIX}{}", ids.join(", "))
+}
+
+/// How an import row's note begins.
+pub const NOTE_PREFIX: &str = "Possible duplicate of ";
 
 /// The possible duplicates of `valid`, once the admin has seen each of them (`seen`: the
 /// IDs the form was shown); otherwise the warning that shows them all.
