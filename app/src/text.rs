@@ -75,12 +75,24 @@ pub fn portal_id(id: i64) -> String {
     format!("cmouser{id}")
 }
 
-/// Formats stored milliseconds as the article does: "2022-04-08 14:23:38" (UTC).
-pub fn format_time(ms: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
+/// A person's time zone by its IANA name (their profile's Timezone); UTC for a name the
+/// time zone database does not hold.
+#[cfg(feature = "ssr")]
+pub fn zone(name: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// Stored milliseconds as the article writes a time, in `zone` and followed by its
+/// abbreviation: "2022-04-08 07:23:38 PDT". The server formats every time a page shows, so
+/// the page it renders and the page the browser hydrates say the same.
+#[cfg(feature = "ssr")]
+pub fn format_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned_datetime(zone.clone())
+                .strftime("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -102,9 +114,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_like_the_article() {
+    #[cfg(feature = "ssr")]
+    fn formats_like_the_article_in_the_readers_zone() {
         // 2022-04-08 14:23:38 UTC
-        assert_eq!(format_time(1_649_427_818_000), "2022-04-08 14:23:38");
+        let at = 1_649_427_818_000;
+        assert_eq!(format_time(at, &zone("Etc/UTC")), "2022-04-08 14:23:38 UTC");
+        assert_eq!(
+            format_time(at, &zone("America/Los_Angeles")),
+            "2022-04-08 07:23:38 PDT"
+        );
+        // Winter, and a zone a day ahead.
+        assert_eq!(
+            format_time(1_641_000_000_000, &zone("America/New_York")),
+            "2021-12-31 20:20:00 EST"
+        );
+        assert_eq!(
+            format_time(at, &zone("Asia/Tokyo")),
+            "2022-04-08 23:23:38 JST"
+        );
+        assert_eq!(
+            format_time(at, &zone("Not/AZone")),
+            "2022-04-08 14:23:38 UTC"
+        );
     }
 
     #[test]

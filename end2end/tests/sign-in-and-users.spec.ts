@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, hydrated, signInAdmin } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, detailReady, field, hydrated, signInAdmin } from "./pages";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
@@ -24,7 +24,8 @@ for (const js of [true, false]) {
       await expect(jane).toContainText("Portal ID: cmouser21408246");
       await expect(jane).toContainText("Code: TVJC-jessica");
       await expect(jane).toContainText("Link: /u/jessica");
-      await expect(jane).toContainText("Sign up: 2022-04-08 14:23:38");
+      // The demo admin reads times in UTC, as the article shows them.
+      await expect(jane).toContainText("Sign up: 2022-04-08 14:23:38 UTC");
       await expect(jane).toContainText("Status: Active");
     });
 
@@ -99,4 +100,29 @@ test("the admin navigation is a list of links that stay apart without the styles
   expect(text.split("\n").map((line) => line.trim()).filter(Boolean)).toEqual([
     "Users", "Rooms", "Audit", "Settings", "Patients waiting", "Security",
   ]);
+});
+
+test("an admin who moves to Tokyo reads every time there, on the server's page as after hydration", async ({ page }) => {
+  const users = await signInAdmin(page);
+  const setZone = async (zone: string) => {
+    await page.goto("/admin/users?q=admin%40frontdesk.test");
+    await hydrated(page);
+    await users.rows().first().getByRole("link", { name: "Edit Alex Morgan" }).click();
+    await detailReady(page);
+    await field(page, "Timezone (optional)").selectOption(zone);
+    await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("dialog").getByText("Saved.")).toBeVisible();
+  };
+  await setZone("Asia/Tokyo");
+  try {
+    const served = await (await page.request.get("/admin/users?q=jane.gomez")).text();
+    expect(served).toContain("Sign up: 2022-04-08 23:23:38 JST");
+    await page.goto("/admin/users?q=jane.gomez");
+    await hydrated(page);
+    await expect(users.row("User name: jane.gomez@me.com")).toContainText("Sign up: 2022-04-08 23:23:38 JST");
+    await page.getByRole("link", { name: "Audit" }).click();
+    await expect(page.getByRole("table").getByRole("row").nth(1)).toContainText(/ JST/);
+  } finally {
+    await setZone("UTC");
+  }
 });

@@ -16,6 +16,10 @@ use app::entities::{clinic, room, user};
 use app::members::UsersQuery;
 use app::members::server::remembered::CappedViews;
 use app::members::server::users_table as service;
+use jiff::tz::TimeZone;
+
+/// The benchmark's pages are written in UTC.
+const UTC: TimeZone = TimeZone::UTC;
 
 use crate::{ServerState, Settings, app_state, db, router, seed};
 
@@ -110,7 +114,7 @@ async fn time_shape(
     let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut rows = 0;
     for _ in 0..5 {
-        rows = service::list(db, &CappedViews::default(), clinics, &parsed)
+        rows = service::list(db, &CappedViews::default(), clinics, &parsed, &UTC)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .rows
@@ -119,7 +123,7 @@ async fn time_shape(
     let mut samples = Vec::with_capacity(iterations as usize);
     for _ in 0..iterations {
         let t = Instant::now();
-        service::list(db, &CappedViews::default(), clinics, &parsed)
+        service::list(db, &CappedViews::default(), clinics, &parsed, &UTC)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         samples.push(t.elapsed());
@@ -242,7 +246,7 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
     let mut query = view(&[]);
     for _ in 0..499 {
         let parsed = query.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let page = service::list(&conn, &CappedViews::default(), &[demo], &parsed)
+        let page = service::list(&conn, &CappedViews::default(), &[demo], &parsed, &UTC)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(next) = page.next else { break };

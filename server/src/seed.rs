@@ -154,6 +154,7 @@ pub fn user_model(
         updated_at: Set(now),
         version: Set(1),
         dormant_warned_at: Set(None),
+        active_since: Set(None),
     }
 }
 
@@ -296,7 +297,7 @@ pub async fn demo_if_empty(
         ),
     ];
     for (id, clinic, username, first, last, hash) in admins {
-        user::Entity::insert(user_model(
+        let mut admin = user_model(
             id,
             clinic,
             UserType::ClinicAdmin,
@@ -308,9 +309,11 @@ pub async fn demo_if_empty(
             now - 400 * 86_400_000,
             None,
             Some(hash),
-        ))
-        .exec(&txn)
-        .await?;
+        );
+        // The demo's admins read times in UTC, as the help article's example does ("Sign
+        // up: 2022-04-08 14:23:38"); each admin chooses their own on their profile.
+        admin.timezone = Set("UTC".to_owned());
+        user::Entity::insert(admin).exec(&txn).await?;
         clinic_admin::Entity::insert(clinic_admin::ActiveModel {
             user_id: Set(id),
             clinic_id: Set(clinic),
@@ -374,10 +377,10 @@ pub async fn members(
     seed: u64,
 ) -> anyhow::Result<()> {
     // Rows per INSERT: as many as the bound-parameter limit allows (SQLite: 32,766;
-    // Postgres: 65,535; a user row binds 32 values).
+    // Postgres: 65,535; a user row binds 34 values).
     let batch: u32 = match db.get_database_backend() {
-        DbBackend::Postgres => 2000,
-        _ => 1000,
+        DbBackend::Postgres => 1900,
+        _ => 950,
     };
     let mut rng = StdRng::seed_from_u64(seed ^ u64::from(count));
     // Birth dates and phones come from a generator of their own: the names and dates drawn

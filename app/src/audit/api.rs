@@ -10,5 +10,5 @@ use crate::error::AppError;
 pub async fn list_audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
-    super::service::list(&state.db, &admin.clinic_ids, &query).await
+    super::service::list(&state.db, &admin.clinic_ids, &query, &admin.zone).await
 }

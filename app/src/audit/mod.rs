@@ -148,7 +148,7 @@ impl Change {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub at: String,
     /// The actor's name, or their ID when they no longer exist.
     pub actor: String,

@@ -132,6 +132,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     clinic_ids: &[i64],
     query: &AuditQuery,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<AuditPage, AppError> {
     let mut select = audit_event::Entity::find()
         .filter(audit_event::Column::ClinicId.is_in(clinic_ids.to_vec()));
@@ -172,7 +173,7 @@ pub async fn list(
         None
     };
     Ok(AuditPage {
-        rows: rows(db, events).await?,
+        rows: rows(db, events, zone).await?,
         next,
     })
 }
@@ -182,6 +183,7 @@ pub async fn for_member(
     db: &impl ConnectionTrait,
     member_id: i64,
     limit: u64,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<AuditRow>, AppError> {
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::MemberId.eq(member_id))
@@ -190,12 +192,13 @@ pub async fn for_member(
         .limit(limit)
         .all(db)
         .await?;
-    rows(db, events).await
+    rows(db, events, zone).await
 }
 
 async fn rows(
     db: &impl ConnectionTrait,
     events: Vec<audit_event::Model>,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<AuditRow>, AppError> {
     let mut actor_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_user_id).collect();
     actor_ids.sort_unstable();
@@ -229,7 +232,7 @@ async fn rows(
             };
             Some(AuditRow {
                 id: e.id,
-                at: format_time(e.created_at),
+                at: format_time(e.created_at, zone),
                 actor,
                 member_id: e.member_id,
                 action,

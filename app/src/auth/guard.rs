@@ -26,6 +26,8 @@ pub struct Admin {
     pub clinic_ids: Vec<i64>,
     /// Moves forward with every change their users tables would show.
     pub members_version: i64,
+    /// Their profile's time zone: the times they are shown are in it.
+    pub zone: jiff::tz::TimeZone,
 }
 
 /// What a page of another site that links to a member's detail gets instead of it.
@@ -62,6 +64,7 @@ pub async fn require_admin() -> Result<Admin, AppError> {
     }
     Ok(Admin {
         user_id: user.user_id,
+        zone: crate::text::zone(&user.timezone),
         clinic_ids: user.admin_of,
         members_version: user.members_version,
     })
@@ -75,6 +78,8 @@ pub struct Provider {
     pub clinic_id: i64,
     pub user_type: crate::accounts::UserType,
     pub admin_of: Vec<i64>,
+    /// Their profile's time zone: the times they are shown are in it.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl Provider {
@@ -85,6 +90,7 @@ impl Provider {
             clinic_id: user.clinic_id,
             user_type: user.user_type,
             admin_of: user.admin_of.clone(),
+            zone: crate::text::zone(&user.timezone),
         })
     }
 }

@@ -54,6 +54,8 @@ pub struct SessionUser {
     /// A Clinic Admin or Provider whose clinic requires two-step sign-in, without it on:
     /// they may set it up, and nothing of an admin's or a provider's answers them.
     pub two_step_missing: bool,
+    /// Their profile's Timezone (an IANA name): every time shown to them is in it.
+    pub timezone: String,
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
@@ -91,6 +93,7 @@ struct SessionRow {
     administered: Option<String>,
     members_version: i64,
     two_step_missing: bool,
+    timezone: String,
 }
 
 /// The session, its user, the clinic's idle time and the clinics the user administers, in
@@ -108,6 +111,7 @@ fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::Sel
         .column((u, user::Column::ClinicId))
         .column((u, user::Column::Status))
         .column((u, user::Column::UserType))
+        .column((u, user::Column::Timezone))
         .column((c, clinic::Column::IdleTimeoutMinutes))
         .expr_as(administered_clinics(backend), Alias::new("administered"))
         .expr_as(members_version(backend), Alias::new("members_version"))
@@ -148,6 +152,7 @@ pub async fn lookup(
         administered,
         members_version,
         two_step_missing,
+        timezone,
     } = SessionRow::from_query_result(&row, "")?;
 
     let now = now_ms();
@@ -175,6 +180,7 @@ pub async fn lookup(
         admin_of,
         members_version,
         two_step_missing,
+        timezone,
     }))
 }
 

@@ -29,3 +29,21 @@ pub async fn guests_past_keeping(clinic_id: i64, days: u32) -> Result<u64, AppEr
     let state = crate::state::AppState::current()?;
     super::service::guests_past(&state.db, &admin, clinic_id, days).await
 }
+
+/// How many members a dormant-account policy of `months` months would suspend next: said
+/// on the settings page as the admin chooses, before saving.
+#[server(endpoint = "clinics/dormant_due")]
+pub async fn dormant_due(clinic_id: i64, months: u32) -> Result<u64, AppError> {
+    let admin = crate::auth::guard::require_admin().await?;
+    let state = crate::state::AppState::current()?;
+    if !admin.clinic_ids.contains(&clinic_id) {
+        return Err(AppError::NotFound);
+    }
+    if !(super::DORMANT_MONTHS.0..=super::DORMANT_MONTHS.1).contains(&months) {
+        return Err(AppError::validation(
+            super::field::DORMANT_MONTHS,
+            "The number of months is a whole number from 1 to 60.",
+        ));
+    }
+    crate::members::server::dormant::due(&state.db, clinic_id, months, crate::db::now_ms()).await
+}

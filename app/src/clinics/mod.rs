@@ -196,6 +196,16 @@ impl SettingsInput {
                 .unwrap_or(DORMANT_DEFAULT.1);
             (0, days)
         };
+        // The warning comes within the months, never before the member's last sign-in.
+        if dormant_months > 0 && dormant_warn_days >= 28 * dormant_months {
+            errors.push(FieldError::new(
+                field::DORMANT_WARN_DAYS,
+                format!(
+                    "Warn fewer than {} days before: the warning comes after the member's last sign-in.",
+                    28 * dormant_months
+                ),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

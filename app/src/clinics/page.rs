@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    ClinicSettings, DORMANT_COUNT_CAP, SettingsInput, field, guests_past_keeping,
+    ClinicSettings, DORMANT_COUNT_CAP, SettingsInput, dormant_due, field, guests_past_keeping,
     load_clinic_settings, save_clinic_settings,
 };
 use crate::admin_frame::AdminLayout;
@@ -60,9 +60,27 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
     let dormant = RwSignal::new(start.dormant == Some(true));
     let dormant_months = RwSignal::new(start.dormant_months.clone());
     let dormant_warn_days = RwSignal::new(start.dormant_warn_days.clone());
-    // What the saved policy would do next: members past it, suspended within a minute of
-    // their warning's days.
-    let dormant_due = RwSignal::new((settings.dormant_months, settings.dormant_due));
+    // How many members the policy as chosen would suspend next: the saved policy's at
+    // first, then asked again as the admin changes it, before saving.
+    let due = RwSignal::new(Some((settings.dormant_months, settings.dormant_due)));
+    Effect::new(move |asked: Option<(bool, String)>| {
+        let now = (dormant.get(), dormant_months.get());
+        if asked.is_some() && asked.as_ref() != Some(&now) {
+            match now.1.trim().parse::<u32>() {
+                _ if !now.0 => due.set(Some((0, 0))),
+                Ok(months) if (1..=60).contains(&months) => {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(n) = dormant_due(id, months).await {
+                            due.set(Some((months, n)));
+                        }
+                    });
+                }
+                // Months the form will refuse: no count until they are whole.
+                _ => due.set(None),
+            }
+        }
+        now
+    });
     let errors = RwSignal::new(Vec::<crate::error::FieldError>::new());
     let note = RwSignal::new(None::<String>);
     // What refused the whole form (another admin's save in between): said as an alert.
@@ -115,7 +133,7 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             match result {
                 Ok(saved) => {
                     version.set(saved.version);
-                    dormant_due.set((saved.dormant_months, saved.dormant_due));
+                    due.set(Some((saved.dormant_months, saved.dormant_due)));
                     kept_days.set(saved.guest_retention_days);
                     errors.set(Vec::new());
                     note.set(Some("Settings saved.".into()));
@@ -219,19 +237,25 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                     {number(field::DORMANT_MONTHS, "Months without signing in (1 to 60)", dormant_months)}
                     {number(field::DORMANT_WARN_DAYS, "Days before, email them a warning with a sign-in link (0 to 30)", dormant_warn_days)}
                 </div>
-                <p class="hint">"Members only: never Clinic Admins, Providers or guests. A suspended member can be set Active again on the Other tab."</p>
-                <p class="hint" id=format!("dormant-due-{id}")>{move || match dormant_due.get() {
+                <p class="hint">"Members only: never Clinic Admins, Providers or guests. A member set Active again on the Other tab has the months again from then."</p>
+                <p class="hint" id=format!("dormant-due-{id}") role="status">{move || due.get().map(|due| match due {
                     (0, _) => "Off: no one is suspended for not signing in.".to_owned(),
-                    (months, 0) => format!("Every member has signed in within {months} months: no one is due."),
-                    (months, n) => format!(
-                        "{} not signed in for {months} months: the policy suspends them next.",
-                        match n {
+                    (months, 0) => format!("No member has gone {months} months without signing in."),
+                    (months, n) => {
+                        let who = match n {
                             1 => "1 member has".to_owned(),
                             n if n > DORMANT_COUNT_CAP => format!("{}+ members have", thousands(DORMANT_COUNT_CAP)),
                             n => format!("{} members have", thousands(n)),
-                        },
-                    ),
-                }}</p>
+                        };
+                        let days = dormant_warn_days.get().trim().parse::<u32>().unwrap_or(0);
+                        let then = if days == 0 {
+                            "Once saved, they are suspended within a minute.".to_owned()
+                        } else {
+                            format!("Once saved, they are emailed now and suspended {days} days later unless they sign in.")
+                        };
+                        format!("{who} not signed in for {months} months. {then}")
+                    }
+                })}</p>
             </fieldset>
             <fieldset>
                 <legend>"Two-step sign-in"</legend>

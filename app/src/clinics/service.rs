@@ -1,5 +1,6 @@
 //! Reading and saving clinic settings.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -9,7 +10,7 @@ use crate::accounts::store::policy_of;
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
-use crate::entities::clinic;
+use crate::entities::{clinic, user};
 use crate::error::AppError;
 
 fn to_settings(c: &clinic::Model, dormant_due: u64) -> ClinicSettings {
@@ -205,6 +206,21 @@ pub async fn save(
     if written.rows_affected != 1 {
         txn.rollback().await?;
         return Err(changed_meanwhile());
+    }
+    if (before.dormant_months, before.dormant_warn_days)
+        != (valid.dormant_months, valid.dormant_warn_days)
+    {
+        // A warning promised what the old policy would do: under a new one each member is
+        // warned again, by its own days, before it suspends them.
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::DormantWarnedAt,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(user::Column::ClinicId.eq(old.id))
+            .filter(user::Column::DormantWarnedAt.is_not_null())
+            .exec(&txn)
+            .await?;
     }
     audit::service::record_clinic(
         &txn,

@@ -42,6 +42,9 @@ pub struct Model {
     /// When the dormant-account policy last warned the member (a warning sent before their
     /// last sign-in no longer counts).
     pub dormant_warned_at: Option<i64>,
+    /// When an admin last set the member Active again: the dormant-account policy counts
+    /// from then as from a sign-in.
+    pub active_since: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

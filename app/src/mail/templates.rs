@@ -69,12 +69,13 @@ pub fn dormant_warning(
     let lines = [
         format!("Hello {first_name},"),
         format!(
-            "You have not signed in to {clinic} for a long time. To keep patients' records \
-             safe, {clinic} suspends accounts that are not used for {months} months."
+            "You have not signed in to {clinic} for a long time. {clinic} suspends accounts \
+             that are not used for {months} months."
         ),
         format!(
-            "Sign in within {days} days to keep your account. Otherwise it will be suspended, \
-             and the clinic can open it again for you."
+            "Sign in within {days} days to keep your account (no password yet, or forgotten \
+             it? Choose Forgot password on the sign-in page). Otherwise it will be \
+             suspended, and the clinic can open it again for you."
         ),
     ];
     Message {

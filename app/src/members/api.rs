@@ -28,11 +28,7 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
     let parsed = query.parse()?;
     // A table rendered for this page and this address is kept as its page is (under the
     // clinics' member version), so a search repeated meanwhile costs neither query nor render.
-    let key = super::server::remembered::RecentPages::key(
-        &admin.clinic_ids,
-        admin.members_version,
-        &parsed,
-    );
+    let key = page_key(&admin, &parsed);
     let address = super::users_url(&query);
     if let Some(html) = state.recent_pages.table(&key, &address) {
         return Ok(html);
@@ -41,6 +37,18 @@ pub async fn members_table(#[server(default)] query: UsersQuery) -> Result<Strin
     let html = super::server::rendered_table::render(page, query);
     state.recent_pages.keep_table(&key, &address, &html);
     Ok(html)
+}
+
+/// Where the admin's page of the view `parsed` is kept: its clinics, their member version,
+/// the view, and the admin's time zone (the page's times are written in it).
+#[cfg(feature = "ssr")]
+fn page_key(admin: &crate::auth::guard::Admin, parsed: &super::ParsedQuery) -> String {
+    let key = super::server::remembered::RecentPages::key(
+        &admin.clinic_ids,
+        admin.members_version,
+        parsed,
+    );
+    format!("{key}|{}", admin.zone.iana_name().unwrap_or("UTC"))
 }
 
 /// The page of the admin's clinics' users in the view `parsed`, kept or read (the page both
@@ -56,8 +64,9 @@ async fn admins_page(
         &state.capped_views,
         &state.recent_pages,
         &admin.clinic_ids,
-        admin.members_version,
+        page_key(admin, parsed),
         parsed,
+        &admin.zone,
     )
     .await
 }

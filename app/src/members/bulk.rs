@@ -145,7 +145,7 @@ pub struct BulkProgress {
     pub conflicts: u64,
     pub refused: u64,
     pub gone: u64,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub created: String,
     pub finished: Option<String>,
     /// Members changed by someone else after the selection, left as they were (the first 100).

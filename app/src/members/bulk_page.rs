@@ -62,7 +62,7 @@ fn state_text(p: &BulkProgress) -> String {
             "Done{}.",
             p.finished
                 .as_ref()
-                .map(|at| format!(" at {at} UTC"))
+                .map(|at| format!(" at {at}"))
                 .unwrap_or_default()
         ),
         "failed" => format!(
@@ -89,7 +89,7 @@ fn Progress(p: BulkProgress) -> impl IntoView {
     let refused = p.refused_members.clone();
     view! {
         <h1>{p.title.clone()}</h1>
-        <p>{format!("On {}; started {} UTC.", p.scope, p.created)}</p>
+        <p>{format!("On {}; started {}.", p.scope, p.created)}</p>
         <div class="bulk-progress">
             <label for="bulk-progress-bar">{p.done_label()}</label>
             <progress id="bulk-progress-bar" max=p.total.max(1).to_string() value=p.done.to_string()></progress>

@@ -166,7 +166,7 @@ pub struct ImportProgress {
     pub flagged_lines: Vec<ImportLine>,
     /// The first rows that met a change since the preview.
     pub conflict_lines: Vec<ImportLine>,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub created_at: String,
     pub finished: Option<String>,
 }

@@ -228,7 +228,7 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
             <dt>"To update"</dt><dd id="import-to-update">{n(p.to_update)}</dd>
             <dt>"Unchanged"</dt><dd id="import-to-keep">{n(p.to_keep)}</dd>
             <dt>"Rejected"</dt><dd id="import-to-reject">{n(p.to_reject)}</dd>
-            <dt>"To create, possible duplicates"</dt><dd id="import-to-flag">{n(p.to_flag)}</dd>
+            <dt>"Of those to create, possible duplicates"</dt><dd id="import-to-flag">{n(p.to_flag)}</dd>
         </dl>
         <p class="hint">"Members already here are matched by username, then by email, and their profiles updated from the file. Their user type, status and rooms stay as they are."</p>
         {(!p.ignored.is_empty()).then(|| view! {
@@ -274,7 +274,7 @@ fn state_text(p: &ImportProgress) -> String {
             "Done{}.",
             p.finished
                 .as_ref()
-                .map(|at| format!(" at {at} UTC"))
+                .map(|at| format!(" at {at}"))
                 .unwrap_or_default()
         ),
         _ => format!(
@@ -290,7 +290,7 @@ fn Outcome(p: ImportProgress) -> impl IntoView {
     let rejected_shown = shown_of(p.rejected_lines.len(), p.to_reject);
     view! {
         <h1>{format!("Import: {}", p.file_name)}</h1>
-        <p>{format!("Into {}; started {} UTC.", p.clinic, p.created_at)}</p>
+        <p>{format!("Into {}; started {}.", p.clinic, p.created_at)}</p>
         <div class="bulk-progress">
             <label for="import-progress-bar">{p.done_label()}</label>
             <progress id="import-progress-bar" max=p.total.max(1).to_string() value=p.done.to_string()></progress>

@@ -241,8 +241,12 @@ pub fn StatusEditor(
         confirming.set(false);
         form.alert.set(None);
     };
+    // Back to the status as saved: nothing is scheduled.
     let keep = move || {
         confirming.set(false);
+        if let Some(d) = detail.get_untracked() {
+            chosen.set(d.status.key().to_owned());
+        }
         crate::ui::modal::focus_later("member-status".into());
     };
     let consequence = move || {
@@ -290,7 +294,7 @@ pub fn StatusEditor(
                 }>
                 <p id="pending-delete-question" class="warning">{consequence}</p>
                 <div class="form-actions">
-                    <button type="button" class="button" on:click=move |_| keep()>"Keep the status"</button>
+                    <button type="button" class="button" on:click=move |_| keep()>"Go back"</button>
                     <button type="button" id="confirm-pending-delete" class="button danger"
                         on:click=move |_| save(true)
                         aria-disabled=move || form.busy.get().to_string()>"Schedule deletion"</button>

@@ -60,9 +60,9 @@ pub struct MemberRow {
     pub email: String,
     pub user_type: UserType,
     pub status: Status,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC), or `None` for "Not logged in!".
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone, or `None` for "Not logged in!".
     pub last_login: Option<String>,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub signed_up: String,
     pub rooms: Vec<RoomRef>,
 }

@@ -65,7 +65,7 @@ pub struct MemberDetail {
     pub rooms: Vec<AssignedRoom>,
     /// The clinic's active rooms, for adding.
     pub clinic_rooms: Vec<AssignedRoom>,
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub signed_up: String,
     /// `None` for "Not logged in!".
     pub last_login: Option<String>,
@@ -74,7 +74,7 @@ pub struct MemberDetail {
     pub visit_count: u64,
     /// Whether this detail belongs to the admin looking at it.
     pub is_self: bool,
-    /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// When a Pending delete account goes for good, "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub delete_on: Option<String>,
     /// The clinic's grace period: how many days after Pending delete is saved the account
     /// goes for good.

@@ -31,7 +31,7 @@ pub struct RoomLink {
 /// One visit, as the Management tab and the patient's account page list it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitRow {
-    /// "YYYY-MM-DD HH:MM:SS" (UTC).
+    /// "YYYY-MM-DD HH:MM:SS" and the zone's abbreviation, in the reader's time zone.
     pub at: String,
     pub room: String,
     pub reason: String,

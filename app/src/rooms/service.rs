@@ -160,8 +160,17 @@ fn changes(old: Option<&room::Model>, new: &RoomInput) -> Vec<Change> {
 /// What an admin is told whose edit started from an older version of the room.
 fn changed_meanwhile() -> AppError {
     AppError::Conflict {
-        message: "Another admin changed this room since you opened it. The list shows the room \
-                  as it is now: Cancel, then edit it again."
+        message: "Another admin changed this room since you opened it. Cancel to see the \
+                  room as it is now, then edit it again."
+            .into(),
+    }
+}
+
+/// What an admin is told whose Deactivate or Reopen met another admin's change.
+fn changed_just_now() -> AppError {
+    AppError::Conflict {
+        message: "Another admin changed this room just now. The list shows it as it is: \
+                  try again if it still needs it."
             .into(),
     }
 }
@@ -295,7 +304,7 @@ pub async fn set_active(
         // Another admin changed the room since it was read here: their change stands, and
         // the admin sees the room as it is now.
         txn.rollback().await?;
-        return Err(changed_meanwhile());
+        return Err(changed_just_now());
     };
     let state = |a: bool| if a { "Active" } else { "Inactive" };
     audit::service::record_clinic(

@@ -65,8 +65,10 @@ pub struct PasskeyItem {
     /// The credential's id (base64url): what removing it names.
     pub id: String,
     pub name: String,
-    pub added_at: i64,
-    pub last_used_at: Option<i64>,
+    /// The day it was added ("2026-12-05"), in the account's time zone.
+    pub added: String,
+    /// The day it was last used, in the account's time zone.
+    pub last_used: Option<String>,
 }
 
 /// Which answers a half-done sign-in can take.

@@ -10,7 +10,6 @@ use super::{PasskeyItem, RemovePasskey, SecurityView, browser, words};
 use crate::auth::url_error;
 use crate::error::AppError;
 use crate::patients::split_error;
-use crate::text::format_time;
 
 /// True once the page runs in the browser.
 fn in_browser() -> ReadSignal<bool> {
@@ -72,10 +71,6 @@ fn refused(message: browser::Refused) -> AppError {
     AppError::validation("form", message)
 }
 
-fn date(ms: i64) -> String {
-    format_time(ms).chars().take(10).collect()
-}
-
 /// The account's passkeys on its Security page: the list, "Add a passkey", and "Remove a
 /// passkey".
 #[component]
@@ -105,12 +100,12 @@ fn PasskeyList(items: Vec<PasskeyItem>) -> impl IntoView {
     view! {
         <ul class="passkeys">
             {items.into_iter().map(|p| {
-                let used = p.last_used_at.map_or_else(
+                let used = p.last_used.map_or_else(
                     || "not used yet".to_owned(),
-                    |at| format!("last used {}", date(at)),
+                    |day| format!("last used {day}"),
                 );
                 view! {
-                    <li><strong>{p.name}</strong>" · added "{date(p.added_at)}" · "{used}</li>
+                    <li><strong>{p.name}</strong>" · added "{p.added}" · "{used}</li>
                 }
             }).collect_view()}
         </ul>
@@ -189,7 +184,7 @@ fn RemovePasskeyForm(
                         aria-invalid=move || field_error("passkey").is_some().to_string()
                         aria-describedby="passkey-error">
                         {items.into_iter().map(|p| view! {
-                            <option value=p.id>{format!("{} (added {})", p.name, date(p.added_at))}</option>
+                            <option value=p.id>{format!("{} (added {})", p.name, p.added)}</option>
                         }).collect_view()}
                     </select>
                     <p id="passkey-error" class="field-error">{move || field_error("passkey")}</p>

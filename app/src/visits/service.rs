@@ -280,6 +280,8 @@ pub async fn view(
     me: &SessionUser,
     visit_id: i64,
 ) -> Result<VisitView, AppError> {
+    // The reader's zone: the patient's, or the provider's.
+    let zone = crate::text::zone(&me.timezone);
     let v = visit::Entity::find_by_id(visit_id)
         .one(db)
         .await?
@@ -304,8 +306,8 @@ pub async fn view(
         provider,
         status: visit_status::label(&v.status),
         in_progress: v.status == visit_status::IN_PROGRESS,
-        started_at: v.started_at.map(format_time),
-        ended_at: v.ended_at.map(format_time),
+        started_at: v.started_at.map(|at| format_time(at, &zone)),
+        ended_at: v.ended_at.map(|at| format_time(at, &zone)),
     })
 }
 

@@ -7,10 +7,15 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use app::db::DAY_MS;
-use app::members::server::dormant::{self, months_before};
+use app::members::server::dormant;
 
 use crate::database::count;
 use crate::helpers::*;
+
+/// `months` calendar months before `at`.
+fn months_before(at: i64, months: u32) -> i64 {
+    dormant::months_before(at, months).expect("a date")
+}
 
 /// The IDs `sql` selects (as `id`), in order.
 async fn ids(app: &TestApp, sql: &str) -> Vec<i64> {
@@ -179,6 +184,50 @@ async fn dormant_members_are_warned_then_suspended_once_each_with_two_servers() 
         );
     }
 
+    // Set Active again, a member has the months again from then.
+    let sam = 21_408_301;
+    let version = json(app.detail(&admin, sam).await).await["version"].clone();
+    let active = app
+        .call_json(
+            &admin,
+            "members/save_status",
+            json!({"id": sam, "version": version, "status": "active"}),
+        )
+        .await;
+    assert_eq!(active.status(), 200);
+    let round = two_servers_run(&app, app::db::now_ms() + 60_000).await;
+    assert_eq!(
+        round,
+        dormant::Round::default(),
+        "Sam is not suspended again"
+    );
+
+    // Changed, the policy warns again before it suspends: earlier warnings no longer count.
+    input["version"] = json!(saved["version"]);
+    input["dormant_warn_days"] = json!("7");
+    let changed = app
+        .call_json(
+            &admin,
+            "clinics/save_settings",
+            json!({ "settings": input.clone() }),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let saved = json(changed).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM users WHERE dormant_warned_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    let later = at + 400 * DAY_MS;
+    let round = two_servers_run(&app, later).await;
+    assert_eq!(round.suspended, 0, "warned first: {round:?}");
+    assert!(round.warned > 0);
+    assert!(with_action(&app, "dormant_warned").await.contains(&JANE_ID));
+
     // Off, it does nothing more.
     input["version"] = json!(saved["version"]);
     input["dormant"] = json!(false);
@@ -191,7 +240,7 @@ async fn dormant_members_are_warned_then_suspended_once_each_with_two_servers() 
         .await;
     assert_eq!(off.status(), 200);
     assert_eq!(json(off).await["dormant_months"], 0);
-    let round = two_servers_run(&app, at + 400 * DAY_MS).await;
+    let round = two_servers_run(&app, later + 400 * DAY_MS).await;
     assert_eq!(round, dormant::Round::default());
 }
 
@@ -212,6 +261,8 @@ async fn the_policy_takes_months_from_1_to_60_and_warning_days_from_0_to_30() {
     };
     for (months, days, fields) in [
         ("0", "14", vec!["dormant_months"]),
+        // A warning a month long would come before the last sign-in.
+        ("1", "28", vec!["dormant_warn_days"]),
         ("61", "31", vec!["dormant_months", "dormant_warn_days"]),
         ("twelve", "-1", vec!["dormant_months", "dormant_warn_days"]),
     ] {

@@ -130,7 +130,12 @@ async fn pending_delete_schedules_deletion_and_active_restores_the_account_untou
         (29.9..=30.0).contains(&days),
         "30-day grace period, got {days}"
     );
-    assert!(delete_on.starts_with(&app::text::format_time(stored.delete_after.unwrap())[..10]));
+    // In the admin's zone (their profile's: Los Angeles).
+    let zone = app::text::zone("America/Los_Angeles");
+    assert_eq!(
+        delete_on,
+        app::text::format_time(stored.delete_after.unwrap(), &zone)
+    );
 
     // The grace period runs out: had the account stayed pending, the purge would take it.
     app.db

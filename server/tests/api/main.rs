@@ -47,3 +47,4 @@ mod trust;
 mod two_step;
 mod users;
 mod visits;
+mod zones;

@@ -385,6 +385,11 @@ pub async fn matrix(app: &TestApp) -> Matrix {
         Who::Admin,
         form(&[("clinic_id", "1".into()), ("days", "1".into())]),
     );
+    add(
+        "/api/clinics/dormant_due",
+        Who::Admin,
+        form(&[("clinic_id", "1".into()), ("months", "12".into())]),
+    );
 
     add("/api/visits/board", Who::AdminList, form(&[]));
     add("/api/visits/start", Who::Admin, visit(to_start));

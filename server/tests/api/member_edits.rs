@@ -22,7 +22,8 @@ async fn the_detail_shows_the_member_and_records_the_view() {
     assert_eq!(d["username"], "jane.gomez@me.com");
     assert_eq!(d["profile"]["country"], "US");
     assert_eq!(d["rooms"][0]["name"], "Jessica Laynes' Clinic");
-    assert_eq!(d["signed_up"], "2022-04-08 14:23:38");
+    // In the admin's zone (their profile's: Los Angeles), with its abbreviation.
+    assert_eq!(d["signed_up"], "2022-04-08 07:23:38 PDT");
     assert_eq!(d["last_login"], serde_json::Value::Null);
     assert_eq!(d["version"], 1);
     let audit = app.audit_of(JANE_ID).await;

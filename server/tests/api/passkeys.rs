@@ -127,7 +127,7 @@ async fn a_passkey_added_after_the_password_signs_in_in_place_of_a_code() {
 
     let shown = view(&app, &patient).await;
     assert_eq!(shown["passkeys"][0]["name"], "Work laptop");
-    assert!(shown["passkeys"][0]["last_used_at"].is_null());
+    assert!(shown["passkeys"][0]["last_used"].is_null());
     assert_eq!(shown["app_on"], false);
     assert_eq!(
         shown["new_codes"].as_array().unwrap().len(),
@@ -175,7 +175,12 @@ async fn a_passkey_added_after_the_password_signs_in_in_place_of_a_code() {
     assert_eq!(done.status(), 200);
     assert_eq!(json(done).await, "/account", "where the browser goes");
     assert!(signed_in_now(&app, &client).await);
-    assert!(view(&app, &client).await["passkeys"][0]["last_used_at"].is_i64());
+    // The day, in the member's own zone (their profile's: Los Angeles).
+    let today = app::text::format_time(app::db::now_ms(), &app::text::zone("America/Los_Angeles"));
+    assert_eq!(
+        view(&app, &client).await["passkeys"][0]["last_used"],
+        today[..10]
+    );
 
     // The answer that signed in once does not sign in again: the next sign-in has another
     // challenge. Nor does something that is not an answer.

@@ -15,7 +15,7 @@ async fn the_users_page_shows_janes_row_as_the_article_does() {
     for line in [
         "Last login",
         "Not logged in!",
-        "Sign up: 2022-04-08 14:23:38",
+        "Sign up: 2022-04-08 07:23:38 PDT",
         "Status: Active",
         "Jane Gomez",
         "ID: 21408246",

@@ -361,8 +361,8 @@ pub async fn progress(
         conflicts: count(action.conflicts),
         refused: count(action.refused),
         gone: count(action.gone),
-        created: format_time(action.created_at),
-        finished: action.finished_at.map(format_time),
+        created: format_time(action.created_at, &admin.zone),
+        finished: action.finished_at.map(|at| format_time(at, &admin.zone)),
         conflicted,
         refused_members,
     })

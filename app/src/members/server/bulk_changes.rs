@@ -239,6 +239,17 @@ async fn set_status(
                 status: Set(to),
                 delete_after: Set(delete_after),
                 updated_at: Set(now),
+                // Set Active again: the dormant-account policy counts from now.
+                active_since: if to == Status::Active {
+                    Set(Some(now))
+                } else {
+                    sea_orm::ActiveValue::NotSet
+                },
+                dormant_warned_at: if to == Status::Active {
+                    Set(None)
+                } else {
+                    sea_orm::ActiveValue::NotSet
+                },
                 ..<user::ActiveModel as Default>::default()
             })
             .col_expr(

@@ -7,7 +7,7 @@
 //! RETURNING` that only matches them while they still qualify, so with several servers at
 //! once each member is warned once and suspended once, and audited as such.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
     QuerySelect, Statement,
@@ -32,38 +32,39 @@ pub struct Round {
 }
 
 /// The moment `months` calendar months before `now` (ms): the same day of the month and
-/// time, or the month's last day when it is shorter.
-pub fn months_before(now: i64, months: u32) -> i64 {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
-    else {
-        return now;
-    };
+/// time, or the month's last day when it is shorter. `None` out of the calendar's range.
+pub fn months_before(now: i64, months: u32) -> Option<i64> {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000).ok()?;
     let total = at.year() * 12 + i32::from(u8::from(at.month())) - 1 - months as i32;
     let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-    let Ok(month) = time::Month::try_from(month as u8) else {
-        return now;
-    };
+    let month = time::Month::try_from(month as u8).ok()?;
     let day = Ord::min(at.day(), month.length(year));
-    match time::Date::from_calendar_date(year, month, day) {
-        Ok(date) => (at.replace_date(date).unix_timestamp_nanos() / 1_000_000) as i64,
-        Err(_) => now,
-    }
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some((at.replace_date(date).unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-/// Active Members of `clinic_id` whose last sign-in (or sign-up, if they never signed in)
-/// is before `before`: one range of `users_clinic_status_last_login`.
+/// Active Members of `clinic_id` whose last sign-in, sign-up and setting Active again are
+/// all before `before`: one range of `users_clinic_status_last_login`.
 fn dormant_since(clinic_id: i64, before: i64) -> sea_orm::Select<user::Entity> {
     user::Entity::find()
         .filter(user::Column::ClinicId.eq(clinic_id))
         .filter(user::Column::Status.eq(Status::Active))
         .filter(user::Column::LastLoginAt.lt(before))
         .filter(user::Column::SignedUpAt.lt(before))
+        .filter(
+            user::Column::ActiveSince
+                .is_null()
+                .or(user::Column::ActiveSince.lt(before)),
+        )
         .filter(user::Column::UserType.eq(UserType::Member))
 }
 
-/// The member's last sign-in or sign-up, in SQL.
-const LAST_SEEN: &str =
-    "CASE WHEN last_login_at > signed_up_at THEN last_login_at ELSE signed_up_at END";
+/// The latest of the member's sign-in, sign-up and setting Active again, in SQL: when the
+/// policy's months start.
+const LAST_SEEN: &str = "CASE WHEN COALESCE(active_since, 0) > \
+     (CASE WHEN last_login_at > signed_up_at THEN last_login_at ELSE signed_up_at END) \
+     THEN active_since \
+     ELSE (CASE WHEN last_login_at > signed_up_at THEN last_login_at ELSE signed_up_at END) END";
 
 /// How many members of `clinic_id` a policy of `months` months would suspend next (those
 /// already past it), up to [`COUNT_CAP`] + 1.
@@ -73,10 +74,10 @@ pub async fn due(
     months: u32,
     now: i64,
 ) -> Result<u64, AppError> {
-    if months == 0 {
+    let Some(before) = months_before(now, months).filter(|_| months > 0) else {
         return Ok(0);
-    }
-    let ids = dormant_since(clinic_id, months_before(now, months))
+    };
+    let ids = dormant_since(clinic_id, before)
         .select_only()
         .column(user::Column::Id)
         .limit(COUNT_CAP + 1)
@@ -94,29 +95,63 @@ pub async fn run(db: &DatabaseConnection, public_url: &str, now: i64) -> Result<
         .await?;
     let mut round = Round::default();
     for c in clinics {
-        let months = c.dormant_months.clamp(1, 60) as u32;
-        let cutoff = months_before(now, months);
-        let warn_days = i64::from(c.dormant_warn_days.clamp(0, 30));
-        if warn_days > 0 {
-            // Those the policy will suspend within the warning's days.
-            let by = months_before(now + warn_days * DAY_MS, months);
-            loop {
-                let n = warn_batch(db, public_url, &c, months, by, now).await?;
-                round.warned += n;
-                if (n as u64) < BATCH {
-                    break;
-                }
+        // One clinic's failure leaves the others to their policies.
+        match clinic_round(db, public_url, &c, now).await {
+            Ok(r) => {
+                round.warned += r.warned;
+                round.suspended += r.suspended;
+            }
+            Err(err) => {
+                tracing::warn!(clinic_id = c.id, error = %err, "dormant-account policy failed")
             }
         }
-        // Suspended once warned at least the warning's days ago (a member warned late, such
-        // as when the policy was just turned on, still has those days).
-        let warned_before = (warn_days > 0).then(|| now - warn_days * DAY_MS);
+    }
+    Ok(round)
+}
+
+/// One round of clinic `c`'s policy.
+async fn clinic_round(
+    db: &DatabaseConnection,
+    public_url: &str,
+    c: &clinic::Model,
+    now: i64,
+) -> Result<Round, AppError> {
+    let mut round = Round::default();
+    let months = c.dormant_months.clamp(1, 60) as u32;
+    let warn_days = i64::from(c.dormant_warn_days.clamp(0, 30));
+    let (Some(cutoff), Some(warn_by)) = (
+        months_before(now, months),
+        months_before(now + warn_days * DAY_MS, months),
+    ) else {
+        return Err(AppError::internal(
+            "the policy's months fall outside the calendar",
+        ));
+    };
+    // A claim holds only while the clinic's policy is still the one read here.
+    let policy = format!(
+        "EXISTS (SELECT 1 FROM clinics c WHERE c.id = users.clinic_id \
+         AND c.dormant_months = {months} AND c.dormant_warn_days = {warn_days})"
+    );
+    if warn_days > 0 {
+        // Those the policy will suspend within the warning's days (never anyone seen after
+        // now: the warning is always about time already passed).
+        let by = Ord::min(warn_by, now);
         loop {
-            let n = suspend_batch(db, &c, months, cutoff, warned_before, now).await?;
-            round.suspended += n;
+            let n = warn_batch(db, public_url, c, months, by, now, &policy).await?;
+            round.warned += n;
             if (n as u64) < BATCH {
                 break;
             }
+        }
+    }
+    // Suspended once warned at least the warning's days ago (a member warned late, such as
+    // when the policy was just turned on, still has those days).
+    let warned_before = (warn_days > 0).then(|| now - warn_days * DAY_MS);
+    loop {
+        let n = suspend_batch(db, c, months, cutoff, warned_before, now, &policy).await?;
+        round.suspended += n;
+        if (n as u64) < BATCH {
+            break;
         }
     }
     Ok(round)
@@ -172,6 +207,7 @@ async fn warn_batch(
     months: u32,
     by: i64,
     now: i64,
+    policy: &str,
 ) -> Result<usize, AppError> {
     let not_warned = format!("(dormant_warned_at IS NULL OR dormant_warned_at <= {LAST_SEEN})");
     let select = dormant_since(c.id, by).filter(Expr::cust(not_warned.clone()));
@@ -180,7 +216,7 @@ async fn warn_batch(
         &txn,
         select,
         &format!("dormant_warned_at = {now}"),
-        &format!("{LAST_SEEN} < {by} AND user_type = 'member' AND {not_warned}"),
+        &format!("{LAST_SEEN} < {by} AND user_type = 'member' AND {not_warned} AND {policy}"),
     )
     .await?;
     let days = c.dormant_warn_days.clamp(1, 30);
@@ -232,6 +268,7 @@ async fn suspend_batch(
     cutoff: i64,
     warned_before: Option<i64>,
     now: i64,
+    policy: &str,
 ) -> Result<usize, AppError> {
     let warned = match warned_before {
         Some(at) => format!("dormant_warned_at > {LAST_SEEN} AND dormant_warned_at <= {at}"),
@@ -243,7 +280,7 @@ async fn suspend_batch(
         &txn,
         select,
         &format!("status = 'suspended', updated_at = {now}, version = version + 1"),
-        &format!("{LAST_SEEN} < {cutoff} AND user_type = 'member' AND {warned}"),
+        &format!("{LAST_SEEN} < {cutoff} AND user_type = 'member' AND {warned} AND {policy}"),
     )
     .await?;
     let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
@@ -283,15 +320,15 @@ mod tests {
     fn months_are_calendar_months_ending_on_a_shorter_months_last_day() {
         assert_eq!(
             months_before(at("2027-03-31T10:00:00Z"), 1),
-            at("2027-02-28T10:00:00Z")
+            Some(at("2027-02-28T10:00:00Z"))
         );
         assert_eq!(
             months_before(at("2027-01-15T00:00:00Z"), 13),
-            at("2025-12-15T00:00:00Z")
+            Some(at("2025-12-15T00:00:00Z"))
         );
         assert_eq!(
             months_before(at("2028-03-30T08:30:00Z"), 1),
-            at("2028-02-29T08:30:00Z")
+            Some(at("2028-02-29T08:30:00Z"))
         );
     }
 }

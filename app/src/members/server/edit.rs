@@ -56,6 +56,7 @@ async fn newest_visits(
     db: &impl ConnectionTrait,
     member_id: i64,
     clinic_rooms: &[room::Model],
+    zone: &jiff::tz::TimeZone,
 ) -> Result<(Vec<VisitRow>, u64), AppError> {
     let room_names: HashMap<i64, &str> = clinic_rooms
         .iter()
@@ -75,9 +76,12 @@ async fn newest_visits(
             .count(db)
             .await?
     };
-    let rows = crate::patients::service::visit_rows(db, visits, |id| {
-        room_names.get(&id).copied().unwrap_or_default().to_owned()
-    })
+    let rows = crate::patients::service::visit_rows(
+        db,
+        visits,
+        |id| room_names.get(&id).copied().unwrap_or_default().to_owned(),
+        zone,
+    )
     .await?;
     Ok((rows, count))
 }
@@ -103,7 +107,7 @@ async fn detail_of(
         .into_iter()
         .map(|l| l.room_id)
         .collect();
-    let (visits, visit_count) = newest_visits(db, u.id, &clinic_rooms).await?;
+    let (visits, visit_count) = newest_visits(db, u.id, &clinic_rooms, &admin.zone).await?;
     let (user_type, status) = (u.user_type, u.status);
     Ok(MemberDetail {
         id: u.id,
@@ -128,15 +132,15 @@ async fn detail_of(
             .filter(|r| r.active)
             .map(to_assigned)
             .collect(),
-        signed_up: format_time(u.signed_up_at),
-        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at)),
+        signed_up: format_time(u.signed_up_at, &admin.zone),
+        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at, &admin.zone)),
         visits,
         visit_count,
         is_self: u.id == admin.user_id,
         delete_on: u
             .delete_after
             .filter(|_| status == Status::PendingDelete)
-            .map(format_time),
+            .map(|at| format_time(at, &admin.zone)),
         delete_grace_days: clinic.delete_grace_days.max(1) as u32,
         two_step: crate::two_step::service::factors(db, u.id).await?,
     })
@@ -164,7 +168,7 @@ pub async fn history(
 ) -> Result<MemberHistory, AppError> {
     find_member(db, admin, id).await?;
     Ok(MemberHistory {
-        rows: audit::service::for_member(db, id, HISTORY_SHOWN).await?,
+        rows: audit::service::for_member(db, id, HISTORY_SHOWN, &admin.zone).await?,
     })
 }
 

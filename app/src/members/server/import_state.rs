@@ -210,8 +210,8 @@ pub async fn progress(
         rejected_lines,
         flagged_lines,
         conflict_lines,
-        created_at: format_time(import.created_at),
-        finished: import.finished_at.map(format_time),
+        created_at: format_time(import.created_at, &admin.zone),
+        finished: import.finished_at.map(|at| format_time(at, &admin.zone)),
     })
 }
 

@@ -63,11 +63,16 @@ pub async fn save_status(
     let clinic = clinic_of(db, &old).await?;
     let delete_after = (new_status == Status::PendingDelete)
         .then(|| now_ms() + i64::from(clinic.delete_grace_days.max(1)) * DAY_MS);
-    let am = user::ActiveModel {
+    let mut am = user::ActiveModel {
         status: Set(new_status),
         delete_after: Set(delete_after),
         ..<user::ActiveModel as Default>::default()
     };
+    if new_status == Status::Active {
+        // Set Active again: the dormant-account policy counts from now.
+        am.active_since = Set(Some(now_ms()));
+        am.dormant_warned_at = Set(None);
+    }
     let txn = crate::db::write_txn(db).await?;
     claim_version(&txn, id, version, am).await?;
     if new_status != Status::Active {

@@ -249,28 +249,32 @@ pub(super) fn beyond(sort: Sort, cursor: &Cursor, ascending: bool) -> SimpleExpr
 }
 
 /// [`list`], answered from [`RecentPages`] when the same view was read at the same version
-/// (or is being read by another request).
+/// in the same time zone (or is being read by another request). `key` is the page's
+/// [`RecentPages::key`], with the zone.
 pub async fn list_recent(
     db: &impl ConnectionTrait,
     capped: &CappedViews,
     recent: &RecentPages,
     clinic_ids: &[i64],
-    members_version: i64,
+    key: String,
     query: &ParsedQuery,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<MemberPage, AppError> {
-    let key = RecentPages::key(clinic_ids, members_version, query);
     recent
-        .get_or_read(key, async || list(db, capped, clinic_ids, query).await)
+        .get_or_read(key, async || {
+            list(db, capped, clinic_ids, query, zone).await
+        })
         .await
 }
 
-/// One page of the users of `clinic_ids` in the view `query`.
-#[tracing::instrument(skip(db, capped, query), fields(sort = ?query.sort, size = query.size))]
+/// One page of the users of `clinic_ids` in the view `query`, its times in `zone`.
+#[tracing::instrument(skip(db, capped, query, zone), fields(sort = ?query.sort, size = query.size))]
 pub async fn list(
     db: &impl ConnectionTrait,
     capped: &CappedViews,
     clinic_ids: &[i64],
     query: &ParsedQuery,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<MemberPage, AppError> {
     if clinic_ids.is_empty() {
         return Err(AppError::Forbidden);
@@ -333,7 +337,7 @@ pub async fn list(
 
     let rows = users
         .into_iter()
-        .map(to_row)
+        .map(|u| to_row(u, zone))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(MemberPage {
         rows,
@@ -500,7 +504,7 @@ pub async fn rooms(
         .collect())
 }
 
-fn to_row(u: Listed) -> Result<MemberRow, AppError> {
+fn to_row(u: Listed, zone: &jiff::tz::TimeZone) -> Result<MemberRow, AppError> {
     let rooms = rooms_of(u.rooms.as_deref())?;
     let (user_type, status) = (u.user_type, u.status);
     Ok(MemberRow {
@@ -511,8 +515,8 @@ fn to_row(u: Listed) -> Result<MemberRow, AppError> {
         email: u.email,
         user_type,
         status,
-        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at)),
-        signed_up: format_time(u.signed_up_at),
+        last_login: (u.last_login_at > 0).then(|| format_time(u.last_login_at, zone)),
+        signed_up: format_time(u.signed_up_at, zone),
         rooms,
     })
 }

@@ -46,13 +46,20 @@ pub async fn account(db: &DatabaseConnection, me: &SessionUser) -> Result<Accoun
         .all(db)
         .await?;
     let own_rooms = own_rooms(db, u.id).await?;
-    let visits = super::visit_rows(db, visits, |id| {
-        rooms
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.name.clone())
-            .unwrap_or_default()
-    })
+    // The patient's own zone, as their profile says.
+    let zone = crate::text::zone(&u.timezone);
+    let visits = super::visit_rows(
+        db,
+        visits,
+        |id| {
+            rooms
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        },
+        &zone,
+    )
     .await?;
     let p = profile_of(&u);
     Ok(AccountView {

@@ -111,12 +111,13 @@ pub async fn signup_form(
     }))
 }
 
-/// Visits as the Management tab and the account page list them: when, where, who saw the
-/// patient and for how long.
+/// Visits as the Management tab and the account page list them: when (in the reader's
+/// `zone`), where, who saw the patient and for how long.
 pub async fn visit_rows(
     db: &impl ConnectionTrait,
     visits: Vec<crate::entities::visit::Model>,
     room_name: impl Fn(i64) -> String,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<super::VisitRow>, AppError> {
     let mut provider_ids: Vec<i64> = visits.iter().filter_map(|v| v.started_by).collect();
     provider_ids.sort_unstable();
@@ -131,7 +132,7 @@ pub async fn visit_rows(
     Ok(visits
         .into_iter()
         .map(|v| super::VisitRow {
-            at: crate::text::format_time(v.entered_at),
+            at: crate::text::format_time(v.entered_at, zone),
             room: room_name(v.room_id),
             provider: v
                 .started_by

@@ -82,19 +82,27 @@ pub(super) async fn has_passkey(db: &impl ConnectionTrait, user_id: i64) -> Resu
         > 0)
 }
 
-/// What the Security page lists of the account's passkeys.
+/// What the Security page lists of the account's passkeys, its days in `zone` (the
+/// account's own).
 pub(super) async fn items(
     db: &impl ConnectionTrait,
     user_id: i64,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<PasskeyItem>, AppError> {
+    let day = |ms: i64| {
+        crate::text::format_time(ms, zone)
+            .chars()
+            .take(10)
+            .collect()
+    };
     Ok(passkeys_of(db, user_id)
         .await?
         .into_iter()
         .map(|p| PasskeyItem {
             id: p.credential_id,
             name: p.name,
-            added_at: p.added_at,
-            last_used_at: p.last_used_at,
+            added: day(p.added_at),
+            last_used: p.last_used_at.map(day),
         })
         .collect())
 }

@@ -69,7 +69,7 @@ pub async fn view(state: &AppState, me: &SessionUser) -> Result<SecurityView, Ap
         is_admin: !me.admin_of.is_empty(),
         app_on,
         setup,
-        passkeys: super::passkeys::items(&state.db, u.id).await?,
+        passkeys: super::passkeys::items(&state.db, u.id, &crate::text::zone(&u.timezone)).await?,
         passkeys_here: state.passkeys.is_some(),
         codes_left: u32::try_from(codes_left).unwrap_or(u32::MAX),
         new_codes,
