@@ -189,7 +189,7 @@ proptest! {
 
     #[test]
     fn the_admin_forms_name_only_their_fields(
-        fields in proptest::collection::vec(text(), 8),
+        fields in proptest::collection::vec(text(), 10),
         flags in any::<(bool, bool)>(),
         ids in any::<(Option<i64>, i64)>(),
     ) {
@@ -202,6 +202,7 @@ proptest! {
             guest_allowed: flags.0,
             signup_allowed: flags.1,
             visit_url: fields[3].clone(),
+            version: None,
         };
         if let Err(errors) = room.validate() {
             check_messages(&errors, &["name", "code", "slug", "visit_url"])?;
@@ -220,12 +221,24 @@ proptest! {
             idle_timeout_minutes: fields[6].clone(),
             require_two_step: Some(flags.0),
             guest_retention_days: fields[7].clone(),
+            version: None,
+            dormant: Some(flags.1),
+            dormant_months: fields[8].clone(),
+            dormant_warn_days: fields[9].clone(),
         };
         if let Err(errors) = settings.validate() {
             use app::clinics::field::*;
             check_messages(
                 &errors,
-                &[MIN_LENGTH, HISTORY_COUNT, GRACE_DAYS, IDLE_MINUTES, GUEST_DAYS],
+                &[
+                    MIN_LENGTH,
+                    HISTORY_COUNT,
+                    GRACE_DAYS,
+                    IDLE_MINUTES,
+                    GUEST_DAYS,
+                    DORMANT_MONTHS,
+                    DORMANT_WARN_DAYS,
+                ],
             )?;
         }
     }

@@ -102,9 +102,9 @@ pub async fn find_each(
     if !by_person.is_empty() {
         let people = by_person.keys().map(|(last, first, birth)| {
             Expr::tuple([
-                Expr::val(last.clone()).into(),
-                Expr::val(first.clone()).into(),
-                Expr::val(birth.clone()).into(),
+                Expr::val(last.clone()),
+                Expr::val(first.clone()),
+                Expr::val(birth.clone()),
             ])
         });
         let rows: Vec<(i64, String, String, Option<String>)> = user::Entity::find()
@@ -116,9 +116,9 @@ pub async fn find_each(
             .filter(user::Column::ClinicId.eq(clinic_id))
             .filter(
                 Expr::tuple([
-                    Expr::col(user::Column::SearchLast).into(),
-                    Expr::col(user::Column::SearchFirst).into(),
-                    Expr::col(user::Column::DateOfBirth).into(),
+                    Expr::col(user::Column::SearchLast),
+                    Expr::col(user::Column::SearchFirst),
+                    Expr::col(user::Column::DateOfBirth),
                 ])
                 .is_in(people),
             )
