@@ -67,7 +67,8 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await signIn(patient, lena, "Ocean-Harbor-2026!");
   await expect(patient).toHaveURL(/\/account$/);
 
-  // Pending delete says what will happen and when, and asks once; Escape keeps the status.
+  // Pending delete says what will happen and when, and asks once; Escape goes back to the
+  // status as saved.
   const status = detail.getByLabel("Status");
   await status.selectOption("pending_delete");
   await detail.getByRole("button", { name: "Save User Status" }).press("Enter");
@@ -79,6 +80,8 @@ test("a reset email reaches the patient, whose link sets a password to sign in w
   await expect(detail).toBeVisible();
   await expect(status).toBeFocused();
   await expect(detail.getByText("Status saved: Pending delete.")).toBeHidden();
+  await expect(status).toHaveValue("active");
+  await status.selectOption("pending_delete");
   await detail.getByRole("button", { name: "Save User Status" }).press("Enter");
   await detail.getByRole("button", { name: "Schedule deletion" }).press("Enter");
   await expect(detail.getByText("Status saved: Pending delete.")).toBeVisible();
