@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::duplicates::{PossibleDuplicate, PossibleDuplicates};
+use super::duplicates::{PossibleDuplicates, seen, show_refusal};
 use super::form::{
     FormAlert, FormState, PasswordFields, PersonFields, ProfileFields, SelectField, UsernameField,
     field_id, local_checks,
@@ -13,7 +13,7 @@ use super::types::NewMember;
 use super::{UserType, create_member, member_form_options};
 use crate::accounts::choices::Choice;
 use crate::accounts::profile::{ProfileInput, check_new_password, field};
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::ui::modal::{Modal, ModalClose};
 
 #[component]
@@ -108,7 +108,7 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
     });
 
     // The members this one may duplicate, while the admin chooses.
-    let possible = RwSignal::new(None::<Vec<PossibleDuplicate>>);
+    let possible: super::duplicates::Shown = RwSignal::new(None);
     let send = move |seen: Vec<i64>| {
         let member = NewMember {
             clinic_id: clinic_id.get_untracked(),
@@ -130,14 +130,7 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
             form.busy.set(false);
             match result {
                 Ok(id) => on_created.run((id, name)),
-                Err(AppError::PossibleDuplicates { matches }) => {
-                    possible.set(Some(matches));
-                    crate::ui::modal::focus_later("possible-duplicate-title".into());
-                }
-                Err(err) => {
-                    possible.set(None);
-                    form.show_error(err);
-                }
+                Err(err) => show_refusal(possible, form, err),
             }
         });
     };
@@ -153,8 +146,7 @@ fn CreateMemberForm(options: FormOptions, on_created: Callback<(i64, String)>) -
         if form.busy.get_untracked() {
             return;
         }
-        let seen = possible.with_untracked(|p| p.iter().flatten().map(|m| m.id).collect());
-        send(seen);
+        send(seen(possible));
     };
     let back = move || {
         possible.set(None);

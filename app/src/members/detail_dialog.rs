@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::detail_shared::Shared;
-use super::duplicates::{PossibleDuplicate, PossibleDuplicates};
+use super::duplicates::{PossibleDuplicates, seen, show_refusal};
 use super::form::{FormAlert, FormState, PersonFields, ProfileFields, UsernameField, local_checks};
 use super::lifecycle_dialogs::{ResetEmailButton, StatusEditor};
 use super::management_tab::ManagementTab;
@@ -254,7 +254,7 @@ fn ProfileTab(
     let form = FormState::new(local_checks(fields, Vec::new));
     let saved_note = RwSignal::new(false);
     // The members this save would make the member match, while the admin chooses.
-    let possible = RwSignal::new(None::<Vec<PossibleDuplicate>>);
+    let possible: super::duplicates::Shown = RwSignal::new(None);
     let send = move |seen: Vec<i64>| {
         let Some(current) = shared.detail.get_untracked() else {
             return;
@@ -272,14 +272,7 @@ fn ProfileTab(
                     shared.saved(detail);
                     saved_note.set(true);
                 }
-                Err(AppError::PossibleDuplicates { matches }) => {
-                    possible.set(Some(matches));
-                    crate::ui::modal::focus_later("possible-duplicate-title".into());
-                }
-                Err(err) => {
-                    possible.set(None);
-                    form.show_error(err);
-                }
+                Err(err) => show_refusal(possible, form, err),
             }
         });
     };
@@ -294,7 +287,7 @@ fn ProfileTab(
     };
     let go_ahead = move || {
         if !form.busy.get_untracked() {
-            send(possible.with_untracked(|p| p.iter().flatten().map(|m| m.id).collect()));
+            send(seen(possible));
         }
     };
     let back = move || {

@@ -44,6 +44,29 @@ impl PossibleDuplicate {
     }
 }
 
+/// The matches a form is showing, while the admin chooses.
+pub type Shown = RwSignal<Option<Vec<PossibleDuplicate>>>;
+
+/// Shows a save's refusal on its form: the matches when the server held it back as a
+/// possible duplicate (focus on the warning), the form's messages otherwise.
+pub fn show_refusal(shown: Shown, form: super::form::FormState, err: crate::error::AppError) {
+    match err {
+        crate::error::AppError::PossibleDuplicates { matches } => {
+            shown.set(Some(matches));
+            crate::ui::modal::focus_later("possible-duplicate-title".into());
+        }
+        err => {
+            shown.set(None);
+            form.show_error(err);
+        }
+    }
+}
+
+/// The IDs of the matches shown: what "Create anyway" or "Save anyway" sends as seen.
+pub fn seen(shown: Shown) -> Vec<i64> {
+    shown.with_untracked(|m| m.iter().flatten().map(|m| m.id).collect())
+}
+
 /// The warning over a form's buttons: who matched, each with a link that opens them in a
 /// new tab, and the two ways on. `go_ahead` names the button that saves anyway ("Create
 /// anyway", "Save anyway").

@@ -1,7 +1,7 @@
 //! Import CSV between the preview and the result: the admin's Import (started once, audited
 //! in the clinic), where an import stands, and imports forgotten once old.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -110,36 +110,18 @@ pub async fn start(state: &AppState, admin: &Admin, id: i64) -> Result<i64, AppE
     Ok(id)
 }
 
-/// The first rows of import `id` planned or ended as `what`, with their messages.
+/// The first rows of import `id` that meet `which`, with their messages.
 async fn lines(
     db: &impl ConnectionTrait,
     id: i64,
-    column: member_import_row::Column,
-    what: &str,
+    which: sea_orm::Condition,
 ) -> Result<Vec<ImportLine>, AppError> {
     let rows: Vec<(i64, Option<String>)> = member_import_row::Entity::find()
         .select_only()
         .column(member_import_row::Column::Line)
         .column(member_import_row::Column::Messages)
         .filter(member_import_row::Column::ImportId.eq(id))
-        .filter(column.eq(what))
-        .order_by_asc(member_import_row::Column::Line)
-        .limit(LINES_SHOWN)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(import_line).collect())
-}
-
-/// The first rows of import `id` to create a member who may duplicate one of the clinic's.
-async fn flagged(db: &impl ConnectionTrait, id: i64) -> Result<Vec<ImportLine>, AppError> {
-    let rows: Vec<(i64, Option<String>)> = member_import_row::Entity::find()
-        .select_only()
-        .column(member_import_row::Column::Line)
-        .column(member_import_row::Column::Messages)
-        .filter(member_import_row::Column::ImportId.eq(id))
-        .filter(member_import_row::Column::Plan.eq(plan::CREATE))
-        .filter(member_import_row::Column::Messages.is_not_null())
+        .filter(which)
         .order_by_asc(member_import_row::Column::Line)
         .limit(LINES_SHOWN)
         .into_tuple()
@@ -179,13 +161,16 @@ pub async fn progress(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let rejected_lines = lines(db, id, member_import_row::Column::Plan, plan::REJECTED).await?;
+    use member_import_row::Column as Row;
+    let rejected_lines = lines(db, id, Row::Plan.eq(plan::REJECTED).into_condition()).await?;
+    // Rows to create that may duplicate a member of the clinic carry the note.
     let flagged_lines = if import.to_flag > 0 {
-        flagged(db, id).await?
+        let which = Row::Plan.eq(plan::CREATE).and(Row::Messages.is_not_null());
+        lines(db, id, which.into_condition()).await?
     } else {
         Vec::new()
     };
-    let conflict_lines = lines(db, id, member_import_row::Column::Outcome, plan::CONFLICT).await?;
+    let conflict_lines = lines(db, id, Row::Outcome.eq(plan::CONFLICT).into_condition()).await?;
     Ok(ImportProgress {
         id,
         file_name: import.file_name,
