@@ -24,6 +24,7 @@ mod m20261208_000014_room_and_settings_versions;
 mod m20261208_000015_duplicate_lookups;
 mod m20261209_000016_dormant_accounts;
 mod m20261209_000017_import_possible_duplicates;
+mod m20261209_000018_guests_index;
 #[cfg(test)]
 mod testing;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_duplicate_lookups::Migration),
             Box::new(m20261209_000016_dormant_accounts::Migration),
             Box::new(m20261209_000017_import_possible_duplicates::Migration),
+            Box::new(m20261209_000018_guests_index::Migration),
         ]
     }
 }
