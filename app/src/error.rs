@@ -25,6 +25,42 @@ impl FieldError {
     }
 }
 
+/// A member who may be the same person as the one being saved: what a save held back as a
+/// possible duplicate answers with (`members::duplicates` shows them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PossibleDuplicate {
+    pub id: i64,
+    pub name: String,
+    /// "YYYY-MM-DD", when the member has one.
+    pub date_of_birth: Option<String>,
+    /// What matched: both, when name, date of birth and phone all do.
+    pub same_name_and_birth: bool,
+    pub same_phone: bool,
+}
+
+impl PossibleDuplicate {
+    /// "04/08/1990", as the form's Month / Day / Year.
+    pub fn birth_label(&self) -> String {
+        match self
+            .date_of_birth
+            .as_deref()
+            .map(|d| d.split('-').collect::<Vec<_>>())
+        {
+            Some(parts) if parts.len() == 3 => format!("{}/{}/{}", parts[1], parts[2], parts[0]),
+            _ => "—".to_owned(),
+        }
+    }
+
+    /// "Same name and date of birth", "Same phone", or both.
+    pub fn reason(&self) -> &'static str {
+        match (self.same_name_and_birth, self.same_phone) {
+            (true, true) => "Same name, date of birth and phone",
+            (true, false) => "Same name and date of birth",
+            _ => "Same phone",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
@@ -45,9 +81,7 @@ pub enum AppError {
     /// The save would make a member who may be the same person as these members of the
     /// clinic; sent again with their IDs seen, it goes ahead.
     #[error("Possible duplicate")]
-    PossibleDuplicates {
-        matches: Vec<crate::members::duplicates::PossibleDuplicate>,
-    },
+    PossibleDuplicates { matches: Vec<PossibleDuplicate> },
     #[error("Too many attempts. Wait a moment and try again.")]
     RateLimited,
     /// Transport or codec problems reported by the server-function machinery itself.

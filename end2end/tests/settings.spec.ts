@@ -156,7 +156,7 @@ test("the dormant-account policy says how many members it would suspend next, an
   await save.click();
   await expect(form.getByText("Settings saved.")).toBeVisible();
   await expect(form.getByRole("status").filter({ hasText: /60 months/ })).toHaveText(
-    /^((\d[\d,]*\+? members have|1 member has) not signed in for 60 months\. Once saved, they are emailed now and suspended 30 days later unless they sign in\.|No member has gone 60 months without signing in\.)$/,
+    /^((\d[\d,]*\+? members have|1 member has) not signed in for 60 months\. The policy emails each a warning, then suspends them 30 days later unless they sign in\.|No member has gone 60 months without signing in\.)$/,
   );
   await expect(page.getByRole("form", { name: "Clinic Portal" })).toHaveCount(1);
   const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);

@@ -69,9 +69,12 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
             match now.1.trim().parse::<u32>() {
                 _ if !now.0 => due.set(Some((0, 0))),
                 Ok(months) if (1..=60).contains(&months) => {
+                    let asked = now.clone();
                     leptos::task::spawn_local(async move {
-                        if let Ok(n) = dormant_due(id, months).await {
-                            due.set(Some((months, n)));
+                        let answer = dormant_due(id, months).await;
+                        // An answer to an earlier choice is not this one's.
+                        if (dormant.get_untracked(), dormant_months.get_untracked()) == asked {
+                            due.set(answer.ok().map(|n| (months, n)));
                         }
                     });
                 }
@@ -249,9 +252,9 @@ fn SettingsForm(settings: ClinicSettings) -> impl IntoView {
                         };
                         let days = dormant_warn_days.get().trim().parse::<u32>().unwrap_or(0);
                         let then = if days == 0 {
-                            "Once saved, they are suspended within a minute.".to_owned()
+                            "The policy suspends them within a minute of being on.".to_owned()
                         } else {
-                            format!("Once saved, they are emailed now and suspended {days} days later unless they sign in.")
+                            format!("The policy emails each a warning, then suspends them {days} days later unless they sign in.")
                         };
                         format!("{who} not signed in for {months} months. {then}")
                     }

@@ -207,11 +207,11 @@ pub async fn save(
         txn.rollback().await?;
         return Err(changed_meanwhile());
     }
-    if (before.dormant_months, before.dormant_warn_days)
-        != (valid.dormant_months, valid.dormant_warn_days)
+    if before.dormant_months != valid.dormant_months
+        || valid.dormant_warn_days < before.dormant_warn_days
     {
-        // A warning promised what the old policy would do: under a new one each member is
-        // warned again, by its own days, before it suspends them.
+        // A warning promised what the old policy would do (its months, and at least its
+        // days): under new months, or fewer days, each member is warned again first.
         user::Entity::update_many()
             .col_expr(
                 user::Column::DormantWarnedAt,

@@ -7,42 +7,8 @@
 //! member who came to match in between is shown then, not passed over.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// A member who may be the same person as the one being saved.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PossibleDuplicate {
-    pub id: i64,
-    pub name: String,
-    /// "YYYY-MM-DD", when the member has one.
-    pub date_of_birth: Option<String>,
-    /// What matched: both, when name, date of birth and phone all do.
-    pub same_name_and_birth: bool,
-    pub same_phone: bool,
-}
-
-impl PossibleDuplicate {
-    /// "04/08/1990", as the form's Month / Day / Year.
-    pub fn birth_label(&self) -> String {
-        match self
-            .date_of_birth
-            .as_deref()
-            .map(|d| d.split('-').collect::<Vec<_>>())
-        {
-            Some(parts) if parts.len() == 3 => format!("{}/{}/{}", parts[1], parts[2], parts[0]),
-            _ => "—".to_owned(),
-        }
-    }
-
-    /// "Same name and date of birth", "Same phone", or both.
-    pub fn reason(&self) -> &'static str {
-        match (self.same_name_and_birth, self.same_phone) {
-            (true, true) => "Same name, date of birth and phone",
-            (true, false) => "Same name and date of birth",
-            _ => "Same phone",
-        }
-    }
-}
+pub use crate::error::PossibleDuplicate;
 
 /// The matches a form is showing, while the admin chooses.
 pub type Shown = RwSignal<Option<Vec<PossibleDuplicate>>>;

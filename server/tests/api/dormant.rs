@@ -124,6 +124,18 @@ async fn dormant_members_are_warned_then_suspended_once_each_with_two_servers() 
         dormant_now.len() as u64,
         "the settings page counts whom the policy suspends next"
     );
+    let asked = app
+        .call(
+            &admin,
+            "clinics/dormant_due",
+            &[("clinic_id", "1"), ("months", "12")],
+        )
+        .await;
+    assert_eq!(
+        json(asked).await,
+        dormant_now.len(),
+        "and as the admin chooses"
+    );
 
     // Now: everyone dormant within 14 days is warned, once, by mail; no one is suspended.
     let round = two_servers_run(&app, t0).await;
@@ -283,5 +295,59 @@ async fn the_policy_takes_months_from_1_to_60_and_warning_days_from_0_to_30() {
             saved["dormant_warn_days"].clone()
         ),
         (json!(60), json!(0))
+    );
+}
+
+/// The settings form of clinic 1 with the dormant-account policy at `months` and `days`.
+fn policy(version: &serde_json::Value, months: &str, days: &str) -> serde_json::Value {
+    json!({"settings": {
+        "clinic_id": 1, "signup_allowed": true, "guest_allowed": true, "min_length": "8",
+        "require_upper": true, "require_lower": true, "require_digit": true,
+        "require_symbol": true, "history_count": "6", "delete_grace_days": "30",
+        "idle_timeout_minutes": "30", "guest_retention_days": "30",
+        "version": version, "dormant": true, "dormant_months": months,
+        "dormant_warn_days": days
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fewer_warning_days_warn_again_before_they_suspend() {
+    let app = spawn_app().await;
+    let sam = 21_408_301;
+    let t0 = app::db::now_ms();
+    set_last_login(&app, sam, months_before(t0, 13)).await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let version = json(app.call(&admin, "clinics/settings", &[]).await).await[0]["version"].clone();
+    let saved = app
+        .call_json(
+            &admin,
+            "clinics/save_settings",
+            policy(&version, "12", "14"),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let version = json(saved).await["version"].clone();
+    two_servers_run(&app, t0).await;
+    let warned_sam = format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'dormant_warned' AND member_id = {sam}"
+    );
+    assert_eq!(count(&app, &warned_sam).await, 1);
+
+    // Warned 14 days ahead, Sam is not suspended after 7 under the shorter policy: he is
+    // warned again, by its own days.
+    let saved = app
+        .call_json(&admin, "clinics/save_settings", policy(&version, "12", "7"))
+        .await;
+    assert_eq!(saved.status(), 200);
+    let round = two_servers_run(&app, t0 + 8 * DAY_MS).await;
+    assert_eq!(round.suspended, 0, "{round:?}");
+    assert_eq!(count(&app, &warned_sam).await, 2);
+    two_servers_run(&app, t0 + 16 * DAY_MS).await;
+    let suspended =
+        format!("SELECT COUNT(*) AS n FROM users WHERE id = {sam} AND status = 'suspended'");
+    assert_eq!(
+        count(&app, &suspended).await,
+        1,
+        "7 days after the new warning"
     );
 }

@@ -157,6 +157,25 @@ async fn clinic_round(
     Ok(round)
 }
 
+/// Whether clinic `c`'s policy is still the one read at the round's start, held so for the
+/// rest of the batch's transaction: on Postgres a settings save then waits for the batch
+/// (and clears the warnings it sent); SQLite's write transactions already run one at a time.
+async fn policy_holds(txn: &impl ConnectionTrait, c: &clinic::Model) -> Result<bool, AppError> {
+    let backend = txn.get_database_backend();
+    let lock = match backend {
+        sea_orm::DbBackend::Postgres => " FOR SHARE",
+        _ => "",
+    };
+    let sql = format!(
+        "SELECT id FROM clinics WHERE id = {} AND dormant_months = {} AND dormant_warn_days = {}{lock}",
+        c.id, c.dormant_months, c.dormant_warn_days
+    );
+    Ok(txn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .is_some())
+}
+
 #[derive(FromQueryResult)]
 struct Claimed {
     id: i64,
@@ -212,6 +231,10 @@ async fn warn_batch(
     let not_warned = format!("(dormant_warned_at IS NULL OR dormant_warned_at <= {LAST_SEEN})");
     let select = dormant_since(c.id, by).filter(Expr::cust(not_warned.clone()));
     let txn = crate::db::write_txn(db).await?;
+    if !policy_holds(&txn, c).await? {
+        txn.rollback().await?;
+        return Ok(0);
+    }
     let claimed = claim(
         &txn,
         select,
@@ -276,6 +299,10 @@ async fn suspend_batch(
     };
     let select = dormant_since(c.id, cutoff).filter(Expr::cust(warned.clone()));
     let txn = crate::db::write_txn(db).await?;
+    if !policy_holds(&txn, c).await? {
+        txn.rollback().await?;
+        return Ok(0);
+    }
     let claimed = claim(
         &txn,
         select,

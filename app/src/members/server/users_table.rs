@@ -392,15 +392,15 @@ async fn capped_room_count(
 ) -> Result<u64, AppError> {
     let mut assignments = room_members(room_id, query.status);
     if query.without_guests {
-        use sea_orm::ActiveEnum;
         // The guests, read once from their own small index (`users_guests`; guests are
-        // kept for days) and left out: no probe of the users table per assignment.
+        // kept for days) and left out: no probe of the users table per assignment. The
+        // type is written out, not bound, so that every plan can use the partial index.
         assignments.and_where(
             Expr::col((user_room::Entity, user_room::Column::UserId)).not_in_subquery(
                 Query::select()
                     .column(user::Column::Id)
                     .from(user::Entity)
-                    .and_where(Expr::col(user::Column::UserType).eq(UserType::Guest.to_value()))
+                    .and_where(Expr::cust("user_type = 'guest'"))
                     .to_owned(),
             ),
         );
