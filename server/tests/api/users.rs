@@ -1,5 +1,5 @@
-//! The users page and its search: rows as the article shows them, and only the admin's own
-//! clinics.
+//! The users page and its search: rows as the article shows them, only the admin's own
+//! clinics, and guests only under All types.
 
 use crate::helpers::*;
 
@@ -250,4 +250,42 @@ async fn rows_list_every_room_by_name_and_none_for_a_user_without_rooms() {
     let alex = json(app.list_members(&client, "alex").await).await;
     assert_eq!(alex["rows"][0]["first_name"], "Alex");
     assert_eq!(alex["rows"][0]["rooms"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_view_leaves_guests_out_of_its_rows_and_counts_and_all_types_has_them() {
+    let app = spawn_app().await;
+    app.enter_guest("127.0.0.2", "Lee").await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let guests = json(app.list(&admin, &[("type", "guest")]).await).await;
+    let guest = guests["rows"][0]["id"].as_i64().expect("the guest");
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    // With a room or not: the room's count is read another way.
+    let jessica = app.room_id("jessica").await.to_string();
+    for view in [vec![], vec![("room", jessica.as_str())]] {
+        let default = json(app.list(&admin, &view).await).await;
+        let mut all_view = view.clone();
+        all_view.push(("type", "all"));
+        let all = json(app.list(&admin, &all_view).await).await;
+        assert!(
+            !ids(&default).contains(&guest),
+            "{view:?}: no guest by default"
+        );
+        assert!(
+            ids(&all).contains(&guest),
+            "{view:?}: the guest under All types"
+        );
+        assert_eq!(
+            default["count"].as_u64().unwrap() + 1,
+            all["count"].as_u64().unwrap(),
+            "{view:?}: counted apart"
+        );
+    }
 }
