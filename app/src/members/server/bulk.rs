@@ -129,7 +129,7 @@ pub async fn prepare(
                     super::export::describe(&unsearched)
                 )
             } else {
-                "every member".to_owned()
+                "every user but guests".to_owned()
             };
             if !query.q.trim().is_empty() {
                 words.push_str(" found by a search");

@@ -426,16 +426,20 @@ pub(super) fn describe(q: &UsersQuery) -> String {
         }
     };
     add("search", &q.q);
-    add("type", &q.user_type);
+    // No type is the default view: everyone but guests.
+    add(
+        "type",
+        if q.user_type.is_empty() {
+            "all but guests"
+        } else {
+            &q.user_type
+        },
+    );
     add("status", &q.status);
     add("room", &q.room);
     add("sort", &q.sort);
     add("direction", &q.dir);
-    if parts.is_empty() {
-        "every member".to_owned()
-    } else {
-        parts.join(", ")
-    }
+    parts.join(", ")
 }
 
 /// The export's audit event in each clinic it reads: which view, how many rows it matched.
@@ -459,6 +463,17 @@ async fn audit_export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_view_is_named_by_its_type_the_default_without_guests() {
+        let view = |user_type: &str| UsersQuery {
+            user_type: user_type.into(),
+            ..UsersQuery::default()
+        };
+        assert_eq!(describe(&view("")), "type: all but guests");
+        assert_eq!(describe(&view("all")), "type: all");
+        assert_eq!(describe(&view("guest")), "type: guest");
+    }
 
     #[test]
     fn formulas_are_kept_as_text() {
