@@ -9,21 +9,23 @@
 
 use leptos::prelude::*;
 
-/// The bundle's JS and wasm paths, as `cargo leptos build` names them: by content when the
+/// The hash file the build writes for the patients' bundle, beside `hash.txt`.
+const PATIENT_HASH_FILE: &str = "hash-patient.txt";
+
+/// A bundle's JS and wasm paths, as `cargo leptos build` names them: by content when the
 /// build wrote a hash file beside the binary (`hash-files`), by the output name otherwise.
+/// The patients' bundle exists only where the build wrote its hash file (`make build`).
 /// Read once per process: a build's names do not change while it runs.
-fn bundle_paths(options: &LeptosOptions) -> &'static (String, String) {
-    static PATHS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    PATHS.get_or_init(|| {
+fn bundle_paths(options: &LeptosOptions, patient: bool) -> Option<&'static (String, String)> {
+    static APP: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    static PATIENT: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+    let read = |file: &str| {
+        let exe = std::env::current_exe().ok()?;
+        std::fs::read_to_string(exe.parent()?.join(file)).ok()
+    };
+    let named = |hashes: Option<String>| {
         let name = options.output_name.to_string();
         let (mut js, mut wasm) = (name.clone(), name);
-        let hashes = options
-            .hash_files
-            .then(|| {
-                let exe = std::env::current_exe().ok()?;
-                std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
-            })
-            .flatten();
         match hashes {
             Some(hashes) => {
                 for (file, hash) in hashes
@@ -42,7 +44,44 @@ fn bundle_paths(options: &LeptosOptions) -> &'static (String, String) {
         }
         let pkg = &options.site_pkg_dir;
         (format!("/{pkg}/{js}.js"), format!("/{pkg}/{wasm}.wasm"))
-    })
+    };
+    if patient {
+        PATIENT
+            .get_or_init(|| {
+                options
+                    .hash_files
+                    .then(|| read(PATIENT_HASH_FILE))
+                    .flatten()
+                    .map(|hashes| named(Some(hashes)))
+            })
+            .as_ref()
+    } else {
+        Some(APP.get_or_init(|| {
+            named(
+                options
+                    .hash_files
+                    .then(|| read(options.hash_file.as_ref()))
+                    .flatten(),
+            )
+        }))
+    }
+}
+
+/// Whether this request's page is a patient's page (`layout::PATIENT_PATHS`) and the
+/// patients' bundle was built: then it is rendered and hydrated as `PatientApp`.
+pub fn patient_page(options: &LeptosOptions) -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        let Some(parts) = use_context::<axum::http::request::Parts>() else {
+            return false;
+        };
+        crate::layout::is_patient_path(parts.uri.path()) && bundle_paths(options, true).is_some()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+        false
+    }
 }
 
 /// Fetches and compiles the wasm and imports its JS at once, then hydrates when the
@@ -59,10 +98,13 @@ const START: &str = r#"(function (js, wasm) {
     .then(() => bundle.hydrate()));
 })"#;
 
-/// The first thing in `<head>`: starts the bundle (see the module's documentation).
+/// The first thing in `<head>`: starts the bundle (see the module's documentation), the
+/// patients' one on a patient's page.
 #[component]
-pub fn BundleScript(options: LeptosOptions) -> impl IntoView {
-    let (js, wasm) = bundle_paths(&options);
+pub fn BundleScript(options: LeptosOptions, patient: bool) -> impl IntoView {
+    let (js, wasm) = bundle_paths(&options, patient)
+        .or_else(|| bundle_paths(&options, false))
+        .expect("the app's bundle paths");
     let nonce = leptos::nonce::use_nonce();
     view! { <script nonce=nonce>{format!("{START}({js:?}, {wasm:?});")}</script> }
 }

@@ -18,12 +18,15 @@ use crate::two_step::{SecondStepPage, SecurityPage};
 use crate::visits::{ProviderPage, VisitPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // A patient's page is served with the patients' bundle, when the build made one: the
+    // page and the bundle that hydrates it are the same app.
+    let patient = crate::bundle::patient_page(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
-                <BundleScript options=options.clone()/>
+                <BundleScript options=options.clone() patient/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // The build names the bundle's files by their content (`hash-files`), so
                 // browsers may keep them for good; these read the names from `hash.txt`.
@@ -31,16 +34,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {if patient { view! { <PatientApp/> }.into_any() } else { view! { <App/> }.into_any() }}
             </body>
         </html>
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
+/// What every page's app does before its routes: the page's head, and the mark tests wait
+/// for once the browser bundle has taken over.
+fn frame() -> impl IntoView {
     provide_meta_context();
-    // Marks the page once the browser bundle has taken over (tests wait for it).
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -50,6 +53,93 @@ pub fn App() -> impl IntoView {
     view! {
         <Link rel="icon" href="/favicon.ico" type_="image/x-icon"/>
         <Title text="Frontdesk"/>
+    }
+}
+
+/// The pages patients reach, and sign-in: [`PatientApp`]'s routes, served with the
+/// patients' bundle. Every one of them is a route of [`App`] too.
+#[cfg(feature = "ssr")]
+pub const PATIENT_PATHS: &[&str] = &[
+    "/",
+    "/login",
+    "/forgot-password",
+    "/reset-password",
+    "/confirm-email",
+    "/u/:slug",
+    "/u/:slug/guest",
+    "/u/:slug/sign-up",
+    "/u/:slug/waiting",
+];
+
+/// Whether `path` is one of [`PATIENT_PATHS`].
+#[cfg(feature = "ssr")]
+pub fn is_patient_path(path: &str) -> bool {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    PATIENT_PATHS.iter().any(|pattern| {
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        pattern.len() == parts.len()
+            && pattern
+                .iter()
+                .zip(&parts)
+                .all(|(p, a)| p == a || (p.starts_with(':') && !a.is_empty()))
+    })
+}
+
+/// The patients' app: only [`PATIENT_PATHS`], so their bundle holds none of the admin
+/// pages. A link to any other page loads that page from the server, with its own bundle.
+#[component]
+pub fn PatientApp() -> impl IntoView {
+    view! {
+        {frame()}
+        <Router>
+            <crate::ui::page_focus::PageFocus/>
+            <Routes fallback=Elsewhere>
+                <Route path=path!("/") view=Home ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug") view=RoomPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/guest") view=GuestEntryPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/sign-up") view=SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:slug/waiting") view=WaitingRoomPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// A page the patients' app does not hold: loaded from the server as a new page.
+#[component]
+fn Elsewhere() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        let (path, search) = (
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+        );
+        let href = match search.trim_start_matches('?') {
+            "" => path,
+            search => format!("{path}?{search}"),
+        };
+        // The page being left is no longer the hydrated one (tests wait for the next).
+        if let Some(body) = document().body() {
+            let _ = body.remove_attribute("data-hydrated");
+        }
+        let _ = window().location().assign(&href);
+    }
+    view! { <main class="auth-page"><p class="loading">"Loading…"</p></main> }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        {frame()}
         <Router>
             <crate::ui::page_focus::PageFocus/>
             <Routes fallback=NotFound>
@@ -127,5 +217,62 @@ fn NotFound() -> impl IntoView {
                 <p><a href="/">"Go to the start page"</a></p>
             </div>
         </main>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn paths<IV: IntoView + 'static>(app: fn() -> IV) -> BTreeSet<String> {
+        leptos_axum::generate_route_list(app)
+            .iter()
+            .map(|route| route.path().replace('{', ":").replace('}', ""))
+            .collect()
+    }
+
+    #[test]
+    fn the_patients_app_holds_the_patient_paths_and_no_other_page_is_one() {
+        let patients = paths(PatientApp);
+        let all = paths(App);
+        let listed: BTreeSet<String> = PATIENT_PATHS.iter().map(|p| p.to_string()).collect();
+        assert_eq!(patients, listed);
+        assert!(
+            patients.is_subset(&all),
+            "every patient page is a page of the app"
+        );
+        for page in all.difference(&patients) {
+            let example = page.replace(":slug", "jessica").replace(":id", "7");
+            assert!(
+                !is_patient_path(&example),
+                "{page} is served with the app's bundle"
+            );
+        }
+    }
+
+    #[test]
+    fn a_patient_path_matches_segment_by_segment() {
+        for path in [
+            "/",
+            "/login",
+            "/u/jessica",
+            "/u/jessica/",
+            "/u/jessica/waiting",
+        ] {
+            assert!(is_patient_path(path), "{path}");
+        }
+        for path in [
+            "/u",
+            "/u/",
+            "/u//waiting",
+            "/u/jessica/other",
+            "/login/second-step",
+            "/admin/users",
+            "/loginx",
+        ] {
+            assert!(!is_patient_path(path), "{path}");
+        }
     }
 }

@@ -30,10 +30,16 @@ pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod state;
 
-pub use layout::{App, shell};
+pub use layout::{App, PatientApp, shell};
 
 /// Called by the browser bundle once the page has loaded.
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
+}
+
+/// Called by the patients' bundle (`frontend-patient`) once a patient's page has loaded.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_patient() {
+    leptos::mount::hydrate_body(PatientApp);
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { hydrated } from "./pages";
+import { ADMIN, ADMIN_PASSWORD, hydrated } from "./pages";
 
 // The release build's bundle, as a browser fetches it: the page links files named by their
 // content, sent as compressed at build time, which the browser may keep for a year.
@@ -35,4 +35,43 @@ test("the page links the content-named bundle, sent precompressed and kept for a
     expect(Number(file.length), file.url).toBeGreaterThan(0);
     expect(file.cache, file.url).toBe("public, max-age=31536000, immutable");
   }
+});
+
+// A patient's page and sign-in are served with the patients' bundle, which holds none of
+// the admin pages; an admin signing in there lands on the users page with the app's bundle.
+test("patients' pages load their own smaller bundle; signing in from one loads the admin's", async ({ page }) => {
+  const wasm: { path: string; bytes: number }[] = [];
+  page.on("response", async (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith("/pkg/") && path.endsWith(".wasm")) {
+      wasm.push({ path, bytes: (await response.body()).length });
+    }
+  });
+  await page.goto("/u/jessica");
+  await hydrated(page);
+  await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+  expect(wasm).toHaveLength(1);
+  const patients = wasm[0];
+
+  // Sign-in is a patients' page too: the room's link opens it within the same app.
+  await page.getByRole("link", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.goto("/login");
+  await hydrated(page);
+  expect(new Set(wasm.map((w) => w.path))).toEqual(new Set([patients.path]));
+
+  // The users page is not in the patients' app: the sign-in's redirect loads it anew.
+  await page.getByLabel("Username").fill(ADMIN);
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await hydrated(page);
+  await expect(page.getByRole("searchbox", { name: "Search users" })).toBeVisible();
+  const admin = wasm.find((w) => w.path !== patients.path);
+  expect(admin, "the admin's bundle was loaded").toBeDefined();
+  expect(patients.bytes).toBeLessThan(admin!.bytes / 2);
+
+  // Typing in the search shows the rows: the page is live with the admin's bundle.
+  await page.getByRole("searchbox", { name: "Search users" }).fill("jane.gomez");
+  await expect(page.getByRole("table").getByRole("row").filter({ hasText: "jane.gomez@me.com" })).toBeVisible();
 });
