@@ -9,6 +9,40 @@
 
 use leptos::prelude::*;
 
+/// The pages patients reach, and sign-in: `PatientApp`'s routes (`layout.rs`), served with the
+/// patients' bundle. Every one of them is a route of `App` too.
+#[cfg(feature = "ssr")]
+pub const PATIENT_PATHS: &[&str] = &[
+    "/",
+    "/login",
+    "/forgot-password",
+    "/reset-password",
+    "/confirm-email",
+    "/u/:slug",
+    "/u/:slug/guest",
+    "/u/:slug/sign-up",
+    "/u/:slug/waiting",
+];
+
+/// Whether `path` is one of [`PATIENT_PATHS`].
+#[cfg(feature = "ssr")]
+pub fn is_patient_path(path: &str) -> bool {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    PATIENT_PATHS.iter().any(|pattern| {
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        pattern.len() == parts.len()
+            && pattern
+                .iter()
+                .zip(&parts)
+                .all(|(p, a)| p == a || (p.starts_with(':') && !a.is_empty()))
+    })
+}
+
 /// The hash file the build writes for the patients' bundle, beside `hash.txt`.
 const PATIENT_HASH_FILE: &str = "hash-patient.txt";
 
@@ -67,7 +101,7 @@ fn bundle_paths(options: &LeptosOptions, patient: bool) -> Option<&'static (Stri
     }
 }
 
-/// Whether this request's page is a patient's page (`layout::PATIENT_PATHS`) and the
+/// Whether this request's page is a patient's page ([`PATIENT_PATHS`]) and the
 /// patients' bundle was built: then it is rendered and hydrated as `PatientApp`.
 pub fn patient_page(options: &LeptosOptions) -> bool {
     #[cfg(feature = "ssr")]
@@ -75,7 +109,7 @@ pub fn patient_page(options: &LeptosOptions) -> bool {
         let Some(parts) = use_context::<axum::http::request::Parts>() else {
             return false;
         };
-        crate::layout::is_patient_path(parts.uri.path()) && bundle_paths(options, true).is_some()
+        is_patient_path(parts.uri.path()) && bundle_paths(options, true).is_some()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -56,41 +56,7 @@ fn frame() -> impl IntoView {
     }
 }
 
-/// The pages patients reach, and sign-in: [`PatientApp`]'s routes, served with the
-/// patients' bundle. Every one of them is a route of [`App`] too.
-#[cfg(feature = "ssr")]
-pub const PATIENT_PATHS: &[&str] = &[
-    "/",
-    "/login",
-    "/forgot-password",
-    "/reset-password",
-    "/confirm-email",
-    "/u/:slug",
-    "/u/:slug/guest",
-    "/u/:slug/sign-up",
-    "/u/:slug/waiting",
-];
-
-/// Whether `path` is one of [`PATIENT_PATHS`].
-#[cfg(feature = "ssr")]
-pub fn is_patient_path(path: &str) -> bool {
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
-    let parts: Vec<&str> = path.split('/').collect();
-    PATIENT_PATHS.iter().any(|pattern| {
-        let pattern: Vec<&str> = pattern.split('/').collect();
-        pattern.len() == parts.len()
-            && pattern
-                .iter()
-                .zip(&parts)
-                .all(|(p, a)| p == a || (p.starts_with(':') && !a.is_empty()))
-    })
-}
-
-/// The patients' app: only [`PATIENT_PATHS`], so their bundle holds none of the admin
+/// The patients' app: only [`crate::bundle::PATIENT_PATHS`], so their bundle holds none of the admin
 /// pages. A link to any other page loads that page from the server, with its own bundle.
 #[component]
 pub fn PatientApp() -> impl IntoView {
@@ -225,6 +191,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::bundle::{PATIENT_PATHS, is_patient_path};
 
     fn paths<IV: IntoView + 'static>(app: fn() -> IV) -> BTreeSet<String> {
         leptos_axum::generate_route_list(app)
