@@ -82,23 +82,11 @@ pub fn PatientApp() -> impl IntoView {
 /// A page the patients' app does not hold: loaded from the server as a new page.
 #[component]
 fn Elsewhere() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    {
-        let location = leptos_router::hooks::use_location();
-        let (path, search) = (
-            location.pathname.get_untracked(),
-            location.search.get_untracked(),
-        );
-        let href = match search.trim_start_matches('?') {
-            "" => path,
-            search => format!("{path}?{search}"),
-        };
-        // The page being left is no longer the hydrated one (tests wait for the next).
-        if let Some(body) = document().body() {
-            let _ = body.remove_attribute("data-hydrated");
-        }
-        let _ = window().location().assign(&href);
-    }
+    let location = leptos_router::hooks::use_location();
+    crate::ui::page_focus::load_elsewhere(
+        &location.pathname.get_untracked(),
+        &location.search.get_untracked(),
+    );
     view! { <main class="auth-page"><p class="loading">"Loading…"</p></main> }
 }
 

@@ -74,4 +74,8 @@ test("patients' pages load their own smaller bundle; signing in from one loads t
   // Typing in the search shows the rows: the page is live with the admin's bundle.
   await page.getByRole("searchbox", { name: "Search users" }).fill("jane.gomez");
   await expect(page.getByRole("table").getByRole("row").filter({ hasText: "jane.gomez@me.com" })).toBeVisible();
+
+  // The hand-over left one history entry for the users page: Back returns to sign-in.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/login$/);
 });

@@ -4,6 +4,8 @@
 //! another path, focus goes to the new page's main heading, which a screen reader reads out.
 //! A change of the query alone (a search, a dialog) moves nothing; neither does a move after
 //! which focus is still on something (the control pressed survived, or a dialog took it).
+//! A move the patients' app hands to the server (a page of the other bundle) counts as a
+//! move too: the page it loads takes focus the same way.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -14,11 +16,60 @@ pub fn PageFocus() -> impl IntoView {
     let pathname = use_location().pathname;
     Effect::new(move |previous: Option<String>| {
         let now = pathname.get();
-        if previous.is_some_and(|p| p != now) {
+        let moved = match &previous {
+            Some(p) => *p != now,
+            None => handed_over(&now),
+        };
+        if moved {
             focus_heading(80);
         }
         now
     });
+}
+
+/// Where the page last handed over by [`load_elsewhere`] was going (this tab only).
+#[cfg(feature = "hydrate")]
+const HANDED_OVER: &str = "frontdesk.handed-over";
+
+/// Loads `path` (with `query`, if any) from the server in place of the page the router was
+/// moving to, which this app does not hold; the loaded page then takes focus as after a move.
+/// The router has already put the path in the history, so the load replaces that entry.
+pub fn load_elsewhere(path: &str, query: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let href = match query.trim_start_matches('?') {
+            "" => path.to_owned(),
+            query => format!("{path}?{query}"),
+        };
+        if let Ok(Some(storage)) = window().session_storage() {
+            let _ = storage.set_item(HANDED_OVER, path);
+        }
+        // The page being left is no longer the hydrated one (tests wait for the next).
+        if let Some(body) = document().body() {
+            let _ = body.remove_attribute("data-hydrated");
+        }
+        let _ = window().location().replace(&href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (path, query);
+}
+
+/// Whether this page was loaded by [`load_elsewhere`]; asked once.
+fn handed_over(path: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(Some(storage)) = window().session_storage() else {
+            return false;
+        };
+        let to = storage.get_item(HANDED_OVER).ok().flatten();
+        let _ = storage.remove_item(HANDED_OVER);
+        to.as_deref() == Some(path)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// The same for a page that changed in place (a form replaced by its answer): focus goes to
