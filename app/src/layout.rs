@@ -46,6 +46,7 @@ fn frame() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
+        crate::text::tell_browser_zone();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "");
         }

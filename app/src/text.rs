@@ -75,6 +75,43 @@ pub fn portal_id(id: i64) -> String {
     format!("cmouser{id}")
 }
 
+/// The cookie in which each page tells the server the browser's time zone (an IANA name,
+/// not a secret): times are shown in it to a user whose profile names no Timezone.
+pub const BROWSER_ZONE_COOKIE: &str = "frontdesk_zone";
+
+/// Tells the server the browser's time zone (`BROWSER_ZONE_COOKIE`) for the pages that follow.
+#[cfg(feature = "hydrate")]
+pub fn tell_browser_zone() {
+    use leptos::wasm_bindgen::JsValue;
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    let Some(zone) = js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
+        .ok()
+        .and_then(|z| z.as_string())
+        .filter(|z| {
+            z.len() <= 64
+                && z.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+        })
+    else {
+        return;
+    };
+    let document = leptos::prelude::document();
+    let secure = document
+        .location()
+        .and_then(|l| l.protocol().ok())
+        .is_some_and(|p| p == "https:");
+    let cookie = format!(
+        "{BROWSER_ZONE_COOKIE}={zone}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    );
+    let _ = js_sys::Reflect::set(
+        &document,
+        &JsValue::from_str("cookie"),
+        &JsValue::from_str(&cookie),
+    );
+}
+
 /// A person's time zone by its IANA name (their profile's Timezone); UTC for a name the
 /// time zone database does not hold.
 #[cfg(feature = "ssr")]

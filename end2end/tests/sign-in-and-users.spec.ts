@@ -1,5 +1,5 @@
-import { test, expect } from "./fixtures";
-import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, detailReady, field, hydrated, signInAdmin } from "./pages";
+import { test, expect, watch } from "./fixtures";
+import { ADMIN, ADMIN_PASSWORD, LoginPage, UsersPage, detailReady, field, hydrated, signInAdmin, sql } from "./pages";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
@@ -124,5 +124,26 @@ test("an admin who moves to Tokyo reads every time there, on the server's page a
     await expect(page.getByRole("table").getByRole("row").nth(1)).toContainText(/ JST/);
   } finally {
     await setZone("UTC");
+  }
+});
+
+test("an admin whose profile names no zone reads times in the browser's, served and hydrated", async ({ browser }) => {
+  const context = await browser.newContext({ timezoneId: "Asia/Kolkata" });
+  const page = await context.newPage();
+  watch(page);
+  sql(`UPDATE users SET timezone = '' WHERE username = '${ADMIN}'`);
+  try {
+    // Sign-in's page tells the server the browser's zone; every page after is in it.
+    await signInAdmin(page);
+    const served = await (await page.request.get("/admin/users?q=jane.gomez")).text();
+    expect(served).toContain("Sign up: 2022-04-08 19:53:38 IST");
+    await page.goto("/admin/users?q=jane.gomez");
+    await hydrated(page);
+    await expect(new UsersPage(page, true).row("User name: jane.gomez@me.com")).toContainText(
+      "Sign up: 2022-04-08 19:53:38 IST",
+    );
+  } finally {
+    sql(`UPDATE users SET timezone = 'UTC' WHERE username = '${ADMIN}'`);
+    await context.close();
   }
 });

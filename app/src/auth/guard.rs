@@ -4,13 +4,34 @@ use crate::auth::session::{self, SessionUser};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The signed-in user of the current request, if any.
+/// The signed-in user of the current request, if any. One whose profile names no Timezone
+/// reads times in their browser's zone (`BROWSER_ZONE_COOKIE`), or UTC without it.
 pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
     let state = AppState::current()?;
     let Some(token) = current_token() else {
         return Ok(None);
     };
-    session::lookup(&state.db, &state.touches, &token).await
+    let mut user = session::lookup(&state.db, &state.touches, &token).await?;
+    if let Some(user) = user.as_mut().filter(|u| u.timezone.is_empty()) {
+        user.timezone = browser_zone().unwrap_or_default();
+    }
+    Ok(user)
+}
+
+/// The browser's time zone as its page last said (`BROWSER_ZONE_COOKIE`), when the time
+/// zone database holds it.
+fn browser_zone() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == crate::text::BROWSER_ZONE_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|zone| zone.len() <= 64 && jiff::tz::TimeZone::get(zone).is_ok())
 }
 
 /// The session token sent with the current request, if any.
@@ -26,7 +47,7 @@ pub struct Admin {
     pub clinic_ids: Vec<i64>,
     /// Moves forward with every change their users tables would show.
     pub members_version: i64,
-    /// Their profile's time zone: the times they are shown are in it.
+    /// Their profile's time zone (else their browser's): the times they are shown are in it.
     pub zone: jiff::tz::TimeZone,
 }
 
@@ -78,7 +99,7 @@ pub struct Provider {
     pub clinic_id: i64,
     pub user_type: crate::accounts::UserType,
     pub admin_of: Vec<i64>,
-    /// Their profile's time zone: the times they are shown are in it.
+    /// Their profile's time zone (else their browser's): the times they are shown are in it.
     pub zone: jiff::tz::TimeZone,
 }
 

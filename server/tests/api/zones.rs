@@ -81,3 +81,60 @@ async fn a_patients_own_visits_are_in_the_patients_zone() {
     let at = account["visits"][0]["at"].as_str().unwrap().to_owned();
     assert!(at.ends_with(" CET") || at.ends_with(" CEST"), "{at}");
 }
+
+/// A client whose pages told the server the browser's zone, as the app's do on loading.
+async fn signed_in_from(app: &TestApp, browser_zone: Option<&str>) -> reqwest::Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    if let Some(zone) = browser_zone {
+        let url = app.url("/").parse().unwrap();
+        jar.add_cookie_str(&format!("frontdesk_zone={zone}; Path=/"), &url);
+    }
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = app.login(&client, ADMIN_A, PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_whose_profile_names_no_zone_reads_times_in_the_browsers() {
+    let app = spawn_app().await;
+    let view = [("q", "jane.gomez")];
+    let signed_up = |page: serde_json::Value| jane_row(&page)["signed_up"].clone();
+    let set_zone = |zone: &'static str| {
+        let db = app.db.clone();
+        async move {
+            db.execute_unprepared(&format!(
+                "UPDATE users SET timezone = '{zone}' WHERE username = '{ADMIN_A}'"
+            ))
+            .await
+            .unwrap();
+        }
+    };
+
+    // The profile's zone wins over the browser's.
+    let tokyo = signed_in_from(&app, Some("Asia/Tokyo")).await;
+    assert_eq!(
+        signed_up(json(app.list(&tokyo, &view).await).await),
+        "2022-04-08 07:23:38 PDT"
+    );
+
+    // Without one, the browser's zone: on the server's page as in the table's answers.
+    set_zone("").await;
+    assert_eq!(
+        signed_up(json(app.list(&tokyo, &view).await).await),
+        "2022-04-08 23:23:38 JST"
+    );
+    let html = page_text(app.get(&tokyo, "/admin/users?q=jane.gomez").await).await;
+    assert!(html.contains("Sign up: 2022-04-08 23:23:38 JST"), "{html}");
+
+    // A zone the database does not hold, or none said: UTC.
+    for said in [Some("Mars/Olympus_Mons"), Some("%3Cb%3E"), None] {
+        let client = signed_in_from(&app, said).await;
+        let page = json(app.list(&client, &view).await).await;
+        assert_eq!(signed_up(page), "2022-04-08 14:23:38 UTC", "{said:?}");
+    }
+}
