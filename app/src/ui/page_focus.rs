@@ -37,6 +37,12 @@ const HANDED_OVER: &str = "frontdesk.handed-over";
 pub fn load_elsewhere(path: &str, query: &str) {
     #[cfg(feature = "hydrate")]
     {
+        // Only a path of this site: "//host" or "/\\host" would leave it.
+        let path = match path.as_bytes() {
+            [b'/', b'/' | b'\\', ..] | [] => "/",
+            [b'/', ..] => path,
+            _ => "/",
+        };
         let href = match query.trim_start_matches('?') {
             "" => path.to_owned(),
             query => format!("{path}?{query}"),
