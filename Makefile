@@ -36,15 +36,14 @@ dev: tools
 # file names from hash.txt and hash-patient.txt beside it.
 PATIENT_KEEP := $(CACHE)/patient-bundle
 build: tools
+	rm -f $(RELEASE_TARGET)/server-release/hash-patient.txt
 	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo leptos build --release --precompress --project patient --frontend-only
 	rm -rf $(PATIENT_KEEP) && mkdir -p $(PATIENT_KEEP)
-	@js=$$(sed -n 's/^js: *//p' $(RELEASE_TARGET)/server-release/hash.txt); \
-	  wasm=$$(sed -n 's/^wasm: *//p' $(RELEASE_TARGET)/server-release/hash.txt); \
-	  cp target/site/pkg/frontdesk.$$js.js* target/site/pkg/frontdesk.$$wasm.wasm* $(PATIENT_KEEP)/; \
-	  mv $(RELEASE_TARGET)/server-release/hash.txt $(PATIENT_KEEP)/hash-patient.txt
+	@js=$$(sed -n 's/^js: *//p' $(RELEASE_TARGET)/server-release/hash-patient.txt); \
+	  wasm=$$(sed -n 's/^wasm: *//p' $(RELEASE_TARGET)/server-release/hash-patient.txt); \
+	  cp target/site/pkg/frontdesk.$$js.js* target/site/pkg/frontdesk.$$wasm.wasm* $(PATIENT_KEEP)/
 	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo leptos build --release --precompress --project frontdesk
 	cp $(PATIENT_KEEP)/frontdesk.* target/site/pkg/
-	cp $(PATIENT_KEEP)/hash-patient.txt $(RELEASE_TARGET)/server-release/
 
 tools: npm
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -117,11 +116,11 @@ bundle-budget: build
 	  js=$$(sed -n 's/^js: *//p' "$$2"); wasm=$$(sed -n 's/^wasm: *//p' "$$2"); raw=0; br=0; \
 	  for f in target/site/pkg/frontdesk.$$js.js target/site/pkg/frontdesk.$$wasm.wasm; do \
 	    raw=$$((raw + $$(stat -c %s "$$f"))); br=$$((br + $$(brotli -c -q 11 "$$f" | wc -c))); done; \
-	  echo "$$1 (wasm + JS): $$((raw / 1024)) KB raw, $$((br / 1024)) KB brotli; budget $$3 KB"; \
+	  echo "$$1 (wasm + JS): $$((raw / 1024)) KB raw, $$((br / 1024)) KB brotli; budget $$3 KB, goal $$4 KB"; \
 	  if [ $$((br / 1024)) -gt $$3 ]; then echo "FAIL: $$1's bundle grew past its budget"; return 1; fi; }; \
 	  status=0; \
-	  measure "patients' pages and sign-in" $(RELEASE_TARGET)/server-release/hash-patient.txt $(PATIENT_BUDGET_KB) || status=1; \
-	  measure "admin pages" $(RELEASE_TARGET)/server-release/hash.txt $(BUNDLE_BUDGET_KB) || status=1; \
+	  measure "patients' pages and sign-in" $(RELEASE_TARGET)/server-release/hash-patient.txt $(PATIENT_BUDGET_KB) 100 || status=1; \
+	  measure "admin pages" $(RELEASE_TARGET)/server-release/hash.txt $(BUNDLE_BUDGET_KB) 200 || status=1; \
 	  exit $$status
 
 clean:

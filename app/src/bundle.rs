@@ -27,11 +27,11 @@ pub const PATIENT_PATHS: &[&str] = &[
 /// Whether `path` is one of [`PATIENT_PATHS`].
 #[cfg(feature = "ssr")]
 pub fn is_patient_path(path: &str) -> bool {
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
+    // One trailing slash, as the router takes it; "/login//" is no page.
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     let parts: Vec<&str> = path.split('/').collect();
     PATIENT_PATHS.iter().any(|pattern| {
         let pattern: Vec<&str> = pattern.split('/').collect();
@@ -82,11 +82,18 @@ fn bundle_paths(options: &LeptosOptions, patient: bool) -> Option<&'static (Stri
     if patient {
         PATIENT
             .get_or_init(|| {
-                options
+                let paths = options
                     .hash_files
                     .then(|| read(PATIENT_HASH_FILE))
                     .flatten()
-                    .map(|hashes| named(Some(hashes)))
+                    .map(|hashes| named(Some(hashes)))?;
+                // A hash file left by another build names files that are gone: then every
+                // page is served with the app's bundle.
+                let root = std::path::Path::new(options.site_root.as_ref());
+                let present = [&paths.0, &paths.1]
+                    .iter()
+                    .all(|file| root.join(file.trim_start_matches('/')).is_file());
+                present.then_some(paths)
             })
             .as_ref()
     } else {

@@ -46,6 +46,7 @@ fn frame() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
+        crate::ui::page_focus::mark_hydrated();
         crate::text::tell_browser_zone();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "");
@@ -80,15 +81,21 @@ pub fn PatientApp() -> impl IntoView {
     }
 }
 
-/// A page the patients' app does not hold: loaded from the server as a new page.
+/// A page the patients' app does not hold. Moved to by the router, it is loaded from the
+/// server as a new page; as the page first rendered (a path the server took for a
+/// patient's that the router does not), it is not found, on the server and in the browser
+/// alike.
 #[component]
 fn Elsewhere() -> impl IntoView {
+    if !crate::ui::page_focus::hydrated() {
+        return view! { <NotFound/> }.into_any();
+    }
     let location = leptos_router::hooks::use_location();
     crate::ui::page_focus::load_elsewhere(
         &location.pathname.get_untracked(),
         &location.search.get_untracked(),
     );
-    view! { <main class="auth-page"><p class="loading">"Loading…"</p></main> }
+    view! { <main class="auth-page"><p class="loading">"Loading…"</p></main> }.into_any()
 }
 
 #[component]

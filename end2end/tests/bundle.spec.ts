@@ -54,8 +54,10 @@ test("patients' pages load their own smaller bundle; signing in from one loads t
   const patients = wasm[0];
 
   // Sign-in is a patients' page too: the room's link opens it within the same app.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await page.getByRole("link", { name: "Log in" }).click();
   await expect(page).toHaveURL(/\/login\?next=/);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   await page.goto("/login");
   await hydrated(page);
   expect(new Set(wasm.map((w) => w.path))).toEqual(new Set([patients.path]));
@@ -78,4 +80,22 @@ test("patients' pages load their own smaller bundle; signing in from one loads t
   // The hand-over left one history entry for the users page: Back returns to sign-in.
   await page.goBack();
   await expect(page).toHaveURL(/\/login$/);
+});
+
+// A path no router holds, though it looks like a patient's, is not found: served so, and
+// left so once hydrated (not loaded again and again).
+test("a patient's path with a slash too many is not found, once", async ({ page }) => {
+  const documents: string[] = [];
+  page.on("request", (r) => {
+    if (r.resourceType() === "document") documents.push(r.url());
+  });
+  for (const path of ["/u/jessica//", "/login//"]) {
+    documents.length = 0;
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(404);
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    await page.waitForLoadState("networkidle");
+    expect(documents, path).toHaveLength(1);
+  }
 });

@@ -27,6 +27,20 @@ pub fn PageFocus() -> impl IntoView {
     });
 }
 
+/// Whether this page's app has taken over the page the server rendered: until then, what
+/// renders is that page, not a move.
+static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the page's app as hydrated (once its first render is done).
+pub fn mark_hydrated() {
+    HYDRATED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`mark_hydrated`] has run in this page (never on the server).
+pub fn hydrated() -> bool {
+    HYDRATED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Where the page last handed over by [`load_elsewhere`] was going (this tab only).
 #[cfg(feature = "hydrate")]
 const HANDED_OVER: &str = "frontdesk.handed-over";
