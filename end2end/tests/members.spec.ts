@@ -219,6 +219,8 @@ test("a new member like one of the clinic's is a possible duplicate: the admin o
   await expect(field(page, "First Name")).toBeFocused();
   await expect(field(page, "First Name")).toHaveValue("ROSA");
   await dialog.getByRole("button", { name: "Create", exact: true }).press("Enter");
+  // As a keyboard user meets it: the warning's heading takes focus, then Tab moves on.
+  await expect(warning.getByRole("heading", { name: "Possible duplicate" })).toBeFocused();
   await warning.getByRole("button", { name: "Create anyway" }).press("Enter");
   await expect(dialog).toHaveCount(0);
   await expect(page.getByRole("status").filter({ hasText: `ROSA diaz${stamp} was created` })).toBeVisible();
