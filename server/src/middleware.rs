@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use app::auth::guard::PageSession;
 use app::auth::session;
 use app::error::AppError;
 use app::state::AppState;
@@ -14,7 +15,14 @@ use app::state::AppState;
 /// Admin's, the account page a member's (not a guest's);
 /// anyone else is sent to the sign-in page.
 /// This guards pages only: every server function checks its caller itself.
-pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+///
+/// Every request for a page gets its [`PageSession`] here, which this guard's lookup fills
+/// and the page's own reads of who is signed in share.
+pub async fn admin_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let once = PageSession::default();
+    if req.method() == Method::GET && !req.uri().path().starts_with("/api/") {
+        req.extensions_mut().insert(once.clone());
+    }
     let path = req.uri().path();
     let admin_page = path == "/admin" || path.starts_with("/admin/");
     let account_page = path == "/account" || path == "/account/security";
@@ -24,7 +32,7 @@ pub async fn admin_pages(State(state): State<AppState>, req: Request, next: Next
     }
     let token = session::token_from_headers(req.headers());
     let allowed = match token {
-        Some(token) => match session::lookup(&state.db, &state.touches, &token).await {
+        Some(token) => match once.lookup(&state, &token).await {
             // Their clinic requires a second factor: setting it up comes first.
             Ok(Some(user)) if user.two_step_missing && !account_page => {
                 return Redirect::to(app::two_step::SECURITY_REQUIRED).into_response();
@@ -346,5 +354,73 @@ mod tests {
             ("sec-fetch-site", "same-origin"),
             ("origin", "http://127.0.0.1:3000")
         ])));
+    }
+
+    /// A router whose `/wait/{secs}` answers after that many seconds of tokio's clock, and
+    /// whose `/never` and Import CSV's upload path never answer, behind [`deadline`].
+    fn waiting_router() -> axum::Router {
+        use axum::routing::{get, post};
+        async fn wait(axum::extract::Path(secs): axum::extract::Path<u64>) -> &'static str {
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            "answered"
+        }
+        async fn never() -> &'static str {
+            std::future::pending::<()>().await;
+            "unreachable"
+        }
+        axum::Router::new()
+            .route("/wait/{secs}", get(wait))
+            .route("/never", get(never))
+            .route(app::members::import::UPLOAD_PATH, post(never))
+            .layer(axum::middleware::from_fn(deadline))
+    }
+
+    /// Sends one request on a paused clock (which moves on whenever every task waits); the
+    /// status, the body, and how long the clock moved.
+    async fn answer(method: &str, uri: &str) -> (StatusCode, String, std::time::Duration) {
+        use tower::ServiceExt;
+        let started = tokio::time::Instant::now();
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        // A router without its deadline would never answer `/never`: an hour fails it.
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(3600),
+            waiting_router().oneshot(request),
+        )
+        .await
+        .expect("answered within the hour")
+        .expect("infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_unanswered_at_the_deadline_is_answered_503_then_and_not_before() {
+        let (status, body, took) = answer("GET", "/wait/19").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "answered"));
+        assert_eq!(took.as_secs(), 19);
+
+        let (status, body, took) = answer("GET", "/never").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, "Frontdesk took too long to answer. Please try again.");
+        assert_eq!(took, REQUEST_DEADLINE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn import_csvs_upload_has_a_deadline_of_its_own() {
+        let (status, _, took) = answer("POST", app::members::import::UPLOAD_PATH).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(took, UPLOAD_DEADLINE);
+        assert!(UPLOAD_DEADLINE > REQUEST_DEADLINE);
     }
 }
