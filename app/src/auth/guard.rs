@@ -4,34 +4,38 @@ use crate::auth::session::{self, SessionUser};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The signed-in user of the current request, if any. One whose profile names no Timezone
-/// reads times in their browser's zone (`BROWSER_ZONE_COOKIE`), or UTC without it.
+/// The signed-in user of the current request, if any, in the zone they read times in
+/// ([`in_browser_zone`]).
 pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
     let state = AppState::current()?;
     let Some(token) = current_token() else {
         return Ok(None);
     };
-    let mut user = session::lookup(&state.db, &state.touches, &token).await?;
-    if let Some(user) = user.as_mut().filter(|u| u.timezone.is_empty()) {
-        user.timezone = browser_zone().unwrap_or_default();
-    }
-    Ok(user)
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+    let user = session::lookup(&state.db, &state.touches, &token).await?;
+    Ok(user.map(|u| match &parts {
+        Some(parts) => in_browser_zone(u, &parts.headers),
+        None => u,
+    }))
 }
 
-/// The browser's time zone as its page last said (`BROWSER_ZONE_COOKIE`), when the time
-/// zone database holds it.
-fn browser_zone() -> Option<String> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == crate::text::BROWSER_ZONE_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|zone| zone.len() <= 64 && jiff::tz::TimeZone::get(zone).is_ok())
+/// `user` as they read times: a profile that names no Timezone takes the browser's zone, as
+/// its page last said (`BROWSER_ZONE_COOKIE`, when the time zone database holds it); with
+/// neither, the empty name reads UTC (`text::zone`).
+pub fn in_browser_zone(mut user: SessionUser, headers: &axum::http::HeaderMap) -> SessionUser {
+    if user.timezone.is_empty() {
+        user.timezone = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == crate::text::BROWSER_ZONE_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|zone| zone.len() <= 64 && jiff::tz::TimeZone::get(zone).is_ok())
+            .unwrap_or_default();
+    }
+    user
 }
 
 /// The session token sent with the current request, if any.

@@ -51,6 +51,15 @@ async fn each_admin_reads_times_in_their_own_zone_with_its_abbreviation() {
     }
     let html = page_text(app.get(&tokyo, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 23:23:38 JST"), "{html}");
+    // Export CSV's times too.
+    let csv = tokyo
+        .get(app.url("/admin/users/export.csv?q=jane.gomez"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains(",2022-04-08T23:23:38+09:00"), "{csv}");
     let html = page_text(app.get(&los_angeles, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 07:23:38 PDT"), "{html}");
 
@@ -130,6 +139,15 @@ async fn an_admin_whose_profile_names_no_zone_reads_times_in_the_browsers() {
     );
     let html = page_text(app.get(&tokyo, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 23:23:38 JST"), "{html}");
+    // Export CSV's times too.
+    let csv = tokyo
+        .get(app.url("/admin/users/export.csv?q=jane.gomez"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains(",2022-04-08T23:23:38+09:00"), "{csv}");
 
     // A zone the database does not hold, or none said: UTC.
     for said in [Some("Mars/Olympus_Mons"), Some("%3Cb%3E"), None] {

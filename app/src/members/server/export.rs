@@ -277,7 +277,8 @@ pub async fn export_csv(
     }
 }
 
-/// The admin of the session in `headers`, with two-step sign-in done where it is required.
+/// The admin of the session in `headers`, with two-step sign-in done where it is required,
+/// in the zone they read times in.
 pub(super) async fn admin_of(
     state: &AppState,
     headers: &axum::http::HeaderMap,
@@ -289,7 +290,7 @@ pub(super) async fn admin_of(
     if me.admin_of.is_empty() || me.two_step_missing {
         return Err(AppError::Forbidden);
     }
-    Ok(me)
+    Ok(crate::auth::guard::in_browser_zone(me, headers))
 }
 
 async fn start(
@@ -310,11 +311,7 @@ async fn start(
         .map_err(|_| AppError::Busy)?;
     let parsed = query.parse()?;
     let only = picked_ids(ids)?;
-    let tz = user::Entity::find_by_id(me.user_id)
-        .one(&state.db)
-        .await?
-        .and_then(|u| jiff::tz::TimeZone::get(&u.timezone).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = crate::text::zone(&me.timezone);
     let clinic_names = clinic::Entity::find()
         .filter(clinic::Column::Id.is_in(me.admin_of.clone()))
         .all(&state.db)
