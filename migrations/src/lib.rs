@@ -25,6 +25,7 @@ mod m20261208_000015_duplicate_lookups;
 mod m20261209_000016_dormant_accounts;
 mod m20261209_000017_import_possible_duplicates;
 mod m20261209_000018_guests_index;
+mod m20261210_000019_room_member_counts;
 #[cfg(test)]
 mod testing;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_dormant_accounts::Migration),
             Box::new(m20261209_000017_import_possible_duplicates::Migration),
             Box::new(m20261209_000018_guests_index::Migration),
+            Box::new(m20261210_000019_room_member_counts::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod password_history;
 pub mod password_token;
 pub mod recovery_code;
 pub mod room;
+pub mod room_count;
 pub mod second_step;
 pub mod session;
 pub mod signup;

@@ -1,8 +1,8 @@
 //! Listing, saving and (de)activating rooms, each change audited.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use super::{RoomInput, RoomList, RoomRow, field};
@@ -10,7 +10,7 @@ use crate::accounts::store::is_unique_violation;
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
-use crate::entities::{clinic, room, user_room};
+use crate::entities::{clinic, room, room_count};
 use crate::error::{AppError, FieldError};
 
 fn to_row(r: &room::Model, members: u64) -> RoomRow {
@@ -29,29 +29,19 @@ fn to_row(r: &room::Model, members: u64) -> RoomRow {
     }
 }
 
-#[derive(FromQueryResult)]
-struct Count {
-    room_id: i64,
-    n: i64,
-}
-
+/// Each room's number of assigned members, as the database keeps it (`room_counts`): one
+/// lookup per room however many members it has.
 async fn member_counts(
     db: &impl ConnectionTrait,
     room_ids: Vec<i64>,
 ) -> Result<Vec<(i64, u64)>, AppError> {
-    // One grouped count over the (room_id, user_id) index.
-    let counts = user_room::Entity::find()
-        .select_only()
-        .column(user_room::Column::RoomId)
-        .column_as(user_room::Column::UserId.count(), "n")
-        .filter(user_room::Column::RoomId.is_in(room_ids))
-        .group_by(user_room::Column::RoomId)
-        .into_model::<Count>()
+    let counts = room_count::Entity::find()
+        .filter(room_count::Column::RoomId.is_in(room_ids))
         .all(db)
         .await?;
     Ok(counts
         .into_iter()
-        .map(|c| (c.room_id, c.n.max(0) as u64))
+        .map(|c| (c.room_id, c.members.max(0) as u64))
         .collect())
 }
 

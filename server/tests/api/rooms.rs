@@ -1,7 +1,7 @@
 //! Rooms: each admin sees and changes their clinics' rooms only; codes and links are unique
 //! and links carry only what a URL allows.
 
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -41,6 +41,82 @@ async fn admins_list_their_clinics_rooms_with_member_counts() {
         app.call(&app.client(), "rooms/list", &[]).await.status(),
         401
     );
+}
+
+/// Each room's count on the Rooms page, and the assignments there are, by room ID.
+async fn room_counts(app: &TestApp, admin: &reqwest::Client) -> Vec<(i64, u64, u64)> {
+    let listed = json(app.call(admin, "rooms/list", &[]).await).await;
+    let mut counts = Vec::new();
+    for room in listed["rooms"].as_array().unwrap() {
+        let id = room["id"].as_i64().unwrap();
+        let there = crate::database::count(
+            app,
+            &format!("SELECT COUNT(*) AS n FROM user_rooms WHERE room_id = {id}"),
+        )
+        .await;
+        counts.push((id, room["members"].as_u64().unwrap(), there as u64));
+    }
+    counts
+}
+
+/// A room's count follows every way its assignments change: members created in it, a guest
+/// entering it, batches inserted at once, an assignment moved, taken away or deleted with
+/// its member, and a room deleted with its assignments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rooms_member_count_follows_every_change_of_its_assignments() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let jessica = app.room_id("jessica").await;
+    let counted = |counts: &[(i64, u64, u64)], room: i64| {
+        let (_, shown, there) = counts.iter().find(|(id, _, _)| *id == room).unwrap();
+        assert_eq!(shown, there, "room {room}: {counts:?}");
+        *shown
+    };
+    let before = counted(&room_counts(&app, &admin).await, jessica);
+
+    for email in ["count.one@example.com", "count.two@example.com"] {
+        let created = app
+            .create_member(&admin, new_member(1, jessica, email))
+            .await;
+        assert_eq!(created.status(), 200);
+    }
+    app.enter_guest("127.0.0.9", "Counted").await;
+    app.add_members(600, 70_000, "Batch", "Counted", 0).await;
+    assert_eq!(
+        counted(&room_counts(&app, &admin).await, jessica),
+        before + 603
+    );
+
+    let lee = json(
+        app.call_json(
+            &admin,
+            "rooms/save",
+            room(None, "Dr. Lee", "TVJC-lee", "lee"),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE user_rooms SET room_id = {lee} WHERE user_id >= 70000 AND user_id < 70100; \
+             DELETE FROM user_rooms WHERE user_id >= 70100 AND user_id < 70150; \
+             DELETE FROM users WHERE id >= 70150 AND id < 70350"
+        ))
+        .await
+        .unwrap();
+    let counts = room_counts(&app, &admin).await;
+    assert_eq!(counted(&counts, jessica), before + 603 - 350);
+    assert_eq!(counted(&counts, lee), 100);
+
+    app.db
+        .execute_unprepared(&format!("DELETE FROM rooms WHERE id = {lee}"))
+        .await
+        .unwrap();
+    let counts = room_counts(&app, &admin).await;
+    assert!(counts.iter().all(|(id, _, _)| *id != lee), "{counts:?}");
+    assert_eq!(counted(&counts, jessica), before + 603 - 350);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
