@@ -12,11 +12,38 @@ pub async fn current_session() -> Result<Option<SessionUser>, AppError> {
         return Ok(None);
     };
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
-    let user = session::lookup(&state.db, &state.touches, &token).await?;
+    let user = match parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<PageSession>())
+    {
+        Some(once) => once.lookup(&state, &token).await?,
+        None => session::lookup(&state.db, &state.touches, &token).await?,
+    };
     Ok(user.map(|u| match &parts {
         Some(parts) => in_browser_zone(u, &parts.headers),
         None => u,
     }))
+}
+
+/// A page request's session, looked up once however many parts of the page ask who is
+/// signed in (the page's guard, its frame, each of its resources). The server gives every
+/// request for a page one; a server function's request has none and looks up each time,
+/// since it may sign in or out on the way.
+#[derive(Clone, Default)]
+pub struct PageSession(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUser>>>);
+
+impl PageSession {
+    /// The session of `token`, looked up by the first caller; the others wait for it.
+    pub async fn lookup(
+        &self,
+        state: &AppState,
+        token: &str,
+    ) -> Result<Option<SessionUser>, AppError> {
+        self.0
+            .get_or_try_init(|| session::lookup(&state.db, &state.touches, token))
+            .await
+            .cloned()
+    }
 }
 
 /// `user` as they read times: a profile that names no Timezone takes the browser's zone, as

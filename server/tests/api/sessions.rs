@@ -113,3 +113,47 @@ async fn the_cookie_lives_as_long_as_the_session_may() {
     assert!(cookie.contains("Max-Age=43200"), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }
+
+/// A page asks who is signed in from its guard, its frame and each of its parts; the
+/// database is asked once per page. Server functions still look up their caller each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_looks_up_its_session_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = spawn_app().await;
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let watched = {
+        let lookups = lookups.clone();
+        app.serve_watched(move |sql| {
+            if sql.contains("\"session_id\"") {
+                lookups.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .await
+    };
+    let admin = app.signed_in(ADMIN_A).await;
+    for path in ["/admin/users", "/admin/rooms", "/account", "/u/jessica"] {
+        lookups.store(0, Ordering::Relaxed);
+        let page = admin
+            .get(format!("http://{watched}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert!(page.text().await.unwrap().contains("</html>"), "{path}");
+        assert_eq!(lookups.load(Ordering::Relaxed), 1, "{path}");
+    }
+    lookups.store(0, Ordering::Relaxed);
+    let listed = admin
+        .post(format!("http://{watched}/api/members/list"))
+        .form(&[("query[q]", "jane")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(
+        lookups.load(Ordering::Relaxed),
+        1,
+        "a server function's caller"
+    );
+}

@@ -248,6 +248,19 @@ impl TestApp {
         serve_on_a_free_port(app).await
     }
 
+    /// Serves a second server over this server's database that shows `seen` the SQL of
+    /// every statement it sends; returns its address.
+    pub async fn serve_watched(&self, seen: impl Fn(&str) + Send + Sync + 'static) -> SocketAddr {
+        let mut db = self.db.clone();
+        db.set_metric_callback(move |info| seen(&info.statement.sql));
+        let settings = test_settings(String::new(), NO_SITE.into());
+        let app = router(ServerState::new(
+            &settings,
+            app_state(db, &settings).expect("state"),
+        ));
+        serve_on_a_free_port(app).await
+    }
+
     /// Starts `n` more outbox workers, as `n` servers would.
     pub fn start_workers(&mut self, n: usize) {
         for _ in 0..n {
