@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use app::auth::password::PasswordHasher;
@@ -73,28 +73,32 @@ async fn ensure_seeded(db: &DatabaseConnection, members: u32) -> anyhow::Result<
     }
     let started = Instant::now();
     let hasher = PasswordHasher::new(2);
-    seed::demo_if_empty(db, &hasher, Some(BENCH_PASSWORD)).await?;
-    let (demo, demo_rooms) = seed::demo_clinic(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
-    let demo_members = (f64::from(members) * DEMO_SHARE) as u32;
-    seed::members(db, demo, &demo_rooms, demo_members, 1).await?;
-    let rest = members - demo_members;
-    for (i, name) in EXTRA_CLINICS.iter().enumerate() {
-        let rooms: Vec<(String, String, String)> = (1..=3)
-            .map(|r| {
-                let slug = format!("c{i}r{r}");
-                (format!("{name} Room {r}"), format!("TV{i}{r}-{slug}"), slug)
-            })
-            .collect();
-        let refs: Vec<(&str, &str, &str)> = rooms
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-            .collect();
-        let (clinic_id, room_ids) = seed::insert_clinic(db, name, &refs, false).await?;
-        let share = rest / EXTRA_CLINICS.len() as u32;
-        seed::members(db, clinic_id, &room_ids, share, 10 + i as u64).await?;
-    }
+    crate::bulk_load::without_secondary_indexes(db, async || {
+        seed::demo_if_empty(db, &hasher, Some(BENCH_PASSWORD)).await?;
+        let (demo, demo_rooms) = seed::demo_clinic(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
+        let demo_members = (f64::from(members) * DEMO_SHARE) as u32;
+        seed::members(db, demo, &demo_rooms, demo_members, 1).await?;
+        let rest = members - demo_members;
+        for (i, name) in EXTRA_CLINICS.iter().enumerate() {
+            let rooms: Vec<(String, String, String)> = (1..=3)
+                .map(|r| {
+                    let slug = format!("c{i}r{r}");
+                    (format!("{name} Room {r}"), format!("TV{i}{r}-{slug}"), slug)
+                })
+                .collect();
+            let refs: Vec<(&str, &str, &str)> = rooms
+                .iter()
+                .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+                .collect();
+            let (clinic_id, room_ids) = seed::insert_clinic(db, name, &refs, false).await?;
+            let share = rest / EXTRA_CLINICS.len() as u32;
+            seed::members(db, clinic_id, &room_ids, share, 10 + i as u64).await?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(Some(started.elapsed().as_secs_f64()))
 }
 
@@ -174,8 +178,12 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         .ok_or_else(|| anyhow::anyhow!("no demo clinic"))?;
     let quiet = quiet_room(&conn, demo).await?;
     // Current statistics (and on Postgres a vacuumed table) for every run, including on a
-    // database seeded by an older build.
+    // database seeded by an older build, read by connections opened after them (SQLite's
+    // planner would otherwise keep what each connection read when it opened: right after
+    // a seed, no statistics for the indexes built last, and plans seconds slow).
     seed::settle_after_bulk_load(&conn).await?;
+    conn.close().await?;
+    let conn = db::connect_with_cache(url, 8, Some(256)).await?;
     let demo_count = user::Entity::find()
         .filter(user::Column::ClinicId.eq(demo))
         .count(&conn)
@@ -306,7 +314,16 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         trusted_proxies: Vec::new(),
         guest_burst: 3,
     };
-    let state = app_state(conn.clone(), &settings)?;
+    // The server's statements are counted: how many a page costs.
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut served = conn.clone();
+    {
+        let statements = statements.clone();
+        served.set_metric_callback(move |_| {
+            statements.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    let state = app_state(served, &settings)?;
     let app = router(ServerState::new(&settings, state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -320,6 +337,28 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         ms(s.p95),
         ms(s.p99)
     );
+    print_pages(
+        &conn,
+        (addr, statements.as_ref()),
+        &cookie,
+        demo,
+        rooms[0],
+        options.iterations.min(50),
+    )
+    .await?;
+    println!(
+        "\n| writes, one at a time, through the server | requests | p50 ms | p95 ms | p99 ms |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let writes = options.iterations.min(50);
+    for (name, s) in crate::bench_writes::run(addr, &cookie, (demo, rooms[0]), writes).await? {
+        println!(
+            "| {name} | {writes} | {} | {} | {} |",
+            ms(s.p50),
+            ms(s.p95),
+            ms(s.p99)
+        );
+    }
     if options.import_rows > 0 {
         let room = room::Entity::find_by_id(rooms[0])
             .one(&conn)
@@ -338,6 +377,51 @@ pub async fn run(label: &str, url: &str, options: &Options) -> anyhow::Result<()
         .await?;
     }
     server.abort();
+    Ok(())
+}
+
+/// Every page's HTML over HTTP (`bench_pages`), as a table of its own.
+async fn print_pages(
+    conn: &DatabaseConnection,
+    (addr, statements): (std::net::SocketAddr, &std::sync::atomic::AtomicUsize),
+    cookie: &str,
+    demo: i64,
+    room_id: i64,
+    iterations: u32,
+) -> anyhow::Result<()> {
+    let member = user::Entity::find()
+        .filter(user::Column::ClinicId.eq(demo))
+        .filter(user::Column::UserType.eq(app::accounts::UserType::Member))
+        .order_by_asc(user::Column::Id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no member in the demo clinic"))?;
+    let room = room::Entity::find_by_id(room_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no room"))?;
+    println!(
+        "\nEvery page's full HTML over HTTP, {iterations} requests each, nothing kept in memory \
+         (admin pages signed in as the demo clinic's admin; the member is {}):\n",
+        member.id
+    );
+    println!("| page | path | statements | p50 ms | p95 ms | p99 ms |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let pages =
+        crate::bench_pages::run(addr, statements, cookie, member.id, &room.slug, iterations);
+    for page in pages.await? {
+        match page.result {
+            Ok((s, sent)) => println!(
+                "| {} | `{}` | {sent:.1} | {} | {} | {} |",
+                page.name,
+                page.path,
+                ms(s.p50),
+                ms(s.p95),
+                ms(s.p99)
+            ),
+            Err(answer) => println!("| {} | `{}` | {answer} | | | |", page.name, page.path),
+        }
+    }
     Ok(())
 }
 

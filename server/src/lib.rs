@@ -4,6 +4,9 @@
 pub mod bench;
 mod bench_duplicates;
 mod bench_import;
+mod bench_pages;
+mod bench_writes;
+mod bulk_load;
 pub mod db;
 mod error_links;
 pub mod front_door;

@@ -392,6 +392,7 @@ pub async fn members(
     let (start, end) = (1_546_300_800_000, JANE_SIGNED_UP - 86_400_000);
     let mut next_id = next_user_id(db).await?;
     let mut done = 0;
+    let mut storing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
     while done < count {
         let n = batch.min(count - done);
         let mut users = Vec::with_capacity(n as usize);
@@ -461,14 +462,31 @@ pub async fn members(
                 }
             }
         }
-        let txn = app::db::write_txn(db).await?;
-        user::Entity::insert_many(users).exec(&txn).await?;
-        user_room::Entity::insert_many(links).exec(&txn).await?;
-        txn.commit().await?;
+        // The next batch is generated while the database stores this one.
+        if let Some(stored) = storing.take() {
+            stored.await??;
+        }
+        storing = Some(tokio::spawn(store(db.clone(), users, links)));
         done += n;
+    }
+    if let Some(stored) = storing {
+        stored.await??;
     }
     sync_user_sequence(db).await?;
     settle_after_bulk_load(db).await
+}
+
+/// Stores one batch of generated members and their room assignments, in one transaction.
+async fn store(
+    db: DatabaseConnection,
+    users: Vec<user::ActiveModel>,
+    links: Vec<user_room::ActiveModel>,
+) -> anyhow::Result<()> {
+    let txn = app::db::write_txn(&db).await?;
+    user::Entity::insert_many(users).exec(&txn).await?;
+    user_room::Entity::insert_many(links).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Fresh statistics after many rows were written at once, so the query planner knows how
@@ -477,11 +495,16 @@ pub async fn members(
 /// (the users table's search and sort shapes) visits the table for each entry it reads,
 /// which makes those shapes several times slower right after a bulk load (BENCHMARKS.md).
 /// Autovacuum does the same later where it is on;
-/// it may be off. SQLite keeps no such map (its `VACUUM` rewrites the whole file), so it
-/// only analyzes.
+/// it may be off. SQLite keeps no such map (its `VACUUM` rewrites the whole file): its
+/// write-ahead log, grown to the size of the load, is emptied, then it analyzes. SQLite
+/// reads the statistics when a connection opens: connections opened before see the new
+/// ones only once reopened.
 pub async fn settle_after_bulk_load(db: &impl ConnectionTrait) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         db.execute_unprepared("VACUUM users, user_rooms").await?;
+    } else {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
     }
     db.execute_unprepared("ANALYZE").await?;
     Ok(())
