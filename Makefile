@@ -18,7 +18,7 @@ export PATH      := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 BIN      := $(RELEASE_TARGET)/server-release/frontdesk
 PG_URL   ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-clean loadtest queueload lighthouse bundle-budget
+.PHONY: run dev build tools npm test lint fmt-check clippy unit-and-api api-postgres drop-test-databases e2e clean bench bench-10m bench-clean loadtest queueload loadtest-servers lighthouse bundle-budget
 
 ## run: build the release, migrate, seed the demo clinic on first start, serve on :3000
 run: build
@@ -132,15 +132,25 @@ BENCH_MEMBERS ?= 1000000
 BENCH_DIR     ?= $(CACHE)/bench
 bench: build
 	@mkdir -p $(BENCH_DIR)
-	FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "sqlite://$(BENCH_DIR)/frontdesk-bench.db?mode=rwc" \
+	FRONTDESK_LOG=warn FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "sqlite://$(BENCH_DIR)/frontdesk-bench.db?mode=rwc" \
 	  bench --members $(BENCH_MEMBERS) --label "SQLite ($(BENCH_MEMBERS) members)" | tee $(BENCH_DIR)/sqlite.md
 	@if psql "$(PG_URL)/postgres" -Atqc 'select 1' >/dev/null 2>&1; then \
 	  psql "$(PG_URL)/postgres" -Atqc "select 1 from pg_database where datname = 'frontdesk_bench'" | grep -q 1 \
 	    || psql "$(PG_URL)/postgres" -qc "CREATE DATABASE frontdesk_bench"; \
-	  FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "$(PG_URL)/frontdesk_bench" \
+	  FRONTDESK_LOG=warn FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "$(PG_URL)/frontdesk_bench" \
 	    bench --members $(BENCH_MEMBERS) --label "Postgres ($(BENCH_MEMBERS) members)" | tee $(BENCH_DIR)/postgres.md; \
 	else echo "SKIPPED: Postgres benchmark (no Postgres answers at $(PG_URL))"; fi
 	BIN=$(BIN) BENCH_DB=$(BENCH_DIR)/frontdesk-bench.db server/loadtest/scale.sh | tee $(BENCH_DIR)/served.md
+
+## bench-10m: the query shapes, pages and writes at 10,000,000 members on Postgres (70 % in
+## one clinic), in a database of its own (frontdesk_bench10m); not part of make test.
+bench-10m: build
+	psql "$(PG_URL)/postgres" -Atqc "select 1 from pg_database where datname = 'frontdesk_bench10m'" | grep -q 1 \
+	  || psql "$(PG_URL)/postgres" -qc "CREATE DATABASE frontdesk_bench10m"
+	@mkdir -p $(BENCH_DIR)
+	FRONTDESK_LOG=warn FRONTDESK_SITE_ROOT=target/site $(BIN) --database-url "$(PG_URL)/frontdesk_bench10m" \
+	  bench --members 10000000 --iterations 100 --import-rows 0 \
+	  --label "Postgres (10000000 members)" | tee $(BENCH_DIR)/postgres-10m.md
 
 ## lighthouse: Lighthouse's mobile preset on the patients' pages (performance, accessibility),
 ## three runs each, over a fresh demo database; see server/loadtest/lighthouse.sh.
@@ -151,6 +161,7 @@ lighthouse: build
 bench-clean:
 	rm -rf $(BENCH_DIR)
 	psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" || true
+	psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS frontdesk_bench10m WITH (FORCE)" || true
 
 ## loadtest: wrk against the release build: 200 connections for 60 s mixing search, detail,
 ## edit and sign-in (no errors, every write accounted for), then searches during a
@@ -163,3 +174,10 @@ loadtest: build
 ## server/loadtest/queue.sh.
 queueload: build
 	BIN=$(BIN) server/loadtest/queue.sh
+
+## loadtest-servers: three servers on one Postgres behind haproxy under the loadtest's mix:
+## throughput with one, two and three, one killed mid-run (no acknowledged write lost), a
+## save seen at once by the others, each email sent once, each due account deleted once.
+## About 5 minutes; server/loadtest/servers.sh.
+loadtest-servers: build
+	BIN=$(BIN) PG_URL=$(PG_URL) server/loadtest/servers.sh
