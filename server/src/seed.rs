@@ -392,7 +392,14 @@ pub async fn members(
     let (start, end) = (1_546_300_800_000, JANE_SIGNED_UP - 86_400_000);
     let mut next_id = next_user_id(db).await?;
     let mut done = 0;
-    let mut storing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
+    // Batches stored at once: two on Postgres, whose every connection has a backend
+    // process of its own (the load is the database's work, not the generator's); one on
+    // SQLite, which writes one transaction at a time.
+    let at_once = match db.get_database_backend() {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    };
+    let mut storing = std::collections::VecDeque::new();
     while done < count {
         let n = batch.min(count - done);
         let mut users = Vec::with_capacity(n as usize);
@@ -462,14 +469,17 @@ pub async fn members(
                 }
             }
         }
-        // The next batch is generated while the database stores this one.
-        if let Some(stored) = storing.take() {
+        // The next batch is generated while the database stores the ones before.
+        if storing.len() == at_once
+            && let Some(stored) = storing.pop_front()
+        {
+            let stored: tokio::task::JoinHandle<anyhow::Result<()>> = stored;
             stored.await??;
         }
-        storing = Some(tokio::spawn(store(db.clone(), users, links)));
+        storing.push_back(tokio::spawn(store(db.clone(), users, links)));
         done += n;
     }
-    if let Some(stored) = storing {
+    for stored in storing {
         stored.await??;
     }
     sync_user_sequence(db).await?;
@@ -483,6 +493,11 @@ async fn store(
     links: Vec<user_room::ActiveModel>,
 ) -> anyhow::Result<()> {
     let txn = app::db::write_txn(&db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Generated rows: a crash loses at most the last batches, and the seed starts over.
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
     user::Entity::insert_many(users).exec(&txn).await?;
     user_room::Entity::insert_many(links).exec(&txn).await?;
     txn.commit().await?;
