@@ -52,13 +52,7 @@ async fn each_admin_reads_times_in_their_own_zone_with_its_abbreviation() {
     let html = page_text(app.get(&tokyo, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 23:23:38 JST"), "{html}");
     // Export CSV's times too.
-    let csv = tokyo
-        .get(app.url("/admin/users/export.csv?q=jane.gomez"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.status(), 200);
-    let csv = csv.text().await.unwrap();
+    let csv = exported(&app, &tokyo, "jane.gomez").await;
     assert!(csv.contains(",2022-04-08T23:23:38+09:00"), "{csv}");
     let html = page_text(app.get(&los_angeles, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 07:23:38 PDT"), "{html}");
@@ -89,6 +83,17 @@ async fn a_patients_own_visits_are_in_the_patients_zone() {
 
     let at = account["visits"][0]["at"].as_str().unwrap().to_owned();
     assert!(at.ends_with(" CET") || at.ends_with(" CEST"), "{at}");
+}
+
+/// Export CSV of the search `q`, as `client` downloads it.
+async fn exported(app: &TestApp, client: &reqwest::Client, q: &str) -> String {
+    let csv = client
+        .get(app.url(&format!("/admin/users/export.csv?q={q}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    csv.text().await.unwrap()
 }
 
 /// A client whose pages told the server the browser's zone, as the app's do on loading.
@@ -140,13 +145,7 @@ async fn an_admin_whose_profile_names_no_zone_reads_times_in_the_browsers() {
     let html = page_text(app.get(&tokyo, "/admin/users?q=jane.gomez").await).await;
     assert!(html.contains("Sign up: 2022-04-08 23:23:38 JST"), "{html}");
     // Export CSV's times too.
-    let csv = tokyo
-        .get(app.url("/admin/users/export.csv?q=jane.gomez"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.status(), 200);
-    let csv = csv.text().await.unwrap();
+    let csv = exported(&app, &tokyo, "jane.gomez").await;
     assert!(csv.contains(",2022-04-08T23:23:38+09:00"), "{csv}");
 
     // A zone the database does not hold, or none said: UTC.
