@@ -9,10 +9,12 @@
 //!
 //! SQLite counts per row. Postgres counts once per statement (transition tables, as
 //! `member_versions` does): an Import CSV batch of 1,000 assignments writes each room's row
-//! once, not 1,000 times, and rooms are written in ID order, so two statements never wait
-//! on each other in opposite orders. The trigger's name sorts after `member_versions_*`
-//! (Postgres fires a table's triggers in name order), so a statement takes its clinic's
-//! version before any room's count, as every other path does.
+//! once, not 1,000 times, and rooms are written in ID order. Before any room's count it
+//! locks the rooms' clinics' member versions (in ID order), the lock every change of a
+//! clinic's members takes first: so two statements never wait on each other in opposite
+//! orders, even a member's deletion, whose assignments go by cascade before the member
+//! version's trigger on `users` runs. (The trigger's name also sorts after
+//! `member_versions_*`: Postgres fires a table's triggers in name order.)
 //!
 //! A count's row goes with its room; a statement that deletes a room's assignments because
 //! the room itself was deleted writes no row for it.
@@ -65,6 +67,9 @@ CREATE TABLE room_counts (
 );
 CREATE FUNCTION room_counts_change(gained BIGINT[], lost BIGINT[]) RETURNS void
 LANGUAGE sql AS $$
+    SELECT 1 FROM member_versions
+        WHERE clinic_id IN (SELECT clinic_id FROM rooms WHERE id = ANY (gained || lost))
+        ORDER BY clinic_id FOR UPDATE;
     INSERT INTO room_counts (room_id, members)
         SELECT d.room_id, SUM(d.n)
         FROM (SELECT r, 1 FROM unnest(gained) AS r

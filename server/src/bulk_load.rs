@@ -37,7 +37,8 @@ async fn secondary_indexes(db: &DatabaseConnection) -> anyhow::Result<Vec<(Strin
 
 /// (table, name, definition) of each unique constraint but the primary keys: on Postgres a
 /// unique constraint is an index too, filled in random key order, and set aside as one.
-/// SQLite cannot drop a constraint; it keeps them.
+/// SQLite cannot drop a constraint declared with its table; it keeps those (its unique
+/// indexes made apart from the table are set aside with the others).
 async fn unique_constraints(
     db: &DatabaseConnection,
 ) -> anyhow::Result<Vec<(String, String, String)>> {

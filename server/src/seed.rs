@@ -500,7 +500,8 @@ async fn store(
 ) -> anyhow::Result<()> {
     let txn = app::db::write_txn(&db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        // Generated rows: a crash loses at most the last batches, and the seed starts over.
+        // Generated rows: a crash may lose the last batches acknowledged (nothing else
+        // depends on them; the bench's seed then starts over on an emptied database).
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await?;
     }
