@@ -26,6 +26,8 @@ mod m20261209_000016_dormant_accounts;
 mod m20261209_000017_import_possible_duplicates;
 mod m20261209_000018_guests_index;
 mod m20261210_000019_room_member_counts;
+mod m20261211_000020_clinic_member_counts;
+mod m20261211_000021_cover_name_order_on_postgres;
 #[cfg(test)]
 mod testing;
 
@@ -54,6 +56,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_import_possible_duplicates::Migration),
             Box::new(m20261209_000018_guests_index::Migration),
             Box::new(m20261210_000019_room_member_counts::Migration),
+            Box::new(m20261211_000020_clinic_member_counts::Migration),
+            Box::new(m20261211_000021_cover_name_order_on_postgres::Migration),
         ]
     }
 }

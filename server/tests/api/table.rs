@@ -569,3 +569,68 @@ async fn the_server_renders_the_table_of_the_same_page_with_text_escaped() {
     assert!(none.contains("No users match this search and these filters."));
     assert!(row_ids(&none).is_empty());
 }
+
+/// Each clinic's number of users as the database keeps it (which decides how the table
+/// reads a page) and as counted now, by clinic ID.
+async fn clinic_counts(app: &TestApp) -> Vec<(i64, i64, i64)> {
+    let mut counts = Vec::new();
+    for id in [1, 2] {
+        let kept = crate::database::count(
+            app,
+            &format!("SELECT members AS n FROM member_versions WHERE clinic_id = {id}"),
+        )
+        .await;
+        let there = crate::database::count(
+            app,
+            &format!("SELECT COUNT(*) AS n FROM users WHERE clinic_id = {id}"),
+        )
+        .await;
+        counts.push((id, kept, there));
+    }
+    counts
+}
+
+/// A clinic's count of users follows every way members come and go: the seed, Create a
+/// Member, a guest entering, batches inserted at once, a member moved to another clinic,
+/// rows deleted at once and a member deleted by an admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinics_member_count_follows_every_change_of_its_members() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN_A).await;
+    let exact = |counts: &[(i64, i64, i64)]| {
+        for (id, kept, there) in counts {
+            assert_eq!(kept, there, "clinic {id}: {counts:?}");
+        }
+        (counts[0].1, counts[1].1)
+    };
+    let (a, b) = exact(&clinic_counts(&app).await);
+    assert!(a > 0 && b > 0, "the seed counted");
+
+    let jessica = app.room_id("jessica").await;
+    let created = app
+        .create_member(&admin, new_member(1, jessica, "counted.one@example.com"))
+        .await;
+    assert_eq!(created.status(), 200);
+    app.enter_guest("127.0.0.9", "Counted").await;
+    app.add_members(600, 70_000, "Batch", "Counted", 0).await;
+    assert_eq!(exact(&clinic_counts(&app).await), (a + 602, b));
+
+    app.db
+        .execute_unprepared(
+            "UPDATE users SET clinic_id = 2 WHERE id >= 70000 AND id < 70100; \
+             DELETE FROM users WHERE id >= 70100 AND id < 70300",
+        )
+        .await
+        .unwrap();
+    assert_eq!(exact(&clinic_counts(&app).await), (a + 302, b + 100));
+
+    let done = app
+        .call_json(
+            &admin,
+            "members/delete",
+            serde_json::json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(exact(&clinic_counts(&app).await), (a + 301, b + 100));
+}
