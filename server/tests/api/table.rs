@@ -204,7 +204,7 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
         .await
         .expect("spread");
     // Every row of clinic A, filtered and ordered here, by the rule the table promises.
-    let mut expected: Vec<(i64, i64)> = app::entities::user::Entity::find()
+    let matches: Vec<user::Model> = app::entities::user::Entity::find()
         .filter(app::entities::user::Column::ClinicId.eq(1))
         .all(&app.db)
         .await
@@ -221,8 +221,8 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
             .iter()
             .any(|c| c.starts_with("ann"))
         })
-        .map(|u| (u.signed_up_at, u.id))
         .collect();
+    let mut expected: Vec<(i64, i64)> = matches.iter().map(|u| (u.signed_up_at, u.id)).collect();
     expected.sort_unstable_by(|a, b| b.cmp(a));
     assert!(
         expected.len() >= 3_000,
@@ -235,6 +235,29 @@ async fn a_search_matching_thousands_pages_like_one_matching_few() {
     let seen: Vec<i64> = pages.concat();
     let wanted: Vec<i64> = expected.iter().map(|(_, id)| *id).collect();
     assert_eq!(seen, wanted);
+
+    // In name order both ways (on Postgres, a walk for the page's IDs alone, then their
+    // rows read by ID).
+    let mut by_name: Vec<(&str, i64)> = matches
+        .iter()
+        .map(|u| (u.search_full.as_str(), u.id))
+        .collect();
+    by_name.sort_unstable();
+    let a_to_z: Vec<i64> = by_name.iter().map(|(_, id)| *id).collect();
+    let z_to_a: Vec<i64> = a_to_z.iter().rev().copied().collect();
+    for (dir, wanted) in [("asc", a_to_z), ("desc", z_to_a)] {
+        let view = [
+            ("q", "ann"),
+            ("sort", "name"),
+            ("dir", dir),
+            ("size", "100"),
+        ];
+        assert_eq!(
+            walk(&app, &client, &view, "next").await.concat(),
+            wanted,
+            "{dir}"
+        );
+    }
 }
 
 /// A room filter is read from the room's assignments when few members match and by the
