@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{
@@ -113,7 +113,8 @@ async fn write(
     changes: &[Change],
 ) -> Result<(), AppError> {
     let changes = serde_json::to_string(changes).map_err(AppError::internal)?;
-    audit_event::ActiveModel {
+    // Written without reading the row back (which SQLite would do in a second statement).
+    audit_event::Entity::insert(audit_event::ActiveModel {
         clinic_id: Set(clinic_id),
         actor_user_id: Set(Some(actor_user_id)),
         member_id: Set(member_id),
@@ -121,8 +122,8 @@ async fn write(
         changes: Set(changes),
         created_at: Set(now_ms()),
         ..Default::default()
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }

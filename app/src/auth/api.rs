@@ -60,8 +60,7 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
     let Some(user) = super::guard::current_session().await? else {
         return Ok(None);
     };
-    let state = crate::state::AppState::current()?;
-    service::describe(&state.db, &user).await.map(Some)
+    Ok(Some(service::describe(&user)))
 }
 
 #[cfg(feature = "ssr")]
@@ -177,24 +176,14 @@ pub(crate) mod service {
         }
     }
 
-    pub async fn describe(
-        db: &sea_orm::DatabaseConnection,
-        who: &SessionUser,
-    ) -> Result<Me, AppError> {
-        let account = user::Entity::find_by_id(who.user_id)
-            .one(db)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let clinic = clinic::Entity::find_by_id(account.clinic_id)
-            .one(db)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(Me {
-            user_id: account.id,
-            display_name: format!("{} {}", account.first_name, account.last_name),
+    /// The caller as their pages' frame shows them, from what their session's lookup read.
+    pub fn describe(who: &SessionUser) -> Me {
+        Me {
+            user_id: who.user_id,
+            display_name: who.shown.display_name.clone(),
             is_admin: !who.admin_of.is_empty(),
-            clinic_name: clinic.name,
-            idle_timeout_minutes: u32::try_from(clinic.idle_timeout_minutes).unwrap_or(30),
-        })
+            clinic_name: who.shown.clinic_name.clone(),
+            idle_timeout_minutes: u32::try_from(who.idle_timeout_minutes).unwrap_or(30),
+        }
     }
 }

@@ -56,6 +56,24 @@ pub struct SessionUser {
     pub two_step_missing: bool,
     /// Their profile's Timezone (an IANA name): every time shown to them is in it.
     pub timezone: String,
+    /// Their name and clinic, as their pages' frame shows them.
+    pub shown: Shown,
+    /// Their clinic's idle timeout, which their pages count down.
+    pub idle_timeout_minutes: i32,
+}
+
+/// What a signed-in user's own pages show of them, read with the session. Its `Debug`
+/// leaves the names out, so that no name reaches a log by way of a session.
+#[derive(Clone)]
+pub struct Shown {
+    pub display_name: String,
+    pub clinic_name: String,
+}
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shown { .. }")
+    }
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
@@ -94,10 +112,13 @@ struct SessionRow {
     members_version: i64,
     two_step_missing: bool,
     timezone: String,
+    first_name: String,
+    last_name: String,
+    clinic_name: String,
 }
 
-/// The session, its user, the clinic's idle time and the clinics the user administers, in
-/// one statement: every signed-in request starts here.
+/// The session, its user (and what their pages show of them), the clinic's idle time and
+/// the clinics the user administers, in one statement: every signed-in request starts here.
 fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::SelectStatement {
     let (s, u, c) = (session::Entity, user::Entity, clinic::Entity);
     Query::select()
@@ -112,6 +133,12 @@ fn session_statement(backend: DbBackend, token: &str) -> sea_orm::sea_query::Sel
         .column((u, user::Column::Status))
         .column((u, user::Column::UserType))
         .column((u, user::Column::Timezone))
+        .column((u, user::Column::FirstName))
+        .column((u, user::Column::LastName))
+        .expr_as(
+            Expr::col((c, clinic::Column::Name)),
+            Alias::new("clinic_name"),
+        )
         .column((c, clinic::Column::IdleTimeoutMinutes))
         .expr_as(administered_clinics(backend), Alias::new("administered"))
         .expr_as(members_version(backend), Alias::new("members_version"))
@@ -153,6 +180,9 @@ pub async fn lookup(
         members_version,
         two_step_missing,
         timezone,
+        first_name,
+        last_name,
+        clinic_name,
     } = SessionRow::from_query_result(&row, "")?;
 
     let now = now_ms();
@@ -181,6 +211,11 @@ pub async fn lookup(
         members_version,
         two_step_missing,
         timezone,
+        shown: Shown {
+            display_name: format!("{first_name} {last_name}"),
+            clinic_name,
+        },
+        idle_timeout_minutes: idle_minutes,
     }))
 }
 

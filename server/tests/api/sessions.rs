@@ -114,6 +114,45 @@ async fn the_cookie_lives_as_long_as_the_session_may() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }
 
+/// A page's frame shows who is signed in and their clinic from the session's own lookup:
+/// no statement of the page reads the user or the clinic again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pages_frame_is_described_by_its_session_lookup() {
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app().await;
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let watched = {
+        let seen = seen.clone();
+        app.serve_watched(move |sql| seen.lock().unwrap().push(sql.to_owned()))
+            .await
+    };
+    let admin = app.signed_in(ADMIN_A).await;
+    for path in ["/admin/users", "/admin/rooms", "/admin/audit"] {
+        seen.lock().unwrap().clear();
+        let page = admin
+            .get(format!("http://{watched}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Alex Morgan"), "{path}: the admin's name");
+        assert!(html.contains("Clinic Portal"), "{path}: their clinic");
+        let again: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|sql| !sql.contains("\"session_id\""))
+            .filter(|sql| {
+                sql.contains("FROM \"clinics\" WHERE \"clinics\".\"id\" =")
+                    || sql.contains("FROM \"users\" WHERE \"users\".\"id\" =")
+            })
+            .cloned()
+            .collect();
+        assert!(again.is_empty(), "{path}: {again:#?}");
+    }
+}
+
 /// A page asks who is signed in from its guard, its frame and each of its parts; the
 /// database is asked once per page. Server functions still look up their caller each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

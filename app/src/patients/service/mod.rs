@@ -1,7 +1,9 @@
 //! The patient side's rules, on the server: which rooms let whom in, guests and their
 //! visits, the queue, sign-ups and their confirmation, and the patient's own account.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::{RoomEntry, SignUpForm};
 use crate::accounts::UserType;
@@ -122,13 +124,24 @@ pub async fn visit_rows(
     let mut provider_ids: Vec<i64> = visits.iter().filter_map(|v| v.started_by).collect();
     provider_ids.sort_unstable();
     provider_ids.dedup();
-    let providers: std::collections::HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(provider_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, format!("{} {}", u.first_name, u.last_name)))
-        .collect();
+    let providers: std::collections::HashMap<i64, String> = if provider_ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        user::Entity::find()
+            .select_only()
+            .columns([
+                user::Column::Id,
+                user::Column::FirstName,
+                user::Column::LastName,
+            ])
+            .filter(user::Column::Id.is_in(provider_ids))
+            .into_tuple::<(i64, String, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, first, last)| (id, format!("{first} {last}")))
+            .collect()
+    };
     Ok(visits
         .into_iter()
         .map(|v| super::VisitRow {
