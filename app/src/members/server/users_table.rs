@@ -666,27 +666,18 @@ mod tests {
     #[test]
     fn a_search_is_tested_in_the_index_where_the_orders_index_holds_it() {
         use sea_orm::DatabaseBackend::{Postgres, Sqlite};
-        let cases: [(DbBackend, Vec<(&str, &str)>, bool); 8] = [
-            (Sqlite, vec![("q", "jo")], true),
-            (Sqlite, vec![("q", "jo"), ("sort", "name")], true),
-            (Sqlite, vec![("q", "jo"), ("sort", "last_login")], false),
-            (Sqlite, vec![("q", "jo"), ("room", "4")], false),
-            (Sqlite, vec![], false),
-            (Postgres, vec![("q", "jo")], false),
-            (Postgres, vec![("q", "jo"), ("sort", "name")], true),
-            (
-                Postgres,
-                vec![("q", "jo"), ("sort", "name"), ("room", "4")],
-                false,
-            ),
-        ];
-        for (backend, view, tested) in cases {
-            assert_eq!(
-                walk_tests_in_index(backend, &parsed(&view)),
-                tested,
-                "{backend:?} {view:?}"
-            );
-        }
+        let tested = |backend, view: &[(&str, &str)]| walk_tests_in_index(backend, &parsed(view));
+        assert!(tested(Sqlite, &[("q", "jo")]));
+        assert!(tested(Sqlite, &[("q", "jo"), ("sort", "name")]));
+        assert!(!tested(Sqlite, &[("q", "jo"), ("sort", "last_login")]));
+        assert!(!tested(Sqlite, &[("q", "jo"), ("room", "4")]));
+        assert!(!tested(Sqlite, &[]));
+        assert!(!tested(Postgres, &[("q", "jo")]));
+        assert!(tested(Postgres, &[("q", "jo"), ("sort", "name")]));
+        assert!(!tested(
+            Postgres,
+            &[("q", "jo"), ("sort", "name"), ("room", "4")]
+        ));
     }
 
     #[test]
