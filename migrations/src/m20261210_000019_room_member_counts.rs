@@ -226,7 +226,10 @@ mod tests {
         run(&db, "DELETE FROM rooms WHERE id = 3").await;
         assert_eq!(counts(&db).await, [(1, 1, 1), (2, 1, 1)]);
 
-        Migrator::down(&db, Some(1)).await.expect("down");
+        let after = Migrator::migrations().len() as u32 - 18;
+        Migrator::down(&db, Some(after))
+            .await
+            .expect("down to the one before");
         Migrator::up(&db, None).await.expect("up again");
         assert_eq!(counts(&db).await, [(1, 1, 1), (2, 1, 1)]);
     }

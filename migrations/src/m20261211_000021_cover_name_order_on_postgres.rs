@@ -8,6 +8,10 @@
 //! columns in the index (`INCLUDE`), the walk that finds the page's IDs is an index-only
 //! scan, and only the page's rows are read from the table.
 //!
+//! The new index is built beside the old one (`CONCURRENTLY`, outside a transaction), then
+//! takes its name: a plain rebuild would lock `users`, and with it every signed-in request,
+//! for as long as the build takes (minutes at ten million members).
+//!
 //! SQLite's index holds the search columns already (`m20261201_000005`) and tests them in
 //! the index without asking, so there this migration does nothing.
 
@@ -17,34 +21,44 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const UP: &str = r#"
-DROP INDEX users_clinic_full;
-CREATE INDEX users_clinic_full ON users (clinic_id, search_full, id)
-    INCLUDE (search_first, search_last, email_lower, username_lower, status, user_type);
-"#;
+/// Each statement on its own: `CONCURRENTLY` refuses to run inside a transaction, and
+/// several statements sent at once run in one. A build left invalid by an earlier attempt
+/// that stopped halfway is dropped first.
+const UP: [&str; 4] = [
+    "DROP INDEX CONCURRENTLY IF EXISTS users_clinic_full_next",
+    "CREATE INDEX CONCURRENTLY users_clinic_full_next ON users (clinic_id, search_full, id) \
+     INCLUDE (search_first, search_last, email_lower, username_lower, status, user_type)",
+    "DROP INDEX CONCURRENTLY users_clinic_full",
+    "ALTER INDEX users_clinic_full_next RENAME TO users_clinic_full",
+];
 
-const DOWN: &str = r#"
-DROP INDEX users_clinic_full;
-CREATE INDEX users_clinic_full ON users (clinic_id, search_full, id);
-"#;
+const DOWN: [&str; 4] = [
+    "DROP INDEX CONCURRENTLY IF EXISTS users_clinic_full_next",
+    "CREATE INDEX CONCURRENTLY users_clinic_full_next ON users (clinic_id, search_full, id)",
+    "DROP INDEX CONCURRENTLY users_clinic_full",
+    "ALTER INDEX users_clinic_full_next RENAME TO users_clinic_full",
+];
+
+async fn run_each(m: &SchemaManager<'_>, statements: [&str; 4]) -> Result<(), DbErr> {
+    if m.get_database_backend() == DbBackend::Postgres {
+        for statement in statements {
+            m.get_connection().execute_unprepared(statement).await?;
+        }
+    }
+    Ok(())
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
-        Some(true)
+        Some(false)
     }
 
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() == DbBackend::Postgres {
-            m.get_connection().execute_unprepared(UP).await?;
-        }
-        Ok(())
+        run_each(m, UP).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() == DbBackend::Postgres {
-            m.get_connection().execute_unprepared(DOWN).await?;
-        }
-        Ok(())
+        run_each(m, DOWN).await
     }
 }
