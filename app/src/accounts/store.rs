@@ -6,10 +6,10 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::choices::check_lists;
 use super::profile::{FORM_ORDER, ProfileInput, ValidProfile, field, format_phone, today};
@@ -210,6 +210,35 @@ pub fn policy_of(c: &clinic::Model) -> PasswordPolicy {
         require_symbol: c.pw_require_symbol,
         history_count: Ord::max(c.pw_history_count, 0) as u32,
     }
+}
+
+/// The full names ("First Last") of the users among `ids` (the actors of events, the
+/// providers of visits), by ID; no statement when there are none. A deleted user is
+/// missing from the map.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::FirstName,
+            user::Column::LastName,
+        ])
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, first, last)| (id, format!("{first} {last}")))
+        .collect())
 }
 
 pub fn dedup(ids: &[i64]) -> Vec<i64> {

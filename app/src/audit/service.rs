@@ -1,7 +1,5 @@
 //! Writing and reading audit events.
 
-use std::collections::HashMap;
-
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -201,25 +199,8 @@ async fn rows(
     events: Vec<audit_event::Model>,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<AuditRow>, AppError> {
-    let mut actor_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_user_id).collect();
-    actor_ids.sort_unstable();
-    actor_ids.dedup();
-    let names: HashMap<i64, String> = if actor_ids.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::FirstName)
-            .column(user::Column::LastName)
-            .filter(user::Column::Id.is_in(actor_ids))
-            .into_tuple::<(i64, String, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(id, first, last)| (id, format!("{first} {last}")))
-            .collect()
-    };
+    let names =
+        crate::accounts::store::names_of(db, events.iter().filter_map(|e| e.actor_user_id)).await?;
     Ok(events
         .into_iter()
         .filter_map(|e| {

@@ -42,6 +42,7 @@ mod smtp;
 mod soft_passkey;
 mod static_files;
 mod table;
+mod table_at_scale;
 mod test_server;
 mod trust;
 mod two_step;

@@ -12,7 +12,8 @@ use sea_orm::{
 };
 
 use super::bulk_work::states;
-use super::users_table::{capped_count, filtered, plan_for};
+use super::page_plan::plan_for;
+use super::users_table::{capped_count, filtered};
 use crate::audit::{self, Action, Change};
 use crate::auth::guard::Admin;
 use crate::db::now_ms;
@@ -302,19 +303,7 @@ async fn members_with(
         .limit(limit)
         .all(db)
         .await?;
-    let ids: Vec<i64> = items.iter().map(|i| i.user_id).collect();
-    let names: std::collections::HashMap<i64, String> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::FirstName)
-        .column(user::Column::LastName)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, first, last)| (id, format!("{first} {last}")))
-        .collect();
+    let names = crate::accounts::store::names_of(db, items.iter().map(|i| i.user_id)).await?;
     Ok(items
         .into_iter()
         .map(|i| {

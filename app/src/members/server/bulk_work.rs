@@ -19,7 +19,8 @@ use sea_orm::{
 
 use super::bulk_changes::{apply, rooms_of, sort};
 use super::leases::{self, Work};
-use super::users_table::{filtered, plan_for};
+use super::page_plan::plan_for;
+use super::users_table::filtered;
 use crate::accounts::{Status, UserType};
 use crate::db::now_ms;
 use crate::entities::{bulk_action, bulk_action_item, clinic_admin, room, user};

@@ -14,7 +14,8 @@ use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::users_table::{beyond, capped_count, cursor_at, filtered, in_order, plan_for};
+use super::page_plan::{Plan, plan_for};
+use super::users_table::{beyond, capped_count, cursor_at, filtered, in_order};
 use crate::audit::{self, Action, Change};
 use crate::auth::session::{self, SessionUser};
 use crate::entities::{clinic, room, user, user_room};
@@ -147,11 +148,7 @@ struct Walk {
 
 impl Walk {
     /// The batch after `cursor`, in the view's order.
-    async fn batch(
-        &self,
-        cursor: Option<&Cursor>,
-        plan: super::users_table::Plan,
-    ) -> Result<Vec<Exported>, AppError> {
+    async fn batch(&self, cursor: Option<&Cursor>, plan: Plan) -> Result<Vec<Exported>, AppError> {
         let ascending = self.query.dir == Dir::Asc;
         let mut select = picked(filtered(&self.clinic_ids, &self.query, plan), &self.only);
         if let Some(c) = cursor {
@@ -401,7 +398,7 @@ enum Step {
 async fn next_lines(
     walk: &Walk,
     cursor: Option<&Cursor>,
-    plan: super::users_table::Plan,
+    plan: Plan,
 ) -> Result<(u64, Option<Cursor>, Vec<u8>), AppError> {
     let rows = walk.batch(cursor, plan).await?;
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();

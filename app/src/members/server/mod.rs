@@ -17,6 +17,7 @@ pub mod import_state;
 pub mod import_work;
 mod leases;
 pub mod lifecycle;
+mod page_plan;
 pub mod possible_duplicates;
 pub mod remembered;
 pub(super) mod rendered_table;

@@ -1,9 +1,7 @@
 //! The patient side's rules, on the server: which rooms let whom in, guests and their
 //! visits, the queue, sign-ups and their confirmation, and the patient's own account.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{RoomEntry, SignUpForm};
 use crate::accounts::UserType;
@@ -121,27 +119,8 @@ pub async fn visit_rows(
     room_name: impl Fn(i64) -> String,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<super::VisitRow>, AppError> {
-    let mut provider_ids: Vec<i64> = visits.iter().filter_map(|v| v.started_by).collect();
-    provider_ids.sort_unstable();
-    provider_ids.dedup();
-    let providers: std::collections::HashMap<i64, String> = if provider_ids.is_empty() {
-        std::collections::HashMap::new()
-    } else {
-        user::Entity::find()
-            .select_only()
-            .columns([
-                user::Column::Id,
-                user::Column::FirstName,
-                user::Column::LastName,
-            ])
-            .filter(user::Column::Id.is_in(provider_ids))
-            .into_tuple::<(i64, String, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(id, first, last)| (id, format!("{first} {last}")))
-            .collect()
-    };
+    let providers =
+        crate::accounts::store::names_of(db, visits.iter().filter_map(|v| v.started_by)).await?;
     Ok(visits
         .into_iter()
         .map(|v| super::VisitRow {
