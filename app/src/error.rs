@@ -61,8 +61,11 @@ impl PossibleDuplicate {
     }
 }
 
+/// Sent as one object tagged by `kind` (`{"kind":"validation","field":…,"message":…}`), and
+/// read back through [`WireError`]: a flat struct, which keeps serde's buffering of tagged
+/// enums out of the browser's bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "WireError")]
 pub enum AppError {
     /// A field of the input was rejected; `field` names the form field it belongs next to.
     #[error("{message}")]
@@ -155,6 +158,49 @@ impl AppError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::Internal
+    }
+}
+
+/// Every field any kind of [`AppError`] is sent with; each kind reads the ones it has.
+#[derive(Deserialize)]
+struct WireError {
+    kind: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    errors: Vec<FieldError>,
+    #[serde(default)]
+    matches: Vec<PossibleDuplicate>,
+}
+
+impl TryFrom<WireError> for AppError {
+    type Error = String;
+
+    fn try_from(wire: WireError) -> Result<Self, String> {
+        let WireError {
+            kind,
+            field,
+            message,
+            errors,
+            matches,
+        } = wire;
+        Ok(match kind.as_str() {
+            "validation" => Self::Validation { field, message },
+            "invalid" => Self::Invalid { errors },
+            "unauthorized" => Self::Unauthorized,
+            "forbidden" => Self::Forbidden,
+            "not_found" => Self::NotFound,
+            "conflict" => Self::Conflict { message },
+            "possible_duplicates" => Self::PossibleDuplicates { matches },
+            "rate_limited" => Self::RateLimited,
+            "request" => Self::Request { message },
+            "unavailable" => Self::Unavailable,
+            "busy" => Self::Busy,
+            "internal" => Self::Internal,
+            _ => return Err(format!("unknown kind of error: {kind}")),
+        })
     }
 }
 
@@ -255,6 +301,74 @@ mod tests {
     fn serde_json_like(err: &AppError) -> String {
         let bytes = <AppError as FromServerFnError>::ser(err);
         String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// One of each kind, with every field filled; the match below stops compiling when a
+    /// kind is added and not listed here.
+    fn one_of_each_kind() -> Vec<AppError> {
+        let every = vec![
+            AppError::validation("email", "Enter an email"),
+            AppError::Invalid {
+                errors: vec![
+                    FieldError::new("first_name", "Enter a first name"),
+                    FieldError::new("email", "Enter an email"),
+                ],
+            },
+            AppError::Unauthorized,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Conflict {
+                message: "That email is taken".into(),
+            },
+            AppError::PossibleDuplicates {
+                matches: vec![PossibleDuplicate {
+                    id: 7,
+                    name: "Jane Doe".into(),
+                    date_of_birth: Some("1990-04-08".into()),
+                    same_name_and_birth: true,
+                    same_phone: false,
+                }],
+            },
+            AppError::RateLimited,
+            AppError::Request {
+                message: "bad body".into(),
+            },
+            AppError::Unavailable,
+            AppError::Busy,
+            AppError::Internal,
+        ];
+        for err in &every {
+            match err {
+                AppError::Validation { .. }
+                | AppError::Invalid { .. }
+                | AppError::Unauthorized
+                | AppError::Forbidden
+                | AppError::NotFound
+                | AppError::Conflict { .. }
+                | AppError::PossibleDuplicates { .. }
+                | AppError::RateLimited
+                | AppError::Request { .. }
+                | AppError::Unavailable
+                | AppError::Busy
+                | AppError::Internal => {}
+            }
+        }
+        every
+    }
+
+    #[test]
+    fn every_error_reads_back_from_what_it_is_sent_as() {
+        for err in one_of_each_kind() {
+            let bytes = <AppError as FromServerFnError>::ser(&err);
+            let back = <AppError as FromServerFnError>::de(bytes);
+            assert_eq!(back, err, "sent as {}", serde_json_like(&err));
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_is_a_request_error_not_a_panic() {
+        let back = <AppError as FromServerFnError>::de(r#"{"kind":"sideways"}"#.into());
+        assert!(matches!(back, AppError::Request { .. }), "{back:?}");
     }
 
     #[test]
