@@ -213,8 +213,8 @@ pub fn policy_of(c: &clinic::Model) -> PasswordPolicy {
 }
 
 /// The full names ("First Last") of the users among `ids` (the actors of events, the
-/// providers of visits), by ID; no statement when there are none. A deleted user is
-/// missing from the map.
+/// providers of visits, the members a bulk action reports on), by ID; no statement when
+/// there are none. A deleted user is missing from the map.
 pub async fn names_of(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,

@@ -113,6 +113,7 @@ async fn suspending_picked_members_changes_and_audits_each() {
     assert_eq!(p["changed"], 3);
     assert_eq!(p["refused"], 1);
     assert_eq!(p["refused_members"][0][0]["id"], ADMIN_A_ID);
+    assert_eq!(p["refused_members"][0][0]["name"], "Alex Morgan");
     for member in [SAM, PAT, BOB] {
         assert_eq!(status_of(&app, member).await, "suspended");
         let events = app.audit_of(member).await;

@@ -64,6 +64,10 @@ async fn a_member_changed_after_the_selection_is_reported_not_overwritten() {
     assert_eq!(p["changed"], 1);
     assert_eq!(p["conflicts"], 1);
     assert_eq!(p["conflicted"][0]["id"], BOB);
+    assert_eq!(
+        p["conflicted"][0]["name"], "<b>Bob</b> O'Tag & Co",
+        "as stored, unescaped"
+    );
     assert_eq!(status_of(&app, SAM).await, "pending_delete");
     assert_eq!(status_of(&app, BOB).await, "suspended");
 }
@@ -175,13 +179,7 @@ async fn a_member_deleted_before_their_turn_counts_as_gone() {
         json!({"kind": "suspend", "room_id": null, "scope": {"Picked": [SAM, BOB]}}),
     )
     .await;
-    let deleted = app
-        .call_json(
-            &admin,
-            "members/delete",
-            json!({"id": BOB, "confirm_username": "bob.tags@example.com"}),
-        )
-        .await;
+    let deleted = app.delete_member(&admin, BOB, "bob.tags@example.com").await;
     assert_eq!(deleted.status(), 200);
     app.call(&admin, "members/bulk/confirm", &[("id", &id.to_string())])
         .await;

@@ -253,6 +253,16 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Deletes member `id`, confirmed by typing `username`, as the Delete dialog does.
+    pub async fn delete_member(&self, client: &Client, id: i64, username: &str) -> Response {
+        self.call_json(
+            client,
+            "members/delete",
+            serde_json::json!({"id": id, "confirm_username": username}),
+        )
+        .await
+    }
+
     /// The caller's visit and place, as a waiting page first asks for it (showing nothing).
     pub async fn queue(&self, client: &Client) -> serde_json::Value {
         json(

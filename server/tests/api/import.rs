@@ -335,11 +335,7 @@ async fn rows_match_members_with_care() {
     let id = p["id"].as_i64().unwrap();
     // Jane is deleted before the import: the profile meant for her goes with her.
     let deleted = app
-        .call_json(
-            &admin,
-            "members/delete",
-            serde_json::json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
-        )
+        .delete_member(&admin, JANE_ID, "jane.gomez@me.com")
         .await;
     assert_eq!(deleted.status(), 200);
     assert_eq!(rows_holding_fields(&app, id, "AND line = 7").await, 0);

@@ -276,13 +276,7 @@ async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
     assert_eq!(preview["visits"], 2);
     assert_eq!(preview["username"], "pat.patient@example.com");
 
-    let wrong = app
-        .call_json(
-            &admin,
-            "members/delete",
-            json!({"id": PAT_ID, "confirm_username": "pat"}),
-        )
-        .await;
+    let wrong = app.delete_member(&admin, PAT_ID, "pat").await;
     assert_eq!(wrong.status(), 422);
     assert!(
         user::Entity::find_by_id(PAT_ID)
@@ -293,20 +287,12 @@ async fn delete_needs_the_username_typed_and_removes_everything_in_one_go() {
     );
     let other_clinic = app.signed_in(ADMIN_B).await;
     let theirs = app
-        .call_json(
-            &other_clinic,
-            "members/delete",
-            json!({"id": PAT_ID, "confirm_username": "pat.patient@example.com"}),
-        )
+        .delete_member(&other_clinic, PAT_ID, "pat.patient@example.com")
         .await;
     assert_eq!(theirs.status(), 404);
 
     let done = app
-        .call_json(
-            &admin,
-            "members/delete",
-            json!({"id": PAT_ID, "confirm_username": "PAT.PATIENT@example.com"}),
-        )
+        .delete_member(&admin, PAT_ID, "PAT.PATIENT@example.com")
         .await;
 
     assert_eq!(done.status(), 200);
@@ -559,11 +545,7 @@ async fn only_admins_of_the_members_clinic_manage_its_lifecycle() {
             expected
         );
         let delete = app
-            .call_json(
-                client,
-                "members/delete",
-                json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
-            )
+            .delete_member(client, JANE_ID, "jane.gomez@me.com")
             .await;
         assert_eq!(delete.status(), expected);
     }

@@ -353,6 +353,11 @@ async fn the_audit_list_is_the_clinics_newest_first_filtered_and_paged() {
     assert_eq!(rows.len(), 50);
     assert_eq!(rows[0]["member_id"], 21_408_301, "newest first");
     assert!(
+        rows.iter().all(|r| r["actor"] == "Alex Morgan"),
+        "each view names its admin: {:?}",
+        rows[0]["actor"]
+    );
+    assert!(
         rows.iter().all(|r| r["member_id"] != 21_408_304),
         "only clinic A"
     );

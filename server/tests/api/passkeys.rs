@@ -391,13 +391,7 @@ async fn a_deleted_members_passkeys_go_with_them() {
     let patient = app.signed_in(PATIENT_A).await;
     let _key = add(&app, &patient, "Laptop").await;
     let admin = app.signed_in(ADMIN_A).await;
-    let deleted = app
-        .call_json(
-            &admin,
-            "members/delete",
-            json!({"id": PATIENT_ID, "confirm_username": PATIENT_A}),
-        )
-        .await;
+    let deleted = app.delete_member(&admin, PATIENT_ID, PATIENT_A).await;
     assert_eq!(
         deleted.status(),
         200,

@@ -317,11 +317,7 @@ async fn a_clinics_member_count_follows_every_change_of_its_members() {
     assert_eq!(exact(&clinic_counts(&app).await), (a + 302, b + 100));
 
     let done = app
-        .call_json(
-            &admin,
-            "members/delete",
-            serde_json::json!({"id": JANE_ID, "confirm_username": "jane.gomez@me.com"}),
-        )
+        .delete_member(&admin, JANE_ID, "jane.gomez@me.com")
         .await;
     assert_eq!(done.status(), 200);
     assert_eq!(exact(&clinic_counts(&app).await), (a + 301, b + 100));

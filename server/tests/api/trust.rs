@@ -402,13 +402,7 @@ async fn a_deleted_patient_who_signed_up_and_visited_leaves_only_a_masked_trail(
         );
     }
 
-    let deleted = app
-        .call_json(
-            &admin,
-            "members/delete",
-            json!({"id": member.id, "confirm_username": VICTIM}),
-        )
-        .await;
+    let deleted = app.delete_member(&admin, member.id, VICTIM).await;
     assert_eq!(deleted.status(), 200);
     app.forget_expired().await;
     files.sweep_files(&app.db).await.unwrap();

@@ -35,7 +35,7 @@ const FEW_MATCHES: u64 = 1_000;
 /// `members × wanted / counted` rows, `per_collected` of them in the time collecting one
 /// match takes. A view over the cap (its matches unknown, and too many to collect) always
 /// walks.
-pub(super) fn walk_is_shorter(counted: u64, members: u64, wanted: u64, per_collected: u64) -> bool {
+fn walk_is_shorter(counted: u64, members: u64, wanted: u64, per_collected: u64) -> bool {
     counted > COUNT_CAP
         || members.saturating_mul(wanted)
             < per_collected.saturating_mul(counted.saturating_mul(counted))
