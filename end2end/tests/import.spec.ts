@@ -69,8 +69,11 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
       await page.getByRole("link", { name: "Back to Users" }).click();
       await users.search(last);
       await expect(users.rows()).toHaveCount(2);
-      await expect(users.rows().filter({ hasText: "Ben" })).toContainText("Code: TVHF-harbor");
-      await expect(users.rows().filter({ hasText: "Ada" })).toContainText("Code: TVJC-jessica");
+      // By each row's own checkbox: the tag is letters from the clock, and may spell "ben".
+      const rowOf = (first: string) =>
+        users.rows().filter({ has: page.getByRole("checkbox", { name: `Select ${first} ${last}`, exact: true }) });
+      await expect(rowOf("Ben")).toContainText("Code: TVHF-harbor");
+      await expect(rowOf("Ada")).toContainText("Code: TVJC-jessica");
 
       // The audit log: the import once, each member's creation as its own event, and the
       // import's number leads back to its result.
