@@ -1,5 +1,6 @@
 //! The frame around every admin page. Features use it; the router (`layout`) uses them.
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
@@ -78,9 +79,9 @@ pub(crate) fn WhoBar(
                     <span class="name">{me.display_name}</span>
                 })}
             </Suspense>
-            <ActionForm action=logout attr:class="inline">
+            <PostForm action=logout class="inline">
                 <button type="submit" class="link-button">"Sign out"</button>
-            </ActionForm>
+            </PostForm>
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! The document shell and the router. The frame around admin pages is `admin_frame`.
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -148,9 +149,9 @@ fn Home() -> impl IntoView {
                         Some(me) => view! {
                             <h1>{format!("Signed in as {}", me.display_name)}</h1>
                             <p><a class="button primary" href="/account">"Your account"</a></p>
-                            <ActionForm action=logout>
+                            <PostForm action=logout>
                                 <button type="submit" class="button">"Sign out"</button>
-                            </ActionForm>
+                            </PostForm>
                         }.into_any(),
                         None => view! {
                             <h1>"Patient accounts for your clinic"</h1>

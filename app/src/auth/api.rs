@@ -1,5 +1,6 @@
 //! Server functions for signing in and out.
 
+use crate::ui::post_form::{Fields, FromFields};
 use leptos::prelude::*;
 
 use super::Me;
@@ -185,5 +186,23 @@ pub(crate) mod service {
             clinic_name: who.shown.clinic_name.clone(),
             idle_timeout_minutes: u32::try_from(who.idle_timeout_minutes).unwrap_or(30),
         }
+    }
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for Login {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            username: f.text("username"),
+            password: f.text("password"),
+            next: f.get("next"),
+        }
+    }
+}
+
+impl FromFields for Logout {
+    fn from_fields(_: &Fields) -> Self {
+        Self {}
     }
 }

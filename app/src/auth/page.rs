@@ -1,6 +1,7 @@
 //! The sign-in page. Works with and without JavaScript: without it, the form posts to the
 //! server function, which answers with a redirect (and, after a failure, the error in the URL).
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -81,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="notice" role="status" hidden=move || query.read().get("resent").is_none()>
                     {words::RESENT}
                 </p>
-                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <PostForm action=action class="form" novalidate=true>
                     {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     {move || form_error().map(|msg| view! {
                         <p class="form-error" role="alert">{msg}</p>
@@ -105,21 +106,21 @@ pub fn LoginPage() -> impl IntoView {
                     <button type="submit" class="button primary" disabled=move || action.pending().get()>
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
-                </ActionForm>
+                </PostForm>
                 // Offered after every "do not match", folded: it is for the few who just
                 // signed up, and says nothing about the account either way.
                 {move || unconfirmed().then(|| view! {
                     <details class="notice">
                         <summary>"Just signed up?"</summary>
                         <p>{words::UNCONFIRMED}</p>
-                        <ActionForm action=resend attr:class="form" attr:novalidate=true>
+                        <PostForm action=resend class="form" novalidate=true>
                             <div class="field">
                                 <label for="resend-username">"Your email"</label>
                                 <input id="resend-username" name="username" type="email" autocomplete="email"
                                     value=username.get_untracked()/>
                             </div>
                             <button type="submit" class="button">"Send the link again"</button>
-                        </ActionForm>
+                        </PostForm>
                     </details>
                 })}
                 <p class="below-form"><a href="/forgot-password">"Forgot password?"</a></p>

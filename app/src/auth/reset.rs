@@ -4,6 +4,7 @@
 //! password once, ends the member's other sessions, kills their other links, and does not
 //! sign in by itself.
 
+use crate::ui::post_form::{Fields, FromFields, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -238,7 +239,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <p class="brand">"Frontdesk"</p>
                 <h1>"Forgot password"</h1>
                 <p class="notice" role="status" hidden=move || !sent()>{FORGOT_ANSWER}</p>
-                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <PostForm action=action class="form" novalidate=true>
                     <div class="field">
                         <label for="identifier">"Username or email"</label>
                         <input id="identifier" name="identifier" type="text" autocomplete="username"
@@ -250,7 +251,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <button type="submit" class="button primary" disabled=move || action.pending().get()>
                         "Email me a link"
                     </button>
-                </ActionForm>
+                </PostForm>
                 <p><a href="/login">"Back to sign in"</a></p>
             </div>
         </main>
@@ -289,7 +290,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
                     {move || info.get().map(|result| match result {
                         Ok(Some(policy)) => view! {
-                            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                            <PostForm action=action class="form" novalidate=true>
                                 <p class="form-error" role="alert" hidden=move || field_error("token").is_none()>
                                     {move || field_error("token")}
                                 </p>
@@ -316,7 +317,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 <button type="submit" class="button primary" disabled=move || action.pending().get()>
                                     "Set Password Now"
                                 </button>
-                            </ActionForm>
+                            </PostForm>
                         }.into_any(),
                         Ok(None) => view! {
                             <p class="form-error" role="alert">{DEAD_LINK}</p>
@@ -327,5 +328,25 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 </Suspense>
             </div>
         </main>
+    }
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for ForgotPassword {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            identifier: f.text("identifier"),
+        }
+    }
+}
+
+impl FromFields for ResetPassword {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            token: f.text("token"),
+            password: f.text("password"),
+            confirm_password: f.text("confirm_password"),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Server functions of the users table, the Create a Member form and the Member Detail modal.
 
+use crate::ui::post_form::{Fields, FromFields};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -276,4 +277,14 @@ pub async fn start_import(id: i64) -> Result<i64, AppError> {
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::server::import_state::start(&state, &admin, id).await
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for StartImport {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            id: f.text("id").parse().unwrap_or_default(),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! then the progress (read again each second while it runs) and the result. The file is
 //! sent by the form itself, with or without JavaScript.
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -250,7 +251,7 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
             view! { <p id="import-nothing" role="status">"Nothing to import: no row creates or changes a member."</p> }.into_any()
         } else {
             view! {
-                <ActionForm action=start attr:class="form">
+                <PostForm action=start class="form">
                     <input type="hidden" name="id" value=p.id.to_string()/>
                     {move || error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                     <div class="dialog-actions">
@@ -260,7 +261,7 @@ fn Preview(p: ImportProgress, start: ServerAction<StartImport>) -> impl IntoView
                             {format!("Import {}", rows_count(writes))}
                         </button>
                     </div>
-                </ActionForm>
+                </PostForm>
             }.into_any()
         }}
     }

@@ -1,6 +1,7 @@
 //! The patient's own account (`/account`): profile with editable contact fields, change
 //! password (asks for the current one), own visits, sign out.
 
+use crate::ui::post_form::{Fields, FromFields, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
@@ -70,9 +71,9 @@ pub fn AccountPage() -> impl IntoView {
                         view! {
                             <div class="account-head">
                                 <p class="brand">{a.clinic_name.clone()}</p>
-                                <ActionForm action=logout attr:class="inline">
+                                <PostForm action=logout class="inline">
                                     <button type="submit" class="button">"Sign out"</button>
-                                </ActionForm>
+                                </PostForm>
                             </div>
                             <h1>{format!("{} {}", a.first_name, a.last_name)}</h1>
                             {welcome.then(|| view! { <p class="notice" role="status">"Your email is confirmed and you are signed in."</p> })}
@@ -249,7 +250,7 @@ fn PasswordSection(account: AccountView) -> impl IntoView {
     view! {
         <section aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <PostForm action=action class="form" novalidate=true>
                 {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                 {input("current_password", "Current password", "current-password")}
                 <div class="field">
@@ -267,7 +268,7 @@ fn PasswordSection(account: AccountView) -> impl IntoView {
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>
                     "Change password"
                 </button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -300,5 +301,17 @@ fn VisitsSection(account: AccountView) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for ChangePassword {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            current_password: f.text("current_password"),
+            password: f.text("password"),
+            confirm_password: f.text("confirm_password"),
+        }
     }
 }

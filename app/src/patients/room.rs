@@ -1,6 +1,7 @@
 //! A room's page (`/u/{slug}`), guest entry (`/u/{slug}/guest`) and the waiting room
 //! (`/u/{slug}/waiting`), whose place in the queue updates itself.
 
+use crate::ui::post_form::{Fields, FromFields, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
@@ -194,7 +195,7 @@ fn JoinForm(slug: String, name: String) -> impl IntoView {
     };
     view! {
         <p>{format!("Signed in as {name}.")}" "<a href="/account">"Your account"</a></p>
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <PostForm action=action class="form" novalidate=true>
             <input type="hidden" name="slug" value=slug/>
             <div class="field">
                 <label for="reason">"Reason for visit"</label>
@@ -206,7 +207,7 @@ fn JoinForm(slug: String, name: String) -> impl IntoView {
             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                 "Enter the waiting room"
             </button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -298,7 +299,7 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
         <p class="brand">{room.clinic_name.clone()}</p>
         <h1>"Enter as guest"</h1>
         <p>{format!("You are entering the waiting room of {}.", room.name)}</p>
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <PostForm action=action class="form" novalidate=true>
             {move || form_error().map(|m| view! { <p class="form-error" id="guest-form-error" tabindex="-1" role="alert">{m}</p> })}
             <input type="hidden" name="slug" value=room.slug.clone()/>
             {input(guest_field::FIRST_NAME, "First name", "given-name")}
@@ -313,7 +314,7 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                 "Enter the waiting room"
             </button>
-        </ActionForm>
+        </PostForm>
         <p class="below-form"><a href=back>"Back"</a></p>
     }
 }
@@ -388,11 +389,11 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
                     " at least once a minute: a waiting room that has not heard from you for two minutes takes you as gone."
                 </p>
             </noscript>
-            <ActionForm action=leave attr:class="form">
+            <PostForm action=leave class="form">
                 <button type="submit" class="button" disabled=move || leave.pending().get()>
                     "Leave the waiting room"
                 </button>
-            </ActionForm>
+            </PostForm>
         }.into_any(),
         VisitState::InProgress => {
             let link = status.visit_link.clone().unwrap_or_default();
@@ -420,5 +421,33 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
                 <p><a class="button" href=room_href>"Back to the room"</a></p>
             }.into_any()
         }
+    }
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for EnterAsGuest {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            slug: f.text("slug"),
+            first_name: f.text("first_name"),
+            last_name: f.text("last_name"),
+            reason: f.text("reason"),
+        }
+    }
+}
+
+impl FromFields for JoinWaitingRoom {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            slug: f.text("slug"),
+            reason: f.text("reason"),
+        }
+    }
+}
+
+impl FromFields for LeaveWaitingRoom {
+    fn from_fields(_: &Fields) -> Self {
+        Self {}
     }
 }

@@ -5,6 +5,7 @@
 // as plain HTML without JavaScript; the server-function macro repeats that signature.
 #![allow(clippy::too_many_arguments)]
 
+use crate::ui::post_form::{Fields, FromFields, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -169,7 +170,7 @@ fn SignUpFormView(form: SignUpForm) -> impl IntoView {
         <p class="brand">{form.room.clinic_name.clone()}</p>
         <h1>"Sign up"</h1>
         <p>{format!("Create your account to enter {}.", form.room.name)}</p>
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <PostForm action=action class="form" novalidate=true>
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <input type="hidden" name="slug" value=form.room.slug.clone()/>
             {text(field::FIRST_NAME, "First name", "text", "given-name", true)}
@@ -211,7 +212,7 @@ fn SignUpFormView(form: SignUpForm) -> impl IntoView {
             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                 "Sign up"
             </button>
-        </ActionForm>
+        </PostForm>
         <p class="below-form">"Already have an account? "<a href=login>"Log in"</a></p>
     }
 }
@@ -251,7 +252,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                         <p class="brand">{clinic.clone()}</p>
                         <h1>"Confirm your email"</h1>
                         <p>{format!("Hello {first_name}. Confirm your email address to finish signing up with {clinic}.")}</p>
-                        <ActionForm action=action attr:class="form" attr:novalidate=true>
+                        <PostForm action=action class="form" novalidate=true>
                             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                             <input type="hidden" name="token" value=token()/>
                             <div class="field">
@@ -266,7 +267,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                                 "Confirm and sign in"
                             </button>
-                        </ActionForm>
+                        </PostForm>
                         <p class="below-form">"Did not sign up? Ignore the email: nothing is made without this password."</p>
                     }.into_any(),
                     Ok(None) => view! {
@@ -278,5 +279,40 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                 })}
             </Suspense>
         </PatientCard>
+    }
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for SignUp {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            slug: f.text("slug"),
+            first_name: f.text("first_name"),
+            last_name: f.text("last_name"),
+            email: f.text("email"),
+            password: f.text("password"),
+            confirm_password: f.text("confirm_password"),
+            date_of_birth: f.text("date_of_birth"),
+            phone: f.text("phone"),
+            timezone: f.text("timezone"),
+        }
+    }
+}
+
+impl FromFields for ConfirmSignUp {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            token: f.text("token"),
+            password: f.text("password"),
+        }
+    }
+}
+
+impl FromFields for ResendConfirmation {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            username: f.text("username"),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! signed-in member about themselves; the second step answers whoever holds a half-done
 //! sign-in's cookie; removing another member's factor is a Clinic Admin's.
 
+use crate::ui::post_form::{Fields, FromFields};
 use leptos::prelude::*;
 
 use super::SecurityView;
@@ -238,4 +239,55 @@ pub async fn remove_member_two_step(member_id: i64, password: String) -> Result<
     let admin = crate::auth::guard::require_admin().await?;
     let state = crate::state::AppState::current()?;
     super::service::remove_for_member(&state, &admin, member_id, &password).await
+}
+
+// How each form that posts to these functions makes its call in the browser.
+
+impl FromFields for SecondStep {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            code: f.get("code"),
+            recovery_code: f.get("recovery_code"),
+        }
+    }
+}
+
+impl FromFields for BeginApp {
+    fn from_fields(_: &Fields) -> Self {
+        Self {}
+    }
+}
+
+impl FromFields for TurnOnApp {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            password: f.text("password"),
+            code: f.text("code"),
+        }
+    }
+}
+
+impl FromFields for TurnOffApp {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            password: f.text("password"),
+        }
+    }
+}
+
+impl FromFields for RenewCodes {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            codes_password: f.text("codes_password"),
+        }
+    }
+}
+
+impl FromFields for RemovePasskey {
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            passkey: f.text("passkey"),
+            remove_password: f.text("remove_password"),
+        }
+    }
 }

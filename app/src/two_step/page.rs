@@ -2,6 +2,7 @@
 //! code after the password). Every form posts to its server function and works without
 //! JavaScript; errors come back next to their field.
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -67,21 +68,21 @@ pub fn SecondStepPage() -> impl IntoView {
             <p>{intro}</p>
             {s.passkey.then(|| view! { <UsePasskey passkeys_here=s.passkeys_here/> })}
             {s.app.then(|| view! {
-                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <PostForm action=action class="form" novalidate=true>
                     {field("code", "6-digit code", "text", "one-time-code", field_error)}
                     <button type="submit" class="button primary" disabled=move || action.pending().get()>
                         "Verify"
                     </button>
-                </ActionForm>
+                </PostForm>
             })}
             <details class="notice" open=recovery_open>
                 <summary>"Use a recovery code"</summary>
-                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <PostForm action=action class="form" novalidate=true>
                     {field("recovery_code", "Recovery code", "text", "off", field_error)}
                     <button type="submit" class="button" disabled=move || action.pending().get()>
                         "Verify"
                     </button>
-                </ActionForm>
+                </PostForm>
             </details>
         }
     };
@@ -188,9 +189,9 @@ fn Security(v: SecurityView, forms: Forms) -> impl IntoView {
         <div class="account-head">
             <p class="brand">{v.clinic_name.clone()}</p>
             {(!v.required).then(|| view! { <a href=back>{back_label}</a> })}
-            <ActionForm action=logout attr:class="inline">
+            <PostForm action=logout class="inline">
                 <button type="submit" class="button">"Sign out"</button>
-            </ActionForm>
+            </PostForm>
         </div>
         <h1>"Security"</h1>
         {v.required.then(|| view! { <p class="notice" role="alert">{words::REQUIRED}</p> })}
@@ -220,9 +221,9 @@ fn BeginForm(action: ServerAction<BeginApp>) -> impl IntoView {
     view! {
         <p>"Off. Use an app such as Google Authenticator, Microsoft Authenticator or 1Password."</p>
         {move || error().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
-        <ActionForm action=action attr:class="form">
+        <PostForm action=action class="form">
             <button type="submit" class="button primary">"Set up an authenticator app"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -240,11 +241,11 @@ fn AppSetupForm(setup: super::AppSetup, action: ServerAction<TurnOnApp>) -> impl
         <p>"Secret key"</p>
         <p><code class="secret" id="secret-key">{setup.secret}</code></p>
         {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <PostForm action=action class="form" novalidate=true>
             {field("password", "Your password", "password", "current-password", field_error)}
             {field("code", "Code from the app", "text", "one-time-code", field_error)}
             <button type="submit" class="button primary" disabled=move || action.pending().get()>"Turn on"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -258,10 +259,10 @@ fn AppOn(action: ServerAction<TurnOffApp>) -> impl IntoView {
         <details class="notice" open=move || error().is_some()>
             <summary>"Turn off the authenticator app"</summary>
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <PostForm action=action class="form" novalidate=true>
                 {field("password", "Your password", "password", "current-password", field_error)}
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Turn off"</button>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }
@@ -288,10 +289,10 @@ fn RecoveryCodes(v: SecurityView, action: ServerAction<RenewCodes>) -> impl Into
                 <details class="notice" open=move || error().is_some()>
                     <summary>"Make new codes"</summary>
                     {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-                    <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    <PostForm action=action class="form" novalidate=true>
                         {field("codes_password", "Your password", "password", "current-password", field_error)}
                         <button type="submit" class="button" disabled=move || action.pending().get()>"Make new codes"</button>
-                    </ActionForm>
+                    </PostForm>
                 </details>
             }.into_any()
         } else {

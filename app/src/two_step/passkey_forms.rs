@@ -3,6 +3,7 @@
 //! the page runs in the browser they say so, and their buttons wait. Removing one is a
 //! plain form.
 
+use crate::ui::post_form::PostForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -177,7 +178,7 @@ fn RemovePasskeyForm(
         <details class="notice" open=move || error().is_some()>
             <summary>"Remove a passkey"</summary>
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <PostForm action=action class="form" novalidate=true>
                 <div class="field">
                     <label for="passkey">"Passkey"</label>
                     <select id="passkey" name="passkey"
@@ -191,7 +192,7 @@ fn RemovePasskeyForm(
                 </div>
                 {super::fields::field("remove_password", "Your password", "password", "current-password", field_error)}
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Remove"</button>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }

@@ -4,3 +4,4 @@ pub mod modal;
 pub mod page_focus;
 pub mod password_rules;
 pub mod polling;
+pub mod post_form;
