@@ -83,10 +83,10 @@ pub fn LoginPage() -> impl IntoView {
                     {words::RESENT}
                 </p>
                 <PostForm action=action class="form" novalidate=true>
-                    {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> })}
+                    {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> }.into_any())}
                     {move || form_error().map(|msg| view! {
                         <p class="form-error" role="alert">{msg}</p>
-                    })}
+                    }.into_any())}
                     <div class="field">
                         <label for="username">"Username"</label>
                         <input id="username" name="username" type="text" autocomplete="username"
@@ -122,7 +122,7 @@ pub fn LoginPage() -> impl IntoView {
                             <button type="submit" class="button">"Send the link again"</button>
                         </PostForm>
                     </details>
-                })}
+                }.into_any())}
                 <p class="below-form"><a href="/forgot-password">"Forgot password?"</a></p>
             </div>
         </main>

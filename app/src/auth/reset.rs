@@ -246,7 +246,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                             autocapitalize="none" spellcheck="false" required
                             aria-invalid=move || error().is_some().to_string()
                             aria-describedby="identifier-error"/>
-                        <p id="identifier-error" class="field-error">{error}</p>
+                        <p id="identifier-error" class="field-error">{move || error()}</p>
                     </div>
                     <button type="submit" class="button primary" disabled=move || action.pending().get()>
                         "Email me a link"

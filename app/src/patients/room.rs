@@ -202,7 +202,7 @@ fn JoinForm(slug: String, name: String) -> impl IntoView {
                 <textarea id="reason" name="reason" rows="3" maxlength="500" required
                     aria-invalid=move || reason_error().is_some().to_string()
                     aria-describedby="reason-error"></textarea>
-                <p id="reason-error" class="field-error">{reason_error}</p>
+                <p id="reason-error" class="field-error">{move || reason_error()}</p>
             </div>
             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                 "Enter the waiting room"
@@ -300,7 +300,7 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
         <h1>"Enter as guest"</h1>
         <p>{format!("You are entering the waiting room of {}.", room.name)}</p>
         <PostForm action=action class="form" novalidate=true>
-            {move || form_error().map(|m| view! { <p class="form-error" id="guest-form-error" tabindex="-1" role="alert">{m}</p> })}
+            {move || form_error().map(|m| view! { <p class="form-error" id="guest-form-error" tabindex="-1" role="alert">{m}</p> }.into_any())}
             <input type="hidden" name="slug" value=room.slug.clone()/>
             {input(guest_field::FIRST_NAME, "First name", "given-name")}
             {input(guest_field::LAST_NAME, "Last name", "family-name")}
@@ -367,7 +367,7 @@ fn LiveQueue(first: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl I
             }
         }
     });
-    move || view! { <QueueView status=current.get() leave/> }
+    view! { {move || view! { <QueueView status=current.get() leave/> }} }
 }
 
 #[component]

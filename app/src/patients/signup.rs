@@ -171,7 +171,7 @@ fn SignUpFormView(form: SignUpForm) -> impl IntoView {
         <h1>"Sign up"</h1>
         <p>{format!("Create your account to enter {}.", form.room.name)}</p>
         <PostForm action=action class="form" novalidate=true>
-            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> }.into_any())}
             <input type="hidden" name="slug" value=form.room.slug.clone()/>
             {text(field::FIRST_NAME, "First name", "text", "given-name", true)}
             {text(field::LAST_NAME, "Last name", "text", "family-name", true)}
@@ -253,7 +253,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                         <h1>"Confirm your email"</h1>
                         <p>{format!("Hello {first_name}. Confirm your email address to finish signing up with {clinic}.")}</p>
                         <PostForm action=action class="form" novalidate=true>
-                            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> }.into_any())}
                             <input type="hidden" name="token" value=token()/>
                             <div class="field">
                                 <label for="password">"Password"</label>
@@ -262,7 +262,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                                     aria-invalid=move || password_error().is_some().to_string()
                                     aria-describedby="password-hint password-error"/>
                                 <p id="password-hint" class="hint">"The password you chose when you signed up."</p>
-                                <p id="password-error" class="field-error">{password_error}</p>
+                                <p id="password-error" class="field-error">{move || password_error()}</p>
                             </div>
                             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                                 "Confirm and sign in"
