@@ -310,8 +310,8 @@ impl FromFields for ChangePassword {
     fn from_fields(f: &Fields) -> Self {
         Self {
             current_password: f.text("current_password"),
-            password: f.text("password"),
-            confirm_password: f.text("confirm_password"),
+            password: f.text(field::PASSWORD),
+            confirm_password: f.text(field::CONFIRM_PASSWORD),
         }
     }
 }

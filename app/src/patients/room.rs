@@ -430,9 +430,9 @@ impl FromFields for EnterAsGuest {
     fn from_fields(f: &Fields) -> Self {
         Self {
             slug: f.text("slug"),
-            first_name: f.text("first_name"),
-            last_name: f.text("last_name"),
-            reason: f.text("reason"),
+            first_name: f.text(guest_field::FIRST_NAME),
+            last_name: f.text(guest_field::LAST_NAME),
+            reason: f.text(guest_field::REASON),
         }
     }
 }
@@ -441,7 +441,7 @@ impl FromFields for JoinWaitingRoom {
     fn from_fields(f: &Fields) -> Self {
         Self {
             slug: f.text("slug"),
-            reason: f.text("reason"),
+            reason: f.text(guest_field::REASON),
         }
     }
 }

@@ -288,14 +288,14 @@ impl FromFields for SignUp {
     fn from_fields(f: &Fields) -> Self {
         Self {
             slug: f.text("slug"),
-            first_name: f.text("first_name"),
-            last_name: f.text("last_name"),
-            email: f.text("email"),
-            password: f.text("password"),
-            confirm_password: f.text("confirm_password"),
-            date_of_birth: f.text("date_of_birth"),
-            phone: f.text("phone"),
-            timezone: f.text("timezone"),
+            first_name: f.text(field::FIRST_NAME),
+            last_name: f.text(field::LAST_NAME),
+            email: f.text(field::EMAIL),
+            password: f.text(field::PASSWORD),
+            confirm_password: f.text(field::CONFIRM_PASSWORD),
+            date_of_birth: f.text(field::DATE_OF_BIRTH),
+            phone: f.text(field::PHONE),
+            timezone: f.text(field::TIMEZONE),
         }
     }
 }
