@@ -128,24 +128,35 @@ pub fn patient_page(options: &LeptosOptions) -> bool {
 /// Fetches and compiles the wasm and imports its JS at once, then hydrates when the
 /// document is parsed. A browser that cannot compile from the stream (a proxy that changed
 /// the file's type, say, or no `compileStreaming` at all) hands the wasm's path to the
-/// bundle, which fetches it again.
-const START: &str = r#"(function (js, wasm) {
+/// bundle, which fetches it again. On a patient's page (`islands`), each `<leptos-island>`
+/// is then hydrated by the function the bundle exports under its `data-component` name
+/// (what Leptos's own island script does, for islands without children), and the bundle
+/// is told when all are.
+const START: &str = r#"(function (js, wasm, islands) {
   const compiled = (async () => WebAssembly.compileStreaming(fetch(wasm)))().catch(() => wasm);
   const parsed = new Promise((done) => document.readyState === "loading"
     ? document.addEventListener("DOMContentLoaded", done, { once: true }) : done());
   import(js).then((bundle) => compiled
     .then((module) => bundle.default({ module_or_path: module }))
     .then(() => parsed)
-    .then(() => bundle.hydrate()));
+    .then(() => {
+      bundle.hydrate();
+      if (!islands) return;
+      for (const island of document.querySelectorAll("leptos-island")) {
+        bundle[island.dataset.component](island);
+      }
+      bundle.hydrated();
+    }));
 })"#;
 
 /// The first thing in `<head>`: starts the bundle (see the module's documentation), the
-/// patients' one on a patient's page.
+/// patients' one on a patient's page ([`patient_page`]).
 #[component]
 pub fn BundleScript(options: LeptosOptions, patient: bool) -> impl IntoView {
     let (js, wasm) = bundle_paths(&options, patient)
         .or_else(|| bundle_paths(&options, false))
         .expect("the app's bundle paths");
     let nonce = leptos::nonce::use_nonce();
-    view! { <script nonce=nonce>{format!("{START}({js:?}, {wasm:?});")}</script> }
+    // The patients' bundle holds their pages' islands only (`layout::shell`).
+    view! { <script nonce=nonce>{format!("{START}({js:?}, {wasm:?}, {patient});")}</script> }
 }

@@ -22,6 +22,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A patient's page is served with the patients' bundle, when the build made one: the
     // page and the bundle that hydrates it are the same app.
     let patient = crate::bundle::patient_page(&options);
+    // Served as islands: only the page's live parts (`#[island]`) are marked for the
+    // browser, and only they hydrate; the rest stays as the server wrote it.
+    #[cfg(feature = "ssr")]
+    if patient && let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,7 +53,6 @@ fn frame() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
-        crate::ui::page_focus::mark_hydrated();
         crate::text::tell_browser_zone();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "");
@@ -59,15 +64,15 @@ fn frame() -> impl IntoView {
     }
 }
 
-/// The patients' app: only [`crate::bundle::PATIENT_PATHS`], so their bundle holds none of the admin
-/// pages. A link to any other page loads that page from the server, with its own bundle.
+/// The patients' app: only [`crate::bundle::PATIENT_PATHS`], rendered on the server as
+/// islands. Their bundle holds only the islands (`frontend-patient`), so no router runs in
+/// the browser: every link loads its page from the server.
 #[component]
 pub fn PatientApp() -> impl IntoView {
     view! {
         {frame()}
         <Router>
-            <crate::ui::page_focus::PageFocus/>
-            <Routes fallback=Elsewhere>
+            <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
@@ -82,25 +87,13 @@ pub fn PatientApp() -> impl IntoView {
     }
 }
 
-/// A page the patients' app does not hold. Moved to by the router, it is loaded from the
-/// server as a new page; as the page first rendered (a path the server took for a
-/// patient's that the router does not), it is not found, on the server and in the browser
-/// alike.
-#[component]
-fn Elsewhere() -> impl IntoView {
-    if !crate::ui::page_focus::hydrated() {
-        return view! { <NotFound/> }.into_any();
-    }
-    let location = leptos_router::hooks::use_location();
-    crate::ui::page_focus::load_elsewhere(
-        &location.pathname.get_untracked(),
-        &location.search.get_untracked(),
-    );
-    view! { <main class="auth-page"><p class="loading">"Loading…"</p></main> }.into_any()
-}
-
 #[component]
 pub fn App() -> impl IntoView {
+    // The patients' pages' islands, served in this app (a build without the patients'
+    // bundle, or a move from an admin page), render and hydrate as the plain components
+    // they are, on the server and in the browser alike: tachys draws an island's wrapper
+    // only where this is unset.
+    provide_context(leptos::reactive::owner::IsHydrating(true));
     view! {
         {frame()}
         <Router>
@@ -135,7 +128,6 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let who = Resource::new(|| (), |_| current_user());
-    let logout = ServerAction::<Logout>::new();
     view! {
         <main class="auth-page">
             <div class="card">
@@ -149,9 +141,7 @@ fn Home() -> impl IntoView {
                         Some(me) => view! {
                             <h1>{format!("Signed in as {}", me.display_name)}</h1>
                             <p><a class="button primary" href="/account">"Your account"</a></p>
-                            <PostForm action=logout>
-                                <button type="submit" class="button">"Sign out"</button>
-                            </PostForm>
+                            <SignOut/>
                         }.into_any(),
                         None => view! {
                             <h1>"Patient accounts for your clinic"</h1>
@@ -161,6 +151,18 @@ fn Home() -> impl IntoView {
                 </Suspense>
             </div>
         </main>
+    }
+}
+
+/// The start page's Sign out, its island.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn SignOut() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <PostForm action=logout>
+            <button type="submit" class="button">"Sign out"</button>
+        </PostForm>
     }
 }
 

@@ -38,8 +38,20 @@ pub fn hydrate() {
     leptos::mount::hydrate_body(App);
 }
 
-/// Called by the patients' bundle (`frontend-patient`) once a patient's page has loaded.
+/// Called by the patients' bundle (`frontend-patient`) once a patient's page has loaded,
+/// before its islands hydrate. The server rendered the page as islands (`layout::shell`):
+/// the start script (`bundle.rs`) hydrates each by the function the bundle exports for it,
+/// then calls [`patient_page_ready`].
 #[cfg(feature = "hydrate")]
 pub fn hydrate_patient() {
-    leptos::mount::hydrate_body(PatientApp);
+    leptos::mount::hydrate_islands();
+    // No router runs here: where a server function sends the page, the browser loads it.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(ui::page_focus::load_next);
+    text::tell_browser_zone();
+}
+
+/// Called once every island of a patient's page has hydrated.
+#[cfg(feature = "hydrate")]
+pub fn patient_page_ready() {
+    ui::page_focus::patient_page_ready();
 }

@@ -50,17 +50,21 @@ test("patients' pages load their own smaller bundle; signing in from one loads t
   await page.goto("/u/jessica");
   await hydrated(page);
   await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+  await expect(page.locator("leptos-island")).toHaveCount(0);
   expect(wasm).toHaveLength(1);
   const patients = wasm[0];
 
-  // Sign-in is a patients' page too: the room's link opens it within the same app.
-  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  // Sign-in is a patients' page too: the room's link loads it with the same bundle.
   await page.getByRole("link", { name: "Log in" }).click();
   await expect(page).toHaveURL(/\/login\?next=/);
-  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  await hydrated(page);
   await page.goto("/login");
   await hydrated(page);
   expect(new Set(wasm.map((w) => w.path))).toEqual(new Set([patients.path]));
+  // Served as islands: the sign-in form is the page's one live part; the room's page
+  // before it had none.
+  await expect(page.locator("leptos-island")).toHaveCount(1);
+  await expect(page.locator("leptos-island form")).toHaveAttribute("action", "/api/auth/login");
 
   // The users page is not in the patients' app: the sign-in's redirect loads it anew.
   await page.getByLabel("Username").fill(ADMIN);

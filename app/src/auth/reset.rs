@@ -220,17 +220,8 @@ pub(crate) fn known(err: &AppError, known: &[&str]) -> String {
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ForgotPassword>::new();
     let query = use_query_map();
-    let from_url = url_error(ForgotPassword::PATH);
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(from_url)
-            .map(|e| known(&e, &["Enter your username or email address."]))
-    };
+    let failed = untrack(url_error(ForgotPassword::PATH));
     let sent = move || query.read().get("sent").is_some();
     view! {
         <Title text="Forgot password · Frontdesk"/>
@@ -239,33 +230,82 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <p class="brand">"Frontdesk"</p>
                 <h1>"Forgot password"</h1>
                 <p class="notice" role="status" hidden=move || !sent()>{FORGOT_ANSWER}</p>
-                <PostForm action=action class="form" novalidate=true>
-                    <div class="field">
-                        <label for="identifier">"Username or email"</label>
-                        <input id="identifier" name="identifier" type="text" autocomplete="username"
-                            autocapitalize="none" spellcheck="false" required
-                            aria-invalid=move || error().is_some().to_string()
-                            aria-describedby="identifier-error"/>
-                        <p id="identifier-error" class="field-error">{move || error()}</p>
-                    </div>
-                    <button type="submit" class="button primary" disabled=move || action.pending().get()>
-                        "Email me a link"
-                    </button>
-                </PostForm>
-                <p><a href="/login">"Back to sign in"</a></p>
+                <ForgotForm failed/>
             </div>
         </main>
     }
 }
 
+/// The forgot-password form, the page's island; `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn ForgotForm(failed: Option<AppError>) -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let failed = StoredValue::new(failed);
+    let error = move || {
+        match action.value().get() {
+            Some(result) => result.err(),
+            None => failed.get_value(),
+        }
+        .map(|e| known(&e, &["Enter your username or email address."]))
+    };
+    view! {
+        <PostForm action=action class="form" novalidate=true>
+            <div class="field">
+                <label for="identifier">"Username or email"</label>
+                <input id="identifier" name="identifier" type="text" autocomplete="username"
+                    autocapitalize="none" spellcheck="false" required
+                    aria-invalid=move || error().is_some().to_string()
+                    aria-describedby="identifier-error"/>
+                <p id="identifier-error" class="field-error">{move || error()}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                "Email me a link"
+            </button>
+        </PostForm>
+        <p><a href="/login">"Back to sign in"</a></p>
+    }
+}
+
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let info = Resource::new(token, reset_info);
-    let from_url = url_error(ResetPassword::PATH);
-    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    view! {
+        <Title text="Set Password Now · Frontdesk"/>
+        <main class="auth-page">
+            <div class="card">
+                <p class="brand">"Frontdesk"</p>
+                <h1>"Set Password Now"</h1>
+                <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
+                    {move || info.get().map(|result| match result {
+                        Ok(Some(policy)) => view! {
+                            <ResetForm token=token() policy failed=url_error(ResetPassword::PATH)()/>
+                        }.into_any(),
+                        Ok(None) => view! {
+                            <p class="form-error" role="alert">{DEAD_LINK}</p>
+                            <p><a href="/forgot-password">"Ask for a new link"</a></p>
+                        }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </main>
+    }
+}
+
+/// The new password's form, the page's island: the password rules tick as the patient
+/// types. `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn ResetForm(token: String, policy: PasswordPolicy, failed: Option<AppError>) -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let failed = StoredValue::new(failed);
+    let error = move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
+    };
     let field_error = move |name: &'static str| {
         error().and_then(|e| e.field_message(name)).map(|m| {
             if m == DEAD_LINK
@@ -282,52 +322,34 @@ pub fn ResetPasswordPage() -> impl IntoView {
     };
     let password = RwSignal::new(String::new());
     view! {
-        <Title text="Set Password Now · Frontdesk"/>
-        <main class="auth-page">
-            <div class="card">
-                <p class="brand">"Frontdesk"</p>
-                <h1>"Set Password Now"</h1>
-                <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
-                    {move || info.get().map(|result| match result {
-                        Ok(Some(policy)) => view! {
-                            <PostForm action=action class="form" novalidate=true>
-                                <p class="form-error" role="alert" hidden=move || field_error("token").is_none()>
-                                    {move || field_error("token")}
-                                </p>
-                                <input type="hidden" name="token" value=token()/>
-                                <div class="field">
-                                    <label for="password">"New password"</label>
-                                    <input id="password" name="password" type="password" autocomplete="new-password"
-                                        required bind:value=password
-                                        aria-invalid=move || field_error("password").is_some().to_string()
-                                        aria-describedby="password-error password-rules"/>
-                                    <p id="password-error" class="field-error">{move || field_error("password")}</p>
-                                </div>
-                                <ul id="password-rules" class="requirements" aria-live="polite">
-                                    {move || crate::ui::password_rules::rule_items(policy.rules(&password.get(), ""))}
-                                </ul>
-                                <div class="field">
-                                    <label for="confirm_password">"Confirm password"</label>
-                                    <input id="confirm_password" name="confirm_password" type="password"
-                                        autocomplete="new-password" required
-                                        aria-invalid=move || field_error("confirm_password").is_some().to_string()
-                                        aria-describedby="confirm_password-error"/>
-                                    <p id="confirm_password-error" class="field-error">{move || field_error("confirm_password")}</p>
-                                </div>
-                                <button type="submit" class="button primary" disabled=move || action.pending().get()>
-                                    "Set Password Now"
-                                </button>
-                            </PostForm>
-                        }.into_any(),
-                        Ok(None) => view! {
-                            <p class="form-error" role="alert">{DEAD_LINK}</p>
-                            <p><a href="/forgot-password">"Ask for a new link"</a></p>
-                        }.into_any(),
-                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    })}
-                </Suspense>
+        <PostForm action=action class="form" novalidate=true>
+            <p class="form-error" role="alert" hidden=move || field_error("token").is_none()>
+                {move || field_error("token")}
+            </p>
+            <input type="hidden" name="token" value=token/>
+            <div class="field">
+                <label for="password">"New password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password"
+                    required bind:value=password
+                    aria-invalid=move || field_error("password").is_some().to_string()
+                    aria-describedby="password-error password-rules"/>
+                <p id="password-error" class="field-error">{move || field_error("password")}</p>
             </div>
-        </main>
+            <ul id="password-rules" class="requirements" aria-live="polite">
+                {move || crate::ui::password_rules::rule_items(policy.rules(&password.get(), ""))}
+            </ul>
+            <div class="field">
+                <label for="confirm_password">"Confirm password"</label>
+                <input id="confirm_password" name="confirm_password" type="password"
+                    autocomplete="new-password" required
+                    aria-invalid=move || field_error("confirm_password").is_some().to_string()
+                    aria-describedby="confirm_password-error"/>
+                <p id="confirm_password-error" class="field-error">{move || field_error("confirm_password")}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                "Set Password Now"
+            </button>
+        </PostForm>
     }
 }
 

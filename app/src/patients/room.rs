@@ -155,7 +155,9 @@ pub fn RoomPage() -> impl IntoView {
                             <h1>{format!("Welcome to {}", r.name)}</h1>
                             {left.then(|| view! { <p class="notice" role="status">"You left the waiting room."</p> })}
                             {match r.signed_in_as.clone() {
-                                Some(name) => view! { <JoinForm slug=r.slug.clone() name/> }.into_any(),
+                                Some(name) => view! {
+                                    <JoinForm slug=r.slug.clone() name failed=url_error(JoinWaitingRoom::PATH)()/>
+                                }.into_any(),
                                 None => view! {
                                     <div class="choices">
                                         {r.guest_allowed.then(|| view! {
@@ -181,12 +183,17 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// A signed-in member's way into the waiting room: the reason for the visit.
-#[component]
-fn JoinForm(slug: String, name: String) -> impl IntoView {
+/// A signed-in member's way into the waiting room: the reason for the visit. An island;
+/// `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn JoinForm(slug: String, name: String, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<JoinWaitingRoom>::new();
-    let from_url = url_error(JoinWaitingRoom::PATH);
-    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let failed = StoredValue::new(failed);
+    let error = move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
+    };
     let reason_error = move || {
         error().map(|e| match e.field_message(guest_field::REASON) {
             Some(m) => m,
@@ -226,7 +233,10 @@ pub fn GuestEntryPage() -> impl IntoView {
                         <p class="form-error" role="alert">{words::GUESTS_CLOSED}</p>
                         <p><a href=format!("/u/{}", r.slug)>"Back to the room"</a></p>
                     }.into_any(),
-                    Ok(Some(r)) => view! { <GuestForm room=r/> }.into_any(),
+                    Ok(Some(r)) => view! {
+                        <Title text=format!("Enter as guest · {}", r.name)/>
+                        <GuestForm room=r failed=url_error(EnterAsGuest::PATH)()/>
+                    }.into_any(),
                     Ok(None) => view! { <RoomMissing/> }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
@@ -256,11 +266,16 @@ pub(crate) fn split_error(
     (field, form)
 }
 
-#[component]
-fn GuestForm(room: RoomEntry) -> impl IntoView {
+/// The guest's form, the page's island. `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn GuestForm(room: RoomEntry, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<EnterAsGuest>::new();
-    let from_url = url_error(EnterAsGuest::PATH);
-    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let failed = StoredValue::new(failed);
+    let error = move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
+    };
     let (field_error, form_error) = split_error(error);
     let form_error = move || {
         error()
@@ -295,7 +310,6 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
     });
     let back = format!("/u/{}", room.slug);
     view! {
-        <Title text=format!("Enter as guest · {}", room.name)/>
         <p class="brand">{room.clinic_name.clone()}</p>
         <h1>"Enter as guest"</h1>
         <p>{format!("You are entering the waiting room of {}.", room.name)}</p>
@@ -323,13 +337,15 @@ fn GuestForm(room: RoomEntry) -> impl IntoView {
 pub fn WaitingRoomPage() -> impl IntoView {
     let slug = slug_param();
     let first = Resource::new(|| (), |_| queue_status(None));
-    let leave = ServerAction::<LeaveWaitingRoom>::new();
     view! {
-        <Title text="Waiting room · Frontdesk"/>
+        <Title text=WAITING_TITLE/>
         <PatientCard>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || first.get().map(|result| match result {
-                    Ok(Some(s)) => view! { <LiveQueue first=s leave/> }.into_any(),
+                    Ok(Some(s)) => view! {
+                        <Title text=queue_title(&s.state)/>
+                        <LiveQueue first=s/>
+                    }.into_any(),
                     Ok(None) => view! {
                         <h1>"You are not in a waiting room"</h1>
                         <p><a class="button primary" href=format!("/u/{}", slug())>"Go to the room"</a></p>
@@ -341,12 +357,28 @@ pub fn WaitingRoomPage() -> impl IntoView {
     }
 }
 
+const WAITING_TITLE: &str = "Waiting room · Frontdesk";
+
+/// The waiting page's title: it says so once the provider is ready.
+fn queue_title(state: &VisitState) -> &'static str {
+    match state {
+        VisitState::InProgress => "Your provider is ready · Frontdesk",
+        _ => WAITING_TITLE,
+    }
+}
+
 /// The patient's visit as it stands, asked again as soon as answered while they wait or
 /// are in a visit: the server answers when it changes. The view is built again only when
 /// what it says changes: a started visit is announced once, and its link keeps focus.
-#[component]
-fn LiveQueue(first: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl IntoView {
+/// The page's island.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn LiveQueue(first: WaitStatus) -> impl IntoView {
+    let leave = ServerAction::<LeaveWaitingRoom>::new();
     let current = RwSignal::new(first);
+    // The title follows the visit (the server wrote the first one).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| document().set_title(queue_title(&current.read().state)));
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
         // Ends with the page: the signal is gone when the answer comes.
@@ -398,7 +430,6 @@ fn QueueView(status: WaitStatus, leave: ServerAction<LeaveWaitingRoom>) -> impl 
         VisitState::InProgress => {
             let link = status.visit_link.clone().unwrap_or_default();
             view! {
-                <Title text="Your provider is ready · Frontdesk"/>
                 <p class="brand">{status.room_name.clone()}</p>
                 <h1>"Your provider is ready"</h1>
                 <p role="alert">{format!("{}, your visit has started.", status.first_name)}</p>

@@ -122,7 +122,10 @@ pub fn SignUpPage() -> impl IntoView {
                         <p class="form-error" role="alert">{if f.room.open { words::SIGNUP_CLOSED } else { "This room is closed. Please contact your clinic." }}</p>
                         <p><a href=format!("/u/{}", f.room.slug)>"Back to the room"</a></p>
                     }.into_any(),
-                    Ok(Some(f)) => view! { <SignUpFormView form=f/> }.into_any(),
+                    Ok(Some(f)) => view! {
+                        <Title text=format!("Sign up · {}", f.room.name)/>
+                        <SignUpFormView form=f failed=url_error(SignUp::PATH)()/>
+                    }.into_any(),
                     Ok(None) => view! {
                         <h1>"Room not found"</h1>
                         <p>"Check the link you were given, or contact your clinic."</p>
@@ -134,11 +137,17 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn SignUpFormView(form: SignUpForm) -> impl IntoView {
+/// The sign-up form, the page's island: the password rules tick as the patient types.
+/// `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn SignUpFormView(form: SignUpForm, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    let from_url = url_error(SignUp::PATH);
-    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let failed = StoredValue::new(failed);
+    let error = move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
+    };
     let (field_error, form_error) = split_error(error);
     let form_error = move || {
         error()
@@ -166,7 +175,6 @@ fn SignUpFormView(form: SignUpForm) -> impl IntoView {
     };
     let login = format!("/login?next=/u/{}", form.room.slug);
     view! {
-        <Title text=format!("Sign up · {}", form.room.name)/>
         <p class="brand">{form.room.clinic_name.clone()}</p>
         <h1>"Sign up"</h1>
         <p>{format!("Create your account to enter {}.", form.room.name)}</p>
@@ -222,9 +230,51 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let info = Resource::new(token, confirm_info);
+    view! {
+        <Title text="Confirm your email · Frontdesk"/>
+        <PatientCard>
+            <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
+                {move || info.get().map(|result| match result {
+                    Ok(Some((first_name, clinic))) => view! {
+                        <ConfirmForm token=token() first_name clinic failed=url_error(ConfirmSignUp::PATH)()/>
+                    }.into_any(),
+                    Ok(None) => view! {
+                        <h1>"Confirm your email"</h1>
+                        <p class="form-error" role="alert">{
+                            url_error(ConfirmSignUp::PATH)()
+                                .filter(|e| !matches!(e, AppError::Validation { field, .. } if field == "password"))
+                                .map(|e| confirm_form_error(&e))
+                                .unwrap_or_else(|| words::DEAD_CONFIRM.to_owned())
+                        }</p>
+                        <p><a href="/login">"Sign in"</a></p>
+                    }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </PatientCard>
+    }
+}
+
+/// What a failed confirmation says over the form: only Frontdesk's own words.
+fn confirm_form_error(e: &AppError) -> String {
+    crate::auth::known(e, &[words::DEAD_CONFIRM, words::ALREADY_MEMBER])
+}
+
+/// The confirmation's form, the page's island. `failed` is a JavaScript-off post's error.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn ConfirmForm(
+    token: String,
+    first_name: String,
+    clinic: String,
+    failed: Option<AppError>,
+) -> impl IntoView {
     let action = ServerAction::<ConfirmSignUp>::new();
-    let from_url = url_error(ConfirmSignUp::PATH);
-    let error = move || action.value().get().and_then(Result::err).or_else(from_url);
+    let failed = StoredValue::new(failed);
+    let error = move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
+    };
     let password_error = move || {
         error()
             .filter(|e| matches!(e, AppError::Validation { field, .. } if field == "password"))
@@ -241,44 +291,29 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let form_error = move || {
         error()
             .filter(|e| !matches!(e, AppError::Validation { field, .. } if field == "password"))
-            .map(|e| crate::auth::known(&e, &[words::DEAD_CONFIRM, words::ALREADY_MEMBER]))
+            .map(|e| confirm_form_error(&e))
     };
     view! {
-        <Title text="Confirm your email · Frontdesk"/>
-        <PatientCard>
-            <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
-                {move || info.get().map(|result| match result {
-                    Ok(Some((first_name, clinic))) => view! {
-                        <p class="brand">{clinic.clone()}</p>
-                        <h1>"Confirm your email"</h1>
-                        <p>{format!("Hello {first_name}. Confirm your email address to finish signing up with {clinic}.")}</p>
-                        <PostForm action=action class="form" novalidate=true>
-                            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> }.into_any())}
-                            <input type="hidden" name="token" value=token()/>
-                            <div class="field">
-                                <label for="password">"Password"</label>
-                                <input id="password" name="password" type="password"
-                                    autocomplete="current-password" required
-                                    aria-invalid=move || password_error().is_some().to_string()
-                                    aria-describedby="password-hint password-error"/>
-                                <p id="password-hint" class="hint">"The password you chose when you signed up."</p>
-                                <p id="password-error" class="field-error">{move || password_error()}</p>
-                            </div>
-                            <button type="submit" class="button primary" disabled=move || action.pending().get()>
-                                "Confirm and sign in"
-                            </button>
-                        </PostForm>
-                        <p class="below-form">"Did not sign up? Ignore the email: nothing is made without this password."</p>
-                    }.into_any(),
-                    Ok(None) => view! {
-                        <h1>"Confirm your email"</h1>
-                        <p class="form-error" role="alert">{form_error().unwrap_or_else(|| words::DEAD_CONFIRM.to_owned())}</p>
-                        <p><a href="/login">"Sign in"</a></p>
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
-        </PatientCard>
+        <p class="brand">{clinic.clone()}</p>
+        <h1>"Confirm your email"</h1>
+        <p>{format!("Hello {first_name}. Confirm your email address to finish signing up with {clinic}.")}</p>
+        <PostForm action=action class="form" novalidate=true>
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> }.into_any())}
+            <input type="hidden" name="token" value=token/>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password"
+                    autocomplete="current-password" required
+                    aria-invalid=move || password_error().is_some().to_string()
+                    aria-describedby="password-hint password-error"/>
+                <p id="password-hint" class="hint">"The password you chose when you signed up."</p>
+                <p id="password-error" class="field-error">{move || password_error()}</p>
+            </div>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                "Confirm and sign in"
+            </button>
+        </PostForm>
+        <p class="below-form">"Did not sign up? Ignore the email: nothing is made without this password."</p>
     }
 }
 

@@ -4,8 +4,8 @@
 //! another path, focus goes to the new page's main heading, which a screen reader reads out.
 //! A change of the query alone (a search, a dialog) moves nothing; neither does a move after
 //! which focus is still on something (the control pressed survived, or a dialog took it).
-//! A move the patients' app hands to the server (a page of the other bundle) counts as a
-//! move too: the page it loads takes focus the same way.
+//! A patient's page has no router: where a form sends it, the page is loaded from the
+//! server ([`load_next`]), and that page takes focus the same way.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -27,40 +27,22 @@ pub fn PageFocus() -> impl IntoView {
     });
 }
 
-/// Whether this page's app has taken over the page the server rendered: until then, what
-/// renders is that page, not a move.
-static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Marks the page's app as hydrated (once its first render is done).
-pub fn mark_hydrated() {
-    HYDRATED.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Whether [`mark_hydrated`] has run in this page (never on the server).
-pub fn hydrated() -> bool {
-    HYDRATED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Where the page last handed over by [`load_elsewhere`] was going (this tab only).
+/// Where the page last handed over by [`load_next`] was going (this tab only).
 #[cfg(feature = "hydrate")]
 const HANDED_OVER: &str = "frontdesk.handed-over";
 
-/// Loads `path` (with `query`, if any) from the server in place of the page the router was
-/// moving to, which this app does not hold; the loaded page then takes focus as after a move.
-/// The router has already put the path in the history, so the load replaces that entry.
-pub fn load_elsewhere(path: &str, query: &str) {
+/// Loads `href` from the server: where a server function sends a patient's page, which has
+/// no router in the browser. The loaded page then takes focus as after a move.
+pub fn load_next(href: &str) {
     #[cfg(feature = "hydrate")]
     {
         // Only a path of this site: "//host" or "/\\host" would leave it.
-        let path = match path.as_bytes() {
+        let href = match href.as_bytes() {
             [b'/', b'/' | b'\\', ..] | [] => "/",
-            [b'/', ..] => path,
+            [b'/', ..] => href,
             _ => "/",
         };
-        let href = match query.trim_start_matches('?') {
-            "" => path.to_owned(),
-            query => format!("{path}?{query}"),
-        };
+        let path = href.split(['?', '#']).next().unwrap_or("/");
         if let Ok(Some(storage)) = window().session_storage() {
             let _ = storage.set_item(HANDED_OVER, path);
         }
@@ -68,13 +50,31 @@ pub fn load_elsewhere(path: &str, query: &str) {
         if let Some(body) = document().body() {
             let _ = body.remove_attribute("data-hydrated");
         }
-        let _ = window().location().replace(&href);
+        let _ = window().location().assign(href);
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (path, query);
+    let _ = href;
 }
 
-/// Whether this page was loaded by [`load_elsewhere`]; asked once.
+/// A patient's page once its islands have hydrated: marked as hydrated, and its main
+/// heading focused when [`load_next`] brought the browser here.
+pub fn patient_page_ready() {
+    #[cfg(feature = "hydrate")]
+    {
+        if window()
+            .location()
+            .pathname()
+            .is_ok_and(|path| handed_over(&path))
+        {
+            focus_heading(80);
+        }
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    }
+}
+
+/// Whether this page was loaded by [`load_next`]; asked once.
 fn handed_over(path: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {

@@ -132,3 +132,21 @@ async fn a_page_starts_its_bundle_ahead_of_the_rest_of_its_head() {
     assert!(start.contains("import(js)"), "{start}");
     assert!(start.contains("\"/pkg/frontdesk.js\""), "{start}");
 }
+
+/// Where the build made no patients' bundle (as here), a patient's page is served as part
+/// of the whole app: its live parts render as the plain components they are, with no island
+/// wrapper, for the app's bundle to hydrate in place, and the start script hydrates no
+/// islands. (With the patients' bundle, the browser suite sees the islands.)
+#[tokio::test]
+async fn without_the_patients_bundle_a_patients_page_hydrates_as_the_whole_app() {
+    let app = spawn_app().await;
+    let html = app
+        .get(&app.client(), "/login")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(html.contains("action=\"/api/auth/login\""), "{html}");
+    assert!(!html.contains("<leptos-island"), "{html}");
+    assert!(html.contains(".wasm\", false);"), "{html}");
+}
