@@ -109,7 +109,8 @@ fn bundle_paths(options: &LeptosOptions, patient: bool) -> Option<&'static (Stri
 }
 
 /// Whether this request's page is a patient's page ([`PATIENT_PATHS`]) and the
-/// patients' bundle was built: then it is rendered and hydrated as `PatientApp`.
+/// patients' bundle was built: then it is rendered as `PatientApp`, in islands mode, and
+/// only its islands hydrate (`layout::shell`).
 pub fn patient_page(options: &LeptosOptions) -> bool {
     #[cfg(feature = "ssr")]
     {
@@ -129,9 +130,9 @@ pub fn patient_page(options: &LeptosOptions) -> bool {
 /// document is parsed. A browser that cannot compile from the stream (a proxy that changed
 /// the file's type, say, or no `compileStreaming` at all) hands the wasm's path to the
 /// bundle, which fetches it again. On a patient's page (`islands`), each `<leptos-island>`
-/// is then hydrated by the function the bundle exports under its `data-component` name
-/// (what Leptos's own island script does, for islands without children), and the bundle
-/// is told when all are.
+/// is then hydrated by the function the bundle exports under its `data-component` name, as
+/// Leptos's own island script does for islands without children; one that is missing or
+/// fails is reported and the rest still hydrate. The bundle is told when all are done.
 const START: &str = r#"(function (js, wasm, islands) {
   const compiled = (async () => WebAssembly.compileStreaming(fetch(wasm)))().catch(() => wasm);
   const parsed = new Promise((done) => document.readyState === "loading"
@@ -139,11 +140,17 @@ const START: &str = r#"(function (js, wasm, islands) {
   import(js).then((bundle) => compiled
     .then((module) => bundle.default({ module_or_path: module }))
     .then(() => parsed)
-    .then(() => {
+    .then(async () => {
       bundle.hydrate();
       if (!islands) return;
       for (const island of document.querySelectorAll("leptos-island")) {
-        bundle[island.dataset.component](island);
+        const name = island.dataset.component;
+        try {
+          if (typeof bundle[name] !== "function") throw new Error("not in this bundle");
+          await bundle[name](island);
+        } catch (error) {
+          console.error(`The island ${name} did not start:`, error);
+        }
       }
       bundle.hydrated();
     }));

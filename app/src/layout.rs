@@ -47,8 +47,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// What every page's app does before its routes: the page's head, and the mark tests wait
-/// for once the browser bundle has taken over.
+/// What every page's app does before its routes: the page's head, and, in the app's
+/// bundle, the mark tests wait for once it has taken over (a patient's page, served as
+/// islands, is marked by `ui::page_focus::patient_page_ready`).
 fn frame() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "hydrate")]

@@ -281,7 +281,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
                     {move || info.get().map(|result| match result {
                         Ok(Some(policy)) => view! {
-                            <ResetForm token=token() policy failed=url_error(ResetPassword::PATH)()/>
+                            <ResetForm token=token() policy failed=untrack(url_error(ResetPassword::PATH))/>
                         }.into_any(),
                         Ok(None) => view! {
                             <p class="form-error" role="alert">{DEAD_LINK}</p>

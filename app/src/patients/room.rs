@@ -156,7 +156,7 @@ pub fn RoomPage() -> impl IntoView {
                             {left.then(|| view! { <p class="notice" role="status">"You left the waiting room."</p> })}
                             {match r.signed_in_as.clone() {
                                 Some(name) => view! {
-                                    <JoinForm slug=r.slug.clone() name failed=url_error(JoinWaitingRoom::PATH)()/>
+                                    <JoinForm slug=r.slug.clone() name failed=untrack(url_error(JoinWaitingRoom::PATH))/>
                                 }.into_any(),
                                 None => view! {
                                     <div class="choices">
@@ -235,7 +235,7 @@ pub fn GuestEntryPage() -> impl IntoView {
                     }.into_any(),
                     Ok(Some(r)) => view! {
                         <Title text=format!("Enter as guest · {}", r.name)/>
-                        <GuestForm room=r failed=url_error(EnterAsGuest::PATH)()/>
+                        <GuestForm room=r failed=untrack(url_error(EnterAsGuest::PATH))/>
                     }.into_any(),
                     Ok(None) => view! { <RoomMissing/> }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),

@@ -124,7 +124,7 @@ pub fn SignUpPage() -> impl IntoView {
                     }.into_any(),
                     Ok(Some(f)) => view! {
                         <Title text=format!("Sign up · {}", f.room.name)/>
-                        <SignUpFormView form=f failed=url_error(SignUp::PATH)()/>
+                        <SignUpFormView form=f failed=untrack(url_error(SignUp::PATH))/>
                     }.into_any(),
                     Ok(None) => view! {
                         <h1>"Room not found"</h1>
@@ -236,12 +236,12 @@ pub fn ConfirmEmailPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
                 {move || info.get().map(|result| match result {
                     Ok(Some((first_name, clinic))) => view! {
-                        <ConfirmForm token=token() first_name clinic failed=url_error(ConfirmSignUp::PATH)()/>
+                        <ConfirmForm token=token() first_name clinic failed=untrack(url_error(ConfirmSignUp::PATH))/>
                     }.into_any(),
                     Ok(None) => view! {
                         <h1>"Confirm your email"</h1>
                         <p class="form-error" role="alert">{
-                            url_error(ConfirmSignUp::PATH)()
+                            untrack(url_error(ConfirmSignUp::PATH))
                                 .filter(|e| !matches!(e, AppError::Validation { field, .. } if field == "password"))
                                 .map(|e| confirm_form_error(&e))
                                 .unwrap_or_else(|| words::DEAD_CONFIRM.to_owned())

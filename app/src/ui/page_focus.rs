@@ -36,12 +36,7 @@ const HANDED_OVER: &str = "frontdesk.handed-over";
 pub fn load_next(href: &str) {
     #[cfg(feature = "hydrate")]
     {
-        // Only a path of this site: "//host" or "/\\host" would leave it.
-        let href = match href.as_bytes() {
-            [b'/', b'/' | b'\\', ..] | [] => "/",
-            [b'/', ..] => href,
-            _ => "/",
-        };
+        let href = site_path(href);
         let path = href.split(['?', '#']).next().unwrap_or("/");
         if let Ok(Some(storage)) = window().session_storage() {
             let _ = storage.set_item(HANDED_OVER, path);
@@ -54,6 +49,18 @@ pub fn load_next(href: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = href;
+}
+
+/// `href` when it is a path of this site, else the start page: "//host" or "/\\host" would
+/// leave it, and so would "/\t/host", as browsers drop tabs and line breaks from a URL.
+#[cfg(any(feature = "hydrate", test))]
+fn site_path(href: &str) -> &str {
+    match href.as_bytes() {
+        _ if href.chars().any(|c| c.is_control() || c.is_whitespace()) => "/",
+        [b'/', b'/' | b'\\', ..] | [] => "/",
+        [b'/', ..] => href,
+        _ => "/",
+    }
 }
 
 /// A patient's page once its islands have hydrated: marked as hydrated, and its main
@@ -131,4 +138,28 @@ fn focus_heading(tries_left: u32) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = tries_left;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_path;
+
+    #[test]
+    fn a_server_functions_redirect_stays_on_this_site() {
+        for ours in ["/u/jessica/waiting", "/login?resent=1", "/admin/users", "/"] {
+            assert_eq!(site_path(ours), ours);
+        }
+        for away in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            " //evil.example/",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(site_path(away), "/", "{away:?}");
+        }
+    }
 }
