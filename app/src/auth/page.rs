@@ -1,7 +1,7 @@
 //! The sign-in page. Works with and without JavaScript: without it, the form posts to the
 //! server function, which answers with a redirect (and, after a failure, the error in the URL).
 
-use crate::ui::post_form::PostForm;
+use crate::ui::post_form::{PostForm, last_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -64,11 +64,7 @@ pub fn LoginPage() -> impl IntoView {
 #[cfg_attr(not(feature = "islands"), component)]
 fn SignInForm(next: Option<String>, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<Login>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let field_error = move |field: &'static str| {
         error().and_then(|e| match &e {
             AppError::Validation { field: f, .. } if f == field => Some(shown(&e)),

@@ -4,7 +4,7 @@
 //! password once, ends the member's other sessions, kills their other links, and does not
 //! sign in by itself.
 
-use crate::ui::post_form::{Fields, FromFields, PostForm};
+use crate::ui::post_form::{Fields, FromFields, PostForm, last_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -241,14 +241,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 #[cfg_attr(not(feature = "islands"), component)]
 fn ForgotForm(failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || {
-        match action.value().get() {
-            Some(result) => result.err(),
-            None => failed.get_value(),
-        }
-        .map(|e| known(&e, &["Enter your username or email address."]))
-    };
+    let last = last_error(action, failed);
+    let error = move || last().map(|e| known(&e, &["Enter your username or email address."]));
     view! {
         <PostForm action=action class="form" novalidate=true>
             <div class="field">
@@ -301,11 +295,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[cfg_attr(not(feature = "islands"), component)]
 fn ResetForm(token: String, policy: PasswordPolicy, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let field_error = move |name: &'static str| {
         error().and_then(|e| e.field_message(name)).map(|m| {
             if m == DEAD_LINK

@@ -1,7 +1,7 @@
 //! A room's page (`/u/{slug}`), guest entry (`/u/{slug}/guest`) and the waiting room
 //! (`/u/{slug}/waiting`), whose place in the queue updates itself.
 
-use crate::ui::post_form::{Fields, FromFields, PostForm};
+use crate::ui::post_form::{Fields, FromFields, PostForm, last_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
@@ -189,11 +189,7 @@ pub fn RoomPage() -> impl IntoView {
 #[cfg_attr(not(feature = "islands"), component)]
 fn JoinForm(slug: String, name: String, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<JoinWaitingRoom>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let reason_error = move || {
         error().map(|e| match e.field_message(guest_field::REASON) {
             Some(m) => m,
@@ -271,11 +267,7 @@ pub(crate) fn split_error(
 #[cfg_attr(not(feature = "islands"), component)]
 fn GuestForm(room: RoomEntry, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<EnterAsGuest>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let (field_error, form_error) = split_error(error);
     let form_error = move || {
         error()

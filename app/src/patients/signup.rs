@@ -5,7 +5,7 @@
 // as plain HTML without JavaScript; the server-function macro repeats that signature.
 #![allow(clippy::too_many_arguments)]
 
-use crate::ui::post_form::{Fields, FromFields, PostForm};
+use crate::ui::post_form::{Fields, FromFields, PostForm, last_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -143,11 +143,7 @@ pub fn SignUpPage() -> impl IntoView {
 #[cfg_attr(not(feature = "islands"), component)]
 fn SignUpFormView(form: SignUpForm, failed: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let (field_error, form_error) = split_error(error);
     let form_error = move || {
         error()
@@ -270,11 +266,7 @@ fn ConfirmForm(
     failed: Option<AppError>,
 ) -> impl IntoView {
     let action = ServerAction::<ConfirmSignUp>::new();
-    let failed = StoredValue::new(failed);
-    let error = move || match action.value().get() {
-        Some(result) => result.err(),
-        None => failed.get_value(),
-    };
+    let error = last_error(action, failed);
     let password_error = move || {
         error()
             .filter(|e| matches!(e, AppError::Validation { field, .. } if field == "password"))

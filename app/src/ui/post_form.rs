@@ -9,6 +9,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::PostUrl;
 use leptos::server_fn::{Http, ServerFn};
 
+use crate::error::AppError;
+
 /// The fields of a submitted form, as the browser would send them (the pressed button's
 /// name and value among them).
 pub struct Fields {
@@ -93,6 +95,23 @@ where
         <form action=S::url() method="post" class=class novalidate=novalidate on:submit=submit>
             {children()}
         </form>
+    }
+}
+
+/// What a form shows as its error: its last call's, or, before any call, the error a
+/// JavaScript-off post of it brought back in the URL (`failed`, read on the server).
+pub fn last_error<S>(
+    action: ServerAction<S>,
+    failed: Option<AppError>,
+) -> impl Fn() -> Option<AppError> + Copy + Send + Sync + 'static
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let failed = StoredValue::new(failed);
+    move || match action.value().get() {
+        Some(result) => result.err(),
+        None => failed.get_value(),
     }
 }
 
