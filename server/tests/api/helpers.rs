@@ -234,6 +234,15 @@ impl TestApp {
     pub async fn get(&self, client: &Client, path: &str) -> Response {
         client.get(self.url(path)).send().await.expect("request")
     }
+
+    /// A page's HTML as a signed-out browser is served it.
+    pub async fn page_html(&self, path: &str) -> String {
+        self.get(&self.client(), path)
+            .await
+            .text()
+            .await
+            .expect("a page")
+    }
 }
 
 impl TestApp {

@@ -106,12 +106,7 @@ async fn pages_and_server_function_answers_are_never_stored() {
 #[tokio::test]
 async fn a_page_starts_its_bundle_ahead_of_the_rest_of_its_head() {
     let app = spawn_app().await;
-    let html = app
-        .get(&app.client(), "/login")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let html = app.page_html("/login").await;
     let head = html.split("</head>").next().expect("a head");
     let script = head.find("<script").expect("a script in the head");
     let stylesheet = head.find("rel=\"stylesheet\"").expect("the stylesheet");
@@ -140,12 +135,7 @@ async fn a_page_starts_its_bundle_ahead_of_the_rest_of_its_head() {
 #[tokio::test]
 async fn without_the_patients_bundle_a_patients_page_hydrates_as_the_whole_app() {
     let app = spawn_app().await;
-    let html = app
-        .get(&app.client(), "/login")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let html = app.page_html("/login").await;
     assert!(html.contains("action=\"/api/auth/login\""), "{html}");
     assert!(!html.contains("<leptos-island"), "{html}");
     assert!(html.contains(".wasm\", false);"), "{html}");
