@@ -170,7 +170,7 @@ loadtest: build
 	BIN=$(BIN) server/loadtest/run.sh
 
 ## queueload: 50 rooms of 40 waiting patients and 20 providers' dashboards, while the admin
-## searches (p99 within 1.5x of alone; started visits seen within 2 s). About 2 minutes;
+## searches (p99 within 1.5x of alone; started visits seen within 2 s). About 5 minutes;
 ## server/loadtest/queue.sh.
 queueload: build
 	BIN=$(BIN) server/loadtest/queue.sh

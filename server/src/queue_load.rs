@@ -4,12 +4,13 @@
 //! in the database, then over HTTP: 40 guests enter each room (2,000 waiting patients),
 //! the Providers sign in. Each page keeps its connection open (keep-alive), as a browser's
 //! does. It times searches of the users table (eight admins, one search every 25 ms each)
-//! alone, then again while every
-//! waiting patient's page keeps a question about their place open (asked again as soon as
-//! answered, as the browser page does), every Provider's dashboard reads its queues every
-//! second, and each Provider starts or ends a visit every 10 s. Prints the searches' and
-//! dashboards' p50/p99, how soon a started patient's page showed it, the searches' p99
-//! during the load against alone, and the server's CPU (from `/proc`).
+//! alone, then again while every waiting patient's page keeps a question about their place
+//! open (asked again as soon as answered, as the browser page does), every Provider's
+//! dashboard reads its queues every second, and each Provider starts or ends a visit every
+//! 10 s, then alone once more. Prints the searches' and dashboards' p50/p99, how soon a
+//! started patient's page showed it, the searches' p99 during the load against their p99
+//! alone (the mean of before and after; each alone run against the other is the measure's
+//! own noise), and the CPU of the server and of this program (from `/proc`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -477,6 +478,7 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
     tokio::time::sleep(Duration::from_secs(3)).await;
     shared.record.store(true, Ordering::Relaxed);
     let cpu_before = options.pid.and_then(cpu_seconds);
+    let own_cpu_before = cpu_seconds(std::process::id());
     let started = Instant::now();
     let during = searches_apart(addr, &admin, 8, options.seconds).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -484,6 +486,9 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         .pid
         .and_then(cpu_seconds)
         .zip(cpu_before)
+        .map(|(after, before)| (after - before) / elapsed * 100.0);
+    let own_cpu = cpu_seconds(std::process::id())
+        .zip(own_cpu_before)
         .map(|(after, before)| (after - before) / elapsed * 100.0);
     shared.stop.store(true, Ordering::Relaxed);
     shared.record.store(false, Ordering::Relaxed);
@@ -494,12 +499,16 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
     for w in waiting {
         w.abort();
     }
+    // The searches alone once more, once every held question has run out (≤ 15 s): how far
+    // two runs with nothing else going on differ, the measure's own noise.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    let again = searches_apart(addr, &admin, 8, options.seconds).await;
     let mut samples = std::mem::take(&mut *shared.samples.lock().expect("samples"));
     let failed = samples.contains_key("failed");
     let mut take = |what| samples.remove(what).unwrap_or_default();
     let (queue, seen, board, change) = (take(QUEUE), take(SEEN), take(BOARD), take(CHANGE));
     anyhow::ensure!(
-        [&alone, &during, &queue, &seen, &board, &change]
+        [&alone, &during, &again, &queue, &seen, &board, &change]
             .iter()
             .all(|s| !s.is_empty()),
         "no answers"
@@ -513,10 +522,12 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         change.len(),
     ];
     let nq = queue.len();
-    let (sa, sd) = (stats(alone), stats(during));
+    let n_again = again.len();
+    let (sa, sd, sg) = (stats(alone), stats(during), stats(again));
     println!("| Requests | answered | p50 ms | p99 ms |\n|---|---:|---:|---:|");
     println!("{}", line("searches alone (8 loops)", &sa, ns[0]));
     println!("{}", line("searches during the queue load", &sd, ns[1]));
+    println!("{}", line("searches alone again, after it", &sg, n_again));
     println!(
         "{}",
         line(
@@ -543,13 +554,21 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         "{}",
         line("a provider's Start or End", &stats(change), ns[5])
     );
-    let ratio = sd.p99.as_secs_f64() / sa.p99.as_secs_f64();
+    // Against the searches alone before and after the load, as their mean: how far the
+    // searches alone drift in a minute (the second against the first, `alone_again_ratio`)
+    // is as large as the effect measured, so one reading alone is no baseline.
+    let alone_p99 = (sa.p99.as_secs_f64() + sg.p99.as_secs_f64()) / 2.0;
+    let ratio = sd.p99.as_secs_f64() / alone_p99;
+    let before_ratio = sd.p99.as_secs_f64() / sa.p99.as_secs_f64();
+    let alone_ratio = sg.p99.as_secs_f64() / sa.p99.as_secs_f64();
+    let percent = |c: Option<f64>| c.map_or("unknown".to_owned(), |c| format!("{c:.0}"));
     println!(
-        "RESULT search_p99_ratio={ratio:.2} seen_p99_ms={:.0} queue_answers_per_s={:.0} cpu_percent={} cpu_alone_percent={} failed={failed}",
+        "RESULT search_p99_ratio={ratio:.2} against_before_ratio={before_ratio:.2} alone_again_ratio={alone_ratio:.2} seen_p99_ms={:.0} queue_answers_per_s={:.0} cpu_percent={} cpu_alone_percent={} load_generator_cpu_percent={} failed={failed}",
         seen_p99.as_secs_f64() * 1000.0,
         nq as f64 / elapsed,
-        cpu.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
-        cpu_alone.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
+        percent(cpu),
+        percent(cpu_alone),
+        percent(own_cpu),
     );
     Ok(())
 }
