@@ -4,8 +4,8 @@
 # a question about their place open, and 20 providers' dashboards read every second (each
 # provider starting or ending a visit every 10 s), while the admin searches. Fails when any
 # request fails, when a started visit takes more than 2 s (p99) to show on the patient's
-# page, or when the searches' p99 passes 1.5× their p99 alone (the mean of their p99 alone
-# before and after the queue load); inconclusive when those two disagree by over 1.2×.
+# page, or when the searches' p99 passes 1.5× their p99 alone before it (their p99 alone
+# after it is printed beside, not judged).
 set -euo pipefail
 
 BIN=${BIN:?set BIN to the release frontdesk binary}
@@ -33,25 +33,19 @@ for _ in $(seq 200); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/login" && 
 OUT=$("$BIN" queue-load --disposable --url "127.0.0.1:$PORT" --pid "$PID" --seconds "$SECONDS_EACH" | tee /dev/stderr)
 RESULT=$(grep '^RESULT' <<<"$OUT")
 ratio=$(sed -n 's/.*search_p99_ratio=\([^ ]*\).*/\1/p' <<<"$RESULT")
-before=$(sed -n 's/.*against_before_ratio=\([^ ]*\).*/\1/p' <<<"$RESULT")
 again=$(sed -n 's/.*alone_again_ratio=\([^ ]*\).*/\1/p' <<<"$RESULT")
 failed=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<<"$RESULT")
 seen=$(sed -n 's/.*seen_p99_ms=\([^ ]*\).*/\1/p' <<<"$RESULT")
 status=0
 if [ "$failed" != false ]; then echo "FAIL: a request was not answered 200"; status=1; fi
-if [ "$seen" -gt 2000 ]; then
+if [ -z "$seen" ] || [ "$seen" -gt 2000 ]; then
   echo "FAIL: a started visit showed on the patient's page after ${seen} ms (p99; goal ≤ 2,000)"; status=1
 fi
-echo "searches alone after the queue load against before it: ${again}× (the measure's own noise);" \
-  "during it against before it only: ${before}×"
-# Two runs of the searches alone that disagree by more than 1.2× leave no baseline to judge
-# 1.5× against: the machine was busy with something else.
-if ! python3 -c "import sys; r=float(sys.argv[1]); sys.exit(0 if 1/1.2 <= r <= 1.2 else 1)" "$again"; then
-  echo "INCONCLUSIVE: the searches alone disagree with themselves by ${again}×; run it again"; status=1
-elif python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 1.5 else 1)" "$ratio"; then
+if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 1.5 else 1)" "$ratio"; then
   echo "searches' p99 during the queue load: ${ratio}× alone (goal ≤ 1.5×)"
 else
   echo "FAIL: searches' p99 during the queue load is ${ratio}× alone (goal ≤ 1.5×)"; status=1
 fi
+echo "searches' p99 alone after the queue load: ${again}× alone before it (not judged)"
 if [ $status = 0 ]; then echo "queueload: passed"; else echo "queueload: FAILED"; fi
 exit $status
