@@ -500,7 +500,7 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<()
         w.abort();
     }
     // The searches alone once more, once every held question has run out (≤ 15 s): how far
-    // two runs with nothing else going on differ, the measure's own noise.
+    // they move over the minute, from the machine or from what the load leaves behind.
     tokio::time::sleep(Duration::from_secs(16)).await;
     let again = searches_apart(addr, &admin, 8, options.seconds).await;
     let mut samples = std::mem::take(&mut *shared.samples.lock().expect("samples"));
